@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from app.http.schemas import UtcDatetime
+
+
+def _strong_password(value: str) -> str:
+    missing = [
+        name
+        for name, pattern in (("an uppercase letter", r"[A-Z]"), ("a lowercase letter", r"[a-z]"), ("a digit", r"\d"))
+        if not re.search(pattern, value)
+    ]
+    if missing:
+        raise ValueError("password must contain " + ", ".join(missing))
+    return value
+
+
+Password = Annotated[str, Field(min_length=8, max_length=128), AfterValidator(_strong_password)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000, pattern=r"^https?://\S+$")]
+
+
+class RegisterRequest(BaseModel):
+    """Registration always creates a learner; a `role` field is ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    email: EmailStr
+    first_name: Name
+    last_name: Name
+    password: Password
+
+
+class LoginRequest(BaseModel):
+    email: EmailStr
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class ProfileUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    avatar_url: Url | None = None
+
+
+class PasswordChange(BaseModel):
+    current_password: Annotated[str, Field(min_length=1, max_length=128)]
+    new_password: Password
+
+
+class GoogleUrl(BaseModel):
+    url: str
+    state: str
+
+
+class GoogleCallback(BaseModel):
+    code: Annotated[str, Field(min_length=1, max_length=2000)]
+    state: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    role: Literal["learner", "instructor", "admin"]
+    avatar_url: str | None
+    is_active: bool
+    is_blocked: bool
+    created_at: UtcDatetime
+    last_login_at: UtcDatetime | None = None
+
+
+class Message(BaseModel):
+    message: str
+
+

@@ -1,0 +1,136 @@
+"""The `learnflow` command: serve, worker, migrate, create-admin, seed-demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+
+from app.config import Settings
+from app.logs import configure_logging
+from app.servers import resolve_store_urls
+
+log = logging.getLogger("learnflow")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    settings.check_safe_for_production()
+    json_lines = settings.log_format == "json" or (settings.log_format == "auto" and settings.is_production)
+    configure_logging(level=settings.log_level, json_lines=json_lines)
+    return settings
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+    from app.stores.migrate import upgrade
+
+    settings = _settings()
+    urls, embedded = resolve_store_urls(settings)
+    try:
+        upgrade(urls.database_url)
+        app = create_app(settings, urls)
+        config = uvicorn.Config(
+            app,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,  # the app resolves client IPs itself from TRUSTED_PROXIES
+            ws_max_size=64 * 1024,
+        )
+        log.info("serving", extra={"url": f"http://{config.host}:{config.port}"})
+        uvicorn.Server(config).run()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from app.stores.migrate import upgrade
+
+    settings = _settings()
+    urls, embedded = resolve_store_urls(settings)
+    try:
+        upgrade(urls.database_url)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    log.info("database migrated to the latest revision")
+    return 0
+
+
+def create_admin(args: argparse.Namespace) -> int:
+    from app.audit.service import SYSTEM
+    from app.auth.schemas import RegisterRequest
+    from app.runtime import Runtime
+    from app.stores.migrate import upgrade
+    from app.users.service import ensure_admin
+
+    settings = _settings()
+    email = args.email or input("Admin email: ").strip()
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != password:
+        print("Passwords differ.", file=sys.stderr)
+        return 2
+    try:
+        RegisterRequest(email=email, first_name="Admin", last_name="User", password=password)
+    except ValueError as exc:
+        print(f"Invalid email or password:\n{exc}", file=sys.stderr)
+        return 2
+    urls, embedded = resolve_store_urls(settings)
+
+    async def run() -> bool:
+        runtime = Runtime.open(settings, urls)
+        try:
+            _, created = await ensure_admin(runtime, email=email, password=password, meta=SYSTEM)
+            return created
+        finally:
+            await runtime.close()
+
+    try:
+        upgrade(urls.database_url)
+        created = asyncio.run(run())
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    print(f"Admin {email} {'created' if created else 'updated'}.")
+    return 0
+
+
+def not_yet(name: str, issue: int) -> int:
+    print(f"`learnflow {name}` is not available yet (tracked in issue {issue}).", file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="learnflow", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the API (and embedded servers when no URLs are set)")
+    serve_cmd.add_argument("--host")
+    serve_cmd.add_argument("--port", type=int)
+    commands.add_parser("migrate", help="apply database migrations")
+    admin_cmd = commands.add_parser("create-admin", help="create or update an admin account interactively")
+    admin_cmd.add_argument("--email")
+    commands.add_parser("worker", help="run the stream workers")
+    commands.add_parser("seed-demo", help="load a demo data set")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "migrate":
+        return migrate(args)
+    if args.command == "create-admin":
+        return create_admin(args)
+    if args.command == "worker":
+        return not_yet("worker", 5)
+    return not_yet("seed-demo", 3)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""Configuration from environment variables (12-factor). Every field is listed in .env.example."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = Field(
+        "development", validation_alias="LEARNFLOW_ENV"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    mongo_url: str | None = None
+    mongo_database: str = "learnflow"
+    data_dir: Path = Field(Path(".learnflow"), validation_alias="LEARNFLOW_DATA_DIR")
+
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    access_token_ttl_seconds: int = Field(15 * 60, ge=30)
+    refresh_token_ttl_seconds: int = Field(14 * 24 * 3600, ge=60)
+
+    login_max_failures: int = Field(5, ge=1)
+    login_failure_window_seconds: int = Field(15 * 60, ge=1)
+    login_lockout_seconds: int = Field(15 * 60, ge=1)
+    bcrypt_rounds: int = Field(12, ge=4, le=16)
+
+    rate_limit_register: str = "5/minute"
+    rate_limit_login: str = "10/minute"
+    rate_limit_default: str = "60/minute"
+    rate_limit_enabled: bool = True
+
+    trusted_proxies: str = "127.0.0.1,::1"
+    cors_origins: str = ""
+
+    admin_email: str | None = None
+    admin_password: str | None = None
+
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    google_redirect_uri: str | None = None
+    google_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
+
+    cloudinary_url: str | None = None
+    media_dir: Path = Path("media")
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+    run_workers: bool = True
+
+    @field_validator("rate_limit_register", "rate_limit_login", "rate_limit_default")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def uses_embedded_servers(self) -> bool:
+        return not (self.database_url and self.redis_url and self.mongo_url)
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(
+            ipaddress.ip_network(item.strip(), strict=False)
+            for item in self.trusted_proxies.split(",")
+            if item.strip()
+        )
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [item.strip() for item in self.cors_origins.split(",") if item.strip()]
+
+    @property
+    def google_enabled(self) -> bool:
+        return bool(self.google_client_id and self.google_client_secret and self.google_redirect_uri)
+
+    def check_safe_for_production(self) -> None:
+        """Refuse to run production with the development secret or a weak one."""
+        if self.is_production and (self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32):
+            raise RuntimeError("JWT_SECRET must be set to a random value of at least 32 characters in production")

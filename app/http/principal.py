@@ -1,0 +1,117 @@
+"""Who is calling: the bearer token checked against its signature, the revocation list and the user row.
+
+The role and the blocked/active flags come from the database on every request, so an admin's change
+takes effect on the caller's next request rather than when the token expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from starlette.requests import HTTPConnection
+
+from app.errors import BadRequest, Unauthorized
+from app.runtime import Runtime
+from app.security.tokens import AccessClaims, InvalidToken
+from app.users import store as users_store
+
+_URL_TOKEN_PARAMS = ("token", "access_token", "jwt")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    role: str
+    email: str
+    is_blocked: bool
+    jti: str
+    session_id: str
+    expires_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    if any(name in connection.query_params for name in _URL_TOKEN_PARAMS):
+        raise BadRequest("Tokens are never accepted in the URL; send an Authorization header.",
+                         code="token_in_url")
+    header = connection.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Use the Authorization: Bearer <token> scheme.", code="invalid_token")
+    return token.strip()
+
+
+def _claims(connection: HTTPConnection, runtime: Runtime) -> AccessClaims | None:
+    """Decode once per request; the result is cached on the connection's state."""
+    if "claims" in connection.state._state:
+        cached: AccessClaims | None = connection.state.claims
+        return cached
+    claims: AccessClaims | None = None
+    token = bearer_token(connection)
+    if token is not None:
+        try:
+            claims = runtime.tokens.decode_access(token)
+        except InvalidToken as exc:
+            connection.state.claims_error = exc
+    connection.state.claims = claims
+    return claims
+
+
+def rate_limit_identity(connection: HTTPConnection, runtime: Runtime) -> str:
+    """Per user when the token's signature is valid, otherwise per client IP."""
+    try:
+        claims = _claims(connection, runtime)
+    except (BadRequest, Unauthorized):
+        claims = None
+    if claims is not None:
+        return f"user:{claims.user_id}"
+    return f"ip:{connection.scope.get('client_ip') or 'unknown'}"
+
+
+async def principal_from_token(token: str, runtime: Runtime) -> Principal:
+    """Used by the WebSocket hub, where the token arrives in the first frame."""
+    try:
+        claims = runtime.tokens.decode_access(token)
+    except InvalidToken as exc:
+        raise Unauthorized(exc.message, code=exc.code) from exc
+    return await _principal(claims, runtime)
+
+
+async def _principal(claims: AccessClaims, runtime: Runtime) -> Principal:
+    if await runtime.revocations.is_revoked(claims.jti, claims.session_id):
+        raise Unauthorized("The token has been revoked.", code="token_revoked")
+    async with runtime.db.read() as tx:
+        user = await users_store.get(tx, claims.user_id)
+    if user is None:
+        raise Unauthorized("The account no longer exists.", code="invalid_token")
+    if not user.is_active:
+        raise Unauthorized("The account has been deactivated.", code="account_deactivated")
+    return Principal(
+        user_id=user.id,
+        role=user.role,
+        email=user.email,
+        is_blocked=user.is_blocked,
+        jti=claims.jti,
+        session_id=claims.session_id,
+        expires_at=claims.expires_at,
+    )
+
+
+async def authenticate(connection: HTTPConnection, runtime: Runtime, *, required: bool) -> Principal | None:
+    claims = _claims(connection, runtime)
+    error: InvalidToken | None = getattr(connection.state, "claims_error", None)
+    if error is not None:
+        raise Unauthorized(error.message, code=error.code, headers={"WWW-Authenticate": "Bearer"})
+    if claims is None:
+        if required:
+            raise Unauthorized(
+                "Sign in to do this.", code="not_authenticated", headers={"WWW-Authenticate": "Bearer"}
+            )
+        return None
+    return await _principal(claims, runtime)

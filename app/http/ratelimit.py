@@ -1,0 +1,61 @@
+"""Rate limits with the `limits` library on Redis storage (the same Valkey/Redis as everything else)."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from app.errors import TooManyRequests
+
+
+@dataclass(frozen=True)
+class LimitState:
+    limit: int
+    remaining: int
+    reset_at: float
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(max(0, self.remaining)),
+            "X-RateLimit-Reset": str(math.ceil(self.reset_at)),
+        }
+
+
+class RateLimiter:
+    def __init__(self, redis_url: str, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._storage = RedisStorage(redis_url, implementation="redispy", key_prefix="lf:rl")
+        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._items: dict[str, RateLimitItem] = {}
+
+    def _item(self, limit: str) -> RateLimitItem:
+        item = self._items.get(limit)
+        if item is None:
+            item = self._items[limit] = parse(limit)
+        return item
+
+    async def hit(self, limit: str, scope: str, key: str) -> LimitState | None:
+        """Count one request against `limit` for (scope, key); raise TooManyRequests when over it."""
+        if not self.enabled:
+            return None
+        item = self._item(limit)
+        allowed = await self._limiter.hit(item, scope, key)
+        stats = await self._limiter.get_window_stats(item, scope, key)
+        state = LimitState(limit=item.amount, remaining=stats.remaining, reset_at=stats.reset_time)
+        if not allowed:
+            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+            raise TooManyRequests(
+                "Too many requests; slow down.",
+                details={"limit": limit, "retry_after": retry_after},
+                headers={"Retry-After": str(retry_after), **state.headers()},
+            )
+        return state
+
+    async def reset(self) -> None:
+        await self._storage.reset()

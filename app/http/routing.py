@@ -1,0 +1,221 @@
+"""Declarative API routes: one decorator validates input, authenticates, rate-limits, serializes, and
+records what the OpenAPI document needs, so the document is generated from the same pydantic models
+that validate requests."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.errors import DomainError, Forbidden, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.http.errors import error_response, response_for_exception, validation_details
+from app.http.principal import Principal, authenticate, rate_limit_identity
+from app.http.ratelimit import LimitState
+from app.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+BodyT = TypeVar("BodyT", bound=BaseModel | None)
+QueryT = TypeVar("QueryT", bound=BaseModel | None)
+
+AuthMode = Literal["none", "optional", "required"]
+MAX_JSON_BODY_BYTES = 1024 * 1024
+
+
+@dataclass
+class Context(Generic[BodyT, QueryT]):
+    request: Request
+    runtime: Runtime
+    body: BodyT
+    query: QueryT
+    principal: Principal | None
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def user(self) -> Principal:
+        """The authenticated principal; only on routes declared with auth="required"."""
+        assert self.principal is not None
+        return self.principal
+
+    def path_param(self, name: str) -> Any:
+        return self.request.path_params[name]
+
+    @property
+    def client_ip(self) -> str:
+        return str(self.request.scope.get("client_ip") or "unknown")
+
+    @property
+    def user_agent(self) -> str | None:
+        agent = self.request.headers.get("user-agent")
+        return agent[:500] if agent else None
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    summary: str
+    tags: tuple[str, ...]
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    status_code: int
+    auth: AuthMode
+    roles: tuple[str, ...] | None
+    rate_limit: str | None
+    errors: tuple[int, ...]
+    description: str | None
+    paged: bool
+
+
+Handler = Callable[[Context[Any, Any]], Awaitable[Any]]
+
+
+class ApiRoute(Route):
+    """A Starlette Route that also carries its Operation for the OpenAPI generator."""
+
+    operation: Operation
+
+
+def api_route(
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tags: Sequence[str],
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: Any = None,
+    status_code: int = 200,
+    auth: AuthMode = "required",
+    roles: Sequence[str] | None = None,
+    rate_limit: str | None = "default",
+    errors: Sequence[int] = (),
+    paged: bool = False,
+) -> Callable[[Handler], ApiRoute]:
+    """Declare an endpoint. `rate_limit` names a setting (`default`, `login`, `register`) or None."""
+
+    def decorate(handler: Handler) -> ApiRoute:
+        operation = Operation(
+            path=path,
+            method=method.upper(),
+            summary=summary,
+            tags=tuple(tags),
+            body=body,
+            query=query,
+            response=response,
+            status_code=status_code,
+            auth=auth,
+            roles=tuple(roles) if roles else None,
+            rate_limit=rate_limit,
+            errors=tuple(errors),
+            description=handler.__doc__,
+            paged=paged,
+        )
+        adapter: TypeAdapter[Any] | None = TypeAdapter(response) if response is not None else None
+
+        async def endpoint(request: Request) -> Response:
+            runtime: Runtime = request.app.state.runtime
+            limit_state: LimitState | None = None
+            try:
+                identity = rate_limit_identity(request, runtime)
+                if rate_limit is not None:
+                    setting = getattr(runtime.settings, f"rate_limit_{rate_limit}")
+                    limit_state = await runtime.rate_limiter.hit(setting, rate_limit, identity)
+                principal = await authenticate(request, runtime, required=auth == "required")
+                if auth == "none":
+                    principal = None
+                if roles and principal is not None and principal.role not in roles:
+                    raise Forbidden("Your role may not do this.", code="insufficient_role")
+                ctx: Context[Any, Any] = Context(
+                    request=request,
+                    runtime=runtime,
+                    body=await _parse_body(request, body),
+                    query=_parse_query(request, query),
+                    principal=principal,
+                )
+                result = await handler(ctx)
+                response_obj = _to_response(result, adapter, status_code)
+                response_obj.headers.update(ctx.response_headers)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes the JSON error model
+                response_obj = response_for_exception(request, exc)
+            if limit_state is not None:
+                for name, value in limit_state.headers().items():
+                    response_obj.headers.setdefault(name, value)
+            return response_obj
+
+        endpoint.__name__ = handler.__name__
+        route = ApiRoute(path, endpoint, methods=[operation.method], name=handler.__name__)
+        route.operation = operation
+        return route
+
+    return decorate
+
+
+async def _parse_body(request: Request, model: type[BaseModel] | None) -> BaseModel | None:
+    if model is None:
+        return None
+    content_type = request.headers.get("content-type", "")
+    if content_type and "json" not in content_type.split(";")[0]:
+        raise UnsupportedMediaType("Send the request body as application/json.")
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_JSON_BODY_BYTES:
+        raise PayloadTooLarge("The request body is too large.")
+    raw = await request.body()
+    if len(raw) > MAX_JSON_BODY_BYTES:
+        raise PayloadTooLarge("The request body is too large.")
+    try:
+        data = json.loads(raw) if raw else {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(
+            "The request body is not valid JSON.",
+            details=[{"field": "body", "location": "body", "message": "invalid JSON", "type": "json_invalid"}],
+        ) from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "The request body is invalid.", details=validation_details(exc, "body")
+        ) from exc
+
+
+def _parse_query(request: Request, model: type[BaseModel] | None) -> BaseModel | None:
+    if model is None:
+        return None
+    params: dict[str, Any] = {}
+    for key in request.query_params:
+        values = request.query_params.getlist(key)
+        params[key] = values if len(values) > 1 else values[0]
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "The query parameters are invalid.", details=validation_details(exc, "query")
+        ) from exc
+
+
+def _to_response(result: Any, adapter: TypeAdapter[Any] | None, status_code: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if adapter is None:
+        return Response(status_code=status_code if result is None else status_code)
+    return Response(adapter.dump_json(result), status_code=status_code, media_type="application/json")
+
+
+__all__ = [
+    "ApiRoute",
+    "Context",
+    "DomainError",
+    "JSONResponse",
+    "Operation",
+    "api_route",
+    "error_response",
+]

@@ -1,0 +1,73 @@
+"""The ASGI application: routes of every domain, middleware, error handlers and the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from openapi_ui_bundles.swagger_ui import static_path as swagger_ui_path
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from app import __version__
+from app.auth.routes import routes as auth_routes
+from app.config import Settings
+from app.http.errors import exception_handlers
+from app.http.middleware import RequestContextMiddleware
+from app.http.openapi import docs_init, docs_page, openapi_document, openapi_endpoint
+from app.ops.routes import routes as ops_routes
+from app.runtime import Runtime, StoreUrls
+from app.users.routes import routes as users_routes
+from app.users.service import bootstrap_admin
+
+FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
+
+
+def api_routes() -> list[BaseRoute]:
+    return [*auth_routes, *users_routes, *ops_routes]
+
+
+def create_app(settings: Settings, urls: StoreUrls) -> Starlette:
+    routes = api_routes()
+    document = openapi_document(routes, title="LearnFlow API", version=__version__)
+    routes += [
+        Route("/api/openapi.json", openapi_endpoint(document), methods=["GET"], include_in_schema=False),
+        Route("/api/docs", docs_page, methods=["GET"], include_in_schema=False),
+        Route("/api/docs/init.js", docs_init, methods=["GET"], include_in_schema=False),
+        Mount("/api/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets"),
+    ]
+    if FRONTEND_DIST.is_dir():
+        routes.append(Mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="frontend"))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime = Runtime.open(settings, urls)
+        app.state.runtime = runtime
+        try:
+            await runtime.documents.ensure_schema()
+            await bootstrap_admin(runtime)
+            yield
+        finally:
+            await runtime.close()
+
+    middleware = [
+        Middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxy_networks),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Total-Count", "Link", "Retry-After", "X-Request-ID",
+                            "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
+            max_age=600,
+        ),
+    ]
+    app = Starlette(
+        routes=routes, middleware=middleware, exception_handlers=exception_handlers(), lifespan=lifespan
+    )
+    app.state.openapi = document
+    return app

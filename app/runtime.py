@@ -1,0 +1,57 @@
+"""The process's live resources (store clients, limiter, token codec), opened once and closed once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from redis.asyncio import Redis
+
+from app.config import Settings
+from app.http.ratelimit import RateLimiter
+from app.security.tokens import TokenCodec
+from app.stores.mongo import DocumentStore
+from app.stores.redis import create_redis
+from app.stores.revocation import RevocationList
+from app.stores.sql import Database
+
+
+@dataclass
+class StoreUrls:
+    database_url: str
+    redis_url: str
+    mongo_url: str
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    urls: StoreUrls
+    db: Database
+    redis: Redis
+    documents: DocumentStore
+    rate_limiter: RateLimiter
+    tokens: TokenCodec
+    revocations: RevocationList
+    http: httpx.AsyncClient
+
+    @classmethod
+    def open(cls, settings: Settings, urls: StoreUrls) -> Runtime:
+        redis = create_redis(urls.redis_url)
+        return cls(
+            settings=settings,
+            urls=urls,
+            db=Database(urls.database_url),
+            redis=redis,
+            documents=DocumentStore(urls.mongo_url, settings.mongo_database),
+            rate_limiter=RateLimiter(urls.redis_url, enabled=settings.rate_limit_enabled),
+            tokens=TokenCodec(settings.jwt_secret, settings.access_token_ttl_seconds),
+            revocations=RevocationList(redis, settings.access_token_ttl_seconds),
+            http=httpx.AsyncClient(timeout=10.0),
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.documents.close()
+        await self.redis.aclose()
+        await self.db.close()

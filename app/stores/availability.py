@@ -1,0 +1,36 @@
+"""Driver errors that mean a store cannot be reached, each named by its store, for 503 responses."""
+
+from __future__ import annotations
+
+import asyncpg
+import pymongo.errors
+import redis.exceptions
+import sqlalchemy.exc
+
+UNAVAILABLE_ERRORS: tuple[tuple[str, tuple[type[BaseException], ...]], ...] = (
+    (
+        "postgres",
+        (
+            sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.InterfaceError,
+            sqlalchemy.exc.TimeoutError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.CannotConnectNowError,
+        ),
+    ),
+    ("redis", (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)),
+    ("mongo", (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError)),
+)
+
+
+def unavailable_store(exc: BaseException) -> str | None:
+    """The store an exception says is unreachable, or None when it is some other error."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        for store, types in UNAVAILABLE_ERRORS:
+            if isinstance(seen, types):
+                return store
+        if isinstance(seen, sqlalchemy.exc.DBAPIError) and seen.connection_invalidated:
+            return "postgres"
+        seen = seen.__cause__ or seen.__context__
+    return None

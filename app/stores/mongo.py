@@ -1,0 +1,132 @@
+"""The document store: lessons, progress and course_telemetry in MongoDB (SPEC §5).
+
+Rules that keep the same meaning on MongoDB and on the embedded nx-27017 server:
+- documents have deterministic string `_id`s and are written by `_id`;
+- a document is created with its full shape first (`$setOnInsert` of every nested object), and
+  only updates of an existing document use dotted paths (`$inc: {"lesson_times.L1": 15}`);
+- filters never use `$ne` on array fields, never compare booleans with numbers, never use ObjectIds.
+`tests/stores/test_mongo_contract.py` pins each operation and runs against both servers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pymongo import ASCENDING, AsyncMongoClient, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+Document = dict[str, Any]
+
+LESSONS = "lessons"
+PROGRESS = "progress"
+COURSE_TELEMETRY = "course_telemetry"
+
+INDEXES: dict[str, list[tuple[str, list[tuple[str, int]]]]] = {
+    LESSONS: [("course_order", [("course_id", ASCENDING), ("order", ASCENDING)])],
+    PROGRESS: [
+        ("course_user", [("course_id", ASCENDING), ("user_id", ASCENDING)]),
+        ("user_course", [("user_id", ASCENDING), ("course_id", ASCENDING)]),
+    ],
+    COURSE_TELEMETRY: [
+        ("course_hour", [("course_id", ASCENDING), ("hour", ASCENDING)]),
+        ("user_course_hour", [("user_id", ASCENDING), ("course_id", ASCENDING), ("hour", ASCENDING)]),
+        ("hour", [("hour", ASCENDING)]),
+    ],
+}
+
+
+def progress_id(user_id: int, course_id: int) -> str:
+    return f"{user_id}:{course_id}"
+
+
+def telemetry_bucket_id(user_id: int, course_id: int, lesson_id: str, hour: str) -> str:
+    return f"{user_id}:{course_id}:{lesson_id}:{hour}"
+
+
+class DocumentStore:
+    def __init__(self, url: str, database: str) -> None:
+        self.client: AsyncMongoClient[Document] = AsyncMongoClient(
+            url, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000, tz_aware=True
+        )
+        self.db: AsyncDatabase[Document] = self.client[database]
+
+    async def ensure_schema(self) -> None:
+        existing = set(await self.db.list_collection_names())
+        for name, indexes in INDEXES.items():
+            if name not in existing:
+                await self.db.create_collection(name)
+            for index_name, keys in indexes:
+                await self.db[name].create_index(keys, name=index_name)
+
+    async def ping(self) -> None:
+        await self.client.admin.command("ping")
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def get(self, collection: str, doc_id: str) -> Document | None:
+        return await self.db[collection].find_one({"_id": doc_id})
+
+    async def find(
+        self,
+        collection: str,
+        where: Mapping[str, Any],
+        *,
+        sort: Sequence[tuple[str, int]] = (("_id", ASCENDING),),
+        skip: int = 0,
+        limit: int = 0,
+    ) -> list[Document]:
+        cursor = self.db[collection].find(dict(where)).sort(list(sort)).skip(skip).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def insert(self, collection: str, document: Document) -> None:
+        await self.db[collection].insert_one(document)
+
+    async def replace(self, collection: str, document: Document) -> None:
+        await self.db[collection].replace_one({"_id": document["_id"]}, document, upsert=True)
+
+    async def ensure_then_increment(
+        self,
+        collection: str,
+        shapes_and_increments: Sequence[tuple[Document, Mapping[str, int], Mapping[str, Any]]],
+    ) -> None:
+        """For each (full document shape, increments, fields to set): create it if missing, then apply.
+
+        Two bulk writes: the first only inserts missing documents with their whole shape, so the
+        second's dotted paths always land on an existing document (see the module rules).
+        """
+        if not shapes_and_increments:
+            return
+        coll = self.db[collection]
+        await coll.bulk_write(
+            [UpdateOne({"_id": shape["_id"]}, {"$setOnInsert": shape}, upsert=True)
+             for shape, _, _ in shapes_and_increments],
+            ordered=False,
+        )
+        updates = []
+        for shape, increments, sets in shapes_and_increments:
+            change: Document = {}
+            if increments:
+                change["$inc"] = dict(increments)
+            if sets:
+                change["$set"] = dict(sets)
+            if change:
+                updates.append(UpdateOne({"_id": shape["_id"]}, change))
+        if updates:
+            await coll.bulk_write(updates, ordered=True)
+
+    async def update(self, collection: str, doc_id: str, change: Document) -> bool:
+        result = await self.db[collection].update_one({"_id": doc_id}, change)
+        return result.matched_count == 1
+
+    async def delete(self, collection: str, doc_id: str) -> bool:
+        result = await self.db[collection].delete_one({"_id": doc_id})
+        return result.deleted_count == 1
+
+    async def delete_where(self, collection: str, where: Mapping[str, Any]) -> int:
+        result = await self.db[collection].delete_many(dict(where))
+        return result.deleted_count
+
+    async def count(self, collection: str, where: Mapping[str, Any]) -> int:
+        return await self.db[collection].count_documents(dict(where))

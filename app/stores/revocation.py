@@ -1,0 +1,29 @@
+"""Revoked access tokens (by jti) and sessions (by refresh family), kept in Redis until they expire."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+_JTI = "lf:revoked:jti:"
+_SESSION = "lf:revoked:sid:"
+
+
+class RevocationList:
+    def __init__(self, redis: Redis, access_ttl_seconds: int) -> None:
+        self._redis = redis
+        self._ttl = access_ttl_seconds
+
+    async def revoke_token(self, jti: str, seconds_left: int) -> None:
+        await self._redis.set(_JTI + jti, "1", ex=max(1, seconds_left))
+
+    async def revoke_sessions(self, session_ids: list[str]) -> None:
+        """Access tokens of these sessions stop working; they live at most one access lifetime."""
+        if not session_ids:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for session_id in session_ids:
+                pipe.set(_SESSION + session_id, "1", ex=self._ttl)
+            await pipe.execute()
+
+    async def is_revoked(self, jti: str, session_id: str) -> bool:
+        return bool(await self._redis.exists(_JTI + jti, _SESSION + session_id))
