@@ -59,7 +59,6 @@ class Settings(BaseSettings):
     media_dir: Path = Path("media")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
-    run_workers: bool = True
 
     @field_validator("rate_limit_register", "rate_limit_login", "rate_limit_default")
     @classmethod
@@ -96,4 +95,6 @@ class Settings(BaseSettings):
     def check_safe_for_production(self) -> None:
         """Refuse to run production with the development secret or a weak one."""
         if self.is_production and (self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32):
-            raise RuntimeError("JWT_SECRET must be set to a random value of at least 32 characters in production")
+            raise RuntimeError(
+                "JWT_SECRET must be set to a random value of at least 32 characters in production"
+            )

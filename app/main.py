@@ -61,8 +61,15 @@ def create_app(settings: Settings, urls: StoreUrls) -> Starlette:
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Total-Count", "Link", "Retry-After", "X-Request-ID",
-                            "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
+            expose_headers=[
+                "X-Total-Count",
+                "Link",
+                "Retry-After",
+                "X-Request-ID",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+            ],
             max_age=600,
         ),
     ]

@@ -1,0 +1,5 @@
+"""The WebSocket hub (SPEC §4): protocol, connections, channels, bus relay, history, presence.
+
+A generic hub that knows nothing about courses: the app hands it an authorizer, a token verifier and
+handlers for application ops. It never imports `app` or `workers`. Built in issue 4.
+"""

@@ -70,7 +70,6 @@ def make_settings(**overrides: Any) -> Settings:
         "bcrypt_rounds": 4,
         "mongo_database": TEST_MONGO_DATABASE,
         "media_dir": Path("/tmp/learnflow-test-media"),
-        "run_workers": False,
         "admin_email": None,
         "admin_password": None,
     }

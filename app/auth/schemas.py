@@ -11,7 +11,11 @@ from app.http.schemas import UtcDatetime
 def _strong_password(value: str) -> str:
     missing = [
         name
-        for name, pattern in (("an uppercase letter", r"[A-Z]"), ("a lowercase letter", r"[a-z]"), ("a digit", r"\d"))
+        for name, pattern in (
+            ("an uppercase letter", r"[A-Z]"),
+            ("a lowercase letter", r"[a-z]"),
+            ("a digit", r"\d"),
+        )
         if not re.search(pattern, value)
     ]
     if missing:
@@ -91,5 +95,3 @@ class UserPublic(BaseModel):
 
 class Message(BaseModel):
     message: str
-
-

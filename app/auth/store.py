@@ -54,7 +54,9 @@ async def revoke_family(tx: Tx, family_id: str, now: datetime) -> None:
     )
 
 
-async def revoke_user_families(tx: Tx, user_id: int, now: datetime, *, keep: str | None = None) -> Sequence[str]:
+async def revoke_user_families(
+    tx: Tx, user_id: int, now: datetime, *, keep: str | None = None
+) -> Sequence[str]:
     """Revoke every live session of a user (but `keep`); returns the revoked family ids."""
     conditions = [RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)]
     if keep is not None:

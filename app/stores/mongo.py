@@ -100,8 +100,10 @@ class DocumentStore:
             return
         coll = self.db[collection]
         await coll.bulk_write(
-            [UpdateOne({"_id": shape["_id"]}, {"$setOnInsert": shape}, upsert=True)
-             for shape, _, _ in shapes_and_increments],
+            [
+                UpdateOne({"_id": shape["_id"]}, {"$setOnInsert": shape}, upsert=True)
+                for shape, _, _ in shapes_and_increments
+            ],
             ordered=False,
         )
         updates = []

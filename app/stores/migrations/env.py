@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -11,9 +12,14 @@ from app.stores.models import Base
 target_metadata = Base.metadata
 
 
+# Several api instances may start at once; one migrates while the others wait, then find nothing to do.
+_MIGRATION_LOCK_KEY = 7_274_031
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         context.run_migrations()
 
 

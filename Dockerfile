@@ -1,0 +1,11 @@
+FROM python:3.11-slim
+WORKDIR /srv/learnflow
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY realtime ./realtime
+COPY workers ./workers
+RUN pip install --no-cache-dir . && useradd --system learnflow
+USER learnflow
+EXPOSE 8000
+CMD ["learnflow", "serve", "--host", "0.0.0.0"]
