@@ -4,6 +4,7 @@ local stand-in provider."""
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,6 +44,21 @@ def authorization_url(runtime: Runtime) -> GoogleUrl:
     return GoogleUrl(url=f"{settings.google_auth_url}?{query}", state=state)
 
 
+def _raise_for_outage(response: httpx.Response) -> None:
+    """A 5xx from Google is an outage, not a refusal of this sign-in."""
+    if response.status_code >= 500:
+        raise httpx.HTTPStatusError(
+            f"provider answered {response.status_code}", request=response.request, response=response
+        )
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    body = response.json()
+    if not isinstance(body, dict):
+        raise ValueError("provider answered with something other than a JSON object")
+    return body
+
+
 async def _provider_profile(runtime: Runtime, code: str) -> dict[str, Any]:
     settings = runtime.settings
     failed = Unauthorized("Google did not accept this sign-in.", code="google_auth_failed")
@@ -58,17 +74,19 @@ async def _provider_profile(runtime: Runtime, code: str) -> dict[str, Any]:
             },
             headers={"Accept": "application/json"},
         )
+        _raise_for_outage(token_response)
         if token_response.status_code != 200:
             raise failed
-        access_token = token_response.json().get("access_token")
+        access_token = _json_object(token_response).get("access_token")
         if not isinstance(access_token, str):
             raise failed
         info_response = await runtime.http.get(
             settings.google_userinfo_url, headers={"Authorization": f"Bearer {access_token}"}
         )
+        _raise_for_outage(info_response)
         if info_response.status_code != 200:
             raise failed
-        profile: dict[str, Any] = info_response.json()
+        profile = _json_object(info_response)
     except (httpx.HTTPError, ValueError) as exc:
         raise ServiceUnavailable("Google could not be reached; try again.", code="google_unavailable") from exc
     if not profile.get("sub") or not profile.get("email") or profile.get("email_verified") is not True:
@@ -107,6 +125,7 @@ async def sign_in(runtime: Runtime, *, code: str, state: str, meta: RequestMeta)
             )
         if not user.is_active:
             raise Unauthorized("The account has been deactivated.", code="account_deactivated")
+        await users.set_fields(tx, user, last_login_at=datetime.now(UTC))
         await record(
             tx, meta, "login", actor_id=user.id, resource_type="user", resource_id=user.id,
             details={"method": "google"},

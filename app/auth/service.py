@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from app.audit.service import RequestMeta, record
 from app.auth import store as sessions
 from app.auth.schemas import TokenPair
-from app.errors import BadRequest, Conflict, Forbidden, TooManyRequests, Unauthorized
+from app.errors import BadRequest, Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed
 from app.runtime import Runtime
 from app.security.passwords import hash_password, verify_password
 from app.security.tokens import InvalidToken, new_refresh_token, parse_refresh_token
@@ -190,6 +190,16 @@ async def logout(runtime: Runtime, *, user_id: int, jti: str, session_id: str, e
 async def update_profile(
     runtime: Runtime, *, user_id: int, is_blocked: bool, changes: dict[str, str | None]
 ) -> User:
+    # The schema lets every field be omitted, but only avatar_url may be cleared: the names are NOT NULL.
+    nulls = [name for name in ("first_name", "last_name") if name in changes and changes[name] is None]
+    if nulls:
+        raise ValidationFailed(
+            "The request body is invalid.",
+            details=[
+                {"field": name, "location": "body", "message": "may not be null", "type": "null_not_allowed"}
+                for name in nulls
+            ],
+        )
     if is_blocked:
         raise Forbidden("Blocked accounts cannot change their profile.", code="user_blocked")
     async with runtime.db.transaction() as tx:

@@ -10,8 +10,10 @@ import uuid
 from collections.abc import Sequence
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http.errors import response_for_exception
 from app.http.metrics import LATENCY, REQUESTS
 from app.logs import request_id_var
 
@@ -65,16 +67,26 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 MutableHeaders(scope=message).append("X-Request-ID", request_id)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
+        except Exception as exc:
+            # Starlette's ServerErrorMiddleware sits outside this one, so without this an error raised
+            # outside the api routes (a mounted app, /metrics, another middleware) would be answered
+            # without a request id. Answer here in the JSON error model; the handler logs it.
+            if scope["type"] != "http" or response_started:
+                raise
+            response = response_for_exception(Request(scope), exc)
+            await response(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http":
                 route = scope.get("route")

@@ -15,6 +15,7 @@ from app.http.routing import ApiRoute, Operation
 
 REF = "#/components/schemas/{model}"
 _CONVERTER = re.compile(r"{(\w+):\w+}")
+_CONVERTER_TYPES = {"int": "integer", "float": "number"}
 _STATUS_TEXT = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad request", 401: "Not authenticated",
     403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Payload too large", 415: "Unsupported media type",
@@ -58,9 +59,11 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
     }
     if op.description:
         spec["description"] = op.description.strip()
+    # Each path parameter is typed by its own converter ({id:int} but {lesson_id} in one path).
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer" if ":int" in op.path else "string"}}
-        for name in re.findall(r"{(\w+)(?::\w+)?}", op.path)
+        {"name": name, "in": "path", "required": True,
+         "schema": {"type": _CONVERTER_TYPES.get(converter, "string")}}
+        for name, converter in re.findall(r"{(\w+)(?::(\w+))?}", op.path)
     ]
     if op.query is not None:
         query_schema = op.query.model_json_schema(ref_template=REF)

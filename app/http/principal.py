@@ -34,16 +34,22 @@ class Principal:
         return self.role == "admin"
 
 
-def bearer_token(connection: HTTPConnection) -> str | None:
+def reject_token_in_url(connection: HTTPConnection) -> None:
+    """URLs end up in logs, histories and Referer headers, so a token there is refused outright."""
     if any(name in connection.query_params for name in _URL_TOKEN_PARAMS):
         raise BadRequest("Tokens are never accepted in the URL; send an Authorization header.",
                          code="token_in_url")
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    reject_token_in_url(connection)
     header = connection.headers.get("authorization")
     if not header:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Use the Authorization: Bearer <token> scheme.", code="invalid_token")
+        raise Unauthorized("Use the Authorization: Bearer <token> scheme.", code="invalid_token",
+                           headers={"WWW-Authenticate": "Bearer"})
     return token.strip()
 
 

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from app.errors import DomainError, Forbidden, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from app.http.errors import error_response, response_for_exception, validation_details
-from app.http.principal import Principal, authenticate, rate_limit_identity
+from app.http.principal import Principal, authenticate, rate_limit_identity, reject_token_in_url
 from app.http.ratelimit import LimitState
 from app.runtime import Runtime
 
@@ -130,9 +130,13 @@ def api_route(
                 if rate_limit is not None:
                     setting = getattr(runtime.settings, f"rate_limit_{rate_limit}")
                     limit_state = await runtime.rate_limiter.hit(setting, rate_limit, identity)
-                principal = await authenticate(request, runtime, required=auth == "required")
+                principal: Principal | None = None
                 if auth == "none":
-                    principal = None
+                    # A public endpoint ignores any Authorization header: a stale token sent along
+                    # with /api/auth/refresh must not fail it, and /api/health must not need stores.
+                    reject_token_in_url(request)
+                else:
+                    principal = await authenticate(request, runtime, required=auth == "required")
                 if roles and principal is not None and principal.role not in roles:
                     raise Forbidden("Your role may not do this.", code="insufficient_role")
                 ctx: Context[Any, Any] = Context(

@@ -4,13 +4,19 @@ Rules that keep the same meaning on MongoDB and on the embedded nx-27017 server:
 - documents have deterministic string `_id`s and are written by `_id`;
 - a document is created with its full shape first (`$setOnInsert` of every nested object), and
   only updates of an existing document use dotted paths (`$inc: {"lesson_times.L1": 15}`);
-- filters never use `$ne` on array fields, never compare booleans with numbers, never use ObjectIds.
+- filters never use `$ne` on array fields, never compare booleans with numbers, never use ObjectIds;
+- updates of an existing document never write a datetime or a boolean as a single value
+  (`$set: {"last_accessed": now}` is stored as the string "2024-05-06 07:08:09" there, `True` as `1`),
+  and `$push`/`$addToSet` only add strings and numbers (a pushed object is stored as a JSON string):
+  `update` and `ensure_then_increment` refuse such changes. Whole documents (`insert`, `replace`, the
+  shapes of `ensure_then_increment`) and whole nested objects or arrays given to `$set` keep every type.
 `tests/stores/test_mongo_contract.py` pins each operation and runs against both servers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient, UpdateOne
@@ -34,6 +40,30 @@ INDEXES: dict[str, list[tuple[str, list[tuple[str, int]]]]] = {
         ("hour", [("hour", ASCENDING)]),
     ],
 }
+
+
+_ARRAY_ADDERS = ("$push", "$addToSet")
+
+
+def check_portable_change(change: Mapping[str, Any]) -> None:
+    """Raise ValueError for an update that nx-27017 would store differently from MongoDB (module rules)."""
+    for operator, fields in change.items():
+        if operator in ("$currentDate", "$unset") or not isinstance(fields, Mapping):
+            continue
+        for path, value in fields.items():
+            if operator in _ARRAY_ADDERS:
+                added = value["$each"] if isinstance(value, Mapping) and "$each" in value else [value]
+                portable = all(
+                    isinstance(item, str | int | float) and not isinstance(item, bool) for item in added
+                )
+            else:
+                portable = not isinstance(value, bool | datetime)
+            if not portable:
+                raise ValueError(
+                    f"{operator} {path!r}: the embedded MongoDB server would not store this value as MongoDB "
+                    "does; write it with the document's shape, inside a whole nested object, or as a string "
+                    "or number (see app.stores.mongo)"
+                )
 
 
 def progress_id(user_id: int, course_id: int) -> str:
@@ -98,14 +128,6 @@ class DocumentStore:
         """
         if not shapes_and_increments:
             return
-        coll = self.db[collection]
-        await coll.bulk_write(
-            [
-                UpdateOne({"_id": shape["_id"]}, {"$setOnInsert": shape}, upsert=True)
-                for shape, _, _ in shapes_and_increments
-            ],
-            ordered=False,
-        )
         updates = []
         for shape, increments, sets in shapes_and_increments:
             change: Document = {}
@@ -114,11 +136,21 @@ class DocumentStore:
             if sets:
                 change["$set"] = dict(sets)
             if change:
+                check_portable_change(change)
                 updates.append(UpdateOne({"_id": shape["_id"]}, change))
+        coll = self.db[collection]
+        await coll.bulk_write(
+            [
+                UpdateOne({"_id": shape["_id"]}, {"$setOnInsert": shape}, upsert=True)
+                for shape, _, _ in shapes_and_increments
+            ],
+            ordered=False,
+        )
         if updates:
             await coll.bulk_write(updates, ordered=True)
 
     async def update(self, collection: str, doc_id: str, change: Document) -> bool:
+        check_portable_change(change)
         result = await self.db[collection].update_one({"_id": doc_id}, change)
         return result.matched_count == 1
 

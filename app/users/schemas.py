@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.auth.schemas import UserPublic
 from app.http.schemas import PageQuery
@@ -13,6 +13,14 @@ Role = Literal["learner", "instructor", "admin"]
 class UserListQuery(PageQuery):
     role: Role | None = None
     search: str | None = Field(None, max_length=200)
+
+    @field_validator("search")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL text cannot hold NUL; without this the query fails with a 500.
+        if value is not None and "\x00" in value:
+            raise ValueError("search must not contain NUL characters")
+        return value
 
 
 class RoleChange(BaseModel):

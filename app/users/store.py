@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
+from app.errors import Conflict
 from app.stores.models import User
 from app.stores.sql import Tx, like_escape
 
@@ -30,10 +32,24 @@ async def get_by_google_sub(tx: Tx, google_sub: str) -> User | None:
     return (await tx.execute(select(User).where(User.google_sub == google_sub))).scalar_one_or_none()
 
 
+def _violated_constraint(exc: IntegrityError) -> str | None:
+    # SQLAlchemy's asyncpg adapter chains the driver's error, which names the constraint.
+    driver_error = getattr(exc.orig, "__cause__", None)
+    name = getattr(driver_error, "constraint_name", None)
+    return name if isinstance(name, str) else None
+
+
 async def add(tx: Tx, **fields: Any) -> User:
+    """Insert a user. Two concurrent sign-ups with one email both pass the service's look-up; the unique
+    constraint decides, and the loser gets the same 409 as a sequential duplicate instead of a 500."""
     user = User(**fields)
     tx.add(user)
-    await tx.flush()
+    try:
+        await tx.flush()
+    except IntegrityError as exc:
+        if _violated_constraint(exc) == "uq_users_email":
+            raise Conflict("An account with this email already exists.", code="email_taken") from exc
+        raise
     await tx.refresh(user)
     return user
 

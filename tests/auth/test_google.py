@@ -53,7 +53,9 @@ def refused_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def settings_overrides(request: pytest.FixtureRequest, google: GoogleProvider, refused_url: str) -> dict[str, Any]:
+def settings_overrides(
+    request: pytest.FixtureRequest, google: GoogleProvider, refused_url: str
+) -> dict[str, Any]:
     """Google settings pointing at the stand-in; a test picks a variant with indirect parametrization."""
     configured: dict[str, Any] = {
         "google_client_id": CLIENT_ID,
@@ -95,8 +97,10 @@ async def callback(client: httpx.AsyncClient, code: str, state: str) -> httpx.Re
     return await client.post("/api/auth/google/callback", json={"code": code, "state": state})
 
 
-async def browser_sign_in(client: httpx.AsyncClient, google: GoogleProvider, profile: GoogleProfile) -> httpx.Response:
-    """What the frontend does: fetch the URL, send the browser to Google, and post back what Google returned."""
+async def browser_sign_in(
+    client: httpx.AsyncClient, google: GoogleProvider, profile: GoogleProfile
+) -> httpx.Response:
+    """What the frontend does: fetch the URL, send the browser to Google, post back what Google returned."""
     google.sign_in_as(profile)
     started = await start_url(client)
     async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
@@ -109,7 +113,9 @@ async def browser_sign_in(client: httpx.AsyncClient, google: GoogleProvider, pro
     return await callback(client, returned["code"], returned["state"])
 
 
-async def sign_in_with_code(client: httpx.AsyncClient, google: GoogleProvider, profile: GoogleProfile) -> httpx.Response:
+async def sign_in_with_code(
+    client: httpx.AsyncClient, google: GoogleProvider, profile: GoogleProfile
+) -> httpx.Response:
     code = google.add_code(profile)
     return await callback(client, code, (await start_url(client))["state"])
 
@@ -224,7 +230,9 @@ async def test_first_sign_in_creates_a_learner(
     assert refreshed.status_code == 200, refreshed.text
 
 
-async def test_missing_names_fall_back_to_the_email(client: httpx.AsyncClient, google: GoogleProvider) -> None:
+async def test_missing_names_fall_back_to_the_email(
+    client: httpx.AsyncClient, google: GoogleProvider
+) -> None:
     profile = ada(sub="2001", email="grace@example.com", given_name=None, family_name=None, picture=None)
     response = await sign_in_with_code(client, google, profile)
     assert response.status_code == 200, response.text
@@ -282,7 +290,9 @@ async def test_existing_password_account_is_linked(
 # -- refusals -----------------------------------------------------------------------------------------
 
 
-async def test_unverified_email_is_refused(client: httpx.AsyncClient, api: Api, google: GoogleProvider) -> None:
+async def test_unverified_email_is_refused(
+    client: httpx.AsyncClient, api: Api, google: GoogleProvider
+) -> None:
     # An unverified address must never create an account, nor take over one that has it.
     account = await api.register(email="ada.lovelace@example.com")
     response = await browser_sign_in(client, google, ada(email_verified=False))

@@ -1,1 +1,1 @@
-"""Local stand-ins for third-party services: real HTTP servers on loopback that speak the provider's protocol."""
+"""Local stand-ins for third-party services: real HTTP servers on loopback speaking their protocols."""

@@ -83,6 +83,7 @@ class GoogleProvider:
     _codes: dict[str, _Grant] = field(default_factory=dict)
     _tokens: dict[str, GoogleProfile] = field(default_factory=dict)
     _browser_profile: GoogleProfile | None = None
+    _id_token_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- what tests use ---------------------------------------------------------------------------------
@@ -99,7 +100,9 @@ class GoogleProvider:
     def userinfo_url(self) -> str:
         return self.base_url + USERINFO_PATH
 
-    def add_code(self, profile: GoogleProfile, code: str | None = None, redirect_uri: str | None = None) -> str:
+    def add_code(
+        self, profile: GoogleProfile, code: str | None = None, redirect_uri: str | None = None
+    ) -> str:
         """Register a single-use authorization code that signs in as `profile`; returns the code."""
         code = code or "4/" + secrets.token_urlsafe(24)
         with self._lock:
@@ -131,7 +134,9 @@ class GoogleProvider:
             form = {key: str(value) for key, value in (await request.form()).items()}
         with self._lock:
             self.requests.append(
-                ReceivedRequest(request.method, request.url.path, form, {k.lower(): v for k, v in request.headers.items()})
+                ReceivedRequest(
+                    request.method, request.url.path, form, {k.lower(): v for k, v in request.headers.items()}
+                )
             )
         return form
 
@@ -186,10 +191,15 @@ class GoogleProvider:
         now = int(time.time())
         id_token = jwt.encode(
             {
-                "iss": ISSUER, "aud": self.client_id, "sub": grant.profile.sub, "email": grant.profile.email,
-                "email_verified": grant.profile.email_verified, "iat": now, "exp": now + 3600,
+                "iss": ISSUER,
+                "aud": self.client_id,
+                "sub": grant.profile.sub,
+                "email": grant.profile.email,
+                "email_verified": grant.profile.email_verified,
+                "iat": now,
+                "exp": now + 3600,
             },
-            self.client_secret,
+            self._id_token_key,  # the app does not verify id_token; Google would sign it with RS256
             algorithm="HS256",
         )
         return JSONResponse(
@@ -216,7 +226,9 @@ class GoogleProvider:
             return JSONResponse(
                 {"error": "invalid_request", "error_description": "Invalid Credentials"},
                 status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'},
+                headers={
+                    "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'
+                },
             )
         return JSONResponse(profile.userinfo())
 
@@ -242,10 +254,16 @@ def running_google_provider(
     port = sock.getsockname()[1]
     provider.base_url = f"http://127.0.0.1:{port}"
     config = uvicorn.Config(
-        provider.asgi_app(), log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+        provider.asgi_app(),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="google-standin", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="google-standin", daemon=True
+    )
     thread.start()
     try:
         deadline = time.monotonic() + startup_timeout
@@ -258,6 +276,8 @@ def running_google_provider(
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        if thread.is_alive():
+            raise RuntimeError("the Google stand-in provider did not stop")
 
 
 @contextmanager

@@ -278,11 +278,15 @@ async def test_count(lessons: DocumentStore) -> None:
 
 
 async def test_ensure_then_increment_creates_a_new_document_with_nested_fields(store: DocumentStore) -> None:
-    when = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
-
     await store.ensure_then_increment(
         PROGRESS,
-        [(progress_shape(1, 2), {"lesson_times.L1": 15, "total_seconds_spent": 15}, {"last_accessed": when})],
+        [
+            (
+                progress_shape(1, 2),
+                {"lesson_times.L1": 15, "total_seconds_spent": 15},
+                {"last_accessed": "2024-05-06T07:08:09Z"},
+            )
+        ],
     )
 
     stored = await store.get(PROGRESS, "1:2")
@@ -293,18 +297,22 @@ async def test_ensure_then_increment_creates_a_new_document_with_nested_fields(s
         "completed_lessons": [],
         "lesson_times": {"L1": 15},  # nested, not a literal "lesson_times.L1" key
         "total_seconds_spent": 15,
-        "last_accessed": when,
+        "last_accessed": "2024-05-06T07:08:09Z",
     }
     assert "lesson_times.L1" not in stored
     assert await store.count(PROGRESS, {"lesson_times.L1": 15}) == 1
 
 
 async def test_ensure_then_increment_accumulates_on_an_existing_document(store: DocumentStore) -> None:
-    first = datetime(2024, 5, 6, 7, 0, tzinfo=UTC)
-    later = datetime(2024, 5, 6, 8, 0, tzinfo=UTC)
     await store.ensure_then_increment(
         PROGRESS,
-        [(progress_shape(1, 2), {"lesson_times.L1": 15, "total_seconds_spent": 15}, {"last_accessed": first})],
+        [
+            (
+                progress_shape(1, 2),
+                {"lesson_times.L1": 15, "total_seconds_spent": 15},
+                {"last_accessed": "2024-05-06T07:00:00Z"},
+            )
+        ],
     )
 
     await store.ensure_then_increment(
@@ -313,7 +321,7 @@ async def test_ensure_then_increment_accumulates_on_an_existing_document(store: 
             (
                 progress_shape(1, 2),
                 {"lesson_times.L1": 10, "lesson_times.L2": 5, "total_seconds_spent": 15},
-                {"last_accessed": later},
+                {"last_accessed": "2024-05-06T08:00:00Z"},
             )
         ],
     )
@@ -322,7 +330,35 @@ async def test_ensure_then_increment_accumulates_on_an_existing_document(store: 
     assert stored is not None
     assert stored["lesson_times"] == {"L1": 25, "L2": 5}
     assert stored["total_seconds_spent"] == 30
-    assert stored["last_accessed"] == later
+    assert stored["last_accessed"] == "2024-05-06T08:00:00Z"
+
+
+async def test_ensure_then_increment_keeps_every_type_of_the_shape(store: DocumentStore) -> None:
+    when = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    shape = {**progress_shape(1, 2), "started_at": when, "archived": False}
+
+    await store.ensure_then_increment(PROGRESS, [(shape, {"total_seconds_spent": 15}, {})])
+
+    stored = await store.get(PROGRESS, "1:2")
+    assert stored is not None
+    assert stored["started_at"] == when
+    assert stored["archived"] is False
+
+
+async def test_ensure_then_increment_refuses_values_the_embedded_server_would_change(
+    store: DocumentStore,
+) -> None:
+    shape = progress_shape(1, 2)
+    when = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+    with pytest.raises(ValueError, match="last_accessed"):
+        await store.ensure_then_increment(
+            PROGRESS, [(shape, {"total_seconds_spent": 15}, {"last_accessed": when})]
+        )
+    with pytest.raises(ValueError, match="flag"):
+        await store.ensure_then_increment(PROGRESS, [(shape, {}, {"flag": True})])
+
+    assert await store.get(PROGRESS, "1:2") is None  # refused before anything was written
 
 
 async def test_ensure_then_increment_shape_is_idempotent(store: DocumentStore) -> None:
@@ -391,14 +427,56 @@ async def test_update_returns_whether_the_document_matched(store: DocumentStore)
 async def test_update_applies_operators_to_an_existing_document(store: DocumentStore) -> None:
     await store.insert(PROGRESS, progress_shape(1, 2))
 
-    await store.update(PROGRESS, "1:2", {"$addToSet": {"completed_lessons": "L1"}, "$inc": {"lesson_times.L1": 3}})
-    await store.update(PROGRESS, "1:2", {"$addToSet": {"completed_lessons": "L1"}, "$set": {"lesson_times.L2": 4}})
+    await store.update(
+        PROGRESS, "1:2", {"$addToSet": {"completed_lessons": "L1"}, "$inc": {"lesson_times.L1": 3}}
+    )
+    await store.update(
+        PROGRESS, "1:2", {"$addToSet": {"completed_lessons": "L1"}, "$set": {"lesson_times.L2": 4}}
+    )
     await store.update(PROGRESS, "1:2", {"$addToSet": {"completed_lessons": "L2"}})
 
     stored = await store.get(PROGRESS, "1:2")
     assert stored is not None
     assert stored["completed_lessons"] == ["L1", "L2"]
     assert stored["lesson_times"] == {"L1": 3, "L2": 4}
+
+
+async def test_update_refuses_values_the_embedded_server_would_change(store: DocumentStore) -> None:
+    await store.insert(PROGRESS, progress_shape(1, 2))
+    when = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+    for change in (
+        {"$set": {"last_accessed": when}},
+        {"$set": {"meta.archived": True}},
+        {"$max": {"last_accessed": when}},
+        {"$push": {"completed_lessons": {"lesson": "L1"}}},
+        {"$addToSet": {"completed_lessons": {"$each": ["L1", when]}}},
+    ):
+        with pytest.raises(ValueError):
+            await store.update(PROGRESS, "1:2", change)
+
+    assert await store.get(PROGRESS, "1:2") == progress_shape(1, 2)
+
+
+async def test_update_keeps_types_inside_a_whole_nested_value(store: DocumentStore) -> None:
+    await store.insert(PROGRESS, progress_shape(1, 2))
+    when = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+    assert await store.update(
+        PROGRESS,
+        "1:2",
+        {
+            "$set": {"meta": {"archived": True, "at": when}, "history": [when]},
+            "$currentDate": {"touched": True},
+        },
+    )
+
+    stored = await store.get(PROGRESS, "1:2")
+    assert stored is not None
+    assert stored["meta"] == {"archived": True, "at": when}
+    assert stored["meta"]["archived"] is True
+    assert stored["history"] == [when]
+    assert isinstance(stored["touched"], datetime)
 
 
 async def test_delete_removes_one_document(store: DocumentStore) -> None:
@@ -434,17 +512,22 @@ async def test_embedded_quirk_dotted_increment_upsert_stores_a_literal_key(store
 
     # MongoDB would store {"lesson_times": {"L1": 15}}.
     assert await store.get(PROGRESS, "1:2") == {"_id": "1:2", "lesson_times.L1": 15}
-    assert await store.count(PROGRESS, {"lesson_times.L1": 15}) == 0
 
 
 @embedded_only
-async def test_embedded_quirk_ne_does_not_filter_array_fields(store: DocumentStore) -> None:
-    """Why the store's filters never use $ne on an array field."""
-    await store.insert(PROGRESS, {**progress_shape(1, 2), "completed_lessons": ["L1"]})
-    await store.insert(PROGRESS, {**progress_shape(3, 2), "completed_lessons": ["L2"]})
+async def test_embedded_quirk_set_of_a_datetime_or_boolean_changes_its_type(store: DocumentStore) -> None:
+    """Why update and ensure_then_increment refuse to $set a single datetime or boolean."""
+    when = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    await store.insert(PROGRESS, {"_id": "1:2", "last_accessed": when, "archived": False})
 
-    # MongoDB would return only "3:2".
-    assert await ids(store, PROGRESS, {"completed_lessons": {"$ne": "L1"}}) == ["1:2", "3:2"]
+    await store.db[PROGRESS].update_one({"_id": "1:2"}, {"$set": {"last_accessed": when, "archived": True}})
+
+    # MongoDB would keep a date and a boolean; the insert above kept them on nx-27017 too.
+    assert await store.get(PROGRESS, "1:2") == {
+        "_id": "1:2",
+        "last_accessed": "2024-05-06 07:08:09",
+        "archived": 1,
+    }
 
 
 @embedded_only
