@@ -63,3 +63,14 @@ class TooManyRequests(DomainError):
 
 class ServiceUnavailable(DomainError):
     status, code = 503, "service_unavailable"
+
+
+class StoreUnavailable(ServiceUnavailable):
+    code = "store_unavailable"
+
+    def __init__(self, store: str) -> None:
+        super().__init__(
+            f"The {store} store is unavailable; try again shortly.",
+            details={"store": store},
+            headers={"Retry-After": "5"},
+        )

@@ -46,7 +46,9 @@ def store_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreUrls]:
     redis_url = os.environ.get("TEST_REDIS_URL")
     mongo_url = os.environ.get("TEST_MONGO_URL")
     embedded = EmbeddedServers(tmp_path_factory.mktemp("servers"))
-    started = embedded.start(need_postgres=not database_url, need_redis=not redis_url, need_mongo=not mongo_url)
+    started = embedded.start(
+        need_postgres=not database_url, need_redis=not redis_url, need_mongo=not mongo_url
+    )
     try:
         urls = StoreUrls(
             database_url=database_url or started["database_url"],

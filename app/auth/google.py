@@ -23,7 +23,9 @@ _STATE_TTL_SECONDS = 600
 
 def _require_enabled(runtime: Runtime) -> None:
     if not runtime.settings.google_enabled:
-        raise ServiceUnavailable("Google sign-in is not configured on this server.", code="google_not_configured")
+        raise ServiceUnavailable(
+            "Google sign-in is not configured on this server.", code="google_not_configured"
+        )
 
 
 def authorization_url(runtime: Runtime) -> GoogleUrl:
@@ -88,7 +90,9 @@ async def _provider_profile(runtime: Runtime, code: str) -> dict[str, Any]:
             raise failed
         profile = _json_object(info_response)
     except (httpx.HTTPError, ValueError) as exc:
-        raise ServiceUnavailable("Google could not be reached; try again.", code="google_unavailable") from exc
+        raise ServiceUnavailable(
+            "Google could not be reached; try again.", code="google_unavailable"
+        ) from exc
     if not profile.get("sub") or not profile.get("email") or profile.get("email_verified") is not True:
         raise Unauthorized("Google did not confirm a verified email address.", code="google_email_unverified")
     return profile
@@ -127,7 +131,12 @@ async def sign_in(runtime: Runtime, *, code: str, state: str, meta: RequestMeta)
             raise Unauthorized("The account has been deactivated.", code="account_deactivated")
         await users.set_fields(tx, user, last_login_at=datetime.now(UTC))
         await record(
-            tx, meta, "login", actor_id=user.id, resource_type="user", resource_id=user.id,
+            tx,
+            meta,
+            "login",
+            actor_id=user.id,
+            resource_type="user",
+            resource_id=user.id,
             details={"method": "google"},
         )
         return await issue_tokens(tx, runtime, user, meta)

@@ -74,7 +74,12 @@ async def create_account(tx: Tx, runtime: Runtime, account: NewAccount, meta: Re
         role="learner",
     )
     await record(
-        tx, meta, "register", actor_id=user.id, resource_type="user", resource_id=user.id,
+        tx,
+        meta,
+        "register",
+        actor_id=user.id,
+        resource_type="user",
+        resource_id=user.id,
         details={"method": "google" if account.google_sub else "password"},
     )
     return user
@@ -110,21 +115,35 @@ async def login(runtime: Runtime, *, email: str, password: str, meta: RequestMet
                         tx, user, failed_login_count=0, first_failed_login_at=None, locked_until=locked_until
                     )
                     await record(
-                        tx, meta, "lockout", actor_id=user.id, resource_type="user", resource_id=user.id,
+                        tx,
+                        meta,
+                        "lockout",
+                        actor_id=user.id,
+                        resource_type="user",
+                        resource_id=user.id,
                         details={"failures": count, "locked_until": locked_until.isoformat()},
                     )
                 else:
                     await users.set_fields(tx, user, failed_login_count=count, first_failed_login_at=first)
             await record(
-                tx, meta, "login_failed", actor_id=user.id if user else None,
-                resource_type="user", resource_id=user.id if user else None,
+                tx,
+                meta,
+                "login_failed",
+                actor_id=user.id if user else None,
+                resource_type="user",
+                resource_id=user.id if user else None,
                 details={"email": email.lower(), "reason": "bad_credentials"},
             )
         else:
             if not user.is_active:
                 raise Unauthorized("The account has been deactivated.", code="account_deactivated")
             await users.set_fields(
-                tx, user, failed_login_count=0, first_failed_login_at=None, locked_until=None, last_login_at=now
+                tx,
+                user,
+                failed_login_count=0,
+                first_failed_login_at=None,
+                locked_until=None,
+                last_login_at=now,
             )
             await record(tx, meta, "login", actor_id=user.id, resource_type="user", resource_id=user.id)
             return await issue_tokens(tx, runtime, user, meta)
@@ -162,8 +181,12 @@ async def refresh(runtime: Runtime, *, refresh_token: str, meta: RequestMeta) ->
             reused_family = stored.family_id
             await sessions.revoke_family(tx, stored.family_id, now)
             await record(
-                tx, meta, "refresh_token_reused", actor_id=stored.user_id,
-                resource_type="session", resource_id=stored.family_id,
+                tx,
+                meta,
+                "refresh_token_reused",
+                actor_id=stored.user_id,
+                resource_type="session",
+                resource_id=stored.family_id,
             )
         else:
             user = await users.get(tx, stored.user_id)
@@ -177,8 +200,9 @@ async def refresh(runtime: Runtime, *, refresh_token: str, meta: RequestMeta) ->
     )
 
 
-async def logout(runtime: Runtime, *, user_id: int, jti: str, session_id: str, expires_at: datetime,
-                 meta: RequestMeta) -> None:
+async def logout(
+    runtime: Runtime, *, user_id: int, jti: str, session_id: str, expires_at: datetime, meta: RequestMeta
+) -> None:
     now = _now()
     async with runtime.db.transaction() as tx:
         await sessions.revoke_family(tx, session_id, now)
@@ -229,7 +253,12 @@ async def change_password(
         await users.set_fields(tx, locked, password_hash=new_hash)
         revoked = await sessions.revoke_user_families(tx, user_id, _now(), keep=session_id)
         await record(
-            tx, meta, "password_changed", actor_id=user_id, resource_type="user", resource_id=user_id,
+            tx,
+            meta,
+            "password_changed",
+            actor_id=user_id,
+            resource_type="user",
+            resource_id=user_id,
             details={"sessions_revoked": len(revoked)},
         )
     await runtime.revocations.revoke_sessions(list(revoked))

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ExceptionHandler
 
-from app.errors import DomainError
+from app.errors import DomainError, StoreUnavailable
 from app.stores.availability import unavailable_store
 
 log = logging.getLogger(__name__)
@@ -62,13 +62,7 @@ def response_for_exception(request: Request, exc: Exception) -> Response:
     store = unavailable_store(exc)
     if store is not None:
         log.warning("store unavailable", extra={"store": store, "path": request.url.path})
-        return error_response(
-            503,
-            "store_unavailable",
-            f"The {store} store is unavailable; try again shortly.",
-            {"store": store},
-            {"Retry-After": "5"},
-        )
+        return response_for_exception(request, StoreUnavailable(store))
     log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
     return error_response(500, "internal_error", "An unexpected error occurred. It has been logged.")
 

@@ -17,9 +17,19 @@ REF = "#/components/schemas/{model}"
 _CONVERTER = re.compile(r"{(\w+):\w+}")
 _CONVERTER_TYPES = {"int": "integer", "float": "number"}
 _STATUS_TEXT = {
-    200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad request", 401: "Not authenticated",
-    403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Payload too large", 415: "Unsupported media type",
-    422: "Validation error (details name the fields)", 429: "Rate limited (see Retry-After)",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Validation error (details name the fields)",
+    429: "Rate limited (see Retry-After)",
     503: "A store or provider is unavailable",
 }
 
@@ -53,7 +63,7 @@ def _path(template: str) -> str:
 
 def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
     spec: dict[str, Any] = {
-        "operationId": f"{op.method.lower()}_{_path(op.path).strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+        "operationId": op.method.lower() + "_" + re.sub(r"[^A-Za-z0-9]+", "_", _path(op.path)).strip("_"),
         "summary": op.summary,
         "tags": list(op.tags),
     }
@@ -61,8 +71,12 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
         spec["description"] = op.description.strip()
     # Each path parameter is typed by its own converter ({id:int} but {lesson_id} in one path).
     parameters = [
-        {"name": name, "in": "path", "required": True,
-         "schema": {"type": _CONVERTER_TYPES.get(converter, "string")}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": _CONVERTER_TYPES.get(converter, "string")},
+        }
         for name, converter in re.findall(r"{(\w+)(?::(\w+))?}", op.path)
     ]
     if op.query is not None:
@@ -70,11 +84,15 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
         schemas.components.update(query_schema.pop("$defs", {}))
         required = set(query_schema.get("required", []))
         for name, field_schema in query_schema.get("properties", {}).items():
-            parameters.append({
-                "name": name, "in": "query", "required": name in required,
-                "schema": field_schema, **({"description": field_schema["description"]}
-                                           if "description" in field_schema else {}),
-            })
+            parameters.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "schema": field_schema,
+                    **({"description": field_schema["description"]} if "description" in field_schema else {}),
+                }
+            )
     if parameters:
         spec["parameters"] = parameters
     if op.body is not None:
@@ -121,8 +139,11 @@ def openapi_document(routes: Iterable[BaseRoute], *, title: str, version: str) -
             paths.setdefault(_path(op.path), {})[op.method.lower()] = _operation(op, schemas)
     return {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": version,
-                 "description": "LearnFlow REST API. Errors: {\"error\": {code, message, details}}."},
+        "info": {
+            "title": title,
+            "version": version,
+            "description": 'LearnFlow REST API. Errors: {"error": {code, message, details}}.',
+        },
         "paths": paths,
         "components": {
             "schemas": dict(sorted(schemas.components.items())),

@@ -37,8 +37,9 @@ class Principal:
 def reject_token_in_url(connection: HTTPConnection) -> None:
     """URLs end up in logs, histories and Referer headers, so a token there is refused outright."""
     if any(name in connection.query_params for name in _URL_TOKEN_PARAMS):
-        raise BadRequest("Tokens are never accepted in the URL; send an Authorization header.",
-                         code="token_in_url")
+        raise BadRequest(
+            "Tokens are never accepted in the URL; send an Authorization header.", code="token_in_url"
+        )
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:
@@ -48,8 +49,11 @@ def bearer_token(connection: HTTPConnection) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Use the Authorization: Bearer <token> scheme.", code="invalid_token",
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(
+            "Use the Authorization: Bearer <token> scheme.",
+            code="invalid_token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return token.strip()
 
 

@@ -173,22 +173,58 @@ async def _parse_body(request: Request, model: type[BaseModel] | None) -> BaseMo
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_JSON_BODY_BYTES:
         raise PayloadTooLarge("The request body is too large.")
-    raw = await request.body()
-    if len(raw) > MAX_JSON_BODY_BYTES:
-        raise PayloadTooLarge("The request body is too large.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_JSON_BODY_BYTES:
+            raise PayloadTooLarge("The request body is too large.")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
         data = json.loads(raw) if raw else {}
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationFailed(
             "The request body is not valid JSON.",
-            details=[{"field": "body", "location": "body", "message": "invalid JSON", "type": "json_invalid"}],
+            details=[
+                {"field": "body", "location": "body", "message": "invalid JSON", "type": "json_invalid"}
+            ],
         ) from exc
+    _reject_nul_characters(data, "body")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(
             "The request body is invalid.", details=validation_details(exc, "body")
         ) from exc
+
+
+def _nul_paths(value: Any, path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _nul_paths(item, (*path, key))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _nul_paths(item, (*path, index))]
+    return []
+
+
+def _reject_nul_characters(data: Any, location: str) -> None:
+    """PostgreSQL text cannot hold U+0000; refuse it up front, naming the field, rather than fail later."""
+    paths = _nul_paths(data, ())
+    if paths:
+        raise ValidationFailed(
+            "Text may not contain NUL characters.",
+            details=[
+                {
+                    "field": ".".join(str(part) for part in path) or location,
+                    "location": location,
+                    "message": "NUL characters are not allowed",
+                    "type": "string_nul",
+                }
+                for path in paths
+            ],
+        )
 
 
 def _parse_query(request: Request, model: type[BaseModel] | None) -> BaseModel | None:
@@ -198,6 +234,7 @@ def _parse_query(request: Request, model: type[BaseModel] | None) -> BaseModel |
     for key in request.query_params:
         values = request.query_params.getlist(key)
         params[key] = values if len(values) > 1 else values[0]
+    _reject_nul_characters(params, "query")
     try:
         return model.model_validate(params)
     except ValidationError as exc:

@@ -27,8 +27,15 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
-@api_route("GET", "/api/health", summary="Liveness: the process answers", tags=TAGS, response=Health,
-           auth="none", rate_limit=None)
+@api_route(
+    "GET",
+    "/api/health",
+    summary="Liveness: the process answers",
+    tags=TAGS,
+    response=Health,
+    auth="none",
+    rate_limit=None,
+)
 async def health(ctx: Context[None, None]) -> Health:
     return Health(status="ok")
 
@@ -41,8 +48,16 @@ async def _check(probe: Callable[[], Awaitable[None]]) -> str:
     return "ok"
 
 
-@api_route("GET", "/api/ready", summary="Readiness: every store answers (503 names those that don't)",
-           tags=TAGS, response=Readiness, auth="none", rate_limit=None, errors=(503,))
+@api_route(
+    "GET",
+    "/api/ready",
+    summary="Readiness: every store answers (503 names those that don't)",
+    tags=TAGS,
+    response=Readiness,
+    auth="none",
+    rate_limit=None,
+    errors=(503,),
+)
 async def ready(ctx: Context[None, None]) -> Readiness:
     runtime = ctx.runtime
     probes = {"postgres": runtime.db.ping, "redis": runtime.redis.ping, "mongo": runtime.documents.ping}

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app.errors import StoreUnavailable
+
 # Services receive a `Tx` and hand it to store functions; they never use it directly.
 Tx = AsyncSession
 
@@ -36,13 +38,20 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """A session inside one transaction: committed on success, rolled back on any error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except OSError as exc:
+            # asyncpg reports a refused or dropped connection as a bare OSError.
+            raise StoreUnavailable("postgres") from exc
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
-        async with self._sessions() as session:
-            yield session
+        try:
+            async with self._sessions() as session:
+                yield session
+        except OSError as exc:
+            raise StoreUnavailable("postgres") from exc
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

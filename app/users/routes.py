@@ -10,32 +10,68 @@ TAGS = ["users"]
 ADMIN = ("admin",)
 
 
-@api_route("GET", "/api/users", summary="List users (admin); filters: role, search", tags=TAGS,
-           query=UserListQuery, response=list[UserPublic], roles=ADMIN, errors=(401, 403, 422), paged=True)
+@api_route(
+    "GET",
+    "/api/users",
+    summary="List users (admin); filters: role, search",
+    tags=TAGS,
+    query=UserListQuery,
+    response=list[UserPublic],
+    roles=ADMIN,
+    errors=(401, 403, 422),
+    paged=True,
+)
 async def list_users(ctx: Context[None, UserListQuery]) -> list[UserPublic]:
     q = ctx.query
-    items, total = await service.list_users(ctx.runtime, skip=q.skip, limit=q.limit, role=q.role, search=q.search)
+    items, total = await service.list_users(
+        ctx.runtime, skip=q.skip, limit=q.limit, role=q.role, search=q.search
+    )
     ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
     return items
 
 
-@api_route("GET", "/api/users/{user_id:int}", summary="One user (admin)", tags=TAGS, response=UserPublic,
-           roles=ADMIN, errors=(401, 403, 404))
+@api_route(
+    "GET",
+    "/api/users/{user_id:int}",
+    summary="One user (admin)",
+    tags=TAGS,
+    response=UserPublic,
+    roles=ADMIN,
+    errors=(401, 403, 404),
+)
 async def get_user(ctx: Context[None, None]) -> UserPublic:
     return await service.get_user(ctx.runtime, ctx.path_param("user_id"))
 
 
-@api_route("PUT", "/api/users/{user_id:int}/role", summary="Change a user's role (admin; not your own)",
-           tags=TAGS, body=RoleChange, response=UserPublic, roles=ADMIN, errors=(400, 401, 403, 404, 422))
+@api_route(
+    "PUT",
+    "/api/users/{user_id:int}/role",
+    summary="Change a user's role (admin; not your own)",
+    tags=TAGS,
+    body=RoleChange,
+    response=UserPublic,
+    roles=ADMIN,
+    errors=(400, 401, 403, 404, 422),
+)
 async def change_role(ctx: Context[RoleChange, None]) -> UserPublic:
     return await service.change_role(
-        ctx.runtime, actor_id=ctx.user.user_id, user_id=ctx.path_param("user_id"), role=ctx.body.role,
+        ctx.runtime,
+        actor_id=ctx.user.user_id,
+        user_id=ctx.path_param("user_id"),
+        role=ctx.body.role,
         meta=request_meta(ctx),
     )
 
 
-@api_route("POST", "/api/users/{user_id:int}/block", summary="Block or unblock a user (toggles; admin)",
-           tags=TAGS, response=BlockResult, roles=ADMIN, errors=(400, 401, 403, 404))
+@api_route(
+    "POST",
+    "/api/users/{user_id:int}/block",
+    summary="Block or unblock a user (toggles; admin)",
+    tags=TAGS,
+    response=BlockResult,
+    roles=ADMIN,
+    errors=(400, 401, 403, 404),
+)
 async def toggle_block(ctx: Context[None, None]) -> BlockResult:
     blocked = await service.toggle_block(
         ctx.runtime, actor_id=ctx.user.user_id, user_id=ctx.path_param("user_id"), meta=request_meta(ctx)
@@ -43,8 +79,15 @@ async def toggle_block(ctx: Context[None, None]) -> BlockResult:
     return BlockResult(message="User blocked" if blocked else "User unblocked", is_blocked=blocked)
 
 
-@api_route("POST", "/api/users/{user_id:int}/deactivate", summary="Deactivate a user (admin); signs them out",
-           tags=TAGS, response=DeactivateResult, roles=ADMIN, errors=(400, 401, 403, 404))
+@api_route(
+    "POST",
+    "/api/users/{user_id:int}/deactivate",
+    summary="Deactivate a user (admin); signs them out",
+    tags=TAGS,
+    response=DeactivateResult,
+    roles=ADMIN,
+    errors=(400, 401, 403, 404),
+)
 async def deactivate(ctx: Context[None, None]) -> DeactivateResult:
     await service.deactivate(
         ctx.runtime, actor_id=ctx.user.user_id, user_id=ctx.path_param("user_id"), meta=request_meta(ctx)

@@ -48,14 +48,21 @@ async def _target(tx: Tx, actor_id: int, user_id: int, what: str) -> User:
     return user
 
 
-async def change_role(runtime: Runtime, *, actor_id: int, user_id: int, role: str, meta: RequestMeta) -> UserPublic:
+async def change_role(
+    runtime: Runtime, *, actor_id: int, user_id: int, role: str, meta: RequestMeta
+) -> UserPublic:
     async with runtime.db.transaction() as tx:
         user = await _target(tx, actor_id, user_id, "change the role of")
         previous = user.role
         if previous != role:
             await store.set_fields(tx, user, role=role)
             await record(
-                tx, meta, "role_changed", actor_id=actor_id, resource_type="user", resource_id=user_id,
+                tx,
+                meta,
+                "role_changed",
+                actor_id=actor_id,
+                resource_type="user",
+                resource_id=user_id,
                 details={"from": previous, "to": role},
             )
         return UserPublic.model_validate(user)
@@ -67,8 +74,12 @@ async def toggle_block(runtime: Runtime, *, actor_id: int, user_id: int, meta: R
         blocked = not user.is_blocked
         await store.set_fields(tx, user, is_blocked=blocked)
         await record(
-            tx, meta, "user_blocked" if blocked else "user_unblocked", actor_id=actor_id,
-            resource_type="user", resource_id=user_id,
+            tx,
+            meta,
+            "user_blocked" if blocked else "user_unblocked",
+            actor_id=actor_id,
+            resource_type="user",
+            resource_id=user_id,
         )
     return blocked
 
@@ -82,14 +93,26 @@ async def deactivate(runtime: Runtime, *, actor_id: int, user_id: int, meta: Req
         await store.set_fields(tx, user, is_active=False)
         revoked = await sessions.revoke_user_families(tx, user_id, now)
         await record(
-            tx, meta, "user_deactivated", actor_id=actor_id, resource_type="user", resource_id=user_id,
+            tx,
+            meta,
+            "user_deactivated",
+            actor_id=actor_id,
+            resource_type="user",
+            resource_id=user_id,
             details={"sessions_revoked": len(revoked)},
         )
     await runtime.revocations.revoke_sessions(list(revoked))
 
 
-async def ensure_admin(runtime: Runtime, *, email: str, password: str, meta: RequestMeta,
-                       first_name: str = "Admin", last_name: str = "User") -> tuple[UserPublic, bool]:
+async def ensure_admin(
+    runtime: Runtime,
+    *,
+    email: str,
+    password: str,
+    meta: RequestMeta,
+    first_name: str = "Admin",
+    last_name: str = "User",
+) -> tuple[UserPublic, bool]:
     """Create the admin, or make the existing account an active admin with this password. Idempotent."""
     password_hash = await hash_password(password, rounds=runtime.settings.bcrypt_rounds)
     async with runtime.db.transaction() as tx:
@@ -97,23 +120,45 @@ async def ensure_admin(runtime: Runtime, *, email: str, password: str, meta: Req
         created = user is None
         if user is None:
             user = await store.add(
-                tx, email=email.lower(), first_name=first_name, last_name=last_name,
-                password_hash=password_hash, role="admin",
+                tx,
+                email=email.lower(),
+                first_name=first_name,
+                last_name=last_name,
+                password_hash=password_hash,
+                role="admin",
             )
-            await record(tx, meta, "register", actor_id=user.id, resource_type="user", resource_id=user.id,
-                         details={"method": "admin_bootstrap"})
+            await record(
+                tx,
+                meta,
+                "register",
+                actor_id=user.id,
+                resource_type="user",
+                resource_id=user.id,
+                details={"method": "admin_bootstrap"},
+            )
         else:
             previous_role = user.role
             await store.set_fields(
-                tx, user, password_hash=password_hash, role="admin", is_active=True, is_blocked=False,
-                locked_until=None, failed_login_count=0,
+                tx,
+                user,
+                password_hash=password_hash,
+                role="admin",
+                is_active=True,
+                is_blocked=False,
+                locked_until=None,
+                failed_login_count=0,
             )
             if previous_role != "admin":
-                await record(tx, meta, "role_changed", actor_id=None, resource_type="user", resource_id=user.id,
-                             details={"from": previous_role, "to": "admin", "by": "admin_bootstrap"})
+                await record(
+                    tx,
+                    meta,
+                    "role_changed",
+                    actor_id=None,
+                    resource_type="user",
+                    resource_id=user.id,
+                    details={"from": previous_role, "to": "admin", "by": "admin_bootstrap"},
+                )
         return UserPublic.model_validate(user), created
-
-
 
 
 async def bootstrap_admin(runtime: Runtime) -> None:

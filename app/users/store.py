@@ -82,6 +82,8 @@ async def list_users(
         conditions.append(_search_filter(search))
     total = (await tx.execute(select(func.count()).select_from(User).where(*conditions))).scalar_one()
     rows = (
-        await tx.execute(select(User).where(*conditions).order_by(User.id).offset(skip).limit(limit))
-    ).scalars().all()
+        (await tx.execute(select(User).where(*conditions).order_by(User.id).offset(skip).limit(limit)))
+        .scalars()
+        .all()
+    )
     return rows, int(total)

@@ -83,7 +83,12 @@ async def test_sixth_register_from_one_ip_is_rate_limited(client: httpx.AsyncCli
     for number in range(6):
         response = await client.post(
             "/api/auth/register",
-            json={"email": f"r{number}@example.com", "first_name": "R", "last_name": "L", "password": PASSWORD},
+            json={
+                "email": f"r{number}@example.com",
+                "first_name": "R",
+                "last_name": "L",
+                "password": PASSWORD,
+            },
             headers={"X-Forwarded-For": "203.0.113.7"},
         )
         statuses.append(response.status_code)
@@ -128,7 +133,9 @@ async def test_unknown_email_fails_like_a_wrong_password(api: Api) -> None:
     assert "login_failed" in await audit_actions(api)
 
 
-async def test_deactivated_users_token_stops_working_on_next_request(client: httpx.AsyncClient, api: Api) -> None:
+async def test_deactivated_users_token_stops_working_on_next_request(
+    client: httpx.AsyncClient, api: Api
+) -> None:
     admin = await api.account("admin")
     learner = await api.register()
     assert (await client.get("/api/auth/me", headers=learner.headers)).status_code == 200

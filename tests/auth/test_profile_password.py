@@ -122,11 +122,6 @@ async def test_profile_update_cannot_escalate_via_unknown_fields_with_valid_ones
     assert (me["first_name"], me["role"]) == ("Test", "learner")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG outside app/auth/service.py: a NUL character in a name reaches PostgreSQL and gives a 500; "
-    "reject it in app/auth/schemas.py (Name) or for every JSON body in app/http/routing.py",
-)
 async def test_nul_character_in_a_name_is_422_not_500(client: httpx.AsyncClient, api: Api) -> None:
     account = await api.register()
     profile = await client.put("/api/auth/profile", json={"last_name": "A\x00B"}, headers=account.headers)

@@ -170,11 +170,6 @@ async def test_postgres_down_fails_readiness(store_urls: StoreUrls) -> None:
         assert (await http.get("/api/health")).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/stores/availability.py does not map the raw OSError (ConnectionRefusedError) that "
-    "SQLAlchemy+asyncpg raise when PostgreSQL refuses connections, so this is a 500",
-)
 async def test_postgres_down_answers_503_not_500(store_urls: StoreUrls) -> None:
     dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/learnflow"
     async with separate_app(StoreUrls(dead, store_urls.redis_url, store_urls.mongo_url)) as http:
