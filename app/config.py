@@ -57,6 +57,9 @@ class Settings(BaseSettings):
 
     cloudinary_url: str | None = None
     media_dir: Path = Path("media")
+    media_max_image_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    media_max_video_bytes: int = Field(100 * 1024 * 1024, ge=1)
+    discussion_edit_window_seconds: int = Field(15 * 60, ge=0)
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 

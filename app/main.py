@@ -14,12 +14,19 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app import __version__
+from app.analytics.routes import routes as analytics_routes
 from app.auth.routes import routes as auth_routes
 from app.config import Settings
+from app.courses.routes import routes as courses_routes
+from app.discussions.routes import routes as discussions_routes
 from app.http.errors import exception_handlers
 from app.http.middleware import RequestContextMiddleware
 from app.http.openapi import docs_init, docs_page, openapi_document, openapi_endpoint
+from app.lessons.routes import routes as lessons_routes
+from app.media.routes import routes as media_routes
+from app.messages.routes import routes as messages_routes
 from app.ops.routes import routes as ops_routes
+from app.progress.routes import routes as progress_routes
 from app.runtime import Runtime, StoreUrls
 from app.users.routes import routes as users_routes
 from app.users.service import bootstrap_admin
@@ -28,7 +35,18 @@ FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
 
 def api_routes() -> list[BaseRoute]:
-    return [*auth_routes, *users_routes, *ops_routes]
+    return [
+        *auth_routes,
+        *users_routes,
+        *courses_routes,
+        *lessons_routes,
+        *progress_routes,
+        *discussions_routes,
+        *messages_routes,
+        *analytics_routes,
+        *media_routes,
+        *ops_routes,
+    ]
 
 
 def create_app(settings: Settings, urls: StoreUrls) -> Starlette:

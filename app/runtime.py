@@ -8,6 +8,7 @@ import httpx
 from redis.asyncio import Redis
 
 from app.config import Settings
+from app.events import EventPublisher, LoggingPublisher
 from app.http.ratelimit import RateLimiter
 from app.security.tokens import TokenCodec
 from app.stores.mongo import DocumentStore
@@ -34,6 +35,7 @@ class Runtime:
     tokens: TokenCodec
     revocations: RevocationList
     http: httpx.AsyncClient
+    events: EventPublisher
 
     @classmethod
     def open(cls, settings: Settings, urls: StoreUrls) -> Runtime:
@@ -48,6 +50,7 @@ class Runtime:
             tokens=TokenCodec(settings.jwt_secret, settings.access_token_ttl_seconds),
             revocations=RevocationList(redis, settings.access_token_ttl_seconds),
             http=httpx.AsyncClient(timeout=10.0),
+            events=LoggingPublisher(),
         )
 
     async def close(self) -> None:

@@ -154,6 +154,12 @@ class DocumentStore:
         result = await self.db[collection].update_one({"_id": doc_id}, change)
         return result.matched_count == 1
 
+    async def update_where(self, collection: str, where: Mapping[str, Any], change: Document) -> int:
+        """Apply one change to every matching document; returns how many matched."""
+        check_portable_change(change)
+        result = await self.db[collection].update_many(dict(where), change)
+        return result.matched_count
+
     async def delete(self, collection: str, doc_id: str) -> bool:
         result = await self.db[collection].delete_one({"_id": doc_id})
         return result.deleted_count == 1

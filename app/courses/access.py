@@ -1,0 +1,59 @@
+"""Who may see and do what with a course (SPEC §2), in one place for every course-scoped domain."""
+
+from __future__ import annotations
+
+from app.courses import store
+from app.errors import Forbidden, NotFound
+from app.http.principal import Principal
+from app.stores.models import Course
+from app.stores.sql import Tx
+
+
+def can_manage(principal: Principal | None, course: Course) -> bool:
+    """Admins manage every course; instructors only those they own."""
+    if principal is None:
+        return False
+    return principal.role == "admin" or (
+        principal.role == "instructor" and course.instructor_id == principal.user_id
+    )
+
+
+def can_see(principal: Principal | None, course: Course) -> bool:
+    return course.is_published or can_manage(principal, course)
+
+
+async def visible_course(tx: Tx, principal: Principal | None, course_id: int) -> Course:
+    """The course, or 404 when it does not exist or is a draft the caller may not see."""
+    course = await store.get(tx, course_id)
+    if course is None or not can_see(principal, course):
+        raise NotFound("No such course.", code="course_not_found")
+    return course
+
+
+async def managed_course(tx: Tx, principal: Principal, course_id: int, *, for_update: bool = False) -> Course:
+    """The course, if the caller owns it or is an admin: 404 when unseen, 403 when seen but not theirs."""
+    course = await (store.get_for_update(tx, course_id) if for_update else store.get(tx, course_id))
+    if course is None or not can_see(principal, course):
+        raise NotFound("No such course.", code="course_not_found")
+    if not can_manage(principal, course):
+        raise Forbidden("Only the course's instructor or an admin may do this.", code="not_course_owner")
+    return course
+
+
+async def participant_course(tx: Tx, principal: Principal, course_id: int) -> tuple[Course, bool]:
+    """For course-internal content (lessons, discussions, leaderboard): enrolled users, the owner and
+    admins. Returns the course and whether the caller manages it."""
+    course = await visible_course(tx, principal, course_id)
+    if can_manage(principal, course):
+        return course, True
+    if await store.enrollment(tx, principal.user_id, course_id) is None:
+        raise Forbidden("Enroll in this course first.", code="not_enrolled")
+    return course, False
+
+
+def require_not_blocked(principal: Principal) -> None:
+    if principal.is_blocked:
+        raise Forbidden(
+            "Your account is blocked: you can read but not post, vote, message or enroll.",
+            code="user_blocked",
+        )

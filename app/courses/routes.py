@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from app.courses import service
+from app.courses.schemas import (
+    CategoryPublic,
+    CourseCreate,
+    CourseDetail,
+    CourseListQuery,
+    CoursePublic,
+    CourseUpdate,
+    CourseWithEnrollments,
+)
+from app.http.meta import request_meta
+from app.http.pagination import page_headers
+from app.http.routing import Context, api_route
+from app.http.schemas import PageQuery
+from app.leaderboards import service as leaderboards
+from app.leaderboards.schemas import LeaderboardEntry, LeaderboardQuery
+from app.ratings import service as ratings
+from app.ratings.schemas import RatingInput, RatingPublic
+
+TAGS = ["courses"]
+TEACHERS = ("instructor", "admin")
+
+
+@api_route(
+    "GET",
+    "/api/courses",
+    summary="The catalogue: published courses (plus your drafts or all, by role)",
+    tags=TAGS,
+    query=CourseListQuery,
+    response=list[CoursePublic],
+    auth="optional",
+    paged=True,
+)
+async def list_courses(ctx: Context[None, CourseListQuery]) -> list[CoursePublic]:
+    q = ctx.query
+    items, total = await service.list_courses(
+        ctx.runtime,
+        ctx.principal,
+        category=q.category,
+        level=q.level,
+        search=q.search,
+        skip=q.skip,
+        limit=q.limit,
+    )
+    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
+    return items
+
+
+@api_route(
+    "GET",
+    "/api/courses/with-enrollments",
+    summary="Courses you teach (admin: all) with enrollment figures",
+    tags=TAGS,
+    response=list[CourseWithEnrollments],
+    roles=TEACHERS,
+)
+async def with_enrollments(ctx: Context[None, None]) -> list[CourseWithEnrollments]:
+    return await service.with_enrollments(ctx.runtime, ctx.user)
+
+
+@api_route(
+    "GET",
+    "/api/categories",
+    summary="Categories of published courses",
+    tags=TAGS,
+    response=list[CategoryPublic],
+    auth="none",
+)
+async def categories(ctx: Context[None, None]) -> list[CategoryPublic]:
+    return await service.categories(ctx.runtime)
+
+
+@api_route(
+    "GET",
+    "/api/courses/{course_id:int}",
+    summary="A course with its ordered syllabus",
+    tags=TAGS,
+    response=CourseDetail,
+    auth="optional",
+    errors=(404,),
+)
+async def get_course(ctx: Context[None, None]) -> CourseDetail:
+    return await service.get_course(ctx.runtime, ctx.principal, ctx.path_param("course_id"))
+
+
+@api_route(
+    "POST",
+    "/api/courses",
+    summary="Create a course (as a draft)",
+    tags=TAGS,
+    body=CourseCreate,
+    response=CourseDetail,
+    status_code=201,
+    roles=TEACHERS,
+)
+async def create_course(ctx: Context[CourseCreate, None]) -> CourseDetail:
+    return await service.create_course(ctx.runtime, ctx.user, ctx.body, request_meta(ctx))
+
+
+@api_route(
+    "PUT",
+    "/api/courses/{course_id:int}",
+    summary="Update or publish a course (owner or admin)",
+    tags=TAGS,
+    body=CourseUpdate,
+    response=CourseDetail,
+    roles=TEACHERS,
+    errors=(403, 404),
+)
+async def update_course(ctx: Context[CourseUpdate, None]) -> CourseDetail:
+    return await service.update_course(
+        ctx.runtime, ctx.user, ctx.path_param("course_id"), ctx.body, request_meta(ctx)
+    )
+
+
+@api_route(
+    "DELETE",
+    "/api/courses/{course_id:int}",
+    summary="Delete a course with its lessons, progress and enrollments (owner or admin)",
+    tags=TAGS,
+    status_code=204,
+    roles=TEACHERS,
+    errors=(403, 404),
+)
+async def delete_course(ctx: Context[None, None]) -> Response:
+    await service.delete_course(ctx.runtime, ctx.user, ctx.path_param("course_id"), request_meta(ctx))
+    return Response(status_code=204)
+
+
+@api_route(
+    "PUT",
+    "/api/courses/{course_id:int}/rating",
+    summary="Rate a course you are enrolled in (1–5)",
+    tags=TAGS,
+    body=RatingInput,
+    response=RatingPublic,
+    errors=(403, 404),
+)
+async def rate_course(ctx: Context[RatingInput, None]) -> RatingPublic:
+    return await ratings.rate(ctx.runtime, ctx.user, ctx.path_param("course_id"), ctx.body)
+
+
+@api_route(
+    "GET",
+    "/api/courses/{course_id:int}/ratings",
+    summary="A course's ratings, newest first",
+    tags=TAGS,
+    query=PageQuery,
+    response=list[RatingPublic],
+    auth="optional",
+    errors=(404,),
+    paged=True,
+)
+async def course_ratings(ctx: Context[None, PageQuery]) -> list[RatingPublic]:
+    q = ctx.query
+    items, total = await ratings.ratings(
+        ctx.runtime, ctx.principal, ctx.path_param("course_id"), skip=q.skip, limit=q.limit
+    )
+    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
+    return items
+
+
+@api_route(
+    "GET",
+    "/api/courses/{course_id:int}/leaderboard",
+    summary="Ranked enrolled learners (enrolled learners when public; owner and admins always)",
+    tags=TAGS,
+    query=LeaderboardQuery,
+    response=list[LeaderboardEntry],
+    errors=(403, 404),
+)
+async def leaderboard(ctx: Context[None, LeaderboardQuery]) -> list[LeaderboardEntry]:
+    return await leaderboards.leaderboard(ctx.runtime, ctx.user, ctx.path_param("course_id"), ctx.query.limit)
+
+
+routes = [
+    list_courses,
+    with_enrollments,
+    categories,
+    get_course,
+    create_course,
+    update_course,
+    delete_course,
+    rate_course,
+    course_ratings,
+    leaderboard,
+]

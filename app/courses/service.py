@@ -1,0 +1,221 @@
+"""Courses: the catalogue, drafts, publishing, deletion (with lessons, progress and enrollments)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from app.audit.service import RequestMeta, record
+from app.courses import access, store
+from app.courses.schemas import (
+    CategoryPublic,
+    CourseCreate,
+    CourseDetail,
+    CoursePublic,
+    CourseUpdate,
+    CourseWithEnrollments,
+    LessonSummary,
+)
+from app.errors import Forbidden
+from app.events import DomainEvent
+from app.http.principal import Principal
+from app.lessons import store as lessons
+from app.progress import store as progress
+from app.runtime import Runtime
+from app.stores.models import Course
+from app.stores.sql import Tx
+
+
+def _full_name(first: str, last: str) -> str:
+    return f"{first} {last}".strip()
+
+
+async def present(
+    tx: Tx, runtime: Runtime, courses: Sequence[Course], principal: Principal | None
+) -> list[CoursePublic]:
+    """Public views of courses, with their instructor, counts, rating and the caller's enrollment."""
+    ids = [course.id for course in courses]
+    instructors = await store.users_by_id(tx, {course.instructor_id for course in courses})
+    enrolled = await store.enrolled_course_ids(tx, principal.user_id, ids) if principal else set()
+    counts = await store.enrollment_counts(tx, ids)
+    ratings = await store.rating_averages(tx, ids)
+    lesson_counts = Counter(doc["course_id"] for doc in await lessons.for_courses(runtime.documents, ids))
+    result = []
+    for course in courses:
+        teacher = instructors.get(course.instructor_id)
+        average, rating_count = ratings.get(course.id, (None, 0))
+        result.append(
+            CoursePublic(
+                id=course.id,
+                title=course.title,
+                description=course.description,
+                category=course.category,
+                level=course.level,
+                duration=course.duration,
+                thumbnail_url=course.thumbnail_url,
+                banner_url=course.banner_url,
+                instructor_id=course.instructor_id,
+                instructor=_full_name(teacher.first_name, teacher.last_name) if teacher else "",
+                instructorAvatar=teacher.avatar_url if teacher else None,
+                is_published=course.is_published,
+                is_leaderboard_public=course.is_leaderboard_public,
+                is_enrolled=course.id in enrolled,
+                lessonsCount=lesson_counts.get(course.id, 0),
+                enrollment_count=counts.get(course.id, 0),
+                rating=average,
+                rating_count=rating_count,
+                created_at=course.created_at,
+                updated_at=course.updated_at,
+            )
+        )
+    return result
+
+
+async def list_courses(
+    runtime: Runtime,
+    principal: Principal | None,
+    *,
+    category: str | None,
+    level: str | None,
+    search: str | None,
+    skip: int,
+    limit: int,
+) -> tuple[list[CoursePublic], int]:
+    visibility = store.visible_to(
+        principal.user_id if principal else None, principal.role if principal else None
+    )
+    async with runtime.db.read() as tx:
+        rows, total = await store.list_courses(
+            tx, visibility=visibility, category=category, level=level, search=search, skip=skip, limit=limit
+        )
+        return await present(tx, runtime, rows, principal), total
+
+
+async def get_course(runtime: Runtime, principal: Principal | None, course_id: int) -> CourseDetail:
+    async with runtime.db.read() as tx:
+        course = await access.visible_course(tx, principal, course_id)
+        (public,) = await present(tx, runtime, [course], principal)
+    syllabus = [
+        LessonSummary(
+            id=doc["_id"],
+            title=doc["title"],
+            type=doc["type"],
+            duration=doc.get("duration", 0),
+            order=doc["order"],
+        )
+        for doc in await lessons.for_course(runtime.documents, course_id)
+    ]
+    return CourseDetail(**public.model_dump(), lessons=syllabus)
+
+
+async def create_course(
+    runtime: Runtime, principal: Principal, body: CourseCreate, meta: RequestMeta
+) -> CourseDetail:
+    access.require_not_blocked(principal)
+    async with runtime.db.transaction() as tx:
+        course = await store.add(tx, **body.model_dump(), instructor_id=principal.user_id, is_published=False)
+        await record(
+            tx,
+            meta,
+            "course_created",
+            actor_id=principal.user_id,
+            resource_type="course",
+            resource_id=course.id,
+            details={"title": course.title},
+        )
+    return await get_course(runtime, principal, course.id)
+
+
+async def update_course(
+    runtime: Runtime, principal: Principal, course_id: int, body: CourseUpdate, meta: RequestMeta
+) -> CourseDetail:
+    access.require_not_blocked(principal)
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    for required in (
+        "title",
+        "category",
+        "level",
+        "description",
+        "duration",
+        "is_published",
+        "is_leaderboard_public",
+    ):
+        if required in changes and changes[required] is None:
+            changes.pop(required)
+    events: list[DomainEvent] = []
+    async with runtime.db.transaction() as tx:
+        course = await access.managed_course(tx, principal, course_id, for_update=True)
+        was_published = course.is_published
+        await store.set_fields(tx, course, **changes)
+        await record(
+            tx,
+            meta,
+            "course_updated",
+            actor_id=principal.user_id,
+            resource_type="course",
+            resource_id=course_id,
+            details={"fields": sorted(changes)},
+        )
+        if course.is_published and not was_published:
+            await record(
+                tx,
+                meta,
+                "course_published",
+                actor_id=principal.user_id,
+                resource_type="course",
+                resource_id=course_id,
+            )
+            events.append(
+                DomainEvent(
+                    name="course.published",
+                    data={"course_id": course_id, "title": course.title},
+                    course_id=course_id,
+                )
+            )
+    for event in events:
+        await runtime.events.publish(event)
+    return await get_course(runtime, principal, course_id)
+
+
+async def delete_course(runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta) -> None:
+    async with runtime.db.transaction() as tx:
+        course = await access.managed_course(tx, principal, course_id, for_update=True)
+        title = course.title
+        await store.remove(tx, course)  # enrollments, ratings, comments and telemetry go by ON DELETE CASCADE
+        await record(
+            tx,
+            meta,
+            "course_deleted",
+            actor_id=principal.user_id,
+            resource_type="course",
+            resource_id=course_id,
+            details={"title": title},
+        )
+    await lessons.delete_course(runtime.documents, course_id)
+    await progress.delete_course(runtime.documents, course_id)
+    await runtime.events.publish(
+        DomainEvent(name="course.deleted", data={"course_id": course_id}, course_id=course_id)
+    )
+
+
+async def with_enrollments(runtime: Runtime, principal: Principal) -> list[CourseWithEnrollments]:
+    if principal.role not in ("instructor", "admin"):
+        raise Forbidden("Only instructors and admins have courses.", code="insufficient_role")
+    async with runtime.db.read() as tx:
+        courses = await store.owned_by(tx, None if principal.is_admin else principal.user_id)
+        public = await present(tx, runtime, courses, principal)
+        stats = await store.completion_stats(tx, [course.id for course in courses])
+    return [
+        CourseWithEnrollments(
+            **item.model_dump(),
+            completed_count=stats.get(item.id, (0, 0.0))[0],
+            average_progress=stats.get(item.id, (0, 0.0))[1],
+        )
+        for item in public
+    ]
+
+
+async def categories(runtime: Runtime) -> list[CategoryPublic]:
+    async with runtime.db.read() as tx:
+        return [CategoryPublic(name=name, course_count=count) for name, count in await store.categories(tx)]

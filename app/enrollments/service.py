@@ -1,0 +1,76 @@
+"""Enrolling in and leaving courses."""
+
+from __future__ import annotations
+
+from app.audit.service import RequestMeta, record
+from app.courses import access
+from app.courses import store as courses
+from app.courses.service import present
+from app.enrollments import store
+from app.enrollments.schemas import EnrollmentPublic, LearnerEnrollment
+from app.errors import BadRequest, Conflict, NotFound
+from app.events import DomainEvent
+from app.http.principal import Principal
+from app.progress import store as progress
+from app.runtime import Runtime
+
+
+async def enroll(
+    runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta
+) -> EnrollmentPublic:
+    access.require_not_blocked(principal)
+    async with runtime.db.transaction() as tx:
+        course = await access.visible_course(tx, principal, course_id)
+        if not course.is_published:
+            raise BadRequest("Drafts cannot be enrolled in.", code="course_not_published")
+        if course.instructor_id == principal.user_id:
+            raise BadRequest("You teach this course.", code="own_course")
+        if await courses.enrollment(tx, principal.user_id, course_id) is not None:
+            raise Conflict("You are already enrolled in this course.", code="already_enrolled")
+        enrollment = await store.add(tx, user_id=principal.user_id, course_id=course_id)
+        await record(
+            tx, meta, "enrolled", actor_id=principal.user_id, resource_type="course", resource_id=course_id
+        )
+    await progress.ensure(runtime.documents, principal.user_id, course_id)
+    await runtime.events.publish(
+        DomainEvent(
+            name="enrollment.created",
+            data={"user_id": principal.user_id, "course_id": course_id},
+            course_id=course_id,
+            user_ids=(principal.user_id,),
+        )
+    )
+    return EnrollmentPublic.model_validate(enrollment, from_attributes=True)
+
+
+async def unenroll(runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta) -> None:
+    async with runtime.db.transaction() as tx:
+        await access.visible_course(tx, principal, course_id)
+        enrollment = await courses.enrollment(tx, principal.user_id, course_id, for_update=True)
+        if enrollment is None:
+            raise NotFound("You are not enrolled in this course.", code="not_enrolled")
+        await store.remove(tx, enrollment)
+        await record(
+            tx, meta, "unenrolled", actor_id=principal.user_id, resource_type="course", resource_id=course_id
+        )
+    await progress.delete(runtime.documents, principal.user_id, course_id)
+    await runtime.events.publish(
+        DomainEvent(
+            name="enrollment.deleted",
+            data={"user_id": principal.user_id, "course_id": course_id},
+            course_id=course_id,
+            user_ids=(principal.user_id,),
+        )
+    )
+
+
+async def learner_enrollments(runtime: Runtime, principal: Principal) -> list[LearnerEnrollment]:
+    async with runtime.db.read() as tx:
+        rows = await store.of_user(tx, principal.user_id)
+        public = await present(tx, runtime, [course for _, course in rows], principal)
+    return [
+        LearnerEnrollment(
+            **EnrollmentPublic.model_validate(enrollment, from_attributes=True).model_dump(), course=course
+        )
+        for (enrollment, _), course in zip(rows, public, strict=True)
+    ]

@@ -1,0 +1,53 @@
+"""Domain events: every service publishes what happened, after its transaction commits, through one
+small interface. The real-time hub (issue 4) routes them to channels; until then they are logged."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+log = logging.getLogger("learnflow.events")
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """`name` is `<domain>.<what happened>`, e.g. `course.published`, `comment.created`.
+
+    `course_id` names the course the event belongs to (if any) and `user_ids` the users it concerns
+    directly (a message's sender and recipient, the learner who completed a course), so a router can
+    pick channels without knowing each event's payload.
+    """
+
+    name: str
+    data: dict[str, Any]
+    course_id: int | None = None
+    user_ids: tuple[int, ...] = ()
+    private: bool = False
+    audience: tuple[int, ...] = ()
+
+
+class EventPublisher(Protocol):
+    async def publish(self, event: DomainEvent) -> None:
+        """Called only after the transaction that made the change has committed."""
+
+
+class LoggingPublisher:
+    async def publish(self, event: DomainEvent) -> None:
+        log.info(
+            "domain event",
+            extra={"event": event.name, "course_id": event.course_id, "user_ids": list(event.user_ids)},
+        )
+
+
+class RecordingPublisher:
+    """Keeps every event in order; tests use it to check what was published and when."""
+
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+
+    async def publish(self, event: DomainEvent) -> None:
+        self.events.append(event)
+
+    def names(self) -> list[str]:
+        return [event.name for event in self.events]

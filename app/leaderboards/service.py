@@ -1,0 +1,65 @@
+"""Course leaderboards: only enrolled learners, ranked by app/leaderboards/ranking.py."""
+
+from __future__ import annotations
+
+from app.courses import access
+from app.enrollments import store as enrollments
+from app.errors import Forbidden
+from app.http.principal import Principal
+from app.leaderboards.ranking import Standing, rank
+from app.leaderboards.schemas import LeaderboardEntry
+from app.lessons import store as lessons
+from app.progress import completion
+from app.progress import store as progress
+from app.runtime import Runtime
+
+
+async def standings(runtime: Runtime, course_id: int) -> list[Standing]:
+    """Every enrolled learner's standing; people with progress but no enrollment never appear."""
+    async with runtime.db.read() as tx:
+        rows = await enrollments.with_users(tx, course_id)
+    lesson_ids = [doc["_id"] for doc in await lessons.for_course(runtime.documents, course_id)]
+    docs = await progress.for_pairs(runtime.documents, [(user.id, course_id) for _, user in rows])
+    result = []
+    for enrollment, user in rows:
+        doc = docs.get(f"{user.id}:{course_id}")
+        done, pct = completion.percentage(doc.get("completed_lessons", []) if doc else [], lesson_ids)
+        result.append(
+            Standing(
+                user_id=user.id,
+                name=f"{user.first_name} {user.last_name}".strip(),
+                avatar=user.avatar_url,
+                completed_lessons=len(done),
+                total_lessons=len(lesson_ids),
+                progress_percentage=pct,
+                total_seconds_spent=int(doc.get("total_seconds_spent", 0)) if doc else 0,
+                completed_at=enrollment.completed_at,
+            )
+        )
+    return result
+
+
+async def top(runtime: Runtime, course_id: int, limit: int) -> list[LeaderboardEntry]:
+    return [
+        LeaderboardEntry(
+            rank=item.rank,
+            user_id=item.standing.user_id,
+            name=item.standing.name,
+            avatar=item.standing.avatar,
+            completed_lessons=item.standing.completed_lessons,
+            total_lessons=item.standing.total_lessons,
+            progress_percentage=item.standing.progress_percentage,
+            total_seconds_spent=item.standing.total_seconds_spent,
+        )
+        for item in rank(await standings(runtime, course_id))[:limit]
+    ]
+
+
+async def leaderboard(
+    runtime: Runtime, principal: Principal, course_id: int, limit: int
+) -> list[LeaderboardEntry]:
+    async with runtime.db.read() as tx:
+        course, manages = await access.participant_course(tx, principal, course_id)
+    if not manages and not course.is_leaderboard_public:
+        raise Forbidden("This course's leaderboard is private.", code="leaderboard_private")
+    return await top(runtime, course_id, limit)

@@ -1,0 +1,201 @@
+"""Lessons of a course: ordered, sanitized, and kept in step with every learner's completion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.audit.service import RequestMeta, record
+from app.courses import access
+from app.enrollments import store as enrollments
+from app.errors import NotFound, ValidationFailed
+from app.events import DomainEvent
+from app.http.principal import Principal
+from app.lessons import store
+from app.lessons.sanitize import sanitize_html
+from app.lessons.schemas import LessonCreate, LessonPublic, LessonUpdate, check_video_url
+from app.progress import completion
+from app.progress import store as progress
+from app.runtime import Runtime
+from app.stores.mongo import Document
+from app.stores.sql import Tx
+
+
+def to_public(doc: Document) -> LessonPublic:
+    return LessonPublic(
+        id=doc["_id"],
+        course_id=doc["course_id"],
+        title=doc["title"],
+        type=doc["type"],
+        duration=doc.get("duration", 0),
+        content=doc.get("content", ""),
+        notes=doc.get("notes"),
+        order=doc["order"],
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+    )
+
+
+def _clean(fields: dict[str, Any], lesson_type: str) -> dict[str, Any]:
+    cleaned = dict(fields)
+    if "content" in cleaned and cleaned["content"] is not None and lesson_type == "text":
+        cleaned["content"] = sanitize_html(cleaned["content"])
+    if cleaned.get("notes") is not None:
+        cleaned["notes"] = sanitize_html(cleaned["notes"])
+    return cleaned
+
+
+async def list_lessons(runtime: Runtime, principal: Principal, course_id: int) -> list[LessonPublic]:
+    async with runtime.db.read() as tx:
+        await access.participant_course(tx, principal, course_id)
+    return [to_public(doc) for doc in await store.for_course(runtime.documents, course_id)]
+
+
+async def recompute_course_completion(
+    tx: Tx, runtime: Runtime, course_id: int, meta: RequestMeta, actor_id: int
+) -> list[DomainEvent]:
+    """After the lesson list changed: every enrollment's percentage and completion, recomputed."""
+    lesson_ids = [doc["_id"] for doc in await store.for_course(runtime.documents, course_id)]
+    rows = await enrollments.for_course(tx, course_id, for_update=True)
+    docs = await progress.for_pairs(runtime.documents, [(row.user_id, course_id) for row in rows])
+    events: list[DomainEvent] = []
+    for row in rows:
+        doc = docs.get(f"{row.user_id}:{course_id}")
+        events += await completion.apply(tx, meta, row, doc, lesson_ids, actor_id=actor_id)
+    return events
+
+
+async def _publish(runtime: Runtime, events: list[DomainEvent]) -> None:
+    for event in events:
+        await runtime.events.publish(event)
+
+
+async def create_lesson(
+    runtime: Runtime, principal: Principal, course_id: int, body: LessonCreate, meta: RequestMeta
+) -> LessonPublic:
+    access.require_not_blocked(principal)
+    async with runtime.db.transaction() as tx:
+        await access.managed_course(tx, principal, course_id, for_update=True)
+        existing = await store.for_course(runtime.documents, course_id)
+        order = (
+            body.order if body.order is not None else (max((d["order"] for d in existing), default=-1) + 1)
+        )
+        lesson_id = store.new_lesson_id()
+        fields = _clean(body.model_dump(exclude={"order"}), body.type)
+        await store.insert(
+            runtime.documents, {"_id": lesson_id, "course_id": course_id, **fields, "order": order}
+        )
+        await record(
+            tx,
+            meta,
+            "lesson_created",
+            actor_id=principal.user_id,
+            resource_type="lesson",
+            resource_id=lesson_id,
+            details={"course_id": course_id, "title": body.title},
+        )
+        events = await recompute_course_completion(tx, runtime, course_id, meta, principal.user_id)
+    await _publish(runtime, events)
+    doc = await store.get(runtime.documents, course_id, lesson_id)
+    assert doc is not None
+    return to_public(doc)
+
+
+async def update_lesson(
+    runtime: Runtime,
+    principal: Principal,
+    course_id: int,
+    lesson_id: str,
+    body: LessonUpdate,
+    meta: RequestMeta,
+) -> LessonPublic:
+    access.require_not_blocked(principal)
+    changes = {
+        key: value
+        for key, value in body.model_dump(exclude_unset=True).items()
+        if value is not None or key == "notes"
+    }
+    async with runtime.db.transaction() as tx:
+        await access.managed_course(tx, principal, course_id)
+        doc = await store.get(runtime.documents, course_id, lesson_id)
+        if doc is None:
+            raise NotFound("No such lesson in this course.", code="lesson_not_found")
+        lesson_type = str(changes.get("type") or doc["type"])
+        try:
+            check_video_url(lesson_type, changes.get("content", doc.get("content")))
+        except ValueError as exc:
+            raise ValidationFailed(
+                "The lesson is invalid.",
+                details=[
+                    {"field": "content", "location": "body", "message": str(exc), "type": "value_error"}
+                ],
+            ) from exc
+        cleaned = _clean(changes, lesson_type)
+        if cleaned:
+            await store.update(runtime.documents, lesson_id, cleaned)
+        await record(
+            tx,
+            meta,
+            "lesson_updated",
+            actor_id=principal.user_id,
+            resource_type="lesson",
+            resource_id=lesson_id,
+            details={"course_id": course_id, "fields": sorted(changes)},
+        )
+    updated = await store.get(runtime.documents, course_id, lesson_id)
+    assert updated is not None
+    return to_public(updated)
+
+
+async def delete_lesson(
+    runtime: Runtime, principal: Principal, course_id: int, lesson_id: str, meta: RequestMeta
+) -> None:
+    async with runtime.db.transaction() as tx:
+        await access.managed_course(tx, principal, course_id, for_update=True)
+        if await store.get(runtime.documents, course_id, lesson_id) is None:
+            raise NotFound("No such lesson in this course.", code="lesson_not_found")
+        await store.delete(runtime.documents, lesson_id)
+        await progress.forget_lesson(runtime.documents, course_id, lesson_id)
+        await record(
+            tx,
+            meta,
+            "lesson_deleted",
+            actor_id=principal.user_id,
+            resource_type="lesson",
+            resource_id=lesson_id,
+            details={"course_id": course_id},
+        )
+        events = await recompute_course_completion(tx, runtime, course_id, meta, principal.user_id)
+    await _publish(runtime, events)
+
+
+async def reorder(
+    runtime: Runtime, principal: Principal, course_id: int, lesson_ids: list[str], meta: RequestMeta
+) -> list[LessonPublic]:
+    async with runtime.db.transaction() as tx:
+        await access.managed_course(tx, principal, course_id, for_update=True)
+        current = {doc["_id"] for doc in await store.for_course(runtime.documents, course_id)}
+        if len(lesson_ids) != len(set(lesson_ids)) or set(lesson_ids) != current:
+            raise ValidationFailed(
+                "lesson_ids must list every lesson of the course exactly once.",
+                details=[
+                    {
+                        "field": "lesson_ids",
+                        "location": "body",
+                        "message": "must be a permutation of the course's lesson ids",
+                        "type": "value_error",
+                    }
+                ],
+            )
+        await store.set_orders(
+            runtime.documents, {lesson_id: index for index, lesson_id in enumerate(lesson_ids)}
+        )
+        await record(
+            tx,
+            meta,
+            "lesson_updated",
+            actor_id=principal.user_id,
+            resource_type="course",
+            resource_id=course_id,
+            details={"reordered": lesson_ids},
+        )
+    return [to_public(doc) for doc in await store.for_course(runtime.documents, course_id)]

@@ -1,0 +1,53 @@
+"""Lesson documents in MongoDB: {_id (uuid hex), course_id, title, type, duration, content, notes, order,
+created_at, updated_at (ISO 8601 strings)}."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from app.progress.store import iso_now
+from app.stores.mongo import LESSONS, Document, DocumentStore
+
+
+def new_lesson_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def for_course(documents: DocumentStore, course_id: int) -> list[Document]:
+    return await documents.find(LESSONS, {"course_id": course_id}, sort=(("order", 1), ("created_at", 1)))
+
+
+async def for_courses(documents: DocumentStore, course_ids: Sequence[int]) -> list[Document]:
+    if not course_ids:
+        return []
+    return await documents.find(LESSONS, {"course_id": {"$in": list(course_ids)}}, sort=(("order", 1),))
+
+
+async def get(documents: DocumentStore, course_id: int, lesson_id: str) -> Document | None:
+    lesson = await documents.get(LESSONS, lesson_id)
+    if lesson is None or lesson.get("course_id") != course_id:
+        return None
+    return lesson
+
+
+async def insert(documents: DocumentStore, lesson: Document) -> None:
+    now = iso_now()
+    await documents.insert(LESSONS, {**lesson, "created_at": now, "updated_at": now})
+
+
+async def update(documents: DocumentStore, lesson_id: str, fields: Document) -> None:
+    await documents.update(LESSONS, lesson_id, {"$set": {**fields, "updated_at": iso_now()}})
+
+
+async def set_orders(documents: DocumentStore, orders: dict[str, int]) -> None:
+    for lesson_id, order in orders.items():
+        await documents.update(LESSONS, lesson_id, {"$set": {"order": order}})
+
+
+async def delete(documents: DocumentStore, lesson_id: str) -> None:
+    await documents.delete(LESSONS, lesson_id)
+
+
+async def delete_course(documents: DocumentStore, course_id: int) -> None:
+    await documents.delete_where(LESSONS, {"course_id": course_id})

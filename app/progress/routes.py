@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from app.enrollments import service as enrollments
+from app.enrollments.schemas import EnrollmentPublic, LearnerEnrollment, Message
+from app.http.meta import request_meta
+from app.http.routing import Context, api_route
+from app.progress import service
+from app.progress.schemas import LearnerStats, ProgressPublic, ProgressUpdate, StudentStats
+
+TAGS = ["learning"]
+
+
+@api_route(
+    "POST",
+    "/api/courses/{course_id:int}/enroll",
+    summary="Enroll in a published course",
+    tags=TAGS,
+    response=EnrollmentPublic,
+    status_code=201,
+    errors=(400, 403, 404, 409),
+)
+async def enroll(ctx: Context[None, None]) -> EnrollmentPublic:
+    return await enrollments.enroll(ctx.runtime, ctx.user, ctx.path_param("course_id"), request_meta(ctx))
+
+
+@api_route(
+    "DELETE",
+    "/api/courses/{course_id:int}/unenroll",
+    summary="Leave a course (removes your progress)",
+    tags=TAGS,
+    response=Message,
+    errors=(404,),
+)
+async def unenroll(ctx: Context[None, None]) -> Message:
+    await enrollments.unenroll(ctx.runtime, ctx.user, ctx.path_param("course_id"), request_meta(ctx))
+    return Message(message="Unenrolled")
+
+
+@api_route(
+    "GET",
+    "/api/courses/{course_id:int}/progress",
+    summary="Your progress in a course",
+    tags=TAGS,
+    response=ProgressPublic,
+    errors=(403, 404),
+)
+async def get_progress(ctx: Context[None, None]) -> ProgressPublic:
+    return await service.get_progress(ctx.runtime, ctx.user, ctx.path_param("course_id"))
+
+
+@api_route(
+    "POST",
+    "/api/courses/{course_id:int}/progress",
+    summary="Mark a lesson complete or not; the last one completes the course",
+    tags=TAGS,
+    body=ProgressUpdate,
+    response=ProgressPublic,
+    errors=(403, 404),
+)
+async def update_progress(ctx: Context[ProgressUpdate, None]) -> ProgressPublic:
+    return await service.update_progress(
+        ctx.runtime, ctx.user, ctx.path_param("course_id"), ctx.body, request_meta(ctx)
+    )
+
+
+@api_route(
+    "GET",
+    "/api/my-progress",
+    summary="Your progress in every course you are enrolled in",
+    tags=TAGS,
+    response=list[ProgressPublic],
+)
+async def my_progress(ctx: Context[None, None]) -> list[ProgressPublic]:
+    return await service.progress_of_user(ctx.runtime, ctx.user.user_id)
+
+
+@api_route("GET", "/api/learner/stats", summary="Your learning totals", tags=TAGS, response=LearnerStats)
+async def learner_stats(ctx: Context[None, None]) -> LearnerStats:
+    return await service.learner_stats(ctx.runtime, ctx.user)
+
+
+@api_route(
+    "GET",
+    "/api/learner/enrollments",
+    summary="Your enrollments with their courses",
+    tags=TAGS,
+    response=list[LearnerEnrollment],
+)
+async def learner_enrollments(ctx: Context[None, None]) -> list[LearnerEnrollment]:
+    return await enrollments.learner_enrollments(ctx.runtime, ctx.user)
+
+
+@api_route(
+    "GET",
+    "/api/admin/students/{user_id:int}/stats",
+    summary="A student's per-course progress, time and per-lesson breakdown (admin; instructor: own courses)",
+    tags=["users"],
+    response=StudentStats,
+    roles=("instructor", "admin"),
+    errors=(404,),
+)
+async def student_stats(ctx: Context[None, None]) -> StudentStats:
+    return await service.student_stats(ctx.runtime, ctx.user, ctx.path_param("user_id"))
+
+
+routes = [
+    enroll,
+    unenroll,
+    get_progress,
+    update_progress,
+    my_progress,
+    learner_stats,
+    learner_enrollments,
+    student_stats,
+]
