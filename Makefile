@@ -24,7 +24,7 @@ install: $(STAMP)
 install-dev: $(DEV_STAMP)
 
 run: install
-	$(BIN)/learnflow serve
+	$(BIN)/learnflow serve --seed-demo-if-empty
 
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -13,6 +13,7 @@ from types import FrameType
 
 from app.config import Settings
 from app.logs import configure_logging
+from app.runtime import StoreUrls
 from app.servers import resolve_store_urls
 
 log = logging.getLogger("learnflow")
@@ -30,6 +31,20 @@ def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def _has_users(settings: Settings, urls: StoreUrls) -> bool:
+    from app.runtime import Runtime
+    from app.users.service import count_users
+
+    async def run() -> bool:
+        runtime = Runtime.open(settings, urls)
+        try:
+            return await count_users(runtime) > 0
+        finally:
+            await runtime.close()
+
+    return asyncio.run(run())
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -40,6 +55,8 @@ def serve(args: argparse.Namespace) -> int:
     urls, embedded = resolve_store_urls(settings)
     try:
         upgrade(urls.database_url)
+        if args.seed_demo_if_empty and not _has_users(settings, urls):
+            _print_seeded(_seed(settings, urls))
         app = create_app(settings, urls)
         config = uvicorn.Config(
             app,
@@ -113,6 +130,51 @@ def create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed(settings: Settings, urls: StoreUrls) -> dict[str, int] | None:
+    """Seeds the demo data unless it is already there; None when it was."""
+    from app.runtime import Runtime
+    from app.seed import already_seeded, seed_demo
+
+    async def run() -> dict[str, int] | None:
+        runtime = Runtime.open(settings, urls)
+        try:
+            await runtime.documents.ensure_schema()
+            if await already_seeded(runtime):
+                return None
+            return await seed_demo(runtime)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(run())
+
+
+def _print_seeded(made: dict[str, int] | None) -> None:
+    from app.seed import DEMO_DOMAIN, DEMO_PASSWORD
+
+    if made is None:
+        print(f"Demo data is already present (accounts @{DEMO_DOMAIN}); nothing to do.")
+        return
+    print("Demo data created: " + ", ".join(f"{count} {name}" for name, count in made.items()))
+    print(
+        f"Sign in as avery.admin@{DEMO_DOMAIN} (admin), ada.lovelace@{DEMO_DOMAIN} (instructor) or "
+        f"maya.patel@{DEMO_DOMAIN} (learner), password {DEMO_PASSWORD}"
+    )
+
+
+def seed_demo(args: argparse.Namespace) -> int:
+    from app.stores.migrate import upgrade
+
+    settings = _settings()
+    urls, embedded = resolve_store_urls(settings)
+    try:
+        upgrade(urls.database_url)
+        _print_seeded(_seed(settings, urls))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
 def not_yet(name: str, issue: int) -> int:
     print(f"`learnflow {name}` is not available yet (tracked in issue {issue}).", file=sys.stderr)
     return 2
@@ -124,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_cmd = commands.add_parser("serve", help="run the API (and embedded servers when no URLs are set)")
     serve_cmd.add_argument("--host")
     serve_cmd.add_argument("--port", type=int)
+    serve_cmd.add_argument(
+        "--seed-demo-if-empty", action="store_true", help="load the demo data set when there are no users yet"
+    )
     commands.add_parser("migrate", help="apply database migrations")
     admin_cmd = commands.add_parser("create-admin", help="create or update an admin account interactively")
     admin_cmd.add_argument("--email")
@@ -138,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return create_admin(args)
     if args.command == "worker":
         return not_yet("worker", 5)
-    return not_yet("seed-demo", 3)
+    return seed_demo(args)
 
 
 if __name__ == "__main__":

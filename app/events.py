@@ -34,7 +34,7 @@ class EventPublisher(Protocol):
 
 class LoggingPublisher:
     async def publish(self, event: DomainEvent) -> None:
-        log.info(
+        log.debug(
             "domain event",
             extra={"event": event.name, "course_id": event.course_id, "user_ids": list(event.user_ids)},
         )

@@ -166,3 +166,8 @@ async def bootstrap_admin(runtime: Runtime) -> None:
     settings = runtime.settings
     if settings.admin_email and settings.admin_password:
         await ensure_admin(runtime, email=settings.admin_email, password=settings.admin_password, meta=SYSTEM)
+
+
+async def count_users(runtime: Runtime) -> int:
+    async with runtime.db.read() as tx:
+        return await store.count(tx)

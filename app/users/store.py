@@ -87,3 +87,7 @@ async def list_users(
         .all()
     )
     return rows, int(total)
+
+
+async def count(tx: Tx) -> int:
+    return int((await tx.execute(select(func.count(User.id)))).scalar_one())
