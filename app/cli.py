@@ -65,7 +65,7 @@ def serve(args: argparse.Namespace) -> int:
             log_config=None,
             access_log=False,
             proxy_headers=False,  # the app resolves client IPs itself from TRUSTED_PROXIES
-            ws_max_size=64 * 1024,
+            ws_max_size=settings.ws_max_frame_bytes,
         )
         log.info("serving", extra={"url": f"http://{config.host}:{config.port}"})
         # uvicorn re-raises the stop signal once it has shut down; turning it into SystemExit lets the

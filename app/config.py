@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from realtime.config import HubConfig
+
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"
 
 
@@ -60,6 +62,17 @@ class Settings(BaseSettings):
     media_max_image_bytes: int = Field(10 * 1024 * 1024, ge=1)
     media_max_video_bytes: int = Field(100 * 1024 * 1024, ge=1)
     discussion_edit_window_seconds: int = Field(15 * 60, ge=0)
+
+    ws_auth_timeout_seconds: float = Field(5.0, gt=0)
+    ws_max_frame_bytes: int = Field(64 * 1024, ge=1024)
+    ws_outgoing_queue_size: int = Field(256, ge=1)
+    ws_frames_per_second: float = Field(20.0, gt=0)
+    ws_frame_burst: int = Field(40, ge=1)
+    ws_max_subscriptions: int = Field(100, ge=1)
+    ws_max_connections_per_user: int = Field(10, ge=1)
+    ws_history_size: int = Field(200, ge=1)
+    ws_history_ttl_seconds: int = Field(600, ge=1)
+    ws_presence_ttl_seconds: float = Field(30.0, gt=0)
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 
@@ -94,6 +107,20 @@ class Settings(BaseSettings):
     @property
     def google_enabled(self) -> bool:
         return bool(self.google_client_id and self.google_client_secret and self.google_redirect_uri)
+
+    def hub_config(self) -> HubConfig:
+        return HubConfig(
+            auth_timeout_seconds=self.ws_auth_timeout_seconds,
+            max_frame_bytes=self.ws_max_frame_bytes,
+            outgoing_queue_size=self.ws_outgoing_queue_size,
+            frames_per_second=self.ws_frames_per_second,
+            frame_burst=self.ws_frame_burst,
+            max_subscriptions=self.ws_max_subscriptions,
+            max_connections_per_user=self.ws_max_connections_per_user,
+            history_size=self.ws_history_size,
+            history_ttl_seconds=self.ws_history_ttl_seconds,
+            presence_ttl_seconds=self.ws_presence_ttl_seconds,
+        )
 
     def check_safe_for_production(self) -> None:
         """Refuse to run production with the development secret or a weak one."""

@@ -23,6 +23,8 @@ from app.http.errors import exception_handlers
 from app.http.middleware import RequestContextMiddleware
 from app.http.openapi import docs_init, docs_page, openapi_document, openapi_endpoint
 from app.lessons.routes import routes as lessons_routes
+from app.live.routes import routes as live_routes
+from app.live.wiring import start_hub
 from app.media.routes import routes as media_routes
 from app.messages.routes import routes as messages_routes
 from app.ops.routes import routes as ops_routes
@@ -53,6 +55,7 @@ def create_app(settings: Settings, urls: StoreUrls) -> Starlette:
     routes = api_routes()
     document = openapi_document(routes, title="LearnFlow API", version=__version__)
     routes += [
+        *live_routes,
         Route("/api/openapi.json", openapi_endpoint(document), methods=["GET"], include_in_schema=False),
         Route("/api/docs", docs_page, methods=["GET"], include_in_schema=False),
         Route("/api/docs/init.js", docs_init, methods=["GET"], include_in_schema=False),
@@ -67,6 +70,7 @@ def create_app(settings: Settings, urls: StoreUrls) -> Starlette:
         app.state.runtime = runtime
         try:
             await runtime.documents.ensure_schema()
+            await start_hub(runtime)
             await bootstrap_admin(runtime)
             yield
         finally:

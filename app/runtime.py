@@ -15,6 +15,7 @@ from app.stores.mongo import DocumentStore
 from app.stores.redis import create_redis
 from app.stores.revocation import RevocationList
 from app.stores.sql import Database
+from realtime.hub import Hub
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Runtime:
     revocations: RevocationList
     http: httpx.AsyncClient
     events: EventPublisher
+    hub: Hub | None = None
 
     @classmethod
     def open(cls, settings: Settings, urls: StoreUrls) -> Runtime:
@@ -54,6 +56,8 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        if self.hub is not None:
+            await self.hub.stop()
         await self.http.aclose()
         await self.documents.close()
         await self.redis.aclose()

@@ -1,0 +1,105 @@
+"""The app's side of the real-time hub: who a token is, who may subscribe to what (SPEC §4 channels)."""
+
+from __future__ import annotations
+
+import re
+
+from app.courses import access
+from app.courses import store as courses
+from app.errors import DomainError
+from app.http.principal import Principal, principal_from_token
+from app.runtime import Runtime
+from app.users import store as users
+from realtime.connection import HubPrincipal
+from realtime.contracts import AuthFailed
+
+_USER = re.compile(r"^user:(\d{1,12})$")
+_COURSE = re.compile(r"^course:(\d{1,12}):(discussion|leaderboard|activity)$")
+ADMIN_ANALYTICS = "admin:analytics"
+
+
+class AppTokenVerifier:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def _describe(self, principal: Principal) -> HubPrincipal:
+        async with self.runtime.db.read() as tx:
+            user = await users.get(tx, principal.user_id)
+        name = f"{user.first_name} {user.last_name}".strip() if user else ""
+        return HubPrincipal(
+            user_id=str(principal.user_id),
+            expires_at=principal.expires_at.timestamp(),
+            info={
+                "user_id": principal.user_id,
+                "name": name,
+                "role": principal.role,
+                "avatar": user.avatar_url if user else None,
+            },
+            payload=principal,
+        )
+
+    async def verify(self, token: str) -> HubPrincipal:
+        try:
+            principal = await principal_from_token(token, self.runtime)
+        except DomainError as exc:
+            raise AuthFailed(exc.code, exc.message) from exc
+        return await self._describe(principal)
+
+    async def revalidate(self, principal: HubPrincipal) -> HubPrincipal | None:
+        current: Principal = principal.payload
+        async with self.runtime.db.read() as tx:
+            user = await users.get(tx, current.user_id)
+        if user is None or not user.is_active:
+            return None
+        if await self.runtime.revocations.is_revoked(current.jti, current.session_id):
+            return None
+        updated = Principal(
+            user_id=user.id,
+            role=user.role,
+            email=user.email,
+            is_blocked=user.is_blocked,
+            jti=current.jti,
+            session_id=current.session_id,
+            expires_at=current.expires_at,
+        )
+        described = await self._describe(updated)
+        described.expires_at = principal.expires_at
+        return described
+
+
+class AppAuthorizer:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def may_subscribe(self, principal: HubPrincipal, channel: str) -> bool:
+        who: Principal = principal.payload
+        if channel == ADMIN_ANALYTICS:
+            return who.role == "admin"
+        match = _USER.match(channel)
+        if match:
+            return int(match.group(1)) == who.user_id
+        match = _COURSE.match(channel)
+        if not match:
+            return False
+        course_id, kind = int(match.group(1)), match.group(2)
+        async with self.runtime.db.read() as tx:
+            course = await courses.get(tx, course_id)
+            if course is None or not access.can_see(who, course):
+                return False
+            manages = access.can_manage(who, course)
+            if kind == "activity":
+                return manages
+            if manages:
+                return True
+            enrolled = await courses.enrollment(tx, who.user_id, course_id) is not None
+        if kind == "leaderboard":
+            return enrolled and course.is_leaderboard_public
+        return enrolled
+
+    async def may_publish_typing(self, principal: HubPrincipal, channel: str) -> bool:
+        who: Principal = principal.payload
+        return channel.endswith(":discussion") and not who.is_blocked
+
+
+def has_presence(channel: str) -> bool:
+    return channel.startswith("course:")

@@ -1,0 +1,123 @@
+"""One client socket: a bounded outgoing queue drained by one writer task.
+
+`send` never blocks the caller: a publication fanned out to thousands of sockets costs one queue put
+each, and a client that cannot keep up overflows its own queue and is closed as a slow consumer
+without slowing anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from realtime.metrics import MESSAGES_OUT, SLOW_CONSUMERS
+from realtime.protocol import CLOSE_REASONS, CloseCode
+
+log = logging.getLogger(__name__)
+_ids = itertools.count(1)
+
+
+@dataclass
+class HubPrincipal:
+    """Who is connected, as the app's token verifier describes them; the hub treats it as opaque."""
+
+    user_id: str
+    expires_at: float
+    info: dict[str, Any] = field(default_factory=dict)
+    payload: Any = None
+
+
+@dataclass
+class Subscription:
+    start_offset: int = 0
+    # Live frames that arrive while the subscribe reply and recovery are being sent, kept in order.
+    pending: list[tuple[int | None, str]] | None = field(default_factory=list)
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.capacity = float(burst)
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class Connection:
+    __slots__ = (
+        "id",
+        "websocket",
+        "queue",
+        "principal",
+        "subscriptions",
+        "closing",
+        "writer",
+        "expiry_timer",
+        "limiter",
+        "violations",
+    )
+
+    def __init__(self, websocket: WebSocket, *, queue_size: int, limiter: TokenBucket) -> None:
+        self.id = f"c{next(_ids)}"
+        self.websocket = websocket
+        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
+        self.principal: HubPrincipal | None = None
+        self.subscriptions: dict[str, Subscription] = {}
+        self.closing: CloseCode | None = None
+        self.writer: asyncio.Task[None] | None = None
+        self.expiry_timer: asyncio.TimerHandle | None = None
+        self.limiter = limiter
+        self.violations = 0
+
+    def start_writer(self) -> None:
+        self.writer = asyncio.create_task(self._write())
+
+    def send(self, frame: str) -> None:
+        if self.closing is not None:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            SLOW_CONSUMERS.inc()
+            self.close(CloseCode.SLOW_CONSUMER)
+
+    def close(self, code: CloseCode) -> None:
+        """Close soon (safe to call from fan-out); frames already queued are dropped."""
+        if self.closing is not None:
+            return
+        self.closing = code
+        asyncio.get_running_loop().create_task(self._close(code))
+
+    async def _close(self, code: CloseCode) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+        if self.websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.websocket.close(code=int(code), reason=CLOSE_REASONS[code])
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                frame = await self.queue.get()
+                await self.websocket.send_text(frame)
+                MESSAGES_OUT.inc()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the socket went away; the reader side cleans up
+            if self.closing is None:
+                self.closing = CloseCode.GOING_AWAY

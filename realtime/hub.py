@@ -1,0 +1,420 @@
+"""The hub: local connections and channel membership, wired to the bus relay, history and presence.
+
+It knows nothing about the application: an app hands it a token verifier, an authorizer and handlers
+for application ops (see realtime.contracts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from realtime.config import HubConfig
+from realtime.connection import Connection, Subscription, TokenBucket
+from realtime.contracts import AuthFailed, Authorizer, OpHandler, TokenVerifier
+from realtime.history import RedisHistory
+from realtime.metrics import CONNECTIONS, MESSAGES_IN
+from realtime.presence import RedisPresence
+from realtime.protocol import (
+    ClientFrame,
+    CloseCode,
+    ProtocolError,
+    control_frame,
+    dumps,
+    error_reply,
+    parse_frame,
+    publication_fragment,
+    reply,
+)
+from realtime.relay import BusRelay
+
+log = logging.getLogger(__name__)
+
+BUILTIN_OPS = ("subscribe", "unsubscribe", "ping", "presence", "typing", "refresh", "auth")
+
+
+class Hub:
+    def __init__(
+        self,
+        redis: Redis,
+        config: HubConfig,
+        *,
+        verifier: TokenVerifier,
+        authorizer: Authorizer,
+        handlers: dict[str, OpHandler] | None = None,
+        presence_for: Callable[[str], bool] = lambda channel: False,
+    ) -> None:
+        self.config = config
+        self.verifier = verifier
+        self.authorizer = authorizer
+        self.handlers = dict(handlers or {})
+        clash = set(self.handlers) & set(BUILTIN_OPS)
+        if clash:
+            raise ValueError(f"application ops may not replace built-in ops: {sorted(clash)}")
+        self.presence_for = presence_for
+        self.history = RedisHistory(redis, size=config.history_size, ttl_seconds=config.history_ttl_seconds)
+        self.presence = RedisPresence(redis, ttl_seconds=config.presence_ttl_seconds)
+        self.relay = BusRelay(redis, self.history, self.deliver, self._on_control)
+        self.subscribers: dict[str, dict[Connection, Subscription]] = defaultdict(dict)
+        self.by_user: dict[str, set[Connection]] = defaultdict(set)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.relay.start()
+        self._tasks = [
+            asyncio.create_task(self._ping_loop(), name="hub-ping"),
+            asyncio.create_task(self._presence_loop(), name="hub-presence"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for connections in list(self.by_user.values()):
+            for connection in list(connections):
+                connection.close(CloseCode.GOING_AWAY)
+        await self.relay.stop()
+
+    # -- publishing (used by the app) --------------------------------------------------------------
+
+    async def publish(self, channel: str, event: str, data: Any) -> int:
+        """Publish with history: every subscriber on every instance receives it, in offset order."""
+        position = await self.history.publish(channel, publication_fragment(event, data))
+        return position.offset
+
+    async def publish_ephemeral(self, channel: str, event: str, data: Any) -> None:
+        """Publish without history (typing indicators and the like): best effort, never recovered."""
+        await self.relay.publish_ephemeral(channel, control_frame(channel, event, data=data))
+
+    async def recheck_user(self, user_id: str) -> None:
+        """Re-run authorization for every connection of a user, on every instance."""
+        await self.relay.publish_control(f"recheck|{user_id}")
+
+    async def recheck_channels(self, prefix: str) -> None:
+        """Re-run authorization for every subscription to channels starting with `prefix`, everywhere."""
+        await self.relay.publish_control(f"recheck_prefix|{prefix}")
+
+    # -- delivery (called by the relay, synchronously) ---------------------------------------------
+
+    def deliver(self, channel: str, offset: int | None, epoch: str, frame: str) -> None:
+        subscribers = self.subscribers.get(channel)
+        if not subscribers:
+            return
+        for connection, subscription in subscribers.items():
+            if subscription.pending is not None:
+                subscription.pending.append((offset, frame))
+            elif offset is None or offset > subscription.start_offset:
+                connection.send(frame)
+
+    async def _on_control(self, message: str) -> None:
+        kind, _, argument = message.partition("|")
+        if kind == "recheck":
+            for connection in list(self.by_user.get(argument, ())):
+                await self._recheck(connection)
+        elif kind == "recheck_prefix":
+            affected = {
+                connection
+                for channel, subscribers in self.subscribers.items()
+                if channel.startswith(argument)
+                for connection in subscribers
+            }
+            for connection in affected:
+                await self._recheck(connection)
+
+    async def _recheck(self, connection: Connection) -> None:
+        principal = connection.principal
+        if principal is None:
+            return
+        refreshed = await self.verifier.revalidate(principal)
+        if refreshed is None:
+            connection.close(CloseCode.FORBIDDEN)
+            return
+        connection.principal = refreshed
+        for channel in list(connection.subscriptions):
+            if not await self.authorizer.may_subscribe(refreshed, channel):
+                await self._unsubscribe(connection, channel)
+                connection.send(control_frame(channel, "unsubscribed", reason="forbidden"))
+
+    # -- the socket --------------------------------------------------------------------------------
+
+    async def serve(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        config = self.config
+        connection = Connection(
+            websocket,
+            queue_size=config.outgoing_queue_size,
+            limiter=TokenBucket(config.frames_per_second, config.frame_burst),
+        )
+        CONNECTIONS.inc()
+        try:
+            if not await self._authenticate(connection):
+                return
+            connection.start_writer()
+            await self._read_loop(connection)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            CONNECTIONS.dec()
+            await self._cleanup(connection)
+
+    async def _authenticate(self, connection: Connection) -> bool:
+        websocket = connection.websocket
+        try:
+            raw = await asyncio.wait_for(websocket.receive_text(), self.config.auth_timeout_seconds)
+        except (TimeoutError, KeyError, RuntimeError):
+            await self._close_now(connection, CloseCode.UNAUTHORIZED)
+            return False
+        try:
+            frame = parse_frame(raw)
+            if frame.op != "auth":
+                raise ProtocolError("auth_required", "the first frame must be {op: auth, token}", frame.id)
+            principal = await self.verifier.verify(frame.text("token", max_length=8192) or "")
+        except (ProtocolError, AuthFailed) as exc:
+            code = getattr(exc, "code", "unauthorized")
+            message = getattr(exc, "message", "unauthorized")
+            await websocket.send_text(error_reply(getattr(exc, "frame_id", None), code, message))
+            await self._close_now(connection, CloseCode.UNAUTHORIZED)
+            return False
+        if len(self.by_user[principal.user_id]) >= self.config.max_connections_per_user:
+            await self._close_now(connection, CloseCode.TOO_MANY_CONNECTIONS)
+            return False
+        connection.principal = principal
+        self.by_user[principal.user_id].add(connection)
+        self._schedule_expiry(connection)
+        await websocket.send_text(reply(frame.id, user_id=principal.user_id, expires_at=principal.expires_at))
+        return True
+
+    async def _close_now(self, connection: Connection, code: CloseCode) -> None:
+        connection.close(code)
+        await asyncio.sleep(0)
+
+    def _schedule_expiry(self, connection: Connection) -> None:
+        assert connection.principal is not None
+        if connection.expiry_timer is not None:
+            connection.expiry_timer.cancel()
+        delay = max(0.0, connection.principal.expires_at - time.time())
+        connection.expiry_timer = asyncio.get_running_loop().call_later(
+            delay, connection.close, CloseCode.TOKEN_EXPIRED
+        )
+
+    async def _read_loop(self, connection: Connection) -> None:
+        websocket = connection.websocket
+        limit = self.config.max_frame_bytes
+        while connection.closing is None:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            MESSAGES_IN.inc()
+            text = message.get("text")
+            if text is None:
+                data = message.get("bytes") or b""
+                if len(data) > limit:
+                    connection.close(CloseCode.FRAME_TOO_LARGE)
+                    return
+                connection.send(error_reply(None, "binary_not_supported", "send JSON text frames"))
+                continue
+            if len(text) > limit:
+                connection.close(CloseCode.FRAME_TOO_LARGE)
+                return
+            if not connection.limiter.take():
+                connection.violations += 1
+                if connection.violations > self.config.frame_burst:
+                    connection.close(CloseCode.RATE_LIMITED)
+                    return
+                connection.send(error_reply(None, "rate_limited", "too many frames; slow down"))
+                continue
+            await self._handle(connection, text)
+
+    async def _handle(self, connection: Connection, text: str) -> None:
+        frame_id: Any = None
+        try:
+            frame = parse_frame(text)
+            frame_id = frame.id
+            response = await self._dispatch(connection, frame)
+            if response is not None:
+                connection.send(response)
+        except ProtocolError as exc:
+            connection.send(
+                error_reply(exc.frame_id if exc.frame_id is not None else frame_id, exc.code, exc.message)
+            )
+        except Exception:  # noqa: BLE001 - one bad frame never takes the connection or process down
+            log.exception("op failed", extra={"connection": connection.id})
+            connection.send(error_reply(frame_id, "internal_error", "the operation failed"))
+
+    async def _dispatch(self, connection: Connection, frame: ClientFrame) -> str | None:
+        principal = connection.principal
+        assert principal is not None
+        op = frame.op
+        if op == "ping":
+            return reply(frame.id, pong=True)
+        if op == "subscribe":
+            await self._subscribe(connection, frame)
+            return None
+        if op == "unsubscribe":
+            channel = frame.channel()
+            await self._unsubscribe(connection, channel)
+            return reply(frame.id, channel=channel)
+        if op == "presence":
+            channel = frame.channel()
+            if channel not in connection.subscriptions or not self.presence_for(channel):
+                raise ProtocolError("not_subscribed", "subscribe to a channel with presence first", frame.id)
+            return reply(frame.id, channel=channel, members=await self.presence.members(channel))
+        if op == "typing":
+            channel = frame.channel()
+            if channel not in connection.subscriptions or not await self.authorizer.may_publish_typing(
+                principal, channel
+            ):
+                raise ProtocolError("forbidden", "you may not send typing indicators here", frame.id)
+            await self.publish_ephemeral(
+                channel, "typing", {"user": principal.info or {"id": principal.user_id}}
+            )
+            return reply(frame.id)
+        if op == "refresh":
+            try:
+                refreshed = await self.verifier.verify(frame.text("token", max_length=8192) or "")
+            except AuthFailed as exc:
+                raise ProtocolError(exc.code, exc.message, frame.id) from exc
+            if refreshed.user_id != principal.user_id:
+                raise ProtocolError("wrong_user", "the new token belongs to another user", frame.id)
+            connection.principal = refreshed
+            self._schedule_expiry(connection)
+            return reply(frame.id, expires_at=refreshed.expires_at)
+        if op == "auth":
+            raise ProtocolError("already_authenticated", "this connection is already authenticated", frame.id)
+        handler = self.handlers.get(op)
+        if handler is None:
+            raise ProtocolError("unknown_op", f"unknown op {op!r}", frame.id)
+        return reply(frame.id, **(await handler(principal, frame)))
+
+    async def _subscribe(self, connection: Connection, frame: ClientFrame) -> None:
+        principal = connection.principal
+        assert principal is not None
+        channel = frame.channel()
+        since = frame.body.get("since")
+        if since is not None and not (
+            isinstance(since, dict)
+            and isinstance(since.get("offset"), int)
+            and not isinstance(since.get("offset"), bool)
+            and since["offset"] >= 0
+            and isinstance(since.get("epoch"), str)
+        ):
+            raise ProtocolError(
+                "invalid_frame", "`since` must be {offset: int >= 0, epoch: string}", frame.id
+            )
+        if channel in connection.subscriptions:
+            position = await self.history.position(channel)
+            connection.send(reply(frame.id, channel=channel, offset=position.offset, epoch=position.epoch))
+            return
+        if len(connection.subscriptions) >= self.config.max_subscriptions:
+            raise ProtocolError("too_many_subscriptions", "subscription limit reached", frame.id)
+        if not await self.authorizer.may_subscribe(principal, channel):
+            raise ProtocolError("forbidden", "you may not subscribe to this channel", frame.id)
+        subscription = Subscription()
+        connection.subscriptions[channel] = subscription
+        self.subscribers[channel][connection] = subscription
+        await self.relay.acquire(channel)
+        fields: dict[str, Any] = {"channel": channel}
+        if since is not None:
+            recovery = await self.history.since(channel, since["offset"], since["epoch"])
+            position = recovery.position
+            fields["recovered"] = recovery.recovered
+            backlog = recovery.frames
+        else:
+            position = await self.history.position(channel)
+            backlog = []
+        subscription.start_offset = backlog[-1][0] if backlog else position.offset
+        fields.update(offset=position.offset, epoch=position.epoch)
+        connection.send(reply(frame.id, **fields))
+        for _, stored in backlog:
+            connection.send(stored)
+        pending, subscription.pending = subscription.pending or [], None
+        for offset, live in pending:
+            if offset is None or offset > subscription.start_offset:
+                connection.send(live)
+                if offset is not None:
+                    subscription.start_offset = offset
+        if self.presence_for(channel):
+            info = {"client_id": connection.id, **principal.info}
+            await self.presence.join(channel, connection.id, info)
+            await self.relay.publish_ephemeral(
+                channel, dumps({"channel": channel, "event": "presence", "joins": [info], "leaves": []})
+            )
+
+    async def _unsubscribe(self, connection: Connection, channel: str) -> None:
+        if connection.subscriptions.pop(channel, None) is None:
+            return
+        subscribers = self.subscribers.get(channel)
+        if subscribers is not None:
+            subscribers.pop(connection, None)
+            if not subscribers:
+                self.subscribers.pop(channel, None)
+        await self.relay.release(channel)
+        if self.presence_for(channel) and connection.principal is not None:
+            await self.presence.leave(channel, connection.id)
+            info = {"client_id": connection.id, **connection.principal.info}
+            await self.relay.publish_ephemeral(
+                channel, dumps({"channel": channel, "event": "presence", "joins": [], "leaves": [info]})
+            )
+
+    async def _cleanup(self, connection: Connection) -> None:
+        if connection.expiry_timer is not None:
+            connection.expiry_timer.cancel()
+        if connection.writer is not None:
+            connection.writer.cancel()
+        if connection.closing is None:
+            connection.closing = CloseCode.NORMAL
+        for channel in list(connection.subscriptions):
+            try:
+                await self._unsubscribe(connection, channel)
+            except Exception:  # noqa: BLE001 - presence entries expire on their own
+                log.warning("cleanup failed", extra={"channel": channel})
+        if connection.principal is not None:
+            connections = self.by_user.get(connection.principal.user_id)
+            if connections is not None:
+                connections.discard(connection)
+                if not connections:
+                    self.by_user.pop(connection.principal.user_id, None)
+
+    # -- background loops ----------------------------------------------------------------------------
+
+    async def _ping_loop(self) -> None:
+        frame = dumps({"event": "ping"})
+        while True:
+            await asyncio.sleep(self.config.server_ping_seconds)
+            for connections in list(self.by_user.values()):
+                for connection in list(connections):
+                    connection.send(frame)
+
+    async def _presence_loop(self) -> None:
+        interval = max(0.5, self.config.presence_ttl_seconds / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                mine: dict[str, list[str]] = {}
+                for channel, subscribers in self.subscribers.items():
+                    if self.presence_for(channel):
+                        mine[channel] = [connection.id for connection in subscribers]
+                await self.presence.refresh(mine)
+                for channel in mine:
+                    gone = await self.presence.expire(channel)
+                    if gone:
+                        await self.relay.publish_ephemeral(
+                            channel,
+                            dumps({"channel": channel, "event": "presence", "joins": [], "leaves": gone}),
+                        )
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - retried on the next tick
+                log.warning("presence refresh failed", exc_info=True)

@@ -1,0 +1,11 @@
+"""Prometheus metrics of the hub."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+CONNECTIONS = Gauge("learnflow_ws_connections", "Open WebSocket connections")
+MESSAGES_IN = Counter("learnflow_ws_messages_in_total", "Frames received from clients")
+MESSAGES_OUT = Counter("learnflow_ws_messages_out_total", "Frames sent to clients")
+SLOW_CONSUMERS = Counter("learnflow_ws_slow_consumers_total", "Connections closed as slow consumers")
+RELAY_RECONNECTS = Counter("learnflow_ws_relay_reconnects_total", "Times the bus relay reconnected to Redis")

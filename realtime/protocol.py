@@ -1,0 +1,125 @@
+"""The wire protocol of /ws (SPEC §4): JSON text frames, one object per frame.
+
+Client → server: {"op": ..., "id"?: ...} with ops auth, subscribe, unsubscribe, ping, presence,
+typing, refresh, plus application ops registered by the app (e.g. heartbeat).
+Server → client: replies {"id", "ok": true, ...} / {"id", "ok": false, "error": {code, message}},
+publications {"channel", "offset", "epoch", "event", "data"}, presence diffs
+{"channel", "event": "presence", "joins", "leaves"}, and control frames {"event": "ping"} and
+{"channel", "event": "unsubscribed", "reason"}.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+
+class CloseCode(IntEnum):
+    """Every close code the hub uses; the README shows the same table."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001  # the server is shutting down
+    FRAME_TOO_LARGE = 1009  # a client frame over the size limit
+    INTERNAL_ERROR = 1011
+    UNAUTHORIZED = 4001  # no valid `auth` frame within the deadline, or the token was refused
+    FORBIDDEN = 4003  # the account was deactivated while connected
+    SLOW_CONSUMER = 4008  # the outgoing queue overflowed: the client did not keep up
+    TOKEN_EXPIRED = 4009  # the access token expired without a `refresh`
+    TOO_MANY_CONNECTIONS = 4010  # the user already has the maximum number of connections
+    RATE_LIMITED = 4029  # the client kept sending frames faster than allowed after warnings
+
+
+CLOSE_REASONS: dict[CloseCode, str] = {
+    CloseCode.NORMAL: "normal closure",
+    CloseCode.GOING_AWAY: "server shutting down",
+    CloseCode.FRAME_TOO_LARGE: "frame too large",
+    CloseCode.INTERNAL_ERROR: "internal error",
+    CloseCode.UNAUTHORIZED: "unauthorized",
+    CloseCode.FORBIDDEN: "forbidden",
+    CloseCode.SLOW_CONSUMER: "slow consumer",
+    CloseCode.TOKEN_EXPIRED: "token expired",
+    CloseCode.TOO_MANY_CONNECTIONS: "too many connections",
+    CloseCode.RATE_LIMITED: "rate limited",
+}
+
+MAX_ID_LENGTH = 64
+MAX_CHANNEL_LENGTH = 128
+
+
+class ProtocolError(Exception):
+    """A frame the hub answers with an error reply (the connection stays open)."""
+
+    def __init__(self, code: str, message: str, frame_id: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.frame_id = frame_id
+
+
+@dataclass(frozen=True)
+class ClientFrame:
+    op: str
+    id: str | int | None
+    body: dict[str, Any]
+
+    def text(self, name: str, *, required: bool = True, max_length: int = 4096) -> str | None:
+        value = self.body.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value or len(value) > max_length:
+            raise ProtocolError("invalid_frame", f"`{name}` must be a non-empty string", self.id)
+        return value
+
+    def channel(self) -> str:
+        channel = self.text("channel", max_length=MAX_CHANNEL_LENGTH)
+        assert channel is not None
+        return channel
+
+
+def parse_frame(raw: str) -> ClientFrame:
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ProtocolError("invalid_json", "frames must be JSON objects") from exc
+    if not isinstance(data, dict):
+        raise ProtocolError("invalid_frame", "frames must be JSON objects")
+    frame_id = data.get("id")
+    if frame_id is not None and not (
+        (isinstance(frame_id, str) and len(frame_id) <= MAX_ID_LENGTH)
+        or (isinstance(frame_id, int) and not isinstance(frame_id, bool) and abs(frame_id) < 2**53)
+    ):
+        raise ProtocolError("invalid_frame", "`id` must be a short string or an integer")
+    op = data.get("op")
+    if not isinstance(op, str) or not op or len(op) > 32:
+        raise ProtocolError("invalid_frame", "`op` must be a string", frame_id)
+    return ClientFrame(op=op, id=frame_id, body=data)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def reply(frame_id: Any, **fields: Any) -> str:
+    return dumps({"id": frame_id, "ok": True, **fields})
+
+
+def error_reply(frame_id: Any, code: str, message: str) -> str:
+    return dumps({"id": frame_id, "ok": False, "error": {"code": code, "message": message}})
+
+
+def publication_fragment(event: str, data: Any) -> str:
+    """The tail of a publication frame; history prepends channel, offset and epoch (encoded once)."""
+    return dumps({"event": event, "data": data})[1:]
+
+
+def publication_frame(channel: str, offset: int, epoch: str, fragment: str) -> str:
+    return f'{{"channel":{dumps(channel)},"offset":{offset},"epoch":{dumps(epoch)},{fragment}'
+
+
+def control_frame(channel: str | None, event: str, **fields: Any) -> str:
+    body: dict[str, Any] = {"event": event, **fields}
+    if channel is not None:
+        body = {"channel": channel, **body}
+    return dumps(body)

@@ -1,0 +1,185 @@
+"""The bus relay: the only bridge between Redis pub/sub and the local hub.
+
+One upstream subscription per channel per process, reference-counted by local subscribers. Payloads
+are `offset|epoch|frame` for publications with history and `-|-|frame` for ephemeral ones (typing,
+presence diffs); the frame is relayed as-is, so it is encoded once per publication cluster-wide.
+When Redis goes away the relay reconnects with capped, jittered backoff, resubscribes, and fills the
+gap of every channel from history; where history cannot fill it, subscribers are told
+`{"channel", "event": "resubscribe", "recovered": false}` and must refetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from realtime.history import PUBSUB_PREFIX, RedisHistory
+from realtime.metrics import RELAY_RECONNECTS
+from realtime.protocol import control_frame
+
+log = logging.getLogger(__name__)
+
+CONTROL_CHANNEL = "lf:ctl"
+Deliver = Callable[[str, int | None, str, str], None]
+ControlHandler = Callable[[str], Awaitable[None]]
+
+
+class BusRelay:
+    def __init__(
+        self,
+        redis: Redis,
+        history: RedisHistory,
+        deliver: Deliver,
+        on_control: ControlHandler,
+        *,
+        backoff_cap_seconds: float = 5.0,
+    ) -> None:
+        self._redis = redis
+        self._history = history
+        self._deliver = deliver
+        self._on_control = on_control
+        self._backoff_cap = backoff_cap_seconds
+        self._refs: dict[str, int] = {}
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._last: dict[str, tuple[int, str]] = {}
+        self._pubsub: PubSub | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="bus-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self._close_pubsub()
+
+    async def acquire(self, channel: str) -> None:
+        """Make sure the process receives `channel`; returns once Redis has confirmed the subscription,
+        so anything published after this call returns is delivered."""
+        self._refs[channel] = self._refs.get(channel, 0) + 1
+        event = self._confirmed.setdefault(channel, asyncio.Event())
+        if self._refs[channel] == 1 and self._pubsub is not None and self.connected.is_set():
+            try:
+                await self._pubsub.subscribe(PUBSUB_PREFIX + channel)
+            except Exception:  # noqa: BLE001 - the reconnect loop resubscribes every channel
+                log.warning("subscribe failed; the relay will resubscribe", extra={"channel": channel})
+        try:
+            await asyncio.wait_for(event.wait(), timeout=5.0)
+        except TimeoutError:
+            log.warning("subscription not confirmed in time", extra={"channel": channel})
+
+    async def release(self, channel: str) -> None:
+        count = self._refs.get(channel, 0) - 1
+        if count > 0:
+            self._refs[channel] = count
+            return
+        self._refs.pop(channel, None)
+        self._confirmed.pop(channel, None)
+        self._last.pop(channel, None)
+        if self._pubsub is not None and self.connected.is_set():
+            try:
+                await self._pubsub.unsubscribe(PUBSUB_PREFIX + channel)
+            except Exception:  # noqa: BLE001 - a dead connection drops its subscriptions anyway
+                pass
+
+    def channels(self) -> list[str]:
+        return list(self._refs)
+
+    async def publish_ephemeral(self, channel: str, frame: str) -> None:
+        await self._redis.publish(PUBSUB_PREFIX + channel, "-|-|" + frame)
+
+    async def publish_control(self, message: str) -> None:
+        await self._redis.publish(CONTROL_CHANNEL, message)
+
+    async def _close_pubsub(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        self.connected.clear()
+        for event in self._confirmed.values():
+            event.clear()
+        if pubsub is not None:
+            try:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            except Exception:  # noqa: BLE001 - closing a broken connection may fail; nothing to do
+                pass
+
+    async def _run(self) -> None:
+        delay = 0.1
+        first = True
+        while True:
+            try:
+                pubsub = self._redis.pubsub()
+                self._pubsub = pubsub
+                await pubsub.subscribe(CONTROL_CHANNEL, *(PUBSUB_PREFIX + ch for ch in self._refs))
+                self.connected.set()
+                if not first:
+                    RELAY_RECONNECTS.inc()
+                    asyncio.create_task(self._fill_gaps(list(self._refs)))
+                first = False
+                delay = 0.1
+                await self._read(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - stay up: local delivery continues, we retry
+                log.warning("relay lost redis; reconnecting", extra={"error": repr(exc), "delay": delay})
+            await self._close_pubsub()
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(self._backoff_cap, delay * 2)
+
+    async def _read(self, pubsub: PubSub) -> None:
+        while True:
+            message: dict[str, Any] | None = await pubsub.get_message(timeout=1.0)
+            if message is None:
+                continue
+            kind = message["type"]
+            name = message["channel"]
+            if isinstance(name, bytes):
+                name = name.decode()
+            if kind == "subscribe" and name.startswith(PUBSUB_PREFIX):
+                event = self._confirmed.get(name[len(PUBSUB_PREFIX) :])
+                if event is not None:
+                    event.set()
+                continue
+            if kind != "message":
+                continue
+            data = message["data"]
+            if isinstance(data, bytes):
+                data = data.decode()
+            if name == CONTROL_CHANNEL:
+                await self._on_control(data)
+                continue
+            self._dispatch(name[len(PUBSUB_PREFIX) :], data)
+
+    def _dispatch(self, channel: str, payload: str) -> None:
+        offset_text, epoch, frame = payload.split("|", 2)
+        offset = None if offset_text == "-" else int(offset_text)
+        if offset is not None:
+            self._last[channel] = (offset, epoch)
+        self._deliver(channel, offset, epoch, frame)
+
+    async def _fill_gaps(self, channels: list[str]) -> None:
+        """After a reconnect: deliver what was published while the relay was away, from history."""
+        for channel in channels:
+            last = self._last.get(channel)
+            if last is None:
+                continue
+            try:
+                recovery = await self._history.since(channel, last[0], last[1])
+            except Exception:  # noqa: BLE001 - treat as lost
+                recovery = None
+            if recovery is not None and recovery.recovered:
+                for offset, frame in recovery.frames:
+                    if offset > self._last.get(channel, (0, ""))[0]:
+                        self._dispatch(channel, f"{offset}|{recovery.position.epoch}|{frame}")
+            else:
+                self._deliver(channel, None, "", control_frame(channel, "resubscribe", recovered=False))

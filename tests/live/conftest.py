@@ -1,0 +1,139 @@
+"""Two real `learnflow serve` processes sharing the test stores, for multi-instance hub tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from app.runtime import StoreUrls
+from app.stores.embedded import free_port
+from tests.conftest import TEST_MONGO_DATABASE, make_settings
+
+
+@dataclass
+class Instance:
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+
+def start_instance(urls: StoreUrls, **env: str) -> Instance:
+    port = free_port()
+    settings = make_settings()
+    environment = {
+        **os.environ,
+        "LEARNFLOW_ENV": "test",
+        "DATABASE_URL": urls.database_url,
+        "REDIS_URL": urls.redis_url,
+        "MONGO_URL": urls.mongo_url,
+        "MONGO_DATABASE": TEST_MONGO_DATABASE,
+        "JWT_SECRET": settings.jwt_secret,
+        "BCRYPT_ROUNDS": "4",
+        "LOG_LEVEL": "WARNING",
+        "WS_PRESENCE_TTL_SECONDS": "3",
+        **env,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"instance exited: {process.stderr.read().decode() if process.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return Instance(port, process)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise TimeoutError("instance did not start")
+
+
+def stop_instance(instance: Instance) -> None:
+    if instance.process.poll() is None:
+        instance.process.terminate()
+        try:
+            instance.process.wait(10)
+        except subprocess.TimeoutExpired:
+            instance.process.kill()
+
+
+@pytest.fixture(scope="session")
+def instances(store_urls: StoreUrls) -> Iterator[tuple[Instance, Instance]]:
+    first, second = start_instance(store_urls), start_instance(store_urls)
+    try:
+        yield first, second
+    finally:
+        stop_instance(first)
+        stop_instance(second)
+
+
+class WsClient:
+    """A test client of /ws: sends frames with ids, collects everything else as it arrives."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+        self._next = 0
+
+    async def send(self, **frame: Any) -> Any:
+        self._next += 1
+        frame.setdefault("id", self._next)
+        await self.connection.send(json.dumps(frame))
+        return frame["id"]
+
+    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+        raw = await __import__("asyncio").wait_for(self.connection.recv(), timeout)
+        value: dict[str, Any] = json.loads(raw)
+        return value
+
+    async def request(self, timeout: float = 5.0, **frame: Any) -> dict[str, Any]:
+        """Send a frame and return its reply; other frames that arrive first are skipped."""
+        frame_id = await self.send(**frame)
+        while True:
+            message = await self.recv(timeout)
+            if message.get("id") == frame_id and "ok" in message:
+                return message
+
+    async def until(self, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
+        while True:
+            message = await self.recv(timeout)
+            if predicate(message):
+                return message
+
+
+@pytest.fixture
+async def ws_connect() -> AsyncIterator[Any]:
+    opened: list[ClientConnection] = []
+
+    async def open_client(url: str, token: str | None = None) -> WsClient:
+        connection = await connect(url, max_size=2**22)
+        opened.append(connection)
+        client = WsClient(connection)
+        if token is not None:
+            answer = await client.request(op="auth", token=token)
+            assert answer["ok"], answer
+        return client
+
+    yield open_client
+    for connection in opened:
+        await connection.close()
