@@ -16,7 +16,9 @@ DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
 
     environment: Literal["development", "production", "test"] = Field(
         "development", validation_alias="LEARNFLOW_ENV"

@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from app import __version__
 from app.analytics.routes import routes as analytics_routes
+from app.audit.routes import routes as audit_routes
 from app.auth.routes import routes as auth_routes
 from app.config import Settings
 from app.courses.routes import routes as courses_routes
@@ -25,6 +26,7 @@ from app.http.openapi import docs_init, docs_page, openapi_document, openapi_end
 from app.lessons.routes import routes as lessons_routes
 from app.live.routes import routes as live_routes
 from app.live.wiring import start_hub
+from app.media.routes import media_routes as media_mounts
 from app.media.routes import routes as media_routes
 from app.messages.routes import routes as messages_routes
 from app.ops.routes import routes as ops_routes
@@ -46,6 +48,7 @@ def api_routes() -> list[BaseRoute]:
         *discussions_routes,
         *messages_routes,
         *analytics_routes,
+        *audit_routes,
         *media_routes,
         *ops_routes,
     ]
@@ -60,6 +63,7 @@ def create_app(settings: Settings, urls: StoreUrls) -> Starlette:
         Route("/api/docs", docs_page, methods=["GET"], include_in_schema=False),
         Route("/api/docs/init.js", docs_init, methods=["GET"], include_in_schema=False),
         Mount("/api/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets"),
+        *media_mounts(settings),
     ]
     if FRONTEND_DIST.is_dir():
         routes.append(Mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="frontend"))

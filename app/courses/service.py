@@ -179,6 +179,7 @@ async def update_course(
 
 
 async def delete_course(runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta) -> None:
+    access.require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
         course = await access.managed_course(tx, principal, course_id, for_update=True)
         title = course.title

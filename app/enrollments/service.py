@@ -25,13 +25,14 @@ async def enroll(
             raise BadRequest("Drafts cannot be enrolled in.", code="course_not_published")
         if course.instructor_id == principal.user_id:
             raise BadRequest("You teach this course.", code="own_course")
-        if await courses.enrollment(tx, principal.user_id, course_id) is not None:
-            raise Conflict("You are already enrolled in this course.", code="already_enrolled")
         enrollment = await store.add(tx, user_id=principal.user_id, course_id=course_id)
+        if enrollment is None:
+            raise Conflict("You are already enrolled in this course.", code="already_enrolled")
         await record(
             tx, meta, "enrolled", actor_id=principal.user_id, resource_type="course", resource_id=course_id
         )
-    await progress.ensure(runtime.documents, principal.user_id, course_id)
+    # A new enrollment starts from zero, whatever a previous enrollment or a late telemetry write left.
+    await progress.reset(runtime.documents, principal.user_id, course_id)
     await runtime.events.publish(
         DomainEvent(
             name="enrollment.created",
@@ -45,9 +46,11 @@ async def enroll(
 
 async def unenroll(runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta) -> None:
     async with runtime.db.transaction() as tx:
-        await access.visible_course(tx, principal, course_id)
+        # Learners may leave a course that was unpublished after they enrolled, so no visibility check
+        # when they are enrolled; otherwise a hidden course is reported as missing, like everywhere else.
         enrollment = await courses.enrollment(tx, principal.user_id, course_id, for_update=True)
         if enrollment is None:
+            await access.visible_course(tx, principal, course_id)
             raise NotFound("You are not enrolled in this course.", code="not_enrolled")
         await store.remove(tx, enrollment)
         await record(

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 
 from app.stores.models import Course, Enrollment, User
 from app.stores.sql import Tx
 
 
-async def add(tx: Tx, *, user_id: int, course_id: int) -> Enrollment:
-    enrollment = Enrollment(user_id=user_id, course_id=course_id)
-    tx.add(enrollment)
-    await tx.flush()
-    await tx.refresh(enrollment)
-    return enrollment
+async def add(tx: Tx, *, user_id: int, course_id: int) -> Enrollment | None:
+    """The new enrollment, or None when the user is already enrolled (a concurrent request won)."""
+    statement = (
+        insert(Enrollment)
+        .values(user_id=user_id, course_id=course_id)
+        .on_conflict_do_nothing(index_elements=[Enrollment.user_id, Enrollment.course_id])
+        .returning(Enrollment)
+    )
+    return (await tx.execute(statement)).scalar_one_or_none()
 
 
 async def remove(tx: Tx, enrollment: Enrollment) -> None:

@@ -15,7 +15,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.errors import DomainError, Forbidden, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.errors import (
+    DomainError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from app.http.errors import error_response, response_for_exception, validation_details
 from app.http.principal import Principal, authenticate, rate_limit_identity, reject_token_in_url
 from app.http.ratelimit import LimitState
@@ -126,6 +133,7 @@ def api_route(
             runtime: Runtime = request.app.state.runtime
             limit_state: LimitState | None = None
             try:
+                _check_id_range(request)
                 identity = rate_limit_identity(request, runtime)
                 if rate_limit is not None:
                     setting = getattr(runtime.settings, f"rate_limit_{rate_limit}")
@@ -162,6 +170,16 @@ def api_route(
         return route
 
     return decorate
+
+
+MAX_ID = 2**31 - 1
+
+
+def _check_id_range(request: Request) -> None:
+    """Integer ids beyond the database's integer range name nothing that can exist."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and not 0 < value <= MAX_ID:
+            raise NotFound("No such resource.", code="not_found")
 
 
 async def _parse_body(request: Request, model: type[BaseModel] | None) -> BaseModel | None:

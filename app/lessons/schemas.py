@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from app.http.schemas import UtcDatetime
 
@@ -25,10 +26,12 @@ class LessonCreate(BaseModel):
     notes: Notes | None = None
     order: Annotated[int, Field(ge=0, le=10_000)] | None = None
 
-    @model_validator(mode="after")
-    def _video_needs_url(self) -> LessonCreate:
-        check_video_url(self.type, self.content)
-        return self
+    @field_validator("content")
+    @classmethod
+    def _video_needs_url(cls, content: str, info: ValidationInfo) -> str:
+        # A field validator (not a model one) so the 422 names `content`; `type` is validated first.
+        check_video_url(info.data.get("type"), content)
+        return content
 
 
 class LessonUpdate(BaseModel):
@@ -43,6 +46,8 @@ class LessonUpdate(BaseModel):
 
 
 class LessonOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     lesson_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=1000)]
 
 
@@ -59,6 +64,11 @@ class LessonPublic(BaseModel):
     updated_at: UtcDatetime
 
 
+# A whole URL without whitespace or markup characters: the player puts it in a src attribute, and a
+# lesson switched to text later must not carry markup that was never sanitized.
+_VIDEO_URL = re.compile(r"(https?://[^\s<>\"'`]+|/media/[^\s<>\"'`]+)")
+
+
 def check_video_url(lesson_type: str | None, content: str | None) -> None:
-    if lesson_type == "video" and content and not content.startswith(("https://", "http://", "/media/")):
+    if lesson_type == "video" and content and not _VIDEO_URL.fullmatch(content):
         raise ValueError("a video lesson's content must be an http(s) URL or a /media/ path")

@@ -44,6 +44,15 @@ def _clean(fields: dict[str, Any], lesson_type: str) -> dict[str, Any]:
     return cleaned
 
 
+def _make_room(existing: list[Document], order: int, *, moving: str | None) -> dict[str, int]:
+    """New orders for the lessons that must move so a lesson given `order` lands exactly there: when
+    another lesson holds that order, it and every lesson after it move down one place."""
+    others = [doc for doc in existing if doc["_id"] != moving]
+    if not any(doc["order"] == order for doc in others):
+        return {}
+    return {doc["_id"]: doc["order"] + 1 for doc in others if doc["order"] >= order}
+
+
 async def list_lessons(runtime: Runtime, principal: Principal, course_id: int) -> list[LessonPublic]:
     async with runtime.db.read() as tx:
         await access.participant_course(tx, principal, course_id)
@@ -76,9 +85,11 @@ async def create_lesson(
     async with runtime.db.transaction() as tx:
         await access.managed_course(tx, principal, course_id, for_update=True)
         existing = await store.for_course(runtime.documents, course_id)
-        order = (
-            body.order if body.order is not None else (max((d["order"] for d in existing), default=-1) + 1)
-        )
+        if body.order is not None:
+            order = body.order
+            await store.set_orders(runtime.documents, _make_room(existing, order, moving=None))
+        else:
+            order = max((d["order"] for d in existing), default=-1) + 1
         lesson_id = store.new_lesson_id()
         fields = _clean(body.model_dump(exclude={"order"}), body.type)
         await store.insert(
@@ -129,7 +140,15 @@ async def update_lesson(
                     {"field": "content", "location": "body", "message": str(exc), "type": "value_error"}
                 ],
             ) from exc
+        if lesson_type == "text" and doc["type"] != "text" and "content" not in changes:
+            # A video URL becoming text content goes through the sanitizer like any other text.
+            changes["content"] = doc.get("content", "")
         cleaned = _clean(changes, lesson_type)
+        if "order" in cleaned:
+            existing = await store.for_course(runtime.documents, course_id)
+            await store.set_orders(
+                runtime.documents, _make_room(existing, cleaned["order"], moving=lesson_id)
+            )
         if cleaned:
             await store.update(runtime.documents, lesson_id, cleaned)
         await record(
@@ -149,6 +168,7 @@ async def update_lesson(
 async def delete_lesson(
     runtime: Runtime, principal: Principal, course_id: int, lesson_id: str, meta: RequestMeta
 ) -> None:
+    access.require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
         await access.managed_course(tx, principal, course_id, for_update=True)
         if await store.get(runtime.documents, course_id, lesson_id) is None:
@@ -171,10 +191,11 @@ async def delete_lesson(
 async def reorder(
     runtime: Runtime, principal: Principal, course_id: int, lesson_ids: list[str], meta: RequestMeta
 ) -> list[LessonPublic]:
+    access.require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
         await access.managed_course(tx, principal, course_id, for_update=True)
-        current = {doc["_id"] for doc in await store.for_course(runtime.documents, course_id)}
-        if len(lesson_ids) != len(set(lesson_ids)) or set(lesson_ids) != current:
+        before = {doc["_id"]: doc["order"] for doc in await store.for_course(runtime.documents, course_id)}
+        if len(lesson_ids) != len(set(lesson_ids)) or set(lesson_ids) != set(before):
             raise ValidationFailed(
                 "lesson_ids must list every lesson of the course exactly once.",
                 details=[
@@ -186,16 +207,18 @@ async def reorder(
                     }
                 ],
             )
-        await store.set_orders(
-            runtime.documents, {lesson_id: index for index, lesson_id in enumerate(lesson_ids)}
-        )
-        await record(
-            tx,
-            meta,
-            "lesson_updated",
-            actor_id=principal.user_id,
-            resource_type="course",
-            resource_id=course_id,
-            details={"reordered": lesson_ids},
-        )
+        orders = {lesson_id: index for index, lesson_id in enumerate(lesson_ids)}
+        await store.set_orders(runtime.documents, orders)
+        # One entry per lesson that moved, like any other lesson change (resource = the lesson's id).
+        for lesson_id, order in orders.items():
+            if before[lesson_id] != order:
+                await record(
+                    tx,
+                    meta,
+                    "lesson_updated",
+                    actor_id=principal.user_id,
+                    resource_type="lesson",
+                    resource_id=lesson_id,
+                    details={"course_id": course_id, "fields": ["order"], "order": order},
+                )
     return [to_public(doc) for doc in await store.for_course(runtime.documents, course_id)]

@@ -44,6 +44,11 @@ async def ensure(documents: DocumentStore, user_id: int, course_id: int) -> Docu
     return created
 
 
+async def reset(documents: DocumentStore, user_id: int, course_id: int) -> None:
+    """An empty progress document for the pair, replacing any previous one."""
+    await documents.replace(PROGRESS, empty_progress(user_id, course_id))
+
+
 async def get(documents: DocumentStore, user_id: int, course_id: int) -> Document | None:
     return await documents.get(PROGRESS, progress_id(user_id, course_id))
 

@@ -8,6 +8,7 @@ from app.audit.service import SYSTEM, RequestMeta, record
 from app.auth import store as sessions
 from app.auth.schemas import UserPublic
 from app.errors import BadRequest, NotFound, Unauthorized
+from app.events import DomainEvent
 from app.runtime import Runtime
 from app.security.passwords import hash_password
 from app.stores.models import User
@@ -65,7 +66,17 @@ async def change_role(
                 resource_id=user_id,
                 details={"from": previous, "to": role},
             )
-        return UserPublic.model_validate(user)
+        public = UserPublic.model_validate(user)
+    if previous != role:
+        # Live connections of the user are re-authorized (e.g. a demoted admin loses admin:analytics).
+        await runtime.events.publish(
+            DomainEvent(
+                name="user.role_changed",
+                data={"user_id": user_id, "role": role, "previous_role": previous},
+                user_ids=(user_id,),
+            )
+        )
+    return public
 
 
 async def toggle_block(runtime: Runtime, *, actor_id: int, user_id: int, meta: RequestMeta) -> bool:
@@ -81,6 +92,13 @@ async def toggle_block(runtime: Runtime, *, actor_id: int, user_id: int, meta: R
             resource_type="user",
             resource_id=user_id,
         )
+    await runtime.events.publish(
+        DomainEvent(
+            name="user.blocked" if blocked else "user.unblocked",
+            data={"user_id": user_id, "is_blocked": blocked},
+            user_ids=(user_id,),
+        )
+    )
     return blocked
 
 
@@ -102,6 +120,10 @@ async def deactivate(runtime: Runtime, *, actor_id: int, user_id: int, meta: Req
             details={"sessions_revoked": len(revoked)},
         )
     await runtime.revocations.revoke_sessions(list(revoked))
+    # Closes the user's live connections on every instance (the hub re-checks them, SPEC §4).
+    await runtime.events.publish(
+        DomainEvent(name="user.deactivated", data={"user_id": user_id}, user_ids=(user_id,))
+    )
 
 
 async def ensure_admin(

@@ -459,3 +459,11 @@ class TestLoginLimit:
             headers={"X-Forwarded-For": "192.0.2.45"},
         )
         assert_error(response, 401, "invalid_credentials")
+
+
+async def test_ids_beyond_the_integer_range_are_404_not_500(client: httpx.AsyncClient, api: Api) -> None:
+    admin = await api.account("admin")
+    for path in ("/api/users/99999999999", "/api/courses/99999999999", "/api/courses/2147483648/progress"):
+        response = await client.get(path, headers=admin.headers)
+        assert response.status_code == 404, (path, response.text)
+        assert response.json()["error"]["code"] == "not_found"

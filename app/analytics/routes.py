@@ -1,0 +1,214 @@
+"""Analytics and reports (admins: the platform; instructors: their own courses; learners: 403)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from app.analytics import service
+from app.analytics.schemas import (
+    ActivityReportQuery,
+    ActivityReportRow,
+    CategoryStats,
+    CourseReportQuery,
+    CourseReportRow,
+    GrowthPoint,
+    GrowthQuery,
+    InsightsPublic,
+    InsightsQuery,
+    ReportQuery,
+    StatsPublic,
+    StudentReportQuery,
+    StudentReportRow,
+    TrendPoint,
+    TrendsQuery,
+    UserReportQuery,
+    UserReportRow,
+)
+from app.http.pagination import page_headers
+from app.http.routing import Context, api_route
+
+ANALYTICS = ["analytics"]
+REPORTS = ["reports"]
+STAFF = ("admin", "instructor")
+ADMIN = ("admin",)
+
+
+@api_route(
+    "GET",
+    "/api/analytics/stats",
+    summary="Headline totals (admin: platform; instructor: own courses)",
+    tags=ANALYTICS,
+    response=StatsPublic,
+    roles=STAFF,
+    errors=(401, 403),
+)
+async def stats(ctx: Context[None, None]) -> StatsPublic:
+    """Users by role, courses, enrollments, completions and rate, tracked time, recent activity, ratings,
+    comments. For instructors the user counts are the people enrolled in their courses."""
+    return await service.stats(ctx.runtime, scope=service.scope_of(ctx.user))
+
+
+@api_route(
+    "GET",
+    "/api/analytics/categories",
+    summary="Courses, enrollments and completions per category",
+    tags=ANALYTICS,
+    response=list[CategoryStats],
+    roles=STAFF,
+    errors=(401, 403),
+)
+async def categories(ctx: Context[None, None]) -> list[CategoryStats]:
+    """Every category with at least one course in scope (drafts included), alphabetically."""
+    return await service.categories(ctx.runtime, scope=service.scope_of(ctx.user))
+
+
+@api_route(
+    "GET",
+    "/api/analytics/enrollment-trends",
+    summary="Daily enrollments and completions, one entry per UTC day (zeros included)",
+    tags=ANALYTICS,
+    query=TrendsQuery,
+    response=list[TrendPoint],
+    roles=STAFF,
+    errors=(401, 403, 422),
+)
+async def enrollment_trends(ctx: Context[None, TrendsQuery]) -> list[TrendPoint]:
+    """`days` entries, oldest first, ending today (UTC)."""
+    return await service.enrollment_trends(ctx.runtime, scope=service.scope_of(ctx.user), days=ctx.query.days)
+
+
+@api_route(
+    "GET",
+    "/api/analytics/user-growth",
+    summary="New and total users per month (instructors: learners joining their courses)",
+    tags=ANALYTICS,
+    query=GrowthQuery,
+    response=list[GrowthPoint],
+    roles=STAFF,
+    errors=(401, 403, 422),
+)
+async def user_growth(ctx: Context[None, GrowthQuery]) -> list[GrowthPoint]:
+    """`months` entries, oldest first, ending with the current UTC month. Admins: accounts created;
+    instructors: people counted in the month of their first enrollment in one of the instructor's courses."""
+    return await service.user_growth(ctx.runtime, scope=service.scope_of(ctx.user), months=ctx.query.months)
+
+
+@api_route(
+    "GET",
+    "/api/analytics/insights",
+    summary="Top courses, lowest completion, top rated, most active learners",
+    tags=ANALYTICS,
+    query=InsightsQuery,
+    response=InsightsPublic,
+    roles=STAFF,
+    errors=(401, 403, 422),
+)
+async def insights(ctx: Context[None, InsightsQuery]) -> InsightsPublic:
+    return await service.insights(ctx.runtime, scope=service.scope_of(ctx.user), limit=ctx.query.limit)
+
+
+def _report(
+    ctx: Context[None, Any], name: str, model: type[BaseModel], rows: Sequence[BaseModel], total: int
+) -> Sequence[BaseModel] | Response:
+    """JSON array or CSV attachment, with X-Total-Count and Link either way."""
+    query: ReportQuery = ctx.query
+    ctx.response_headers.update(page_headers(ctx.request, skip=query.skip, limit=query.limit, total=total))
+    if query.format != "csv":
+        return rows
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Response(
+        service.to_csv(model, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="learnflow-{name}-{stamp}.csv"'},
+    )
+
+
+@api_route(
+    "GET",
+    "/api/reports/courses",
+    summary="Course report: enrollments, completion, rating, time per course",
+    tags=REPORTS,
+    query=CourseReportQuery,
+    response=list[CourseReportRow],
+    roles=STAFF,
+    errors=(401, 403, 422),
+    paged=True,
+)
+async def course_report(ctx: Context[None, CourseReportQuery]) -> Any:
+    """Ordered by course id; instructors see only their own courses. `limit` 1–1000 (default 100).
+    `format=csv` answers a text/csv attachment with a header row; a cell starting with = + - @ (or a tab or
+    carriage return) gets a leading apostrophe so spreadsheets do not run it."""
+    rows, total = await service.course_report(ctx.runtime, scope=service.scope_of(ctx.user), query=ctx.query)
+    return _report(ctx, "courses", CourseReportRow, rows, total)
+
+
+@api_route(
+    "GET",
+    "/api/reports/students",
+    summary="Student report: one row per enrollment",
+    tags=REPORTS,
+    query=StudentReportQuery,
+    response=list[StudentReportRow],
+    roles=STAFF,
+    errors=(401, 403, 422),
+    paged=True,
+)
+async def student_report(ctx: Context[None, StudentReportQuery]) -> Any:
+    """Ordered by course, then enrollment; instructors see only their courses' enrollments. `completed`
+    means the enrollment has a completion date. `limit` 1–1000 (default 100); `format=csv` as for courses."""
+    rows, total = await service.student_report(ctx.runtime, scope=service.scope_of(ctx.user), query=ctx.query)
+    return _report(ctx, "students", StudentReportRow, rows, total)
+
+
+@api_route(
+    "GET",
+    "/api/reports/users",
+    summary="User report (admin only)",
+    tags=REPORTS,
+    query=UserReportQuery,
+    response=list[UserReportRow],
+    roles=ADMIN,
+    errors=(401, 403, 422),
+    paged=True,
+)
+async def user_report(ctx: Context[None, UserReportQuery]) -> Any:
+    """Ordered by user id. `created_from`/`created_to` take a date (whole UTC day) or a date-time.
+    `limit` 1–1000 (default 100); `format=csv` as for courses."""
+    rows, total = await service.user_report(ctx.runtime, query=ctx.query)
+    return _report(ctx, "users", UserReportRow, rows, total)
+
+
+@api_route(
+    "GET",
+    "/api/reports/activity",
+    summary="Activity report: audit entries, newest first",
+    tags=REPORTS,
+    query=ActivityReportQuery,
+    response=list[ActivityReportRow],
+    roles=STAFF,
+    errors=(401, 403, 422),
+    paged=True,
+)
+async def activity_report(ctx: Context[None, ActivityReportQuery]) -> Any:
+    """The audit entries of GET /api/audit-logs with the same filters and scope, but up to 1000 per page
+    (default 100) and `format=csv`."""
+    rows, total = await service.audit_logs(ctx.runtime, scope=service.scope_of(ctx.user), query=ctx.query)
+    return _report(ctx, "activity", ActivityReportRow, rows, total)
+
+
+routes = [
+    stats,
+    categories,
+    enrollment_trends,
+    user_growth,
+    insights,
+    course_report,
+    student_report,
+    user_report,
+    activity_report,
+]

@@ -1,0 +1,254 @@
+"""Analytics and reports: query filters and response shapes.
+
+Every figure is computed for a scope: `platform` for admins, `instructor` (only the caller's own courses
+and the people enrolled in them) for instructors. Rates and averages are percentages rounded to 2 decimals;
+durations are whole seconds from the telemetry rollups; days and months are UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from app.audit.schemas import AuditLogPublic, DateBound, DbId, blank_is_none, check_range
+from app.http.schemas import UtcDatetime
+
+Scope = Literal["platform", "instructor"]
+Level = Literal["Beginner", "Intermediate", "Advanced"]
+Role = Literal["learner", "instructor", "admin"]
+Bound = dt.date | dt.datetime
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+
+# --- analytics ---------------------------------------------------------------------------------------------
+
+
+class StatsPublic(BaseModel):
+    """Headline totals. For instructors the user counts cover the people enrolled in their courses."""
+
+    scope: Scope
+    total_users: int
+    total_learners: int
+    total_instructors: int
+    total_admins: int
+    blocked_users: int
+    deactivated_users: int
+    new_users_last_30_days: int = Field(
+        description="Admins: accounts created; instructors: people whose first enrollment in one of "
+        "their courses was in the last 30 days (today included)"
+    )
+    total_courses: int
+    published_courses: int
+    draft_courses: int
+    total_enrollments: int
+    total_completions: int = Field(description="Enrollments with a completion date")
+    completion_rate: float = Field(description="total_completions / total_enrollments in %, 0 without any")
+    average_progress: float = Field(description="Mean enrollment progress in %, 0 without enrollments")
+    total_students: int = Field(description="Distinct people with at least one enrollment")
+    enrollments_last_7_days: int
+    completions_last_7_days: int
+    total_time_spent_seconds: int = Field(description="Sum of the telemetry rollups")
+    active_learners_last_7_days: int = Field(
+        description="Distinct learners with tracked time on one of the last 7 UTC days (today included)"
+    )
+    total_ratings: int
+    average_rating: float | None = Field(description="Mean stars, null without ratings")
+    total_comments: int = Field(description="Discussion posts and replies")
+
+
+class CategoryStats(BaseModel):
+    category: str
+    courses: int
+    published_courses: int
+    enrollments: int
+    completions: int
+    completion_rate: float
+    students: int = Field(description="Distinct people enrolled in the category's courses")
+
+
+class TrendsQuery(BaseModel):
+    days: int = Field(30, ge=1, le=365, description="How many UTC days, ending today (1–365)")
+
+
+class TrendPoint(BaseModel):
+    date: dt.date
+    enrollments: int = Field(description="Enrollments made that day")
+    completions: int = Field(description="Enrollments completed that day")
+    active_learners: int = Field(description="Distinct learners with tracked time that day")
+    time_spent_seconds: int
+
+
+class GrowthQuery(BaseModel):
+    months: int = Field(12, ge=1, le=36, description="How many calendar months, ending with this one (1–36)")
+
+
+class GrowthPoint(BaseModel):
+    month: str = Field(description="YYYY-MM (UTC)")
+    new_users: int = Field(
+        description="Admins: accounts created that month; instructors: people whose first enrollment in "
+        "one of their courses was that month"
+    )
+    total_users: int = Field(description="Running total at the end of the month")
+
+
+class InsightsQuery(BaseModel):
+    limit: int = Field(5, ge=1, le=50, description="Entries per list (1–50)")
+
+
+class CourseInsight(BaseModel):
+    course_id: int
+    title: str
+    category: str
+    enrollments: int
+    completions: int
+    completion_rate: float
+
+
+class RatedCourseInsight(BaseModel):
+    course_id: int
+    title: str
+    average_rating: float
+    rating_count: int
+
+
+class LearnerInsight(BaseModel):
+    user_id: int
+    name: str
+    email: str
+    time_spent_seconds: int
+    courses: int = Field(description="Courses (in scope) with tracked time")
+
+
+class InsightsPublic(BaseModel):
+    scope: Scope
+    top_courses: list[CourseInsight] = Field(description="Most enrollments first")
+    lowest_completion_courses: list[CourseInsight] = Field(
+        description="Lowest completion rate first, among courses with at least one enrollment"
+    )
+    top_rated_courses: list[RatedCourseInsight] = Field(description="Highest mean rating first")
+    most_active_learners: list[LearnerInsight] = Field(description="Most tracked time first, all time")
+
+
+# --- reports -----------------------------------------------------------------------------------------------
+
+REPORT_MAX_LIMIT = 1000
+
+
+class ReportQuery(BaseModel):
+    skip: int = Field(0, ge=0, le=1_000_000)
+    limit: int = Field(100, ge=1, le=REPORT_MAX_LIMIT, description="Rows per page, at most 1000")
+    format: Literal["json", "csv"] = Field("json", description="csv: text/csv attachment with a header row")
+
+
+class CourseReportQuery(ReportQuery):
+    category: str | None = Field(None, max_length=100)
+    level: Level | None = None
+    is_published: bool | None = None
+    instructor_id: DbId | None = None
+    search: str | None = Field(None, max_length=200, description="Literal text in the title or description")
+
+    _blank = field_validator("category", "search", mode="before")(blank_is_none)
+
+
+class CourseReportRow(BaseModel):
+    id: int
+    title: str
+    category: str
+    level: str
+    instructor_id: int
+    instructor_name: str
+    is_published: bool
+    enrollments: int
+    completions: int
+    completion_rate: float
+    average_progress: float
+    average_rating: float | None
+    rating_count: int
+    time_spent_seconds: int
+    created_at: UtcDatetime
+
+
+class StudentReportQuery(ReportQuery):
+    course_id: DbId | None = None
+    user_id: DbId | None = None
+    completed: bool | None = None
+    min_progress: Percent | None = None
+    search: str | None = Field(None, max_length=200, description="Literal text in the name or email")
+
+    _blank = field_validator("search", mode="before")(blank_is_none)
+
+
+class StudentReportRow(BaseModel):
+    """One enrollment. completed_lessons and last_accessed come from the progress documents."""
+
+    enrollment_id: int
+    user_id: int
+    name: str
+    email: str
+    course_id: int
+    course_title: str
+    enrolled_at: UtcDatetime
+    progress: float
+    completed: bool
+    completed_at: UtcDatetime | None
+    completed_lessons: int
+    time_spent_seconds: int
+    last_accessed: UtcDatetime | None
+
+
+class UserReportQuery(ReportQuery):
+    role: Role | None = None
+    is_active: bool | None = None
+    is_blocked: bool | None = None
+    search: str | None = Field(None, max_length=200, description="Literal text in the name or email")
+    created_from: DateBound | None = None
+    created_to: DateBound | None = None
+
+    _blank = field_validator("search", mode="before")(blank_is_none)
+
+    @field_validator("created_to")
+    @classmethod
+    def _ordered(
+        cls, value: dt.date | dt.datetime | None, info: ValidationInfo
+    ) -> dt.date | dt.datetime | None:
+        check_range(value, info, "created_from")
+        return value
+
+
+class UserReportRow(BaseModel):
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    is_active: bool
+    is_blocked: bool
+    created_at: UtcDatetime
+    last_login_at: UtcDatetime | None
+    enrollments: int
+    completions: int
+    courses_owned: int
+    time_spent_seconds: int
+
+
+class ActivityReportQuery(ReportQuery):
+    user_id: DbId | None = None
+    action: str | None = Field(None, max_length=64)
+    resource_type: str | None = Field(None, max_length=64)
+    search: str | None = Field(None, max_length=200)
+    date_from: DateBound | None = None
+    date_to: DateBound | None = None
+
+    _blank = field_validator("action", "resource_type", "search", mode="before")(blank_is_none)
+
+    @field_validator("date_to")
+    @classmethod
+    def _ordered(
+        cls, value: dt.date | dt.datetime | None, info: ValidationInfo
+    ) -> dt.date | dt.datetime | None:
+        check_range(value, info, "date_from")
+        return value
+
+
+ActivityReportRow = AuditLogPublic

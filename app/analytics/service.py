@@ -1,0 +1,429 @@
+"""Analytics, reports and audit-log browsing (SPEC §3 "Analytics, reports, audit").
+
+Scope: admins see the whole platform; instructors get the same views narrowed to the courses they own
+(enrollments, ratings, comments and telemetry of those courses, and the people enrolled in them);
+everyone else is refused. Time spent always comes from the PostgreSQL telemetry rollups, so every figure
+of one scope adds up; the progress documents in MongoDB supply the per-enrollment lesson counts and
+last-access times of the students report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.analytics import store
+from app.analytics.schemas import (
+    ActivityReportQuery,
+    CategoryStats,
+    CourseInsight,
+    CourseReportQuery,
+    CourseReportRow,
+    GrowthPoint,
+    InsightsPublic,
+    LearnerInsight,
+    RatedCourseInsight,
+    StatsPublic,
+    StudentReportQuery,
+    StudentReportRow,
+    TrendPoint,
+    UserReportQuery,
+    UserReportRow,
+)
+from app.audit import store as audit_store
+from app.audit.schemas import AuditLogPublic, AuditLogQuery, end_of, start_of
+from app.errors import Forbidden
+from app.http.principal import Principal
+from app.progress import store as progress_store
+from app.runtime import Runtime
+from app.stores.models import AuditLog, User
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose data a caller may see: `instructor_id` None is the whole platform."""
+
+    instructor_id: int | None
+
+    @property
+    def name(self) -> str:
+        return "platform" if self.instructor_id is None else "instructor"
+
+    @property
+    def is_platform(self) -> bool:
+        return self.instructor_id is None
+
+
+def scope_of(principal: Principal) -> Scope:
+    if principal.role == "admin":
+        return Scope(None)
+    if principal.role == "instructor":
+        return Scope(principal.user_id)
+    raise Forbidden("Analytics are for instructors and admins.", code="insufficient_role")
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 2) if whole else 0.0
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _name(first: str, last: str) -> str:
+    return f"{first} {last}".strip()
+
+
+# --- analytics ---------------------------------------------------------------------------------------------
+
+
+async def stats(runtime: Runtime, *, scope: Scope) -> StatsPublic:
+    today = _today()
+    async with runtime.db.read() as tx:
+        totals = await store.totals(
+            tx,
+            instructor_id=scope.instructor_id,
+            week_start=today - timedelta(days=6),
+            month_start=today - timedelta(days=29),
+        )
+    return StatsPublic(
+        scope="platform" if scope.is_platform else "instructor",
+        total_users=totals.total_users,
+        total_learners=totals.total_learners,
+        total_instructors=totals.total_instructors,
+        total_admins=totals.total_admins,
+        blocked_users=totals.blocked_users,
+        deactivated_users=totals.deactivated_users,
+        new_users_last_30_days=totals.new_users,
+        total_courses=totals.total_courses,
+        published_courses=totals.published_courses,
+        draft_courses=totals.total_courses - totals.published_courses,
+        total_enrollments=totals.total_enrollments,
+        total_completions=totals.total_completions,
+        completion_rate=_percent(totals.total_completions, totals.total_enrollments),
+        average_progress=_round(totals.average_progress) or 0.0,
+        total_students=totals.total_students,
+        enrollments_last_7_days=totals.recent_enrollments,
+        completions_last_7_days=totals.recent_completions,
+        total_time_spent_seconds=totals.total_seconds,
+        active_learners_last_7_days=totals.active_learners,
+        total_ratings=totals.total_ratings,
+        average_rating=_round(totals.average_rating),
+        total_comments=totals.total_comments,
+    )
+
+
+async def categories(runtime: Runtime, *, scope: Scope) -> list[CategoryStats]:
+    async with runtime.db.read() as tx:
+        rows = await store.categories(tx, instructor_id=scope.instructor_id)
+    return [
+        CategoryStats(
+            category=row.category,
+            courses=row.courses,
+            published_courses=row.published_courses,
+            enrollments=row.enrollments,
+            completions=row.completions,
+            completion_rate=_percent(row.completions, row.enrollments),
+            students=row.students,
+        )
+        for row in rows
+    ]
+
+
+async def enrollment_trends(runtime: Runtime, *, scope: Scope, days: int) -> list[TrendPoint]:
+    today = _today()
+    async with runtime.db.read() as tx:
+        rows = await store.daily_trends(
+            tx, instructor_id=scope.instructor_id, first=today - timedelta(days=days - 1), last=today
+        )
+    return [
+        TrendPoint(
+            date=row.day,
+            enrollments=row.enrollments,
+            completions=row.completions,
+            active_learners=row.active_learners,
+            time_spent_seconds=row.seconds,
+        )
+        for row in rows
+    ]
+
+
+def months_back(month: date, count: int) -> date:
+    """The first day of the month `count` months before `month`'s."""
+    index = month.year * 12 + (month.month - 1) - count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+async def user_growth(runtime: Runtime, *, scope: Scope, months: int) -> list[GrowthPoint]:
+    this_month = _today().replace(day=1)
+    async with runtime.db.read() as tx:
+        rows = await store.monthly_growth(
+            tx,
+            instructor_id=scope.instructor_id,
+            first_month=months_back(this_month, months - 1),
+            last_month=this_month,
+        )
+    return [
+        GrowthPoint(month=f"{month.year:04d}-{month.month:02d}", new_users=new, total_users=total)
+        for month, new, total in rows
+    ]
+
+
+def _course_insight(row: store.CourseCounts) -> CourseInsight:
+    return CourseInsight(
+        course_id=row.course_id,
+        title=row.title,
+        category=row.category,
+        enrollments=row.enrollments,
+        completions=row.completions,
+        completion_rate=_percent(row.completions, row.enrollments),
+    )
+
+
+async def insights(runtime: Runtime, *, scope: Scope, limit: int) -> InsightsPublic:
+    async with runtime.db.read() as tx:
+        top, lowest = await store.course_rankings(tx, instructor_id=scope.instructor_id, limit=limit)
+        rated = await store.top_rated(tx, instructor_id=scope.instructor_id, limit=limit)
+        learners = await store.most_active_learners(tx, instructor_id=scope.instructor_id, limit=limit)
+    return InsightsPublic(
+        scope="platform" if scope.is_platform else "instructor",
+        top_courses=[_course_insight(row) for row in top],
+        lowest_completion_courses=[_course_insight(row) for row in lowest],
+        top_rated_courses=[
+            RatedCourseInsight(
+                course_id=row.course_id,
+                title=row.title,
+                average_rating=round(row.average, 2),
+                rating_count=row.count,
+            )
+            for row in rated
+        ],
+        most_active_learners=[
+            LearnerInsight(
+                user_id=row.user_id,
+                name=_name(row.first_name, row.last_name),
+                email=row.email,
+                time_spent_seconds=row.seconds,
+                courses=row.courses,
+            )
+            for row in learners
+        ],
+    )
+
+
+# --- reports -----------------------------------------------------------------------------------------------
+
+
+async def course_report(
+    runtime: Runtime, *, scope: Scope, query: CourseReportQuery
+) -> tuple[list[CourseReportRow], int]:
+    async with runtime.db.read() as tx:
+        rows, total = await store.course_report(
+            tx,
+            instructor_id=scope.instructor_id,
+            category=query.category,
+            level=query.level,
+            is_published=query.is_published,
+            owner_id=query.instructor_id,
+            search=query.search,
+            skip=query.skip,
+            limit=query.limit,
+        )
+    return [
+        CourseReportRow(
+            id=row.course.id,
+            title=row.course.title,
+            category=row.course.category,
+            level=row.course.level,
+            instructor_id=row.course.instructor_id,
+            instructor_name=_name(row.instructor_first_name, row.instructor_last_name),
+            is_published=row.course.is_published,
+            enrollments=row.enrollments,
+            completions=row.completions,
+            completion_rate=_percent(row.completions, row.enrollments),
+            average_progress=_round(row.average_progress) or 0.0,
+            average_rating=_round(row.average_rating),
+            rating_count=row.rating_count,
+            time_spent_seconds=row.seconds,
+            created_at=row.course.created_at,
+        )
+        for row in rows
+    ], total
+
+
+def _iso_datetime(value: Any) -> datetime | None:
+    """A progress document's ISO 8601 string (or a datetime), tolerating anything malformed as unknown."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def student_report(
+    runtime: Runtime, *, scope: Scope, query: StudentReportQuery
+) -> tuple[list[StudentReportRow], int]:
+    async with runtime.db.read() as tx:
+        rows, total = await store.student_report(
+            tx,
+            instructor_id=scope.instructor_id,
+            course_id=query.course_id,
+            user_id=query.user_id,
+            completed=query.completed,
+            min_progress=query.min_progress,
+            search=query.search,
+            skip=query.skip,
+            limit=query.limit,
+        )
+    documents = await progress_store.for_pairs(
+        runtime.documents, [(row.enrollment.user_id, row.enrollment.course_id) for row in rows]
+    )
+    result = []
+    for row in rows:
+        enrollment, user = row.enrollment, row.user
+        doc = documents.get(f"{enrollment.user_id}:{enrollment.course_id}") or {}
+        completed_lessons = doc.get("completed_lessons")
+        result.append(
+            StudentReportRow(
+                enrollment_id=enrollment.id,
+                user_id=user.id,
+                name=_name(user.first_name, user.last_name),
+                email=user.email,
+                course_id=enrollment.course_id,
+                course_title=row.course_title,
+                enrolled_at=enrollment.enrolled_at,
+                progress=round(enrollment.progress, 2),
+                completed=enrollment.completed_at is not None,
+                completed_at=enrollment.completed_at,
+                completed_lessons=len(completed_lessons) if isinstance(completed_lessons, list) else 0,
+                time_spent_seconds=row.seconds,
+                last_accessed=_iso_datetime(doc.get("last_accessed")),
+            )
+        )
+    return result, total
+
+
+async def user_report(runtime: Runtime, *, query: UserReportQuery) -> tuple[list[UserReportRow], int]:
+    async with runtime.db.read() as tx:
+        rows, total = await store.user_report(
+            tx,
+            role=query.role,
+            is_active=query.is_active,
+            is_blocked=query.is_blocked,
+            search=query.search,
+            since=start_of(query.created_from),
+            before=end_of(query.created_to),
+            skip=query.skip,
+            limit=query.limit,
+        )
+    return [
+        UserReportRow(
+            id=row.user.id,
+            email=row.user.email,
+            first_name=row.user.first_name,
+            last_name=row.user.last_name,
+            role=row.user.role,
+            is_active=row.user.is_active,
+            is_blocked=row.user.is_blocked,
+            created_at=row.user.created_at,
+            last_login_at=row.user.last_login_at,
+            enrollments=row.enrollments,
+            completions=row.completions,
+            courses_owned=row.courses_owned,
+            time_spent_seconds=row.seconds,
+        )
+        for row in rows
+    ], total
+
+
+# --- audit log ---------------------------------------------------------------------------------------------
+
+
+def _audit_public(entry: AuditLog, actor: User | None, *, scope: Scope) -> AuditLogPublic:
+    # Instructors see what happened in their courses, not where their learners connect from.
+    return AuditLogPublic(
+        id=entry.id,
+        user_id=entry.user_id,
+        user_email=actor.email if actor else None,
+        user_name=_name(actor.first_name, actor.last_name) if actor else None,
+        action=entry.action,
+        resource_type=entry.resource_type,
+        resource_id=entry.resource_id,
+        details=entry.details if isinstance(entry.details, dict) else {"value": entry.details},
+        ip_address=entry.ip_address if scope.is_platform else None,
+        user_agent=entry.user_agent if scope.is_platform else None,
+        created_at=entry.created_at,
+    )
+
+
+async def audit_logs(
+    runtime: Runtime, *, scope: Scope, query: AuditLogQuery | ActivityReportQuery
+) -> tuple[list[AuditLogPublic], int]:
+    """Newest first. Instructors see only entries about their own courses: resource_type "course" with
+    one of their course ids, or any entry whose details.course_id is one of their courses."""
+    async with runtime.db.read() as tx:
+        rows, total = await audit_store.list_entries(
+            tx,
+            instructor_id=scope.instructor_id,
+            user_id=query.user_id,
+            action=query.action,
+            resource_type=query.resource_type,
+            search=query.search,
+            since=start_of(query.date_from),
+            before=end_of(query.date_to),
+            skip=query.skip,
+            limit=query.limit,
+        )
+    return [_audit_public(entry, actor, scope=scope) for entry, actor in rows], total
+
+
+# --- CSV export --------------------------------------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); a leading
+# apostrophe makes it text. Tab and carriage return are on OWASP's list too.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def to_csv(model: type[BaseModel], rows: Sequence[BaseModel]) -> str:
+    """A header row of the model's field names, then one row per item, cells neutralised for spreadsheets."""
+    columns = list(model.model_fields)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(getattr(row, column)) for column in columns])
+    return buffer.getvalue()

@@ -1,0 +1,35 @@
+"""Browsing the audit log (admins: everything; instructors: entries about their own courses)."""
+
+from __future__ import annotations
+
+from app.analytics import service
+from app.audit.schemas import AuditLogPublic, AuditLogQuery
+from app.http.pagination import page_headers
+from app.http.routing import Context, api_route
+
+
+@api_route(
+    "GET",
+    "/api/audit-logs",
+    summary="Audit entries, newest first (instructors: about their own courses)",
+    tags=["audit"],
+    query=AuditLogQuery,
+    response=list[AuditLogPublic],
+    roles=("admin", "instructor"),
+    errors=(401, 403, 422),
+    paged=True,
+)
+async def list_audit_logs(ctx: Context[None, AuditLogQuery]) -> list[AuditLogPublic]:
+    """Filters: `user_id` (actor), `action` and `resource_type` (exact), `search` (literal text in the
+    action, resource type or id, details or the actor's email), `date_from`/`date_to` (a date means the
+    whole UTC day; a date-time is exact). `limit` at most 100.
+
+    Instructors see an entry when its resource_type is "course" and resource_id one of their courses, or
+    when its details.course_id names one of their courses; they do not see IP addresses or user agents."""
+    q = ctx.query
+    items, total = await service.audit_logs(ctx.runtime, scope=service.scope_of(ctx.user), query=q)
+    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
+    return items
+
+
+routes = [list_audit_logs]

@@ -1,0 +1,144 @@
+"""Discussion posts, replies, votes and private messages to a course's staff (SPEC §3 "Discussions").
+
+Content is plain text, never HTML: it is stored as written (line endings normalised to `\\n`, control
+characters other than tab and newline removed, surrounding whitespace trimmed) and clients render it as
+text, so markup in a post shows as the characters the author typed instead of being interpreted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from app.http.schemas import PageQuery, UtcDatetime
+
+MAX_CONTENT = 5000
+
+# C0 controls except tab and newline, DEL and the C1 controls: invisible, and some confuse terminals and
+# log viewers. NUL never gets this far (the request parser refuses it with a 422 naming the field).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: str) -> str:
+    """Plain-text normalisation; the length limits apply to the result."""
+    text = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if not text:
+        raise ValueError("content must not be empty")
+    if len(text) > MAX_CONTENT:
+        raise ValueError(f"content must be at most {MAX_CONTENT} characters")
+    return text
+
+
+def _blank_is_none(value: Any) -> Any:
+    # Clients that mean "no lesson" often send "" (a form field left empty) rather than null.
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+Content = Annotated[
+    str,
+    AfterValidator(clean_text),
+    Field(json_schema_extra={"minLength": 1, "maxLength": MAX_CONTENT}, description="Plain text"),
+]
+LessonId = Annotated[
+    Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_:.-]+$")] | None,
+    BeforeValidator(_blank_is_none),
+]
+Sort = Literal["new", "top", "old"]
+
+
+class DiscussionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: Content
+    is_private: bool = Field(
+        False, description="Visible only to its author, the thread's starter, the course owner and admins"
+    )
+    lesson_id: LessonId = None
+    parent_id: int | None = Field(
+        None, ge=1, le=2_147_483_647, description="Reply to this post (a reply to a reply joins its thread)"
+    )
+
+
+class DiscussionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: Content
+
+
+class ReplyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: Content
+
+
+class VoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    vote_type: Literal[1, -1] = Field(description="1 up, -1 down; the same vote again removes it")
+
+    @field_validator("vote_type", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("vote_type must be 1 or -1, not a boolean")
+        return value
+
+
+class DiscussionListQuery(PageQuery):
+    lesson_id: LessonId = None
+    parent_id: int | None = Field(
+        None, ge=1, le=2_147_483_647, description="List this thread's replies instead of the threads"
+    )
+    sort: Sort = Field("new", description="new: newest first; top: highest score first; old: oldest first")
+
+
+class CourseFilterQuery(PageQuery):
+    course_id: int | None = Field(None, ge=1, le=2_147_483_647)
+
+
+class Author(BaseModel):
+    id: int
+    name: str
+    avatar: str | None
+    role: str
+
+
+class DiscussionItem(BaseModel):
+    id: int
+    course_id: int
+    content: str
+    author: Author
+    lesson_id: str | None
+    parent_id: int | None
+    is_private: bool
+    upvotes: int
+    downvotes: int | None = Field(description="Only for the course owner and admins, otherwise null")
+    user_vote: Literal[1, -1] | None = Field(description="The caller's own vote on this post")
+    reply_count: int = Field(description="Replies the caller can see")
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class MessageItem(DiscussionItem):
+    """A private post or reply as listed in /api/my-messages and /api/admin/messages."""
+
+    course_title: str
+
+
+class VoteResult(BaseModel):
+    comment_id: int
+    upvotes: int
+    downvotes: int | None = Field(description="Only for the course owner and admins, otherwise null")
+    user_vote: Literal[1, -1] | None

@@ -1,0 +1,486 @@
+"""Course discussions: threads, replies, votes, and private questions to a course's staff.
+
+Rules (SPEC §3 "Discussions", §2):
+- Threads are two levels deep: a post with no parent starts a thread, and every reply points at the
+  thread's first post (replying to a reply joins that reply's thread).
+- A private post is visible to its author, the author of the thread it belongs to, the course owner and
+  admins. A reply in a private thread is private too, so a private question and its answers stay
+  between the learner who asked and the staff. Everyone else gets 404 for it, as if it did not exist.
+- Blocked users read but do not post, edit, delete, or vote.
+- Votes: the same vote again removes it, the opposite one switches it; nobody votes on their own post.
+  Everyone sees upvotes; downvotes only the course owner and admins.
+- Events are published after the transaction commits, never from inside it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from app.audit.service import RequestMeta, record
+from app.courses import store as courses
+from app.courses.access import managed_course, participant_course, require_not_blocked
+from app.discussions import store
+from app.discussions.schemas import (
+    Author,
+    DiscussionCreate,
+    DiscussionItem,
+    DiscussionListQuery,
+    MessageItem,
+    VoteResult,
+)
+from app.discussions.store import Viewer
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.events import DomainEvent
+from app.http.principal import Principal
+from app.runtime import Runtime
+from app.stores.models import Comment, Course, User
+from app.stores.mongo import LESSONS
+from app.stores.sql import Tx
+
+log = logging.getLogger(__name__)
+
+AUDIT_EXCERPT = 500
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A post the caller may see, with its thread's first post (None for a first post) and course."""
+
+    comment: Comment
+    thread: Comment | None
+    course: Course
+    is_manager: bool
+    viewer: Viewer
+
+    @property
+    def starter_id(self) -> int:
+        return (self.thread or self.comment).user_id
+
+
+def _course_viewer(principal: Principal, course_id: int, is_manager: bool) -> Viewer:
+    return Viewer(
+        user_id=principal.user_id,
+        sees_all=principal.is_admin,
+        managed=frozenset({course_id}) if is_manager else frozenset(),
+    )
+
+
+async def _global_viewer(tx: Tx, principal: Principal) -> Viewer:
+    if principal.is_admin:
+        return Viewer(user_id=principal.user_id, sees_all=True)
+    if principal.role == "instructor":
+        owned = await courses.course_ids_owned_by(tx, principal.user_id)
+        return Viewer(user_id=principal.user_id, managed=frozenset(owned))
+    return Viewer(user_id=principal.user_id)
+
+
+def _can_see(viewer: Viewer, comment: Comment, thread: Comment | None) -> bool:
+    """The Python twin of store._visible, for a single post already loaded."""
+    return (
+        viewer.sees_all
+        or comment.course_id in viewer.managed
+        or not comment.is_private
+        or comment.user_id == viewer.user_id
+        or (thread is not None and thread.user_id == viewer.user_id)
+    )
+
+
+def _not_found() -> NotFound:
+    return NotFound("No such post.", code="comment_not_found")
+
+
+def _invalid(field: str, message: str, kind: str) -> ValidationFailed:
+    return ValidationFailed(
+        "The request body is invalid.",
+        details=[{"field": field, "location": "body", "message": message, "type": kind}],
+    )
+
+
+async def _scope(
+    tx: Tx, principal: Principal, comment_id: int, *, for_update: bool = False, for_reply: bool = False
+) -> Scope:
+    """The post, if the caller takes part in its course and may see it (404 otherwise; 403 not_enrolled
+    for a course the caller does not take part in). `for_update` locks the post's row; `for_reply` keeps
+    its thread's first post from being deleted before the transaction ends."""
+    comment = await store.get(tx, comment_id, for_update=for_update)
+    if comment is None:
+        raise _not_found()
+    course, is_manager = await participant_course(tx, principal, comment.course_id)
+    viewer = _course_viewer(principal, course.id, is_manager)
+    thread = await _thread_of(tx, comment, lock=for_reply)
+    if not _can_see(viewer, comment, thread) or (thread is not None and not _can_see(viewer, thread, None)):
+        raise _not_found()
+    return Scope(comment=comment, thread=thread, course=course, is_manager=is_manager, viewer=viewer)
+
+
+async def _thread_of(tx: Tx, comment: Comment, *, lock: bool) -> Comment | None:
+    """The first post of `comment`'s thread (None when `comment` is one). With `lock`, that first post is
+    locked FOR KEY SHARE, and only it: a thread's deletion locks the first post before its replies, so
+    locking in the same order cannot deadlock with it."""
+    if comment.parent_id is None:
+        if lock and await store.get(tx, comment.id, for_reply=True) is None:
+            raise _not_found()
+        return None
+    thread = await store.get(tx, comment.parent_id, for_reply=lock)
+    if thread is None:  # deleted between the two reads, and the reply with it
+        raise _not_found()
+    return thread
+
+
+# --- presentation -------------------------------------------------------------------------------------
+
+
+def _name(user: User) -> str:
+    return f"{user.first_name} {user.last_name}".strip()
+
+
+def _author(user: User) -> Author:
+    return Author(id=user.id, name=_name(user), avatar=user.avatar_url, role=user.role)
+
+
+def _shows_downvotes(viewer: Viewer, course_id: int) -> bool:
+    return viewer.sees_all or course_id in viewer.managed
+
+
+async def _item_fields(tx: Tx, viewer: Viewer, rows: Sequence[Comment]) -> list[dict[str, Any]]:
+    ids = [row.id for row in rows]
+    authors = await courses.users_by_id(tx, {row.user_id for row in rows})
+    votes = await store.user_votes(tx, viewer.user_id, ids)
+    replies = await store.visible_reply_counts(tx, viewer, ids)
+    return [
+        {
+            "id": row.id,
+            "course_id": row.course_id,
+            "content": row.content,
+            "author": _author(authors[row.user_id]),
+            "lesson_id": row.lesson_id,
+            "parent_id": row.parent_id,
+            "is_private": row.is_private,
+            "upvotes": row.upvotes,
+            "downvotes": row.downvotes if _shows_downvotes(viewer, row.course_id) else None,
+            "user_vote": votes.get(row.id),
+            "reply_count": replies.get(row.id, 0),
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+        for row in rows
+    ]
+
+
+async def _items(tx: Tx, viewer: Viewer, rows: Sequence[Comment]) -> list[DiscussionItem]:
+    return [DiscussionItem(**fields) for fields in await _item_fields(tx, viewer, rows)]
+
+
+async def _messages(tx: Tx, viewer: Viewer, rows: Sequence[Comment]) -> list[MessageItem]:
+    titles = await store.course_titles(tx, {row.course_id for row in rows})
+    return [
+        MessageItem(**fields, course_title=titles[fields["course_id"]][0])
+        for fields in await _item_fields(tx, viewer, rows)
+    ]
+
+
+# --- events -------------------------------------------------------------------------------------------
+
+
+def _event_payload(comment: Comment, author: Author | None = None) -> dict[str, Any]:
+    """What a live view needs to show the post; never the downvotes (learners may receive it)."""
+    payload: dict[str, Any] = {
+        "id": comment.id,
+        "course_id": comment.course_id,
+        "parent_id": comment.parent_id,
+        "lesson_id": comment.lesson_id,
+        "is_private": comment.is_private,
+    }
+    if author is not None:
+        payload |= {
+            "content": comment.content,
+            "author": author.model_dump(),
+            "upvotes": comment.upvotes,
+            "created_at": comment.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "updated_at": comment.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        }
+    return payload
+
+
+def _event(
+    name: str, data: dict[str, Any], *, comment: Comment, course: Course, starter_id: int
+) -> DomainEvent:
+    """Private posts name their audience (author, thread starter, course owner; admins always may)."""
+    audience: tuple[int, ...] = ()
+    if comment.is_private:
+        audience = tuple(sorted({comment.user_id, starter_id, course.instructor_id}))
+    return DomainEvent(
+        name=name,
+        data=data,
+        course_id=course.id,
+        user_ids=(starter_id,),
+        private=comment.is_private,
+        audience=audience,
+    )
+
+
+async def _publish(runtime: Runtime, event: DomainEvent) -> None:
+    # The change is committed: a failing publisher must not turn it into an error the client would retry.
+    try:
+        await runtime.events.publish(event)
+    except Exception:  # noqa: BLE001 - logged with context; live views refetch on reconnect
+        log.exception("publishing a domain event failed", extra={"event": event.name})
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+async def list_discussions(
+    runtime: Runtime, principal: Principal, course_id: int, query: DiscussionListQuery
+) -> tuple[list[DiscussionItem], int]:
+    async with runtime.db.read() as tx:
+        course, is_manager = await participant_course(tx, principal, course_id)
+        viewer = _course_viewer(principal, course.id, is_manager)
+        if query.parent_id is not None:
+            thread = await store.get(tx, query.parent_id)
+            if thread is None or thread.course_id != course.id or not _can_see(viewer, thread, None):
+                raise _not_found()
+        rows, total = await store.list_course(
+            tx,
+            viewer,
+            course_id=course.id,
+            parent_id=query.parent_id,
+            lesson_id=query.lesson_id,
+            sort=query.sort,
+            skip=query.skip,
+            limit=query.limit,
+        )
+        return await _items(tx, viewer, rows), total
+
+
+async def my_messages(
+    runtime: Runtime, principal: Principal, *, skip: int, limit: int
+) -> tuple[list[MessageItem], int]:
+    async with runtime.db.read() as tx:
+        rows, total = await store.private_for_user(tx, principal.user_id, skip=skip, limit=limit)
+        return await _messages(tx, await _global_viewer(tx, principal), rows), total
+
+
+async def staff_messages(
+    runtime: Runtime, principal: Principal, *, course_id: int | None, skip: int, limit: int
+) -> tuple[list[MessageItem], int]:
+    async with runtime.db.read() as tx:
+        course_ids: list[int] | None
+        if course_id is not None:
+            course_ids = [(await managed_course(tx, principal, course_id)).id]
+        elif principal.is_admin:
+            course_ids = None
+        else:
+            course_ids = await courses.course_ids_owned_by(tx, principal.user_id)
+        rows, total = await store.private_threads(tx, course_ids, skip=skip, limit=limit)
+        return await _messages(tx, await _global_viewer(tx, principal), rows), total
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+async def _reply_target(tx: Tx, viewer: Viewer, course: Course, parent_id: int) -> Comment:
+    """The thread a new reply joins, locked against deletion until the reply is inserted. A post the
+    caller cannot see is reported exactly like a missing one."""
+    problem = _invalid("parent_id", "No such post in this course.", "parent_not_found")
+    target = await store.get(tx, parent_id)
+    if target is None or target.course_id != course.id:
+        raise problem
+    try:
+        thread = await _thread_of(tx, target, lock=True)
+    except NotFound:
+        raise problem from None
+    if not _can_see(viewer, target, thread) or (thread is not None and not _can_see(viewer, thread, None)):
+        raise problem
+    return thread or target
+
+
+async def create_post(
+    runtime: Runtime, principal: Principal, course_id: int, body: DiscussionCreate
+) -> DiscussionItem:
+    require_not_blocked(principal)
+    async with runtime.db.transaction() as tx:
+        course, is_manager = await participant_course(tx, principal, course_id)
+        viewer = _course_viewer(principal, course.id, is_manager)
+        thread: Comment | None = None
+        lesson_id, is_private = body.lesson_id, body.is_private
+        if body.parent_id is not None:
+            thread = await _reply_target(tx, viewer, course, body.parent_id)
+            if lesson_id is not None and lesson_id != thread.lesson_id:
+                raise _invalid("lesson_id", "A reply belongs to its thread's lesson.", "lesson_mismatch")
+            lesson_id = thread.lesson_id
+            is_private = is_private or thread.is_private
+        elif lesson_id is not None:
+            lesson = await runtime.documents.get(LESSONS, lesson_id)
+            if lesson is None or lesson.get("course_id") != course.id:
+                raise _invalid("lesson_id", "No such lesson in this course.", "lesson_not_found")
+        comment = await store.add(
+            tx,
+            course_id=course.id,
+            user_id=principal.user_id,
+            lesson_id=lesson_id,
+            parent_id=thread.id if thread else None,
+            content=body.content,
+            is_private=is_private,
+        )
+        (item,) = await _items(tx, viewer, [comment])
+    starter_id = thread.user_id if thread else comment.user_id
+    await _publish(
+        runtime,
+        _event(
+            "comment.created",
+            _event_payload(comment, item.author),
+            comment=comment,
+            course=course,
+            starter_id=starter_id,
+        ),
+    )
+    return item
+
+
+async def private_reply(
+    runtime: Runtime, principal: Principal, comment_id: int, content: str
+) -> DiscussionItem:
+    """The course owner or an admin answers a post privately: only the thread's starter and staff see it."""
+    require_not_blocked(principal)
+    async with runtime.db.transaction() as tx:
+        scope = await _scope(tx, principal, comment_id, for_reply=True)
+        if not scope.is_manager:
+            raise Forbidden(
+                "Only the course's instructor or an admin may reply privately.", code="not_course_owner"
+            )
+        thread = scope.thread or scope.comment
+        reply = await store.add(
+            tx,
+            course_id=scope.course.id,
+            user_id=principal.user_id,
+            lesson_id=thread.lesson_id,
+            parent_id=thread.id,
+            content=content,
+            is_private=True,
+        )
+        (item,) = await _items(tx, scope.viewer, [reply])
+    await _publish(
+        runtime,
+        _event(
+            "comment.created",
+            _event_payload(reply, item.author),
+            comment=reply,
+            course=scope.course,
+            starter_id=thread.user_id,
+        ),
+    )
+    return item
+
+
+async def edit_post(runtime: Runtime, principal: Principal, comment_id: int, content: str) -> DiscussionItem:
+    require_not_blocked(principal)
+    async with runtime.db.transaction() as tx:
+        scope = await _scope(tx, principal, comment_id, for_update=True)
+        comment = scope.comment
+        if not scope.is_manager:
+            if comment.user_id != principal.user_id:
+                raise Forbidden(
+                    "Only the author, the course's instructor or an admin may edit this.", code="not_author"
+                )
+            window = timedelta(seconds=runtime.settings.discussion_edit_window_seconds)
+            if datetime.now(UTC) - comment.created_at >= window:
+                raise Forbidden(
+                    "The time for editing this post has passed.",
+                    code="edit_window_closed",
+                    details={"edit_window_seconds": runtime.settings.discussion_edit_window_seconds},
+                )
+        await store.set_content(tx, comment, content)
+        (item,) = await _items(tx, scope.viewer, [comment])
+    await _publish(
+        runtime,
+        _event(
+            "comment.edited",
+            _event_payload(comment, item.author),
+            comment=comment,
+            course=scope.course,
+            starter_id=scope.starter_id,
+        ),
+    )
+    return item
+
+
+async def delete_post(runtime: Runtime, principal: Principal, comment_id: int, meta: RequestMeta) -> None:
+    require_not_blocked(principal)
+    async with runtime.db.transaction() as tx:
+        scope = await _scope(tx, principal, comment_id, for_update=True)
+        comment = scope.comment
+        if not scope.is_manager and comment.user_id != principal.user_id:
+            raise Forbidden(
+                "Only the author, the course's instructor or an admin may delete this.", code="not_author"
+            )
+        replies = await store.count_replies(tx, comment.id)
+        payload = {**_event_payload(comment), "replies_deleted": replies}
+        await store.remove(tx, comment.id)
+        await record(
+            tx,
+            meta,
+            "comment_deleted",
+            actor_id=principal.user_id,
+            resource_type="comment",
+            resource_id=comment.id,
+            details={
+                "course_id": comment.course_id,
+                "author_id": comment.user_id,
+                "parent_id": comment.parent_id,
+                "lesson_id": comment.lesson_id,
+                "is_private": comment.is_private,
+                "replies_deleted": replies,
+                "by": "author" if comment.user_id == principal.user_id else "moderator",
+                "content_excerpt": comment.content[:AUDIT_EXCERPT],
+            },
+        )
+    await _publish(
+        runtime,
+        _event("comment.deleted", payload, comment=comment, course=scope.course, starter_id=scope.starter_id),
+    )
+
+
+async def vote(
+    runtime: Runtime, principal: Principal, comment_id: int, vote_type: Literal[1, -1]
+) -> VoteResult:
+    require_not_blocked(principal)
+    async with runtime.db.transaction() as tx:
+        # The post's row lock serialises votes on it, so the counters and the vote row always agree.
+        scope = await _scope(tx, principal, comment_id, for_update=True)
+        comment = scope.comment
+        if comment.user_id == principal.user_id:
+            raise Forbidden("You cannot vote on your own post.", code="cannot_vote_own")
+        existing = await store.get_vote(tx, principal.user_id, comment.id)
+        previous = existing.vote_type if existing is not None else None
+        user_vote: Literal[1, -1] | None = vote_type
+        if existing is None:
+            await store.add_vote(tx, principal.user_id, comment.id, vote_type)
+        elif previous == vote_type:
+            await store.remove_vote(tx, existing)
+            user_vote = None
+        else:
+            await store.set_vote(tx, existing, vote_type)
+        up = int(user_vote == 1) - int(previous == 1)
+        down = int(user_vote == -1) - int(previous == -1)
+        upvotes, downvotes = await store.bump_counters(tx, comment.id, up=up, down=down)
+    await _publish(
+        runtime,
+        _event(
+            "vote.changed",
+            {**_event_payload(comment), "upvotes": upvotes},
+            comment=comment,
+            course=scope.course,
+            starter_id=scope.starter_id,
+        ),
+    )
+    return VoteResult(
+        comment_id=comment.id,
+        upvotes=upvotes,
+        downvotes=downvotes if _shows_downvotes(scope.viewer, comment.course_id) else None,
+        user_vote=user_vote,
+    )

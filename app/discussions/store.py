@@ -1,0 +1,233 @@
+"""SQL for discussion posts (`comments`) and their votes.
+
+Who may see a post is one rule, expressed once here (`_visible`): managers of the post's course see
+everything; everyone else sees public posts, their own posts, and private replies in threads they
+started. Lists, reply counts and message inboxes all filter with it, so a private post cannot leak
+through a count or a list that forgot a condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVarTuple
+
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, select, true, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from app.errors import Conflict
+from app.stores.models import Comment, Course, Vote
+from app.stores.sql import Tx
+
+Sort = Literal["new", "top", "old"]
+_Row = TypeVarTuple("_Row")
+
+_Parent = aliased(Comment, name="parent")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is reading: `sees_all` for admins; `managed` are the course ids the viewer owns."""
+
+    user_id: int
+    sees_all: bool = False
+    managed: frozenset[int] = frozenset()
+
+
+def _visible(viewer: Viewer, child: Any = Comment, parent: Any = _Parent) -> ColumnElement[bool]:
+    """`child` is visible to `viewer`; `parent` must be outer-joined on child.parent_id."""
+    if viewer.sees_all:
+        return true()
+    conditions: list[ColumnElement[bool]] = [
+        child.is_private.is_(False),
+        child.user_id == viewer.user_id,
+        parent.user_id == viewer.user_id,
+    ]
+    if viewer.managed:
+        conditions.append(child.course_id.in_(viewer.managed))
+    return or_(*conditions)
+
+
+def _with_parent(query: Select[*_Row]) -> Select[*_Row]:
+    return query.outerjoin(_Parent, Comment.parent_id == _Parent.id)
+
+
+def _order(query: Select[Any], sort: Sort) -> Select[Any]:
+    if sort == "top":
+        return query.order_by(
+            (Comment.upvotes - Comment.downvotes).desc(), Comment.created_at.desc(), Comment.id.desc()
+        )
+    if sort == "old":
+        return query.order_by(Comment.created_at.asc(), Comment.id.asc())
+    return query.order_by(Comment.created_at.desc(), Comment.id.desc())
+
+
+async def _page(
+    tx: Tx, conditions: Sequence[ColumnElement[bool]], *, sort: Sort, skip: int, limit: int
+) -> tuple[list[Comment], int]:
+    where = and_(*conditions)
+    total = (await tx.execute(_with_parent(select(func.count(Comment.id))).where(where))).scalar_one()
+    query = _order(_with_parent(select(Comment)).where(where), sort).offset(skip).limit(limit)
+    return list((await tx.execute(query)).scalars().all()), int(total)
+
+
+# --- posts ------------------------------------------------------------------------------------------------
+
+
+async def get(
+    tx: Tx, comment_id: int, *, for_update: bool = False, for_reply: bool = False
+) -> Comment | None:
+    """`for_update` locks the row against other writers (votes, edits, deletes); `for_reply` only keeps it
+    from being deleted until the transaction ends (FOR KEY SHARE, what the foreign key check takes), so a
+    reply never points at a thread deleted in between the look-up and the insert."""
+    query = select(Comment).where(Comment.id == comment_id)
+    if for_update:
+        query = query.with_for_update()
+    elif for_reply:
+        query = query.with_for_update(key_share=True)
+    return (await tx.execute(query)).scalar_one_or_none()
+
+
+async def add(tx: Tx, **fields: Any) -> Comment:
+    comment = Comment(**fields)
+    tx.add(comment)
+    try:
+        await tx.flush()
+    except IntegrityError as exc:
+        # Only the course (or the author's account) can vanish under us: the thread is locked by get().
+        raise Conflict(
+            "The course or account was removed while posting.", code="removed_concurrently"
+        ) from exc
+    await tx.refresh(comment)
+    return comment
+
+
+async def set_content(tx: Tx, comment: Comment, content: str) -> Comment:
+    comment.content = content
+    await tx.flush()
+    await tx.refresh(comment)
+    return comment
+
+
+async def remove(tx: Tx, comment_id: int) -> None:
+    """Deletes the post; the database removes its replies and votes (ON DELETE CASCADE)."""
+    await tx.execute(delete(Comment).where(Comment.id == comment_id))
+
+
+async def count_replies(tx: Tx, comment_id: int) -> int:
+    query = select(func.count(Comment.id)).where(Comment.parent_id == comment_id)
+    return int((await tx.execute(query)).scalar_one())
+
+
+async def list_course(
+    tx: Tx,
+    viewer: Viewer,
+    *,
+    course_id: int,
+    parent_id: int | None,
+    lesson_id: str | None,
+    sort: Sort,
+    skip: int,
+    limit: int,
+) -> tuple[list[Comment], int]:
+    """Threads of a course (parent_id None) or the replies of one thread, as `viewer` may see them."""
+    conditions = [
+        Comment.course_id == course_id,
+        Comment.parent_id.is_(None) if parent_id is None else Comment.parent_id == parent_id,
+        _visible(viewer),
+    ]
+    if lesson_id is not None:
+        conditions.append(Comment.lesson_id == lesson_id)
+    return await _page(tx, conditions, sort=sort, skip=skip, limit=limit)
+
+
+async def visible_reply_counts(tx: Tx, viewer: Viewer, parent_ids: Collection[int]) -> dict[int, int]:
+    if not parent_ids:
+        return {}
+    query = (
+        _with_parent(select(Comment.parent_id, func.count(Comment.id)))
+        .where(Comment.parent_id.in_(parent_ids), _visible(viewer))
+        .group_by(Comment.parent_id)
+    )
+    return {parent: int(count) for parent, count in (await tx.execute(query)).all() if parent is not None}
+
+
+async def private_for_user(tx: Tx, user_id: int, *, skip: int, limit: int) -> tuple[list[Comment], int]:
+    """A user's private posts and replies, and the private replies in threads they started."""
+    conditions = [
+        Comment.is_private.is_(True),
+        or_(Comment.user_id == user_id, _Parent.user_id == user_id),
+    ]
+    return await _page(tx, conditions, sort="new", skip=skip, limit=limit)
+
+
+async def private_threads(
+    tx: Tx, course_ids: Collection[int] | None, *, skip: int, limit: int
+) -> tuple[list[Comment], int]:
+    """Private first posts in the given courses (every course when None), newest first."""
+    conditions: list[ColumnElement[bool]] = [Comment.is_private.is_(True), Comment.parent_id.is_(None)]
+    if course_ids is not None:
+        conditions.append(Comment.course_id.in_(course_ids) if course_ids else false())
+    return await _page(tx, conditions, sort="new", skip=skip, limit=limit)
+
+
+async def course_titles(tx: Tx, course_ids: Collection[int]) -> dict[int, tuple[str, int]]:
+    """{course_id: (title, instructor_id)}."""
+    if not course_ids:
+        return {}
+    query = select(Course.id, Course.title, Course.instructor_id).where(Course.id.in_(course_ids))
+    return {int(cid): (title, int(owner)) for cid, title, owner in (await tx.execute(query)).all()}
+
+
+# --- votes ------------------------------------------------------------------------------------------------
+
+
+async def user_votes(tx: Tx, user_id: int, comment_ids: Collection[int]) -> dict[int, int]:
+    if not comment_ids:
+        return {}
+    query = select(Vote.comment_id, Vote.vote_type).where(
+        Vote.user_id == user_id, Vote.comment_id.in_(comment_ids)
+    )
+    return {int(cid): int(kind) for cid, kind in (await tx.execute(query)).all()}
+
+
+async def get_vote(tx: Tx, user_id: int, comment_id: int) -> Vote | None:
+    query = select(Vote).where(Vote.user_id == user_id, Vote.comment_id == comment_id)
+    return (await tx.execute(query)).scalar_one_or_none()
+
+
+async def add_vote(tx: Tx, user_id: int, comment_id: int, vote_type: int) -> None:
+    """Callers hold the comment's row lock, so a concurrent vote by the same user waits for this one;
+    the unique constraint still decides if that discipline is ever broken, as a 409 rather than a 500."""
+    tx.add(Vote(user_id=user_id, comment_id=comment_id, vote_type=vote_type))
+    try:
+        await tx.flush()
+    except IntegrityError as exc:
+        raise Conflict("Your vote was changed at the same time; try again.", code="vote_conflict") from exc
+
+
+async def set_vote(tx: Tx, vote: Vote, vote_type: int) -> None:
+    vote.vote_type = vote_type
+    await tx.flush()
+
+
+async def remove_vote(tx: Tx, vote: Vote) -> None:
+    await tx.delete(vote)
+    await tx.flush()
+
+
+async def bump_counters(tx: Tx, comment_id: int, *, up: int, down: int) -> tuple[int, int]:
+    """Adjust the counters in the database (not from a value read earlier); returns (upvotes, downvotes)."""
+    query = (
+        update(Comment)
+        .where(Comment.id == comment_id)
+        # A vote is not an edit: keep updated_at (its ON UPDATE default would otherwise move it).
+        .values(
+            upvotes=Comment.upvotes + up, downvotes=Comment.downvotes + down, updated_at=Comment.updated_at
+        )
+        .returning(Comment.upvotes, Comment.downvotes)
+        .execution_options(synchronize_session=False)
+    )
+    upvotes, downvotes = (await tx.execute(query)).one()
+    return int(upvotes), int(downvotes)

@@ -1,0 +1,163 @@
+"""Direct messages between users who share a course as teacher and learner, and with admins.
+
+Who may message whom (SPEC §3): a learner and the instructor of a course the learner is enrolled in,
+both ways; anyone and an admin, both ways. The rule is about the enrollment relationship, not the role
+labels, so an instructor enrolled in a colleague's course may write to that colleague like any learner.
+It is checked when a message is sent; reading a conversation that already exists stays possible after
+the relationship ends (an unenrolled learner can still read what their instructor wrote).
+
+Deactivated users are treated as absent: they cannot be written to, their conversations are not listed
+and asking for them is a 404. Blocked users can read and mark as read, but not send.
+"""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter
+
+from app.courses.access import require_not_blocked
+from app.errors import BadRequest, Forbidden, NotFound
+from app.events import DomainEvent
+from app.http.principal import Principal
+from app.http.schemas import UtcDatetime
+from app.messages import store
+from app.messages.schemas import ChatSummary, ChatUser, LastMessage, MessagePublic, ReadResult
+from app.runtime import Runtime
+from app.stores.models import User
+from app.stores.sql import Tx
+
+MAX_USER_ID = 2_147_483_647
+_TIMESTAMP: TypeAdapter[object] = TypeAdapter(UtcDatetime | None)
+
+
+def chat_user(user: User) -> ChatUser:
+    return ChatUser(
+        id=user.id,
+        name=f"{user.first_name} {user.last_name}".strip(),
+        avatar=user.avatar_url,
+        role=user.role,  # the column's CHECK constraint keeps it within Role
+    )
+
+
+async def _partner(tx: Tx, principal: Principal, partner_id: int) -> User:
+    if partner_id == principal.user_id:
+        raise BadRequest("A conversation needs someone else.", code="cannot_message_self")
+    user = await store.active_user(tx, partner_id) if 0 < partner_id <= MAX_USER_ID else None
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+async def _may_message(tx: Tx, principal: Principal, partner: User) -> bool:
+    if principal.role == "admin" or partner.role == "admin":
+        return True
+    return await store.share_a_course(tx, principal.user_id, partner.id)
+
+
+async def chat_partners(
+    runtime: Runtime,
+    principal: Principal,
+    *,
+    search: str | None,
+    role: str | None,
+    skip: int,
+    limit: int,
+) -> tuple[list[ChatUser], int]:
+    async with runtime.db.read() as tx:
+        rows, total = await store.partners(
+            tx,
+            principal.user_id,
+            everyone=principal.role == "admin",
+            search=search,
+            role=role,
+            skip=skip,
+            limit=limit,
+        )
+    return [chat_user(user) for user in rows], total
+
+
+async def chats(
+    runtime: Runtime, principal: Principal, *, skip: int, limit: int
+) -> tuple[list[ChatSummary], int]:
+    async with runtime.db.read() as tx:
+        rows, total = await store.summaries(tx, principal.user_id, skip=skip, limit=limit)
+    return [
+        ChatSummary(
+            partner=chat_user(row.partner),
+            last_message=LastMessage(
+                id=row.last_id,
+                content=row.last_content,
+                sender_id=row.last_sender_id,
+                created_at=row.last_created_at,
+            ),
+            unread_count=row.unread,
+        )
+        for row in rows
+    ], total
+
+
+async def history(
+    runtime: Runtime, principal: Principal, partner_id: int, *, before: int | None, limit: int
+) -> tuple[list[MessagePublic], int, bool]:
+    """A page of the conversation, newest first, the conversation's size, and whether older ones exist."""
+    async with runtime.db.read() as tx:
+        partner = await _partner(tx, principal, partner_id)
+        rows = await store.history(tx, principal.user_id, partner.id, before=before, limit=limit + 1)
+        total = await store.conversation_size(tx, principal.user_id, partner.id)
+    page = [MessagePublic.model_validate(row) for row in rows[:limit]]
+    return page, total, len(rows) > limit
+
+
+async def send(runtime: Runtime, principal: Principal, partner_id: int, content: str) -> MessagePublic:
+    require_not_blocked(principal)
+    async with runtime.db.transaction() as tx:
+        partner = await _partner(tx, principal, partner_id)
+        if not await _may_message(tx, principal, partner):
+            raise Forbidden(
+                "You can message the instructors of your courses, the learners in your courses and admins.",
+                code="cannot_message",
+            )
+        sender = await store.active_user(tx, principal.user_id)
+        message = MessagePublic.model_validate(
+            await store.add(tx, sender_id=principal.user_id, recipient_id=partner.id, content=content)
+        )
+    participants = (principal.user_id, partner.id)
+    await runtime.events.publish(
+        DomainEvent(
+            name="message.sent",
+            data={
+                **message.model_dump(mode="json"),
+                "sender": chat_user(sender).model_dump(mode="json") if sender else None,
+            },
+            user_ids=participants,
+            private=True,
+            audience=participants,
+        )
+    )
+    return message
+
+
+async def mark_read(
+    runtime: Runtime, principal: Principal, partner_id: int, *, up_to: int | None
+) -> ReadResult:
+    async with runtime.db.transaction() as tx:
+        partner = await _partner(tx, principal, partner_id)
+        ids, read_at = await store.mark_read(tx, reader=principal.user_id, sender=partner.id, up_to=up_to)
+    if not ids:
+        return ReadResult(updated=0, up_to_id=None)
+    result = ReadResult(updated=len(ids), up_to_id=max(ids))
+    await runtime.events.publish(
+        DomainEvent(
+            name="message.read",
+            data={
+                "reader_id": principal.user_id,
+                "partner_id": partner.id,
+                "up_to_id": result.up_to_id,
+                "count": result.updated,
+                "read_at": _TIMESTAMP.dump_python(read_at, mode="json"),
+            },
+            user_ids=(partner.id,),
+            private=True,
+            audience=(partner.id, principal.user_id),
+        )
+    )
+    return result

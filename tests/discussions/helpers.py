@@ -1,0 +1,133 @@
+"""Set-up for discussion tests: a course with its owner and enrolled learners, made directly in the stores
+(the courses endpoints belong to another domain), and small wrappers around the discussion endpoints."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+
+from app.courses import store as courses
+from app.runtime import Runtime
+from app.stores.models import AuditLog, Comment, Enrollment
+from tests.helpers import Account, Api
+
+_titles = itertools.count(1)
+
+
+async def make_course(runtime: Runtime, owner: Account, *, published: bool = True) -> int:
+    async with runtime.db.transaction() as tx:
+        course = await courses.add(
+            tx,
+            title=f"Course {next(_titles)}",
+            description="About things",
+            category="Testing",
+            level="Beginner",
+            duration="4 weeks",
+            instructor_id=owner.id,
+            is_published=published,
+        )
+        return course.id
+
+
+async def enroll(runtime: Runtime, account: Account, course_id: int) -> None:
+    async with runtime.db.transaction() as tx:
+        tx.add(Enrollment(user_id=account.id, course_id=course_id))
+
+
+async def make_lesson(runtime: Runtime, course_id: int, lesson_id: str) -> str:
+    await runtime.documents.insert(
+        "lessons",
+        {"_id": lesson_id, "course_id": course_id, "title": "A lesson", "type": "text", "order": 1},
+    )
+    return lesson_id
+
+
+async def age_post(runtime: Runtime, comment_id: int, seconds: int) -> None:
+    """Pretend a post was written `seconds` ago."""
+    async with runtime.db.transaction() as tx:
+        await tx.execute(
+            update(Comment)
+            .where(Comment.id == comment_id)
+            .values(created_at=Comment.created_at - timedelta(seconds=seconds))
+        )
+
+
+async def audit_rows(runtime: Runtime, action: str) -> list[AuditLog]:
+    async with runtime.db.read() as tx:
+        query = select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)
+        return list((await tx.execute(query)).scalars())
+
+
+async def comment_row(runtime: Runtime, comment_id: int) -> Comment | None:
+    async with runtime.db.read() as tx:
+        return await tx.get(Comment, comment_id)
+
+
+@dataclass
+class Course:
+    """A published course with its owner and one enrolled learner."""
+
+    id: int
+    owner: Account
+    learner: Account
+
+
+async def course_with_learner(api: Api) -> Course:
+    owner = await api.account("instructor")
+    learner = await api.account("learner")
+    course_id = await make_course(api.runtime, owner)
+    await enroll(api.runtime, learner, course_id)
+    return Course(course_id, owner, learner)
+
+
+async def enrolled_learner(api: Api, course_id: int, *, blocked: bool = False) -> Account:
+    learner = await api.account("learner", blocked=blocked)
+    await enroll(api.runtime, learner, course_id)
+    return learner
+
+
+async def post(
+    client: httpx.AsyncClient, account: Account, course_id: int, content: str = "Hello", **fields: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/courses/{course_id}/discussions", json={"content": content, **fields}, headers=account.headers
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def listing(
+    client: httpx.AsyncClient, account: Account, course_id: int, **params: Any
+) -> list[dict[str, Any]]:
+    response = await client.get(
+        f"/api/courses/{course_id}/discussions", params=params, headers=account.headers
+    )
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()
+    return items
+
+
+async def vote(
+    client: httpx.AsyncClient, account: Account, comment_id: int, vote_type: int
+) -> httpx.Response:
+    return await client.post(
+        f"/api/discussions/{comment_id}/vote", json={"vote_type": vote_type}, headers=account.headers
+    )
+
+
+def fields_named(response: httpx.Response) -> set[str]:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    return {item["field"] for item in error["details"]}
+
+
+def error_code(response: httpx.Response) -> str:
+    code: str = response.json()["error"]["code"]
+    return code
