@@ -57,7 +57,12 @@ def serve(args: argparse.Namespace) -> int:
         upgrade(urls.database_url)
         if args.seed_demo_if_empty and not _has_users(settings, urls):
             _print_seeded(_seed(settings, urls))
-        app = create_app(settings, urls)
+        background = None
+        if settings.run_workers_in_process:
+            from workers.runner import start_workers
+
+            background = start_workers
+        app = create_app(settings, urls, background=background)
         config = uvicorn.Config(
             app,
             host=args.host or settings.host,
@@ -175,9 +180,20 @@ def seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def not_yet(name: str, issue: int) -> int:
-    print(f"`learnflow {name}` is not available yet (tracked in issue {issue}).", file=sys.stderr)
-    return 2
+def worker(args: argparse.Namespace) -> int:
+    from workers.runner import run_standalone
+
+    settings = _settings()
+    if settings.uses_embedded_servers:
+        print(
+            "`learnflow worker` runs against external servers: set DATABASE_URL, REDIS_URL and MONGO_URL. "
+            "With embedded servers, `learnflow serve` runs the workers itself.",
+            file=sys.stderr,
+        )
+        return 2
+    urls, _ = resolve_store_urls(settings)
+    asyncio.run(run_standalone(settings, urls))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -202,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "create-admin":
         return create_admin(args)
     if args.command == "worker":
-        return not_yet("worker", 5)
+        return worker(args)
     return seed_demo(args)
 
 

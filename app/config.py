@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     media_max_video_bytes: int = Field(100 * 1024 * 1024, ge=1)
     discussion_edit_window_seconds: int = Field(15 * 60, ge=0)
 
+    telemetry_tolerance_seconds: float = Field(2.0, ge=0, le=30)
+    telemetry_first_heartbeat_max_seconds: int = Field(15, ge=1, le=60)
+    telemetry_batch_size: int = Field(500, ge=1, le=10_000)
+    telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
+    leaderboard_top_n: int = Field(10, ge=1, le=100)
+    run_workers_in_process: bool = True
+
     ws_auth_timeout_seconds: float = Field(5.0, gt=0)
     ws_max_frame_bytes: int = Field(64 * 1024, ge=1024)
     ws_outgoing_queue_size: int = Field(256, ge=1)

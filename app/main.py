@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from app.messages.routes import routes as messages_routes
 from app.ops.routes import routes as ops_routes
 from app.progress.routes import routes as progress_routes
 from app.runtime import Runtime, StoreUrls
+from app.telemetry.routes import routes as telemetry_routes
 from app.users.routes import routes as users_routes
 from app.users.service import bootstrap_admin
 
@@ -45,6 +46,7 @@ def api_routes() -> list[BaseRoute]:
         *courses_routes,
         *lessons_routes,
         *progress_routes,
+        *telemetry_routes,
         *discussions_routes,
         *messages_routes,
         *analytics_routes,
@@ -54,7 +56,12 @@ def api_routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(settings: Settings, urls: StoreUrls) -> Starlette:
+Background = Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]
+
+
+def create_app(settings: Settings, urls: StoreUrls, *, background: Background | None = None) -> Starlette:
+    """`background` starts work beside the API once the stores are open (the CLI passes the workers in
+    embedded mode) and returns the coroutine function that stops it."""
     routes = api_routes()
     document = openapi_document(routes, title="LearnFlow API", version=__version__)
     routes += [
@@ -76,7 +83,12 @@ def create_app(settings: Settings, urls: StoreUrls) -> Starlette:
             await runtime.documents.ensure_schema()
             await start_hub(runtime)
             await bootstrap_admin(runtime)
-            yield
+            stop_background = await background(runtime) if background is not None else None
+            try:
+                yield
+            finally:
+                if stop_background is not None:
+                    await stop_background()
         finally:
             await runtime.close()
 

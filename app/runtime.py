@@ -15,6 +15,8 @@ from app.stores.mongo import DocumentStore
 from app.stores.redis import create_redis
 from app.stores.revocation import RevocationList
 from app.stores.sql import Database
+from app.telemetry.stream import TelemetryStream
+from app.telemetry.targets import HeartbeatTargets
 from realtime.hub import Hub
 
 
@@ -37,22 +39,32 @@ class Runtime:
     revocations: RevocationList
     http: httpx.AsyncClient
     events: EventPublisher
+    telemetry: TelemetryStream
+    heartbeat_targets: HeartbeatTargets
     hub: Hub | None = None
 
     @classmethod
     def open(cls, settings: Settings, urls: StoreUrls) -> Runtime:
         redis = create_redis(urls.redis_url)
+        db = Database(urls.database_url)
+        documents = DocumentStore(urls.mongo_url, settings.mongo_database)
         return cls(
             settings=settings,
             urls=urls,
-            db=Database(urls.database_url),
+            db=db,
             redis=redis,
-            documents=DocumentStore(urls.mongo_url, settings.mongo_database),
+            documents=documents,
             rate_limiter=RateLimiter(urls.redis_url, enabled=settings.rate_limit_enabled),
             tokens=TokenCodec(settings.jwt_secret, settings.access_token_ttl_seconds),
             revocations=RevocationList(redis, settings.access_token_ttl_seconds),
             http=httpx.AsyncClient(timeout=10.0),
             events=LoggingPublisher(),
+            telemetry=TelemetryStream(
+                redis,
+                tolerance_seconds=settings.telemetry_tolerance_seconds,
+                first_heartbeat_max_seconds=settings.telemetry_first_heartbeat_max_seconds,
+            ),
+            heartbeat_targets=HeartbeatTargets(db, documents),
         )
 
     async def close(self) -> None:

@@ -13,7 +13,6 @@ from app.auth.service import NewAccount, create_account
 from app.courses import service as courses
 from app.courses.schemas import CourseCreate, CourseUpdate
 from app.enrollments import service as enrollments
-from app.http.principal import Principal
 from app.lessons import service as lessons
 from app.lessons.schemas import LessonCreate
 from app.progress import service as progress
@@ -21,6 +20,7 @@ from app.progress.schemas import ProgressUpdate
 from app.ratings import service as ratings
 from app.ratings.schemas import RatingInput
 from app.runtime import Runtime
+from app.security.principal import Principal
 from app.stores.models import Comment, DirectMessage, User
 from app.stores.mongo import PROGRESS, progress_id
 

@@ -40,9 +40,9 @@ from app.analytics.schemas import (
 from app.audit import store as audit_store
 from app.audit.schemas import AuditLogPublic, AuditLogQuery, end_of, start_of
 from app.errors import Forbidden
-from app.http.principal import Principal
 from app.progress import store as progress_store
 from app.runtime import Runtime
+from app.security.principal import Principal
 from app.stores.models import AuditLog, User
 
 

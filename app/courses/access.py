@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.courses import store
 from app.errors import Forbidden, NotFound
-from app.http.principal import Principal
+from app.security.principal import Principal
 from app.stores.models import Course
 from app.stores.sql import Tx
 

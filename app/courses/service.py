@@ -19,10 +19,10 @@ from app.courses.schemas import (
 )
 from app.errors import Forbidden
 from app.events import DomainEvent
-from app.http.principal import Principal
 from app.lessons import store as lessons
 from app.progress import store as progress
 from app.runtime import Runtime
+from app.security.principal import Principal
 from app.stores.models import Course
 from app.stores.sql import Tx
 

@@ -35,8 +35,8 @@ from app.discussions.schemas import (
 from app.discussions.store import Viewer
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.events import DomainEvent
-from app.http.principal import Principal
 from app.runtime import Runtime
+from app.security.principal import Principal
 from app.stores.models import Comment, Course, User
 from app.stores.mongo import LESSONS
 from app.stores.sql import Tx

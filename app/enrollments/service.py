@@ -10,9 +10,9 @@ from app.enrollments import store
 from app.enrollments.schemas import EnrollmentPublic, LearnerEnrollment
 from app.errors import BadRequest, Conflict, NotFound
 from app.events import DomainEvent
-from app.http.principal import Principal
 from app.progress import store as progress
 from app.runtime import Runtime
+from app.security.principal import Principal
 
 
 async def enroll(

@@ -6,32 +6,15 @@ takes effect on the caller's next request rather than when the token expires.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from starlette.requests import HTTPConnection
 
 from app.errors import BadRequest, Unauthorized
 from app.runtime import Runtime
+from app.security.principal import Principal
 from app.security.tokens import AccessClaims, InvalidToken
 from app.users import store as users_store
 
 _URL_TOKEN_PARAMS = ("token", "access_token", "jwt")
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: int
-    role: str
-    email: str
-    is_blocked: bool
-    jti: str
-    session_id: str
-    expires_at: datetime
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
 
 def reject_token_in_url(connection: HTTPConnection) -> None:

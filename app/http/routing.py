@@ -24,9 +24,10 @@ from app.errors import (
     ValidationFailed,
 )
 from app.http.errors import error_response, response_for_exception, validation_details
-from app.http.principal import Principal, authenticate, rate_limit_identity, reject_token_in_url
+from app.http.principal import authenticate, rate_limit_identity, reject_token_in_url
 from app.http.ratelimit import LimitState
 from app.runtime import Runtime
+from app.security.principal import Principal
 
 log = logging.getLogger(__name__)
 

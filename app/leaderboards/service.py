@@ -5,13 +5,13 @@ from __future__ import annotations
 from app.courses import access
 from app.enrollments import store as enrollments
 from app.errors import Forbidden
-from app.http.principal import Principal
 from app.leaderboards.ranking import Standing, rank
 from app.leaderboards.schemas import LeaderboardEntry
 from app.lessons import store as lessons
 from app.progress import completion
 from app.progress import store as progress
 from app.runtime import Runtime
+from app.security.principal import Principal
 
 
 async def standings(runtime: Runtime, course_id: int) -> list[Standing]:

@@ -9,13 +9,13 @@ from app.courses import access
 from app.enrollments import store as enrollments
 from app.errors import NotFound, ValidationFailed
 from app.events import DomainEvent
-from app.http.principal import Principal
 from app.lessons import store
 from app.lessons.sanitize import sanitize_html
 from app.lessons.schemas import LessonCreate, LessonPublic, LessonUpdate, check_video_url
 from app.progress import completion
 from app.progress import store as progress
 from app.runtime import Runtime
+from app.security.principal import Principal
 from app.stores.mongo import Document
 from app.stores.sql import Tx
 
@@ -126,7 +126,8 @@ async def update_lesson(
         if value is not None or key == "notes"
     }
     async with runtime.db.transaction() as tx:
-        await access.managed_course(tx, principal, course_id)
+        # Locked like create/delete/reorder: a new order may move other lessons.
+        await access.managed_course(tx, principal, course_id, for_update=True)
         doc = await store.get(runtime.documents, course_id, lesson_id)
         if doc is None:
             raise NotFound("No such lesson in this course.", code="lesson_not_found")

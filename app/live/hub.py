@@ -7,8 +7,9 @@ import re
 from app.courses import access
 from app.courses import store as courses
 from app.errors import DomainError
-from app.http.principal import Principal, principal_from_token
+from app.http.principal import principal_from_token
 from app.runtime import Runtime
+from app.security.principal import Principal
 from app.users import store as users
 from realtime.connection import HubPrincipal
 from realtime.contracts import AuthFailed

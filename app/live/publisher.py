@@ -36,6 +36,11 @@ class HubEventPublisher:
             log.exception("could not publish a domain event", extra={"event": event.name})
 
     async def _route(self, event: DomainEvent) -> None:
+        # Re-authorize first: every instance handles bus messages in order, so by the time the user sees
+        # e.g. `user.role_changed`, their connections already act on the new role.
+        if event.name in _RECHECK:
+            for user_id in sorted(set(event.user_ids)):
+                await self.hub.recheck_user(str(user_id))
         if event.name in _DISCUSSION and event.course_id is not None:
             if event.private:
                 for user_id in sorted(set(event.audience)):
@@ -45,8 +50,5 @@ class HubEventPublisher:
         if event.name in _TO_USERS:
             for user_id in sorted(set(event.user_ids)):
                 await self.hub.publish(f"user:{user_id}", event.name, event.data)
-        if event.name in _RECHECK:
-            for user_id in sorted(set(event.user_ids)):
-                await self.hub.recheck_user(str(user_id))
         if event.name == "course.deleted" and event.course_id is not None:
             await self.hub.recheck_channels(f"course:{event.course_id}:")

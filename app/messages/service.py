@@ -17,11 +17,11 @@ from pydantic import TypeAdapter
 from app.courses.access import require_not_blocked
 from app.errors import BadRequest, Forbidden, NotFound
 from app.events import DomainEvent
-from app.http.principal import Principal
 from app.http.schemas import UtcDatetime
 from app.messages import store
 from app.messages.schemas import ChatSummary, ChatUser, LastMessage, MessagePublic, ReadResult
 from app.runtime import Runtime
+from app.security.principal import Principal
 from app.stores.models import User
 from app.stores.sql import Tx
 

@@ -8,7 +8,6 @@ from app.courses import store as courses
 from app.enrollments import store as enrollments
 from app.errors import Forbidden, NotFound
 from app.events import DomainEvent
-from app.http.principal import Principal
 from app.lessons import store as lessons
 from app.progress import completion, store
 from app.progress.schemas import (
@@ -21,6 +20,7 @@ from app.progress.schemas import (
     StudentSummary,
 )
 from app.runtime import Runtime
+from app.security.principal import Principal
 from app.stores.models import Enrollment
 from app.stores.mongo import Document
 

@@ -1,7 +1,8 @@
 """Progress documents in MongoDB: one per user and course, `_id` "{user_id}:{course_id}".
 
 Shape: {_id, user_id, course_id, completed_lessons: [lesson ids], lesson_times: {lesson_id: seconds},
-total_seconds_spent, last_accessed: ISO 8601 string or None, created_at: ISO 8601 string}.
+total_seconds_spent, last_accessed: ISO 8601 string or None, created_at: ISO 8601 string, applied:
+[ids of the telemetry stream entries already counted] (see app/telemetry/fold.py)}.
 Timestamps are ISO strings, not dates, because the embedded server stores `$set` dates as naive
 strings (see app/stores/mongo.py); ISO strings sort and compare the same on both servers.
 """
@@ -29,6 +30,7 @@ def empty_progress(user_id: int, course_id: int) -> Document:
         "total_seconds_spent": 0,
         "last_accessed": None,
         "created_at": iso_now(),
+        "applied": [],
     }
 
 

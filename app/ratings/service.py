@@ -5,10 +5,10 @@ from __future__ import annotations
 from app.courses import access
 from app.courses import store as courses
 from app.errors import Forbidden
-from app.http.principal import Principal
 from app.ratings import store
 from app.ratings.schemas import RatingInput, RatingPublic
 from app.runtime import Runtime
+from app.security.principal import Principal
 from app.stores.models import Rating, User
 
 

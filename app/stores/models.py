@@ -246,3 +246,14 @@ class Telemetry(Base):
     seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     heartbeats: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     updated_at: Mapped[datetime] = _updated_at()
+
+
+class TelemetryApplied(Base):
+    """Stream entry ids whose seconds are already in `telemetry`: makes the rollup exactly-once when a
+    worker dies between writing and acknowledging and the entries are delivered again."""
+
+    __tablename__ = "telemetry_applied"
+    __table_args__ = (Index("ix_telemetry_applied_created_at", "created_at"),)
+
+    entry_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[datetime] = _created_at()

@@ -1,0 +1,218 @@
+"""Folding accepted heartbeats into the stores, exactly once per stream entry.
+
+MongoDB: `course_telemetry` hourly buckets per (user, course, lesson) and the `progress` documents
+(`lesson_times`, `total_seconds_spent`, `last_accessed`). Every update carries the ids of the entries
+it applies and only matches a document whose `applied` list holds none of them; the ids are pushed in
+the same atomic update. PostgreSQL: daily rollups in `telemetry`, guarded by `telemetry_applied` in
+the same transaction. So an entry delivered again after a crash between writing and acknowledging
+changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import UpdateOne
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+
+from app.progress.store import empty_progress
+from app.stores.models import Enrollment, Telemetry, TelemetryApplied
+from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore, progress_id, telemetry_bucket_id
+from app.stores.sql import Database
+from app.telemetry.stream import Entry
+
+log = logging.getLogger(__name__)
+
+_BUCKET_APPLIED_KEEP = 500
+_PROGRESS_APPLIED_KEEP = 1000
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _hour(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:00:00Z")
+
+
+@dataclass
+class _Group:
+    shape: dict[str, Any]
+    increments: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    last_ms: int = 0
+    entry_ids: list[str] = field(default_factory=list)
+
+
+def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Group]]:
+    buckets: dict[str, _Group] = {}
+    progress: dict[str, _Group] = {}
+    for entry in entries:
+        hour = _hour(entry.at_ms)
+        bucket_id = telemetry_bucket_id(entry.user_id, entry.course_id, entry.lesson_id, hour)
+        bucket = buckets.get(bucket_id)
+        if bucket is None:
+            bucket = buckets[bucket_id] = _Group(
+                {
+                    "_id": bucket_id,
+                    "user_id": entry.user_id,
+                    "course_id": entry.course_id,
+                    "lesson_id": entry.lesson_id,
+                    "hour": hour,
+                    "seconds": 0,
+                    "heartbeats": 0,
+                    "applied": [],
+                }
+            )
+        bucket.increments["seconds"] += entry.seconds
+        bucket.increments["heartbeats"] += 1
+        bucket.entry_ids.append(entry.entry_id)
+        doc_id = progress_id(entry.user_id, entry.course_id)
+        group = progress.get(doc_id)
+        if group is None:
+            group = progress[doc_id] = _Group(empty_progress(entry.user_id, entry.course_id))
+        group.increments[f"lesson_times.{entry.lesson_id}"] += entry.seconds
+        group.increments["total_seconds_spent"] += entry.seconds
+        group.last_ms = max(group.last_ms, entry.at_ms)
+        group.entry_ids.append(entry.entry_id)
+    return buckets, progress
+
+
+def _update(group: _Group, entry_ids: list[str], increments: dict[str, int], keep: int) -> UpdateOne:
+    change: dict[str, Any] = {
+        "$inc": increments,
+        "$push": {"applied": {"$each": entry_ids, "$slice": -keep}},
+    }
+    if group.last_ms:
+        change["$set"] = {"last_accessed": _iso(group.last_ms)}
+    return UpdateOne({"_id": group.shape["_id"], "applied": {"$nin": entry_ids}}, change)
+
+
+async def _write_collection(
+    documents: DocumentStore,
+    collection: str,
+    groups: dict[str, _Group],
+    entries: dict[str, Entry],
+    keep: int,
+    *,
+    redelivered: bool,
+) -> None:
+    if not groups:
+        return
+    coll = documents.db[collection]
+    await coll.bulk_write(
+        [
+            UpdateOne({"_id": doc_id}, {"$setOnInsert": group.shape}, upsert=True)
+            for doc_id, group in groups.items()
+        ],
+        ordered=False,
+    )
+    if not redelivered:
+        ops = [_update(group, group.entry_ids, dict(group.increments), keep) for group in groups.values()]
+        result = await coll.bulk_write(ops, ordered=False)
+        if result.matched_count == len(ops):
+            return
+        log.warning(
+            "fresh telemetry entries were already applied; applying one by one",
+            extra={"collection": collection},
+        )
+    # One entry at a time: an entry already in a document's `applied` list matches nothing.
+    ops = []
+    for group in groups.values():
+        for entry_id in group.entry_ids:
+            entry = entries[entry_id]
+            if collection == COURSE_TELEMETRY:
+                increments = {"seconds": entry.seconds, "heartbeats": 1}
+            else:
+                increments = {
+                    f"lesson_times.{entry.lesson_id}": entry.seconds,
+                    "total_seconds_spent": entry.seconds,
+                }
+            single = _Group(group.shape, last_ms=entry.at_ms if collection == PROGRESS else 0)
+            ops.append(_update(single, [entry_id], increments, keep))
+    await coll.bulk_write(ops, ordered=True)
+
+
+async def enrolled_entries(db: Database, entries: Sequence[Entry]) -> list[Entry]:
+    """Drop heartbeats of people who left the course (or of deleted courses) since they were accepted."""
+    pairs = {(entry.user_id, entry.course_id) for entry in entries}
+    if not pairs:
+        return []
+    async with db.read() as tx:
+        query = select(Enrollment.user_id, Enrollment.course_id).where(
+            tuple_(Enrollment.user_id, Enrollment.course_id).in_(list(pairs))
+        )
+        live = {(int(user), int(course)) for user, course in (await tx.execute(query)).all()}
+    return [entry for entry in entries if (entry.user_id, entry.course_id) in live]
+
+
+async def fold_into_documents(
+    documents: DocumentStore, entries: Sequence[Entry], *, redelivered: bool
+) -> None:
+    by_id = {entry.entry_id: entry for entry in entries}
+    buckets, progress = _groups(entries)
+    await _write_collection(
+        documents, COURSE_TELEMETRY, buckets, by_id, _BUCKET_APPLIED_KEEP, redelivered=redelivered
+    )
+    await _write_collection(
+        documents, PROGRESS, progress, by_id, _PROGRESS_APPLIED_KEEP, redelivered=redelivered
+    )
+
+
+async def fold_into_rollups(db: Database, entries: Sequence[Entry]) -> None:
+    if not entries:
+        return
+    async with db.transaction() as tx:
+        fresh_ids = set(
+            (
+                await tx.execute(
+                    insert(TelemetryApplied)
+                    .values([{"entry_id": entry.entry_id} for entry in entries])
+                    .on_conflict_do_nothing()
+                    .returning(TelemetryApplied.entry_id)
+                )
+            ).scalars()
+        )
+        totals: dict[tuple[int, int, str, Any], list[int]] = defaultdict(lambda: [0, 0])
+        for entry in entries:
+            if entry.entry_id in fresh_ids:
+                day = datetime.fromtimestamp(entry.at_ms / 1000, UTC).date()
+                total = totals[(entry.user_id, entry.course_id, entry.lesson_id, day)]
+                total[0] += entry.seconds
+                total[1] += 1
+        if not totals:
+            return
+        statement = insert(Telemetry).values(
+            [
+                {
+                    "user_id": user,
+                    "course_id": course,
+                    "lesson_id": lesson,
+                    "day": day,
+                    "seconds": s,
+                    "heartbeats": n,
+                }
+                for (user, course, lesson, day), (s, n) in totals.items()
+            ]
+        )
+        await tx.execute(
+            statement.on_conflict_do_update(
+                index_elements=[Telemetry.user_id, Telemetry.course_id, Telemetry.lesson_id, Telemetry.day],
+                set_={
+                    "seconds": Telemetry.seconds + statement.excluded.seconds,
+                    "heartbeats": Telemetry.heartbeats + statement.excluded.heartbeats,
+                    "updated_at": func.now(),
+                },
+            )
+        )
+
+
+async def forget_applied_before(db: Database, cutoff: datetime) -> None:
+    """Entries older than the redelivery window can never come back; their guard rows can go."""
+    async with db.transaction() as tx:
+        await tx.execute(delete(TelemetryApplied).where(TelemetryApplied.created_at < cutoff))

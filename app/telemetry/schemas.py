@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class HeartbeatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lesson_id: Annotated[str, Field(min_length=1, max_length=64)]
+    seconds_spent: Annotated[int, Field(ge=1, le=60)]
+    client_ts: Annotated[float, Field(ge=0)] | None = None
+    seq: Annotated[int, Field(ge=0, le=2**53)] | None = None
+
+
+class HeartbeatAccepted(BaseModel):
+    accepted: bool = True
+    duplicate: bool
+    credited_seconds: int = Field(
+        description="Seconds credited after the wall-clock check (0..seconds_spent)"
+    )

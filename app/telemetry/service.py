@@ -1,0 +1,25 @@
+"""Heartbeats from the REST endpoint and the WebSocket op: who may send them, then the stream."""
+
+from __future__ import annotations
+
+from app.errors import Forbidden
+from app.runtime import Runtime
+from app.security.principal import Principal
+from app.telemetry.schemas import HeartbeatAccepted, HeartbeatIn
+
+
+async def record_heartbeat(
+    runtime: Runtime, principal: Principal, course_id: int, heartbeat: HeartbeatIn
+) -> HeartbeatAccepted:
+    """Validate, then append to the durable stream; returns only after the append."""
+    if principal.is_blocked:
+        raise Forbidden("Blocked accounts cannot record time.", code="user_blocked")
+    await runtime.heartbeat_targets.check(principal, course_id, heartbeat.lesson_id)
+    accepted = await runtime.telemetry.accept(
+        user_id=principal.user_id,
+        course_id=course_id,
+        lesson_id=heartbeat.lesson_id,
+        seconds=heartbeat.seconds_spent,
+        seq=heartbeat.seq,
+    )
+    return HeartbeatAccepted(duplicate=accepted.duplicate, credited_seconds=accepted.credited_seconds)

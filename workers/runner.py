@@ -1,0 +1,49 @@
+"""Runs the workers: standalone (`learnflow worker`) or as tasks of `serve` in embedded mode."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+from app.config import Settings
+from app.live.wiring import start_hub
+from app.runtime import Runtime, StoreUrls
+from workers.telemetry import TelemetryWorker
+
+log = logging.getLogger("learnflow.worker")
+
+Stop = Callable[[], Awaitable[None]]
+
+
+async def start_workers(runtime: Runtime) -> Stop:
+    """Start every worker as a task of the running loop; returns the function that stops them."""
+    tasks = [asyncio.create_task(TelemetryWorker(runtime).run(), name="telemetry-worker")]
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return stop
+
+
+async def run_standalone(settings: Settings, urls: StoreUrls) -> None:
+    runtime = Runtime.open(settings, urls)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    try:
+        await runtime.documents.ensure_schema()
+        await start_hub(runtime)  # live views publish through the same hub code as the api
+        stop = await start_workers(runtime)
+        log.info("workers running")
+        await stopping.wait()
+        await stop()
+    finally:
+        await runtime.close()

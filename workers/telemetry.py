@@ -1,0 +1,97 @@
+"""The telemetry consumer: reads the stream in batches, folds them into the stores, then acknowledges.
+
+Exactly-once effect: the folds are idempotent per stream entry (app/telemetry/fold.py), so entries
+redelivered after a crash between writing and acknowledging are not counted twice. Entries left
+pending by a consumer that died are claimed after `telemetry_claim_idle_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from app.runtime import Runtime
+from app.telemetry.fold import enrolled_entries, fold_into_documents, fold_into_rollups, forget_applied_before
+from app.telemetry.stream import Entry, StreamConsumer
+from workers.metrics import BATCH_SIZE, CLAIMED, FOLDED, LAG, PENDING, STREAM_LENGTH
+
+log = logging.getLogger("learnflow.worker.telemetry")
+
+# Test hook: die between the writes and the acknowledgement, as a crash would.
+FAILPOINT = "LEARNFLOW_FAILPOINT"
+_STATS_SECONDS = 5.0
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class TelemetryWorker:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        consumer: str | None = None,
+        on_folded: Callable[[set[int]], None] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.consumer = StreamConsumer(runtime.redis, consumer or consumer_name())
+        self.on_folded = on_folded
+        self.batch_size = runtime.settings.telemetry_batch_size
+        self.claim_idle_ms = int(runtime.settings.telemetry_claim_idle_seconds * 1000)
+
+    async def run(self) -> None:
+        await self.consumer.ensure_group()
+        log.info("telemetry worker started", extra={"consumer": self.consumer.consumer})
+        last_claim = last_stats = 0.0
+        delay = 0.1
+        while True:
+            try:
+                now = time.monotonic()
+                if now - last_claim > self.claim_idle_ms / 2000:
+                    last_claim = now
+                    ids, entries = await self.consumer.claim_stale(self.claim_idle_ms, self.batch_size)
+                    if ids:
+                        CLAIMED.inc(len(ids))
+                        log.info("claimed entries of a stopped consumer", extra={"entries": len(ids)})
+                        await self.process(ids, entries, redelivered=True)
+                        continue
+                if now - last_stats > _STATS_SECONDS:
+                    last_stats = now
+                    await self.report_stats()
+                ids, entries = await self.consumer.read_new(self.batch_size, block_ms=1000)
+                if ids:
+                    await self.process(ids, entries, redelivered=False)
+                delay = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep consuming; unacknowledged entries come back
+                log.exception("telemetry batch failed; retrying", extra={"delay": delay})
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+
+    async def process(self, ids: list[str], entries: list[Entry], *, redelivered: bool) -> None:
+        kept = await enrolled_entries(self.runtime.db, entries)
+        await fold_into_documents(self.runtime.documents, kept, redelivered=redelivered)
+        await fold_into_rollups(self.runtime.db, kept)
+        if os.environ.get(FAILPOINT) == "after-write":
+            os._exit(137)
+        await self.consumer.ack(ids)
+        BATCH_SIZE.observe(len(ids))
+        FOLDED.inc(len(kept))
+        if self.on_folded is not None and kept:
+            self.on_folded({entry.course_id for entry in kept})
+
+    async def report_stats(self) -> None:
+        length, pending, lag = await self.consumer.stats()
+        STREAM_LENGTH.set(length)
+        PENDING.set(pending)
+        LAG.set(lag)
+        log.info("telemetry stream", extra={"length": length, "pending": pending, "lag": lag})
+        await forget_applied_before(self.runtime.db, datetime.now(UTC) - timedelta(days=1))
