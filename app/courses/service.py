@@ -104,7 +104,7 @@ async def get_course(runtime: Runtime, principal: Principal | None, course_id: i
             duration=doc.get("duration", 0),
             order=doc["order"],
         )
-        for doc in await lessons.for_course(runtime.documents, course_id)
+        for doc in await lessons.syllabus(runtime.documents, course_id)
     ]
     return CourseDetail(**public.model_dump(), lessons=syllabus)
 

@@ -18,10 +18,22 @@ async def for_course(documents: DocumentStore, course_id: int) -> list[Document]
     return await documents.find(LESSONS, {"course_id": course_id}, sort=(("order", 1), ("created_at", 1)))
 
 
+SUMMARY_FIELDS = ("course_id", "title", "type", "duration", "order")
+
+
 async def for_courses(documents: DocumentStore, course_ids: Sequence[int]) -> list[Document]:
+    """The lessons of several courses, without their content (syllabus fields only)."""
     if not course_ids:
         return []
-    return await documents.find(LESSONS, {"course_id": {"$in": list(course_ids)}}, sort=(("order", 1),))
+    return await documents.find(
+        LESSONS, {"course_id": {"$in": list(course_ids)}}, sort=(("order", 1),), fields=SUMMARY_FIELDS
+    )
+
+
+async def syllabus(documents: DocumentStore, course_id: int) -> list[Document]:
+    return await documents.find(
+        LESSONS, {"course_id": course_id}, sort=(("order", 1), ("created_at", 1)), fields=SUMMARY_FIELDS
+    )
 
 
 async def get(documents: DocumentStore, course_id: int, lesson_id: str) -> Document | None:

@@ -106,8 +106,11 @@ class DocumentStore:
         sort: Sequence[tuple[str, int]] = (("_id", ASCENDING),),
         skip: int = 0,
         limit: int = 0,
+        fields: Sequence[str] | None = None,
     ) -> list[Document]:
-        cursor = self.db[collection].find(dict(where)).sort(list(sort)).skip(skip).limit(limit)
+        """`fields` limits the returned fields (plus `_id`), so large bodies stay in the database."""
+        projection = dict.fromkeys(fields, 1) if fields is not None else None
+        cursor = self.db[collection].find(dict(where), projection).sort(list(sort)).skip(skip).limit(limit)
         return [doc async for doc in cursor]
 
     async def insert(self, collection: str, document: Document) -> None:

@@ -538,3 +538,22 @@ async def test_embedded_quirk_index_names_are_ignored(store: DocumentStore) -> N
     # create_index(..., name="course_user") is named after the collection and fields instead.
     assert existing[(("course_id", 1), ("user_id", 1))] == "idx_progress_course_id_user_id"
     assert "course_user" not in existing.values()
+
+
+async def test_find_with_fields_returns_only_those_fields_and_the_id(store: DocumentStore) -> None:
+    await store.insert(
+        "lessons", {"_id": "p1", "course_id": 1, "title": "T", "content": "x" * 1000, "order": 0}
+    )
+    (doc,) = await store.find("lessons", {"course_id": 1}, fields=("title", "order"))
+    assert doc == {"_id": "p1", "title": "T", "order": 0}
+
+
+async def test_update_where_changes_every_match_and_counts_them(store: DocumentStore) -> None:
+    for n in range(3):
+        await store.insert(
+            "progress", {"_id": f"u{n}", "course_id": 7 if n < 2 else 8, "completed_lessons": ["a", "b"]}
+        )
+    matched = await store.update_where("progress", {"course_id": 7}, {"$pull": {"completed_lessons": "a"}})
+    assert matched == 2
+    docs = {doc["_id"]: doc["completed_lessons"] for doc in await store.find("progress", {})}
+    assert docs == {"u0": ["b"], "u1": ["b"], "u2": ["a", "b"]}
