@@ -16,3 +16,5 @@ class HubConfig:
     history_ttl_seconds: int = 600
     presence_ttl_seconds: float = 30.0
     server_ping_seconds: float = 25.0
+    # Redis key prefix of the online-users sets (realtime.online); None turns the bookkeeping off.
+    online_key: str | None = "lf:online"

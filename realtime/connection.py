@@ -23,6 +23,9 @@ from realtime.protocol import CLOSE_REASONS, CloseCode
 log = logging.getLogger(__name__)
 _ids = itertools.count(1)
 
+FLUSH_BEFORE_CLOSE_SECONDS = 1.0
+CLOSE_WAIT_SECONDS = 15.0
+
 
 @dataclass
 class HubPrincipal:
@@ -36,9 +39,14 @@ class HubPrincipal:
 
 @dataclass
 class Subscription:
+    """Where a subscriber is in its channel: the last offset it was sent, in which epoch ("" while the
+    channel had no history)."""
+
     start_offset: int = 0
-    # Live frames that arrive while the subscribe reply and recovery are being sent, kept in order.
-    pending: list[tuple[int | None, str]] | None = field(default_factory=list)
+    epoch: str = ""
+    # Live frames that arrive while the subscribe reply and recovery are being sent, kept in order as
+    # (offset, epoch, frame); offset None is an ephemeral frame, epoch None a "history lost" notice.
+    pending: list[tuple[int | None, str | None, str]] | None = field(default_factory=list)
 
 
 class TokenBucket:
@@ -70,6 +78,7 @@ class Connection:
         "expiry_timer",
         "limiter",
         "violations",
+        "closer",
     )
 
     def __init__(self, websocket: WebSocket, *, queue_size: int, limiter: TokenBucket) -> None:
@@ -83,6 +92,7 @@ class Connection:
         self.expiry_timer: asyncio.TimerHandle | None = None
         self.limiter = limiter
         self.violations = 0
+        self.closer: asyncio.Task[None] | None = None
 
     def start_writer(self) -> None:
         self.writer = asyncio.create_task(self._write())
@@ -97,24 +107,39 @@ class Connection:
             self.close(CloseCode.SLOW_CONSUMER)
 
     def close(self, code: CloseCode) -> None:
-        """Close soon (safe to call from fan-out); frames already queued are dropped."""
+        """Close soon (safe to call from fan-out). A slow consumer's queued frames are dropped; otherwise
+        what is already queued (e.g. the reply that explains the close) is flushed first, briefly."""
         if self.closing is not None:
             return
         self.closing = code
-        asyncio.get_running_loop().create_task(self._close(code))
+        self.closer = asyncio.get_running_loop().create_task(self._close(code))
 
     async def _close(self, code: CloseCode) -> None:
-        if self.writer is not None:
-            self.writer.cancel()
+        writer = self.writer
+        if writer is not None and not writer.done():
+            if code != CloseCode.SLOW_CONSUMER:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.queue.join(), FLUSH_BEFORE_CLOSE_SECONDS)
+            writer.cancel()
         if self.websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 await self.websocket.close(code=int(code), reason=CLOSE_REASONS[code])
+
+    async def finish(self) -> None:
+        """Once the reader is done: let a pending close reach the client (bounded), stop the writer."""
+        if self.closer is not None:
+            await asyncio.wait({self.closer}, timeout=CLOSE_WAIT_SECONDS)
+        if self.writer is not None:
+            self.writer.cancel()
 
     async def _write(self) -> None:
         try:
             while True:
                 frame = await self.queue.get()
-                await self.websocket.send_text(frame)
+                try:
+                    await self.websocket.send_text(frame)
+                finally:
+                    self.queue.task_done()
                 MESSAGES_OUT.inc()
         except asyncio.CancelledError:
             raise

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from realtime.config import HubConfig
@@ -22,6 +24,7 @@ from realtime.connection import Connection, Subscription, TokenBucket
 from realtime.contracts import AuthFailed, Authorizer, OpHandler, TokenVerifier
 from realtime.history import RedisHistory
 from realtime.metrics import CONNECTIONS, MESSAGES_IN
+from realtime.online import OnlineUsers
 from realtime.presence import RedisPresence
 from realtime.protocol import (
     ClientFrame,
@@ -62,7 +65,13 @@ class Hub:
         self.presence_for = presence_for
         self.history = RedisHistory(redis, size=config.history_size, ttl_seconds=config.history_ttl_seconds)
         self.presence = RedisPresence(redis, ttl_seconds=config.presence_ttl_seconds)
-        self.relay = BusRelay(redis, self.history, self.deliver, self._on_control)
+        self.redis = redis
+        self.online = (
+            OnlineUsers(redis, config.online_key, ttl_seconds=config.presence_ttl_seconds)
+            if config.online_key
+            else None
+        )
+        self.relay = BusRelay(redis, self.history, self.deliver, self._on_control, on_lost=self.history_lost)
         self.subscribers: dict[str, dict[Connection, Subscription]] = defaultdict(dict)
         self.by_user: dict[str, set[Connection]] = defaultdict(set)
         self._tasks: list[asyncio.Task[None]] = []
@@ -85,6 +94,9 @@ class Hub:
         for connections in list(self.by_user.values()):
             for connection in list(connections):
                 connection.close(CloseCode.GOING_AWAY)
+        if self.online is not None:
+            with contextlib.suppress(Exception):
+                await self.online.forget()
         await self.relay.stop()
 
     # -- publishing (used by the app) --------------------------------------------------------------
@@ -114,9 +126,44 @@ class Hub:
             return
         for connection, subscription in subscribers.items():
             if subscription.pending is not None:
-                subscription.pending.append((offset, frame))
-            elif offset is None or offset > subscription.start_offset:
-                connection.send(frame)
+                subscription.pending.append((offset, epoch, frame))
+            else:
+                self._forward(connection, channel, subscription, offset, epoch, frame)
+
+    def history_lost(self, channel: str) -> None:
+        """The relay could not fill a gap: subscribers are told to refetch (`recovered: false`)."""
+        notice = control_frame(channel, "resubscribe", recovered=False)
+        for connection, subscription in self.subscribers.get(channel, {}).items():
+            if subscription.pending is not None:
+                subscription.pending.append((None, None, notice))
+            else:
+                self._forward(connection, channel, subscription, None, None, notice)
+
+    @staticmethod
+    def _forward(
+        connection: Connection,
+        channel: str,
+        subscription: Subscription,
+        offset: int | None,
+        epoch: str | None,
+        frame: str,
+    ) -> None:
+        """Send one frame to one subscriber: publications once each, in offset order within an epoch."""
+        if offset is None:
+            if epoch is None:
+                # After "history lost", whatever epoch comes next is taken as it is.
+                subscription.epoch, subscription.start_offset = "", 0
+            connection.send(frame)
+            return
+        if epoch != subscription.epoch:
+            if subscription.epoch:
+                # The history this subscriber was following is gone (flushed, expired, Redis lost):
+                # offsets restarted in a new epoch, and continuity cannot be vouched for.
+                connection.send(control_frame(channel, "resubscribe", recovered=False))
+            subscription.epoch, subscription.start_offset = epoch or "", 0
+        if offset > subscription.start_offset:
+            subscription.start_offset = offset
+            connection.send(frame)
 
     async def _on_control(self, message: str) -> None:
         kind, _, argument = message.partition("|")
@@ -159,46 +206,61 @@ class Hub:
         )
         CONNECTIONS.inc()
         try:
-            if not await self._authenticate(connection):
-                return
-            connection.start_writer()
-            await self._read_loop(connection)
+            if await self._authenticate(connection):
+                connection.start_writer()
+                await self._read_loop(connection)
         except WebSocketDisconnect:
             pass
+        except Exception:  # noqa: BLE001 - one broken connection never takes the process down
+            log.exception("connection failed", extra={"connection": connection.id})
+            connection.close(CloseCode.INTERNAL_ERROR)
         finally:
             CONNECTIONS.dec()
             await self._cleanup(connection)
+            await connection.finish()
 
     async def _authenticate(self, connection: Connection) -> bool:
         websocket = connection.websocket
         try:
             raw = await asyncio.wait_for(websocket.receive_text(), self.config.auth_timeout_seconds)
         except (TimeoutError, KeyError, RuntimeError):
-            await self._close_now(connection, CloseCode.UNAUTHORIZED)
+            connection.close(CloseCode.UNAUTHORIZED)
             return False
+        frame_id: Any = None
         try:
             frame = parse_frame(raw)
+            frame_id = frame.id
             if frame.op != "auth":
                 raise ProtocolError("auth_required", "the first frame must be {op: auth, token}", frame.id)
             principal = await self.verifier.verify(frame.text("token", max_length=8192) or "")
-        except (ProtocolError, AuthFailed) as exc:
-            code = getattr(exc, "code", "unauthorized")
-            message = getattr(exc, "message", "unauthorized")
-            await websocket.send_text(error_reply(getattr(exc, "frame_id", None), code, message))
-            await self._close_now(connection, CloseCode.UNAUTHORIZED)
+        except ProtocolError as exc:
+            await self._refuse(connection, exc.frame_id if exc.frame_id is not None else frame_id, exc)
+            return False
+        except AuthFailed as exc:
+            await self._refuse(connection, frame_id, exc)
+            return False
+        except Exception:  # noqa: BLE001 - e.g. a store is down: refuse this one, stay up
+            log.warning("authentication failed", exc_info=True, extra={"connection": connection.id})
+            await self._refuse(
+                connection, frame_id, AuthFailed("unavailable", "cannot authenticate now; retry later")
+            )
             return False
         if len(self.by_user[principal.user_id]) >= self.config.max_connections_per_user:
-            await self._close_now(connection, CloseCode.TOO_MANY_CONNECTIONS)
+            connection.close(CloseCode.TOO_MANY_CONNECTIONS)
             return False
         connection.principal = principal
         self.by_user[principal.user_id].add(connection)
+        if len(self.by_user[principal.user_id]) == 1:
+            await self._set_online(principal.user_id, online=True)
         self._schedule_expiry(connection)
         await websocket.send_text(reply(frame.id, user_id=principal.user_id, expires_at=principal.expires_at))
         return True
 
-    async def _close_now(self, connection: Connection, code: CloseCode) -> None:
-        connection.close(code)
-        await asyncio.sleep(0)
+    async def _refuse(self, connection: Connection, frame_id: Any, exc: ProtocolError | AuthFailed) -> None:
+        """Answer the failed `auth` frame, then close with 4001."""
+        with contextlib.suppress(Exception):
+            await connection.websocket.send_text(error_reply(frame_id, exc.code, exc.message))
+        connection.close(CloseCode.UNAUTHORIZED)
 
     def _schedule_expiry(self, connection: Connection) -> None:
         assert connection.principal is not None
@@ -249,6 +311,9 @@ class Hub:
             connection.send(
                 error_reply(exc.frame_id if exc.frame_id is not None else frame_id, exc.code, exc.message)
             )
+        except (RedisConnectionError, RedisTimeoutError):
+            log.warning("op failed: redis unavailable", extra={"connection": connection.id})
+            connection.send(error_reply(frame_id, "unavailable", "the message bus is unavailable; retry"))
         except Exception:  # noqa: BLE001 - one bad frame never takes the connection or process down
             log.exception("op failed", extra={"connection": connection.id})
             connection.send(error_reply(frame_id, "internal_error", "the operation failed"))
@@ -324,55 +389,76 @@ class Hub:
         subscription = Subscription()
         connection.subscriptions[channel] = subscription
         self.subscribers[channel][connection] = subscription
-        await self.relay.acquire(channel)
-        fields: dict[str, Any] = {"channel": channel}
-        if since is not None:
-            recovery = await self.history.since(channel, since["offset"], since["epoch"])
-            position = recovery.position
-            fields["recovered"] = recovery.recovered
-            backlog = recovery.frames
-        else:
-            position = await self.history.position(channel)
-            backlog = []
+        try:
+            await self.relay.acquire(channel)
+            fields: dict[str, Any] = {"channel": channel}
+            if since is not None:
+                recovery = await self.history.since(channel, since["offset"], since["epoch"])
+                position = recovery.position
+                fields["recovered"] = recovery.recovered
+                backlog = recovery.frames
+            else:
+                position = await self.history.position(channel)
+                backlog = []
+        except BaseException:
+            # Redis is unreachable (or the task was cancelled): leave nothing half-subscribed behind.
+            if connection.subscriptions.get(channel) is subscription:
+                self._forget(connection, channel)
+                await self.relay.release(channel)
+            raise
+        if connection.subscriptions.get(channel) is not subscription:
+            # Re-authorization removed it while the history was being read.
+            raise ProtocolError("forbidden", "you may not subscribe to this channel", frame.id)
         subscription.start_offset = backlog[-1][0] if backlog else position.offset
+        subscription.epoch = position.epoch
+        self.relay.track(channel, position.offset, position.epoch)
         fields.update(offset=position.offset, epoch=position.epoch)
         connection.send(reply(frame.id, **fields))
         for _, stored in backlog:
             connection.send(stored)
         pending, subscription.pending = subscription.pending or [], None
-        for offset, live in pending:
-            if offset is None or offset > subscription.start_offset:
-                connection.send(live)
-                if offset is not None:
-                    subscription.start_offset = offset
+        for offset, epoch, live in pending:
+            self._forward(connection, channel, subscription, offset, epoch, live)
         if self.presence_for(channel):
-            info = {"client_id": connection.id, **principal.info}
-            await self.presence.join(channel, connection.id, info)
-            await self.relay.publish_ephemeral(
-                channel, dumps({"channel": channel, "event": "presence", "joins": [info], "leaves": []})
-            )
+            await self._announce(connection, channel, joined=True)
 
-    async def _unsubscribe(self, connection: Connection, channel: str) -> None:
+    def _forget(self, connection: Connection, channel: str) -> bool:
         if connection.subscriptions.pop(channel, None) is None:
-            return
+            return False
         subscribers = self.subscribers.get(channel)
         if subscribers is not None:
             subscribers.pop(connection, None)
             if not subscribers:
                 self.subscribers.pop(channel, None)
-        await self.relay.release(channel)
-        if self.presence_for(channel) and connection.principal is not None:
-            await self.presence.leave(channel, connection.id)
-            info = {"client_id": connection.id, **connection.principal.info}
+        return True
+
+    async def _announce(self, connection: Connection, channel: str, *, joined: bool) -> None:
+        """Presence entry and diff; best effort (entries expire on their own if this fails)."""
+        if connection.principal is None:
+            return
+        info = {"client_id": connection.id, **connection.principal.info}
+        try:
+            if joined:
+                await self.presence.join(channel, connection.id, info)
+            else:
+                await self.presence.leave(channel, connection.id)
+            diff = {"joins": [info], "leaves": []} if joined else {"joins": [], "leaves": [info]}
             await self.relay.publish_ephemeral(
-                channel, dumps({"channel": channel, "event": "presence", "joins": [], "leaves": [info]})
+                channel, dumps({"channel": channel, "event": "presence", **diff})
             )
+        except Exception:  # noqa: BLE001 - Redis away: the subscription itself stands
+            log.warning("presence update failed", extra={"channel": channel, "connection": connection.id})
+
+    async def _unsubscribe(self, connection: Connection, channel: str) -> None:
+        if not self._forget(connection, channel):
+            return
+        await self.relay.release(channel)
+        if self.presence_for(channel):
+            await self._announce(connection, channel, joined=False)
 
     async def _cleanup(self, connection: Connection) -> None:
         if connection.expiry_timer is not None:
             connection.expiry_timer.cancel()
-        if connection.writer is not None:
-            connection.writer.cancel()
         if connection.closing is None:
             connection.closing = CloseCode.NORMAL
         for channel in list(connection.subscriptions):
@@ -386,6 +472,19 @@ class Hub:
                 connections.discard(connection)
                 if not connections:
                     self.by_user.pop(connection.principal.user_id, None)
+                    await self._set_online(connection.principal.user_id, online=False)
+
+    async def _set_online(self, user_id: str, *, online: bool) -> None:
+        """Online-users bookkeeping; best effort (the presence loop rewrites it every few seconds)."""
+        if self.online is None:
+            return
+        try:
+            if online:
+                await self.online.add(user_id)
+            elif user_id not in self.by_user:
+                await self.online.remove(user_id)
+        except Exception:  # noqa: BLE001 - Redis away: the next refresh repairs it
+            log.warning("online-users update failed", extra={"user_id": user_id})
 
     # -- background loops ----------------------------------------------------------------------------
 
@@ -407,6 +506,8 @@ class Hub:
                     if self.presence_for(channel):
                         mine[channel] = [connection.id for connection in subscribers]
                 await self.presence.refresh(mine)
+                if self.online is not None:
+                    await self.online.refresh(list(self.by_user))
                 for channel in mine:
                     gone = await self.presence.expire(channel)
                     if gone:

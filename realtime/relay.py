@@ -4,8 +4,10 @@ One upstream subscription per channel per process, reference-counted by local su
 are `offset|epoch|frame` for publications with history and `-|-|frame` for ephemeral ones (typing,
 presence diffs); the frame is relayed as-is, so it is encoded once per publication cluster-wide.
 When Redis goes away the relay reconnects with capped, jittered backoff, resubscribes, and fills the
-gap of every channel from history; where history cannot fill it, subscribers are told
-`{"channel", "event": "resubscribe", "recovered": false}` and must refetch.
+gap of every channel from history before it relays anything new (so order holds); where history cannot
+fill it, `on_lost(channel)` is called and the hub tells subscribers
+`{"channel", "event": "resubscribe", "recovered": false}` so they refetch. A publication is relayed to the
+hub at most once per epoch and offset.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from realtime.history import PUBSUB_PREFIX, RedisHistory
 from realtime.metrics import RELAY_RECONNECTS
-from realtime.protocol import control_frame
 
 log = logging.getLogger(__name__)
 
 CONTROL_CHANNEL = "lf:ctl"
+FILL_ATTEMPTS = 3
 Deliver = Callable[[str, int | None, str, str], None]
+Lost = Callable[[str], None]
 ControlHandler = Callable[[str], Awaitable[None]]
 
 
@@ -38,12 +43,14 @@ class BusRelay:
         deliver: Deliver,
         on_control: ControlHandler,
         *,
+        on_lost: Lost,
         backoff_cap_seconds: float = 5.0,
     ) -> None:
         self._redis = redis
         self._history = history
         self._deliver = deliver
         self._on_control = on_control
+        self._on_lost = on_lost
         self._backoff_cap = backoff_cap_seconds
         self._refs: dict[str, int] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
@@ -96,6 +103,12 @@ class BusRelay:
     def channels(self) -> list[str]:
         return list(self._refs)
 
+    def track(self, channel: str, offset: int, epoch: str) -> None:
+        """Where a channel was when a subscriber joined, so a gap can be filled even if nothing was
+        relayed on it before Redis went away."""
+        if channel in self._refs:
+            self._last.setdefault(channel, (offset, epoch))
+
     async def publish_ephemeral(self, channel: str, frame: str) -> None:
         await self._redis.publish(PUBSUB_PREFIX + channel, "-|-|" + frame)
 
@@ -124,7 +137,9 @@ class BusRelay:
                 self.connected.set()
                 if not first:
                     RELAY_RECONNECTS.inc()
-                    asyncio.create_task(self._fill_gaps(list(self._refs)))
+                    # Before anything new is relayed: what was published while we were away, in order.
+                    # New messages wait on the subscribed connection meanwhile.
+                    await self._fill_gaps(list(self._refs))
                 first = False
                 delay = 0.1
                 await self._read(pubsub)
@@ -156,14 +171,23 @@ class BusRelay:
             if isinstance(data, bytes):
                 data = data.decode()
             if name == CONTROL_CHANNEL:
-                await self._on_control(data)
+                try:
+                    await self._on_control(data)
+                except Exception:  # noqa: BLE001 - a failed re-check must not cost the relay its connection
+                    log.exception("control message failed", extra={"control": data[:200]})
                 continue
             self._dispatch(name[len(PUBSUB_PREFIX) :], data)
 
     def _dispatch(self, channel: str, payload: str) -> None:
         offset_text, epoch, frame = payload.split("|", 2)
-        offset = None if offset_text == "-" else int(offset_text)
-        if offset is not None:
+        if offset_text == "-":
+            self._deliver(channel, None, epoch, frame)
+            return
+        offset = int(offset_text)
+        last = self._last.get(channel)
+        if last is not None and last[1] == epoch and offset <= last[0]:
+            return  # already relayed (filled from history, then seen live)
+        if channel in self._refs:
             self._last[channel] = (offset, epoch)
         self._deliver(channel, offset, epoch, frame)
 
@@ -173,13 +197,22 @@ class BusRelay:
             last = self._last.get(channel)
             if last is None:
                 continue
-            try:
-                recovery = await self._history.since(channel, last[0], last[1])
-            except Exception:  # noqa: BLE001 - treat as lost
-                recovery = None
+            recovery = None
+            for attempt in range(FILL_ATTEMPTS):
+                try:
+                    recovery = await self._history.since(channel, last[0], last[1])
+                    break
+                except (RedisConnectionError, RedisTimeoutError):
+                    # E.g. a pooled connection that died with the old server; if Redis is away again,
+                    # the reconnect loop comes back here later (the history may well be intact).
+                    if attempt == FILL_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(0.1 * (attempt + 1))
+                except Exception:  # noqa: BLE001 - unreadable history: treat it as lost
+                    log.warning("gap fill failed", exc_info=True, extra={"channel": channel})
+                    break
             if recovery is not None and recovery.recovered:
                 for offset, frame in recovery.frames:
-                    if offset > self._last.get(channel, (0, ""))[0]:
-                        self._dispatch(channel, f"{offset}|{recovery.position.epoch}|{frame}")
-            else:
-                self._deliver(channel, None, "", control_frame(channel, "resubscribe", recovered=False))
+                    self._dispatch(channel, f"{offset}|{recovery.position.epoch}|{frame}")
+            elif channel in self._refs:
+                self._on_lost(channel)

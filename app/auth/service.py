@@ -9,6 +9,7 @@ from app.audit.service import RequestMeta, record
 from app.auth import store as sessions
 from app.auth.schemas import TokenPair
 from app.errors import BadRequest, Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed
+from app.events import DomainEvent
 from app.runtime import Runtime
 from app.security.passwords import hash_password, verify_password
 from app.security.tokens import InvalidToken, new_refresh_token, parse_refresh_token
@@ -209,6 +210,7 @@ async def logout(
         await record(tx, meta, "logout", actor_id=user_id, resource_type="session", resource_id=session_id)
     await runtime.revocations.revoke_token(jti, int((expires_at - now).total_seconds()) + 1)
     await runtime.revocations.revoke_sessions([session_id])
+    await runtime.events.publish(_sessions_revoked(user_id))
 
 
 async def update_profile(
@@ -262,3 +264,9 @@ async def change_password(
             details={"sessions_revoked": len(revoked)},
         )
     await runtime.revocations.revoke_sessions(list(revoked))
+    await runtime.events.publish(_sessions_revoked(user_id))
+
+
+def _sessions_revoked(user_id: int) -> DomainEvent:
+    """Open WebSockets of revoked sessions are closed when their connection is re-checked."""
+    return DomainEvent(name="session.revoked", data={"user_id": user_id}, user_ids=(user_id,))

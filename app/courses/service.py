@@ -147,7 +147,15 @@ async def update_course(
     async with runtime.db.transaction() as tx:
         course = await access.managed_course(tx, principal, course_id, for_update=True)
         was_published = course.is_published
+        was_public_board = course.is_leaderboard_public
         await store.set_fields(tx, course, **changes)
+        if (was_published and not course.is_published) or (
+            was_public_board and not course.is_leaderboard_public
+        ):
+            # Subscribers of the course's channels may have lost access: they are re-authorized.
+            events.append(
+                DomainEvent(name="course.access_narrowed", data={"course_id": course_id}, course_id=course_id)
+            )
         await record(
             tx,
             meta,

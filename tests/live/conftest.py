@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from app.runtime import StoreUrls
 from app.stores.embedded import free_port
@@ -88,6 +90,25 @@ def instances(store_urls: StoreUrls) -> Iterator[tuple[Instance, Instance]]:
         stop_instance(second)
 
 
+@pytest.fixture(scope="session")
+def instance_with(store_urls: StoreUrls) -> Iterator[Callable[..., Instance]]:
+    """One instance per distinct environment (e.g. small hub limits), started on first use and shared by
+    the session."""
+    started: dict[tuple[tuple[str, str], ...], Instance] = {}
+
+    def get(**env: str) -> Instance:
+        key = tuple(sorted(env.items()))
+        if key not in started:
+            started[key] = start_instance(store_urls, **env)
+        return started[key]
+
+    try:
+        yield get
+    finally:
+        for instance in started.values():
+            stop_instance(instance)
+
+
 class WsClient:
     """A test client of /ws: sends frames with ids, collects everything else as it arrives."""
 
@@ -102,7 +123,7 @@ class WsClient:
         return frame["id"]
 
     async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
-        raw = await __import__("asyncio").wait_for(self.connection.recv(), timeout)
+        raw = await asyncio.wait_for(self.connection.recv(), timeout)
         value: dict[str, Any] = json.loads(raw)
         return value
 
@@ -119,6 +140,16 @@ class WsClient:
             message = await self.recv(timeout)
             if predicate(message):
                 return message
+
+    async def closed(self, timeout: float = 5.0) -> tuple[int | None, list[dict[str, Any]]]:
+        """Read until the server closes the socket: the close code and every frame received before it."""
+        frames: list[dict[str, Any]] = []
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    frames.append(json.loads(await self.connection.recv()))
+        except ConnectionClosed as exc:
+            return (exc.rcvd.code if exc.rcvd is not None else None), frames
 
 
 @pytest.fixture

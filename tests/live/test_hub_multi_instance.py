@@ -12,15 +12,25 @@ from tests.live.conftest import Instance
 async def make_course(api: Api, client: httpx.AsyncClient) -> tuple[Any, Any, int, list[str]]:
     teacher = await api.account("instructor")
     learner = await api.account("learner")
-    course = (await client.post("/api/courses", headers=teacher.headers, json={
-        "title": "Live", "category": "Cat", "level": "Beginner"})).json()
+    course = (
+        await client.post(
+            "/api/courses",
+            headers=teacher.headers,
+            json={"title": "Live", "category": "Cat", "level": "Beginner"},
+        )
+    ).json()
     lessons = []
     for n in range(3):
-        made = await client.post(f"/api/courses/{course['id']}/lessons", headers=teacher.headers,
-                                 json={"title": f"L{n}", "type": "text", "content": "x"})
+        made = await client.post(
+            f"/api/courses/{course['id']}/lessons",
+            headers=teacher.headers,
+            json={"title": f"L{n}", "type": "text", "content": "x"},
+        )
         lessons.append(made.json()["id"])
     await client.put(f"/api/courses/{course['id']}", headers=teacher.headers, json={"is_published": True})
-    assert (await client.post(f"/api/courses/{course['id']}/enroll", headers=learner.headers)).status_code == 201
+    assert (
+        await client.post(f"/api/courses/{course['id']}/enroll", headers=learner.headers)
+    ).status_code == 201
     return teacher, learner, course["id"], lessons
 
 
@@ -34,8 +44,9 @@ async def test_publication_on_instance_a_reaches_a_client_on_instance_b_in_order
     assert answer["ok"] and answer["offset"] >= 0
     async with httpx.AsyncClient(base_url=first.http) as remote:
         for lesson_id in lessons:
-            done = await remote.post(f"/api/courses/{course_id}/progress", headers=learner.headers,
-                                     json={"lesson_id": lesson_id})
+            done = await remote.post(
+                f"/api/courses/{course_id}/progress", headers=learner.headers, json={"lesson_id": lesson_id}
+            )
             assert done.status_code == 200
     received = []
     while len(received) < 4:
