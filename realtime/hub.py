@@ -95,8 +95,8 @@ class Hub:
             for connection in list(connections):
                 connection.close(CloseCode.GOING_AWAY)
         if self.online is not None:
-            with contextlib.suppress(Exception):
-                await self.online.forget()
+            with contextlib.suppress(Exception):  # Redis away: the entries expire on their own
+                await asyncio.wait_for(self.online.forget(), 2.0)
         await self.relay.stop()
 
     # -- publishing (used by the app) --------------------------------------------------------------

@@ -24,7 +24,7 @@ class CloseCode(IntEnum):
     FRAME_TOO_LARGE = 1009  # a client frame over the size limit
     INTERNAL_ERROR = 1011
     UNAUTHORIZED = 4001  # no valid `auth` frame within the deadline, or the token was refused
-    FORBIDDEN = 4003  # the account was deactivated while connected
+    FORBIDDEN = 4003  # the account was deactivated (or the session revoked) while connected
     SLOW_CONSUMER = 4008  # the outgoing queue overflowed: the client did not keep up
     TOKEN_EXPIRED = 4009  # the access token expired without a `refresh`
     TOO_MANY_CONNECTIONS = 4010  # the user already has the maximum number of connections

@@ -14,3 +14,15 @@ BATCH_SIZE = Histogram(
 )
 FOLDED = Counter("learnflow_telemetry_folded_total", "Heartbeats folded into the stores")
 CLAIMED = Counter("learnflow_telemetry_claimed_total", "Entries claimed from consumers that stopped")
+
+LIVE_PUSHES = Counter("learnflow_live_pushes_total", "Live-view publications made by the workers", ["view"])
+LIVE_TICK_SECONDS = Histogram(
+    "learnflow_live_tick_seconds",
+    "Duration of one live-view tick",
+    ["view"],
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+LIVE_ERRORS = Counter("learnflow_live_errors_total", "Live-view ticks or pushes that failed", ["view"])
+LIVE_DIRTY_LEADERBOARDS = Gauge(
+    "learnflow_live_dirty_leaderboards", "Courses whose leaderboard changed and awaits a push (or a listener)"
+)

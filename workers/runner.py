@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from app.config import Settings
 from app.live.wiring import start_hub
 from app.runtime import Runtime, StoreUrls
+from workers.live import LiveWorker
 from workers.telemetry import TelemetryWorker
 
 log = logging.getLogger("learnflow.worker")
@@ -20,7 +21,13 @@ Stop = Callable[[], Awaitable[None]]
 
 async def start_workers(runtime: Runtime) -> Stop:
     """Start every worker as a task of the running loop; returns the function that stops them."""
-    tasks = [asyncio.create_task(TelemetryWorker(runtime).run(), name="telemetry-worker")]
+    live = LiveWorker(runtime)
+    tasks = [
+        asyncio.create_task(
+            TelemetryWorker(runtime, on_folded=live.on_folded).run(), name="telemetry-worker"
+        ),
+        asyncio.create_task(live.run(), name="live-views"),
+    ]
 
     async def stop() -> None:
         for task in tasks:

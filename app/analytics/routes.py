@@ -20,6 +20,7 @@ from app.analytics.schemas import (
     GrowthQuery,
     InsightsPublic,
     InsightsQuery,
+    LiveAnalytics,
     ReportQuery,
     StatsPublic,
     StudentReportQuery,
@@ -110,6 +111,23 @@ async def user_growth(ctx: Context[None, GrowthQuery]) -> list[GrowthPoint]:
 )
 async def insights(ctx: Context[None, InsightsQuery]) -> InsightsPublic:
     return await service.insights(ctx.runtime, scope=service.scope_of(ctx.user), limit=ctx.query.limit)
+
+
+@api_route(
+    "GET",
+    "/api/analytics/live",
+    summary="Real-time snapshot: users online, learners active per course, heartbeats and messages a minute",
+    tags=ANALYTICS,
+    response=LiveAnalytics,
+    roles=ADMIN,
+    errors=(401, 403),
+)
+async def live(ctx: Context[None, None]) -> LiveAnalytics:
+    """Admins only. Users online: distinct users with an open WebSocket connection on any instance (an
+    instance that stops refreshing is forgotten within the presence TTL). Active learners: an accepted
+    heartbeat in the last 5 minutes. Rates: the last 60 seconds. The same snapshot is pushed on the
+    `admin:analytics` channel (event `analytics`) every few seconds while an admin is subscribed."""
+    return await service.live(ctx.runtime)
 
 
 def _report(
@@ -207,6 +225,7 @@ routes = [
     enrollment_trends,
     user_growth,
     insights,
+    live,
     course_report,
     student_report,
     user_report,

@@ -252,3 +252,32 @@ class ActivityReportQuery(ReportQuery):
 
 
 ActivityReportRow = AuditLogPublic
+
+
+# --- live --------------------------------------------------------------------------------------------------
+
+LIVE_COURSES_MAX = 100
+
+
+class LiveCourseActivity(BaseModel):
+    course_id: int
+    title: str
+    active_learners: int = Field(
+        description="Distinct learners with an accepted heartbeat in the last 5 minutes"
+    )
+
+
+class LiveAnalytics(BaseModel):
+    """The real-time snapshot, also pushed on the `admin:analytics` channel (event `analytics`)."""
+
+    users_online: int = Field(description="Distinct users with an open WebSocket connection, on any instance")
+    active_learners: int = Field(
+        description="Distinct learners with an accepted heartbeat in the last 5 minutes, in any course"
+    )
+    courses: list[LiveCourseActivity] = Field(
+        description=f"Learners active in the last 5 minutes per course, most active first (at most "
+        f"{LIVE_COURSES_MAX}); courses without activity are left out"
+    )
+    heartbeats_per_minute: int = Field(description="Heartbeats accepted in the last 60 seconds")
+    messages_per_minute: int = Field(description="Direct messages sent in the last 60 seconds")
+    generated_at: UtcDatetime

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from app.analytics import store
 from app.analytics.schemas import (
+    LIVE_COURSES_MAX,
     ActivityReportQuery,
     CategoryStats,
     CourseInsight,
@@ -29,6 +30,8 @@ from app.analytics.schemas import (
     GrowthPoint,
     InsightsPublic,
     LearnerInsight,
+    LiveAnalytics,
+    LiveCourseActivity,
     RatedCourseInsight,
     StatsPublic,
     StudentReportQuery,
@@ -40,6 +43,7 @@ from app.analytics.schemas import (
 from app.audit import store as audit_store
 from app.audit.schemas import AuditLogPublic, AuditLogQuery, end_of, start_of
 from app.errors import Forbidden
+from app.live import store as live_store
 from app.progress import store as progress_store
 from app.runtime import Runtime
 from app.security.principal import Principal
@@ -427,3 +431,25 @@ def to_csv(model: type[BaseModel], rows: Sequence[BaseModel]) -> str:
     for row in rows:
         writer.writerow([csv_cell(getattr(row, column)) for column in columns])
     return buffer.getvalue()
+
+
+async def live(runtime: Runtime) -> LiveAnalytics:
+    """The real-time snapshot (SPEC §3 `/live`): read from Redis counters kept by the hub, the heartbeat
+    path and the message events; cheap enough to answer on every request and every push."""
+    counts = await live_store.live_counts(runtime.redis, online_key=runtime.settings.hub_config().online_key)
+    busiest = sorted(counts.active_by_course.items(), key=lambda item: (-item[1], item[0]))
+    async with runtime.db.read() as tx:
+        titles = await live_store.course_titles(tx, [course_id for course_id, _ in busiest])
+    courses = [
+        LiveCourseActivity(course_id=course_id, title=titles[course_id], active_learners=count)
+        for course_id, count in busiest
+        if course_id in titles
+    ]
+    return LiveAnalytics(
+        users_online=counts.users_online,
+        active_learners=counts.active_learners,
+        courses=courses[:LIVE_COURSES_MAX],
+        heartbeats_per_minute=counts.heartbeats_per_minute,
+        messages_per_minute=counts.messages_per_minute,
+        generated_at=datetime.now(UTC),
+    )

@@ -5,12 +5,20 @@ from __future__ import annotations
 import logging
 
 from app.events import DomainEvent
+from app.live import store as live
 from realtime.hub import Hub
 
 log = logging.getLogger(__name__)
 
 # Events that change who may subscribe to what: the users concerned are re-authorized everywhere.
-_RECHECK = {"enrollment.deleted", "user.role_changed", "user.blocked", "user.unblocked", "user.deactivated"}
+_RECHECK = {
+    "enrollment.deleted",
+    "user.role_changed",
+    "user.blocked",
+    "user.unblocked",
+    "user.deactivated",
+    "session.revoked",
+}
 _TO_USERS = {
     "message.sent",
     "message.read",
@@ -20,9 +28,16 @@ _TO_USERS = {
     "user.role_changed",
     "user.blocked",
     "user.unblocked",
-    "discussion.reply",
 }
 _DISCUSSION = {"comment.created", "comment.edited", "comment.deleted", "vote.changed"}
+# Events after which a course's ranking may differ: its live leaderboard is marked for a (coalesced) push.
+_LEADERBOARD = {
+    "progress.updated",
+    "course.completed",
+    "course.reopened",
+    "enrollment.created",
+    "enrollment.deleted",
+}
 
 
 class HubEventPublisher:
@@ -34,6 +49,19 @@ class HubEventPublisher:
             await self._route(event)
         except Exception:  # noqa: BLE001 - the change is committed; a lost notice is recovered by refetch
             log.exception("could not publish a domain event", extra={"event": event.name})
+        try:
+            await self._note(event)
+        except Exception:  # noqa: BLE001 - live views are best effort; the REST views stay exact
+            log.warning("could not update live views", exc_info=True, extra={"event": event.name})
+
+    async def _note(self, event: DomainEvent) -> None:
+        """Feed the live views the workers push (leaderboards, admin analytics)."""
+        if event.name in _LEADERBOARD and event.course_id is not None:
+            await live.mark_leaderboards(self.hub.redis, [event.course_id])
+        elif event.name == "course.deleted" and event.course_id is not None:
+            await live.forget_leaderboard(self.hub.redis, event.course_id)
+        elif event.name == "message.sent":
+            await live.count_message(self.hub.redis)
 
     async def _route(self, event: DomainEvent) -> None:
         # Re-authorize first: every instance handles bus messages in order, so by the time the user sees
@@ -50,5 +78,5 @@ class HubEventPublisher:
         if event.name in _TO_USERS:
             for user_id in sorted(set(event.user_ids)):
                 await self.hub.publish(f"user:{user_id}", event.name, event.data)
-        if event.name == "course.deleted" and event.course_id is not None:
+        if event.name in ("course.deleted", "course.access_narrowed") and event.course_id is not None:
             await self.hub.recheck_channels(f"course:{event.course_id}:")

@@ -1,9 +1,72 @@
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.errors import DomainError
+from app.http.routing import MAX_ID
 from app.live.hub import AppAuthorizer, AppTokenVerifier, has_presence
 from app.live.publisher import HubEventPublisher
 from app.runtime import Runtime
+from app.security.principal import Principal
+from app.stores.availability import unavailable_store
+from app.telemetry import service as telemetry
+from app.telemetry.schemas import HeartbeatIn
+from realtime.connection import HubPrincipal
+from realtime.contracts import OpHandler
 from realtime.hub import Hub
+from realtime.protocol import ClientFrame, ProtocolError
+
+log = logging.getLogger(__name__)
+
+# Frame keys that belong to the protocol or the address, not to the heartbeat body.
+_NOT_BODY = ("op", "id", "course_id")
+
+
+def _validation_message(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in item["loc"]) or "frame"
+        problems.append(f"{field}: {item['msg']}")
+    return "invalid heartbeat: " + "; ".join(problems)
+
+
+def heartbeat_op(runtime: Runtime) -> OpHandler:
+    """`heartbeat {course_id, lesson_id, seconds_spent, seq?, client_ts?}` (SPEC §4): the REST heartbeat
+    over the socket, with the same validation, permissions, wall-clock budget and reply fields."""
+
+    async def handle(principal: HubPrincipal, frame: ClientFrame) -> dict[str, Any]:
+        course_id = frame.body.get("course_id")
+        if not isinstance(course_id, int) or isinstance(course_id, bool):
+            raise ProtocolError(
+                "validation_error", "invalid heartbeat: course_id: must be an integer", frame.id
+            )
+        if not 0 < course_id <= MAX_ID:
+            raise ProtocolError("not_found", "No such resource.", frame.id)  # as the REST path does
+        try:
+            heartbeat = HeartbeatIn.model_validate(
+                {key: value for key, value in frame.body.items() if key not in _NOT_BODY}
+            )
+        except ValidationError as exc:
+            raise ProtocolError("validation_error", _validation_message(exc), frame.id) from exc
+        who: Principal = principal.payload
+        try:
+            accepted = await telemetry.record_heartbeat(runtime, who, course_id, heartbeat)
+        except DomainError as exc:
+            raise ProtocolError(exc.code, exc.message, frame.id) from exc
+        except Exception as exc:
+            store = unavailable_store(exc)
+            if store is None:
+                raise
+            log.warning("heartbeat refused: store unavailable", extra={"store": store})
+            raise ProtocolError(
+                "store_unavailable", f"The {store} store is unavailable; try again shortly.", frame.id
+            ) from exc
+        return accepted.model_dump()
+
+    return handle
 
 
 async def start_hub(runtime: Runtime) -> Hub:
@@ -13,6 +76,7 @@ async def start_hub(runtime: Runtime) -> Hub:
         runtime.settings.hub_config(),
         verifier=AppTokenVerifier(runtime),
         authorizer=AppAuthorizer(runtime),
+        handlers={"heartbeat": heartbeat_op(runtime)},
         presence_for=has_presence,
     )
     await hub.start()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from app.errors import Forbidden
+from app.live import store as live
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.telemetry.schemas import HeartbeatAccepted, HeartbeatIn
+
+log = logging.getLogger(__name__)
 
 
 async def record_heartbeat(
@@ -22,4 +27,16 @@ async def record_heartbeat(
         seconds=heartbeat.seconds_spent,
         seq=heartbeat.seq,
     )
+    if not accepted.duplicate:
+        try:
+            # Instructor live activity and the admin heartbeat rate; the heartbeat itself is already durable.
+            await live.note_heartbeat(
+                runtime.redis,
+                course_id=course_id,
+                user_id=principal.user_id,
+                lesson_id=heartbeat.lesson_id,
+                credited_seconds=accepted.credited_seconds,
+            )
+        except Exception:  # noqa: BLE001 - live views are best effort; the 202 stands
+            log.warning("could not update live activity", exc_info=True, extra={"course_id": course_id})
     return HeartbeatAccepted(duplicate=accepted.duplicate, credited_seconds=accepted.credited_seconds)

@@ -50,6 +50,8 @@ def start_instance(urls: StoreUrls, **env: str) -> Instance:
         "BCRYPT_ROUNDS": "4",
         "LOG_LEVEL": "WARNING",
         "WS_PRESENCE_TTL_SECONDS": "3",
+        # Workers of these long-lived instances would take stream entries from the telemetry tests.
+        "RUN_WORKERS_IN_PROCESS": "false",
         **env,
     }
     process = subprocess.Popen(

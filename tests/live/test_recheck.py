@@ -167,3 +167,30 @@ async def test_deleting_a_course_unsubscribes_everyone_but_its_managers_see_it_g
     assert deleted.status_code in (200, 204), deleted.text
     for ws in watchers:
         await ws.until(is_unsubscribed(discussion))
+
+
+async def test_signing_out_closes_the_sockets_of_that_session(
+    instances: tuple[Instance, Instance], api: Api, client: httpx.AsyncClient, ws_connect: Connect
+) -> None:
+    cast = await cast_for_course(api, client)
+    socket = await ws_connect(instances[1].ws, cast.enrolled.access_token)
+    assert (await socket.request(op="subscribe", channel=f"user:{cast.enrolled.id}"))["ok"] is True
+    out = await client.post("/api/auth/logout", headers=cast.enrolled.headers)
+    assert out.status_code == 200
+    code, _ = await socket.closed()
+    assert code == 4003
+
+
+async def test_unpublishing_a_course_unsubscribes_its_learners(
+    instances: tuple[Instance, Instance], api: Api, client: httpx.AsyncClient, ws_connect: Connect
+) -> None:
+    cast = await cast_for_course(api, client)
+    discussion = f"course:{cast.course_id}:discussion"
+    learner = await ws_connect(instances[0].ws, cast.enrolled.access_token)
+    assert (await learner.request(op="subscribe", channel=discussion))["ok"] is True
+    hidden = await client.put(
+        f"/api/courses/{cast.course_id}", headers=cast.owner.headers, json={"is_published": False}
+    )
+    assert hidden.status_code == 200, hidden.text
+    notice = await learner.until(is_unsubscribed(discussion))
+    assert notice["reason"] == "forbidden"

@@ -1,0 +1,320 @@
+"""Redis-backed state of the live views (SPEC §4 `course:{id}:leaderboard`, `course:{id}:activity`,
+`admin:analytics`), shared by every api instance and worker.
+
+Leaderboards: `lf:lb:dirty` is the set of courses whose ranking may have changed; a worker claims a course
+with `SET lf:lb:lock:{id} NX PX 1000` (and takes it out of the set in the same script), so at most one push
+per second per course leaves the whole cluster. `lf:lb:sig:{id}` remembers what was pushed last.
+
+Activity: `lf:act:{course}` is a hash {user_id: JSON entry} of the learners seen recently, written by one
+script per accepted heartbeat; a session restarts after `activity_idle_seconds` without heartbeats. The
+same script marks the course changed (`lf:act:dirty`), queues session starts (`lf:act:joins:{course}`), and
+notes the course in `lf:act:courses` (scored by last heartbeat). A worker sweeps a course atomically:
+entries idle longer than the timeout are removed and returned as leaves.
+
+Analytics: `lf:act:recent` scores "course:user" by last heartbeat (the last five minutes are counted);
+`lf:rate:hb:{second}` / `lf:rate:msg:{second}` count heartbeats and messages per second (summed over the
+last 60 s); users online come from the hub's online sets (realtime.online).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from app.stores.models import Course
+from app.stores.sql import Tx
+from realtime.history import PUBSUB_PREFIX
+from realtime.online import count_online
+
+
+@dataclass
+class LiveTuning:
+    """Timings of the live views. Module-level (`TUNING`) so tests can shorten them."""
+
+    activity_idle_seconds: float = 60.0  # no heartbeat for this long: the session ends (a leave)
+    activity_refresh_seconds: float = 5.0  # a watched course's activity is re-sent at least this often
+    recent_window_seconds: float = 300.0  # "learners active in the last 5 minutes"
+    rate_window_seconds: int = 60  # heartbeats / messages "per minute"
+    leaderboard_interval_seconds: float = 0.5  # worker tick; pushes are capped by the lock below
+    leaderboard_lock_ms: int = 1000  # at most one push per course per this many ms, cluster-wide
+    activity_interval_seconds: float = 1.0
+    activity_max_listed: int = 200  # learners listed per activity push (the count covers everyone)
+    analytics_interval_seconds: float = 3.0
+
+
+TUNING = LiveTuning()
+
+_LB_DIRTY = "lf:lb:dirty"
+_LB_LOCK = "lf:lb:lock:{}"
+_LB_SIG = "lf:lb:sig:{}"
+_ACT = "lf:act:{}"
+_ACT_JOINS = "lf:act:joins:{}"
+_ACT_DIRTY = "lf:act:dirty"
+_ACT_COURSES = "lf:act:courses"
+_ACT_LOCK = "lf:act:lock:{}"
+_RECENT = "lf:act:recent"
+_RATE = "lf:rate:{}:{}"
+_ANALYTICS_LOCK = "lf:an:lock"
+_RATE_TTL = 180
+_JOINS_KEEP = 1000
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _rate_key(kind: str, second: int) -> str:
+    return _RATE.format(kind, second)
+
+
+# --- leaderboards ------------------------------------------------------------------------------------------
+
+
+async def mark_leaderboards(redis: Redis, course_ids: Iterable[int]) -> None:
+    ids = [str(course_id) for course_id in course_ids]
+    if ids:
+        await redis.sadd(_LB_DIRTY, *ids)
+
+
+async def forget_leaderboard(redis: Redis, course_id: int) -> None:
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.srem(_LB_DIRTY, str(course_id))
+        pipe.delete(_LB_SIG.format(course_id))
+        await pipe.execute()
+
+
+async def dirty_leaderboards(redis: Redis, limit: int = 1000) -> list[int]:
+    members = await redis.srandmember(_LB_DIRTY, limit)
+    return sorted(int(member) for member in members or [] if str(member).isdigit())
+
+
+# KEYS: lock, dirty set. ARGV: lock ms, course id.
+_CLAIM_LEADERBOARD = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  redis.call('SREM', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+async def claim_leaderboard(redis: Redis, course_id: int, lock_ms: int) -> bool:
+    """Take a dirty course for this push; False while its last push is younger than `lock_ms` (it stays
+    dirty and is taken on a later tick). A change committed after the claim marks it dirty again."""
+    claimed = await redis.register_script(_CLAIM_LEADERBOARD)(
+        keys=[_LB_LOCK.format(course_id), _LB_DIRTY], args=[lock_ms, str(course_id)]
+    )
+    return bool(claimed)
+
+
+async def last_push(redis: Redis, course_id: int) -> str | None:
+    """The signature of the course's last leaderboard push (pushes that change nothing are skipped)."""
+    value = await redis.get(_LB_SIG.format(course_id))
+    return None if value is None else str(value)
+
+
+async def remember_push(redis: Redis, course_id: int, signature: str) -> None:
+    await redis.set(_LB_SIG.format(course_id), signature, ex=3600)
+
+
+# --- activity ----------------------------------------------------------------------------------------------
+
+# KEYS: activity hash, joins list, dirty set, courses zset, recent zset, heartbeat counter.
+# ARGV: user id, lesson id, credited seconds, now ms, idle ms, course id, recent window ms.
+_HEARTBEAT = """
+local now = tonumber(ARGV[4])
+local idle = tonumber(ARGV[5])
+local started, seconds, joined = now, 0, true
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if raw then
+  local ok, entry = pcall(cjson.decode, raw)
+  if ok and type(entry) == 'table' and now - (tonumber(entry.last_seen) or 0) <= idle then
+    started = tonumber(entry.session_started) or now
+    seconds = tonumber(entry.session_seconds) or 0
+    joined = false
+  end
+end
+seconds = seconds + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({
+  user_id = tonumber(ARGV[1]), lesson_id = ARGV[2], session_started = started,
+  session_seconds = seconds, last_seen = now}))
+redis.call('PEXPIRE', KEYS[1], idle * 10)
+if joined then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  redis.call('LTRIM', KEYS[2], -1000, -1)
+  redis.call('PEXPIRE', KEYS[2], idle * 10)
+end
+redis.call('SADD', KEYS[3], ARGV[6])
+redis.call('ZADD', KEYS[4], now, ARGV[6])
+redis.call('ZADD', KEYS[5], now, ARGV[6] .. ':' .. ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - tonumber(ARGV[7]))
+redis.call('INCR', KEYS[6])
+redis.call('EXPIRE', KEYS[6], 180)
+return joined and 1 or 0
+"""
+
+
+async def note_heartbeat(
+    redis: Redis, *, course_id: int, user_id: int, lesson_id: str, credited_seconds: int
+) -> bool:
+    """After an accepted heartbeat: the learner's activity entry, the course's recent learners and the
+    heartbeat rate. Returns True when this heartbeat started a session (a join)."""
+    now = _now_ms()
+    joined = await redis.register_script(_HEARTBEAT)(
+        keys=[
+            _ACT.format(course_id),
+            _ACT_JOINS.format(course_id),
+            _ACT_DIRTY,
+            _ACT_COURSES,
+            _RECENT,
+            _rate_key("hb", now // 1000),
+        ],
+        args=[
+            str(user_id),
+            lesson_id,
+            credited_seconds,
+            now,
+            int(TUNING.activity_idle_seconds * 1000),
+            str(course_id),
+            int(TUNING.recent_window_seconds * 1000),
+        ],
+    )
+    return bool(joined)
+
+
+async def active_courses(redis: Redis) -> list[int]:
+    """Courses with activity entries young enough to matter (older ones are dropped from the index)."""
+    horizon = _now_ms() - int(TUNING.activity_idle_seconds * 10_000)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.zremrangebyscore(_ACT_COURSES, "-inf", horizon)
+        pipe.zrange(_ACT_COURSES, 0, -1)
+        _, members = await pipe.execute()
+    return sorted(int(member) for member in members if str(member).isdigit())
+
+
+async def claim_activity(redis: Redis, course_id: int, lock_ms: int) -> bool:
+    return bool(await redis.set(_ACT_LOCK.format(course_id), "1", nx=True, px=lock_ms))
+
+
+# KEYS: activity hash, joins list, dirty set, courses zset. ARGV: now ms, idle ms, course id.
+_SWEEP = """
+local now = tonumber(ARGV[1])
+local idle = tonumber(ARGV[2])
+local fields = redis.call('HGETALL', KEYS[1])
+local active, leaves = {}, {}
+for i = 1, #fields, 2 do
+  local ok, entry = pcall(cjson.decode, fields[i + 1])
+  if not ok or type(entry) ~= 'table' or now - (tonumber(entry.last_seen) or 0) > idle then
+    redis.call('HDEL', KEYS[1], fields[i])
+    if ok then table.insert(leaves, fields[i + 1]) end
+  else
+    table.insert(active, fields[i + 1])
+  end
+end
+local joins = redis.call('LRANGE', KEYS[2], 0, -1)
+redis.call('DEL', KEYS[2])
+local changed = redis.call('SREM', KEYS[3], ARGV[3])
+if #active == 0 then redis.call('ZREM', KEYS[4], ARGV[3]) end
+return {changed, active, leaves, joins}
+"""
+
+
+@dataclass(frozen=True)
+class ActivitySweep:
+    changed: bool
+    active: list[dict[str, Any]]
+    leaves: list[dict[str, Any]]
+    joins: list[int]
+
+
+async def sweep_activity(redis: Redis, course_id: int) -> ActivitySweep:
+    """Atomically: drop the learners idle past the timeout (returned as leaves), take the session starts
+    queued since the last sweep, and clear the course's changed mark."""
+    changed, active, leaves, joins = await redis.register_script(_SWEEP)(
+        keys=[_ACT.format(course_id), _ACT_JOINS.format(course_id), _ACT_DIRTY, _ACT_COURSES],
+        args=[_now_ms(), int(TUNING.activity_idle_seconds * 1000), str(course_id)],
+    )
+    return ActivitySweep(
+        changed=bool(changed),
+        active=[json.loads(raw) for raw in active],
+        leaves=[json.loads(raw) for raw in leaves],
+        joins=[int(user) for user in joins if str(user).isdigit()],
+    )
+
+
+# --- analytics ---------------------------------------------------------------------------------------------
+
+
+async def count_message(redis: Redis) -> None:
+    key = _rate_key("msg", int(time.time()))
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, _RATE_TTL)
+        await pipe.execute()
+
+
+@dataclass(frozen=True)
+class LiveCounts:
+    users_online: int
+    active_by_course: dict[int, int]
+    active_learners: int
+    heartbeats_per_minute: int
+    messages_per_minute: int
+
+
+async def live_counts(redis: Redis, *, online_key: str | None) -> LiveCounts:
+    now = time.time()
+    second = int(now)
+    window = range(second - TUNING.rate_window_seconds + 1, second + 1)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.zremrangebyscore(_RECENT, "-inf", int((now - TUNING.recent_window_seconds) * 1000))
+        pipe.zrange(_RECENT, 0, -1)
+        pipe.mget([_rate_key("hb", s) for s in window])
+        pipe.mget([_rate_key("msg", s) for s in window])
+        _, recent, heartbeats, messages = await pipe.execute()
+    by_course: dict[int, set[str]] = defaultdict(set)
+    learners: set[str] = set()
+    for member in recent:
+        course, _, user = str(member).partition(":")
+        if course.isdigit() and user:
+            by_course[int(course)].add(user)
+            learners.add(user)
+    return LiveCounts(
+        users_online=await count_online(redis, online_key) if online_key else 0,
+        active_by_course={course: len(users) for course, users in by_course.items()},
+        active_learners=len(learners),
+        heartbeats_per_minute=sum(int(value) for value in heartbeats if value),
+        messages_per_minute=sum(int(value) for value in messages if value),
+    )
+
+
+async def claim_analytics(redis: Redis, lock_ms: int) -> bool:
+    return bool(await redis.set(_ANALYTICS_LOCK, "1", nx=True, px=lock_ms))
+
+
+async def course_titles(tx: Tx, course_ids: Sequence[int]) -> dict[int, str]:
+    if not course_ids:
+        return {}
+    rows = (await tx.execute(select(Course.id, Course.title).where(Course.id.in_(list(course_ids))))).all()
+    return {int(course_id): str(title) for course_id, title in rows}
+
+
+# --- listeners ---------------------------------------------------------------------------------------------
+
+
+async def listened(redis: Redis, channels: Sequence[str]) -> dict[str, bool]:
+    """Whether any hub instance is subscribed to each channel (PUBSUB NUMSUB on the relay's channels)."""
+    result: dict[str, bool] = {}
+    for start in range(0, len(channels), 200):
+        chunk = channels[start : start + 200]
+        counts = await redis.pubsub_numsub(*(PUBSUB_PREFIX + channel for channel in chunk))
+        for channel, (_, count) in zip(chunk, counts, strict=True):
+            result[channel] = int(count) > 0
+    return result
