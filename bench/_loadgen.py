@@ -1,0 +1,439 @@
+"""Load-generator processes: many WebSocket subscribers per process, driven over a pipe.
+
+Each subscriber is a bare asyncio protocol with a minimal RFC 6455 client (handshake, masked client
+frames with a zero mask key, unmasked server frames, pong replies) so that the load generator costs a
+few microseconds per received frame and is not what limits the servers under test. Frames that carry
+a `"bts":<send time>` field are counted and their publish→receive latency is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import collections
+import contextlib
+import multiprocessing
+import os
+import resource
+import time
+from array import array
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+MARKER = b'"bts":'
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def client_frame(text: str) -> bytes:
+    """A masked text frame (mask key 0, so the payload is sent as is)."""
+    payload = text.encode()
+    length = len(payload)
+    if length < 126:
+        head = bytes([0x81, 0x80 | length])
+    elif length < 65536:
+        head = bytes([0x81, 0x80 | 126]) + length.to_bytes(2, "big")
+    else:
+        head = bytes([0x81, 0x80 | 127]) + length.to_bytes(8, "big")
+    return head + b"\x00\x00\x00\x00" + payload
+
+
+def _control(opcode: int, payload: bytes) -> bytes:
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + b"\x00\x00\x00\x00" + payload
+
+
+@dataclass
+class Stats:
+    frames: int = 0  # every bench frame received
+    in_window: int = 0  # bench frames received inside [m0, m1]
+    m0: float = 0.0
+    m1: float = 0.0
+    recording: bool = False
+    latencies: array = field(default_factory=lambda: array("d"))  # for frames published in [m0, m1]
+    closes: collections.Counter[int] = field(default_factory=collections.Counter)
+    lost: int = 0  # connections that went away without a close frame
+    open: int = 0
+
+
+STATS = Stats()
+
+
+class Subscriber(asyncio.Protocol):
+    """One WebSocket client. `steps` are (frame to send or None, reply marker) pairs run after the
+    handshake; the connection is ready once every marker was seen."""
+
+    __slots__ = ("transport", "buffer", "state", "steps", "ready", "request", "closed", "count")
+
+    def __init__(self, request: bytes, steps: list[tuple[bytes | None, bytes]], ready: asyncio.Future[None]):
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.state = 0  # 0 handshake, 1 running steps, 2 live
+        self.steps = collections.deque(steps)
+        self.ready = ready
+        self.request = request
+        self.closed = False
+        self.count = 0  # bench frames received while recording
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.state == 2:
+            STATS.open -= 1
+            if not self.closed:
+                STATS.lost += 1
+        self.closed = True
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(f"connection lost during set-up: {exc!r}"))
+
+    def _next_step(self) -> None:
+        assert self.transport is not None
+        if not self.steps:
+            self.state = 2
+            STATS.open += 1
+            if not self.ready.done():
+                self.ready.set_result(None)
+            return
+        frame, _ = self.steps[0]
+        if frame is not None:
+            self.transport.write(frame)
+
+    def data_received(self, data: bytes) -> None:
+        if self.buffer:
+            data = self.buffer + data
+            self.buffer = b""
+        if self.state == 0:
+            end = data.find(b"\r\n\r\n")
+            if end < 0:
+                self.buffer = data
+                return
+            status = data[: data.find(b"\r\n")]
+            if b" 101 " not in status + b" ":
+                self._fail(f"handshake refused: {status.decode(errors='replace')}")
+                return
+            data = data[end + 4 :]
+            self.state = 1
+            self._next_step()
+        now = time.time()
+        stats = STATS
+        pos = 0
+        size = len(data)
+        while pos + 2 <= size:
+            length = data[pos + 1] & 0x7F
+            head = 2
+            if length == 126:
+                if pos + 4 > size:
+                    break
+                length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+                head = 4
+            elif length == 127:
+                if pos + 10 > size:
+                    break
+                length = int.from_bytes(data[pos + 2 : pos + 10], "big")
+                head = 10
+            end = pos + head + length
+            if end > size:
+                break
+            opcode = data[pos] & 0x0F
+            start = pos + head
+            pos = end
+            if opcode == 1:
+                at = data.find(MARKER, start, end)
+                if at >= 0:
+                    stats.frames += 1
+                    if stats.recording:
+                        self.count += 1
+                        if stats.m0 <= now <= stats.m1:
+                            stats.in_window += 1
+                        sent = float(data[at + 6 : data.find(b"}", at, end)])
+                        if stats.m0 <= sent <= stats.m1:
+                            stats.latencies.append(now - sent)
+                elif self.state == 1:
+                    self._step_reply(data[start:end])
+            elif opcode == 9:
+                assert self.transport is not None
+                self.transport.write(_control(0xA, data[start:end]))
+            elif opcode == 8:
+                code = int.from_bytes(data[start : start + 2], "big") if length >= 2 else 1005
+                stats.closes[code] += 1
+                self.closed = True
+                assert self.transport is not None
+                with contextlib.suppress(Exception):
+                    self.transport.write(_control(0x8, data[start : start + 2]))
+                self.transport.close()
+                if not self.ready.done():
+                    self.ready.set_exception(ConnectionError(f"closed during set-up with code {code}"))
+                return
+        if pos < size:
+            self.buffer = data[pos:]
+
+    def _step_reply(self, payload: bytes) -> None:
+        if not self.steps:
+            return
+        _, marker = self.steps[0]
+        if marker in payload:
+            self.steps.popleft()
+            self._next_step()
+        elif b'"ok":false' in payload:
+            self._fail(f"refused: {payload[:200].decode(errors='replace')}")
+
+    def _fail(self, reason: str) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(reason))
+        if self.transport is not None:
+            self.transport.close()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.closed = True
+            with contextlib.suppress(Exception):
+                self.transport.write(_control(0x8, (1000).to_bytes(2, "big")))
+            self.transport.close()
+
+
+def upgrade_request(host: str, port: int, path: str) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+
+
+def hub_steps(token: str, channel: str | None) -> list[tuple[bytes | None, bytes]]:
+    steps: list[tuple[bytes | None, bytes]] = [
+        (client_frame(f'{{"op":"auth","token":"{token}","id":1}}'), b'"id":1,"ok":true')
+    ]
+    if channel is not None:
+        steps.append(
+            (client_frame(f'{{"op":"subscribe","channel":"{channel}","id":2}}'), b'"id":2,"ok":true')
+        )
+    return steps
+
+
+class Worker:
+    """The load-generator process's side: runs commands from the orchestrator."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.clients: list[Subscriber] = []
+        self.phase = 0
+
+    async def connect(self, spec: dict[str, Any]) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        host, port, path = spec["host"], spec["port"], spec["path"]
+        tokens: list[str | None] = spec.get("tokens") or [None] * spec["count"]
+        channel = spec.get("channel")
+        user_ids = spec.get("user_ids") or [None] * len(tokens)
+        limit = asyncio.Semaphore(spec.get("concurrency", 64))
+        # A fresh loopback source address per batch: TIME_WAIT sockets of earlier phases never exhaust
+        # the ephemeral ports of this one.
+        self.phase += 1
+        source = f"127.{(self.index + 1) % 250}.{self.phase % 250}.{2 + (self.phase // 250) % 250}"
+        errors: collections.Counter[str] = collections.Counter()
+        started = time.monotonic()
+
+        async def one(token: str | None, user_id: int | None) -> None:
+            async with limit:
+                ready: asyncio.Future[None] = loop.create_future()
+                wanted = channel.format(user_id=user_id) if channel else None
+                steps = hub_steps(token or "", wanted) if spec["kind"] == "hub" else [(None, b'"ok":true')]
+                try:
+                    _, protocol = await loop.create_connection(
+                        lambda: Subscriber(upgrade_request(host, port, path), steps, ready),
+                        host,
+                        port,
+                        local_addr=(source, 0),
+                    )
+                    await asyncio.wait_for(ready, spec.get("timeout", 30.0))
+                    self.clients.append(protocol)
+                except Exception as exc:  # noqa: BLE001 - counted and reported
+                    errors[str(exc)[:120] or type(exc).__name__] += 1
+
+        await asyncio.gather(*(one(token, uid) for token, uid in zip(tokens, user_ids, strict=True)))
+        return {
+            "connected": len(tokens) - sum(errors.values()),
+            "errors": dict(errors.most_common(3)),
+            "failed": sum(errors.values()),
+            "seconds": time.monotonic() - started,
+        }
+
+    def measure(self, m0: float, m1: float) -> None:
+        STATS.frames = 0
+        STATS.in_window = 0
+        STATS.latencies = array("d")
+        STATS.closes.clear()
+        STATS.lost = 0
+        STATS.m0, STATS.m1 = m0, m1
+        STATS.recording = True
+        for client in self.clients:
+            client.count = 0
+
+    def collect(self) -> dict[str, Any]:
+        STATS.recording = False
+        return {
+            "per_client": collections.Counter(client.count for client in self.clients),
+            "frames": STATS.frames,
+            "in_window": STATS.in_window,
+            "latencies": STATS.latencies.tobytes(),
+            "closes": dict(STATS.closes),
+            "lost": STATS.lost,
+            "open": STATS.open,
+        }
+
+    async def close_all(self) -> int:
+        count = len(self.clients)
+        for client in self.clients:
+            client.close()
+        self.clients = []
+        await asyncio.sleep(0.5)
+        return count
+
+    async def run(self, pipe: Connection) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            command, argument = await loop.run_in_executor(None, pipe.recv)
+            if command == "exit":
+                await self.close_all()
+                pipe.send(None)
+                return
+            result: Any = None
+            if command == "connect":
+                result = await self.connect(argument)
+            elif command == "measure":
+                self.measure(*argument)
+            elif command == "collect":
+                result = self.collect()
+            elif command == "peek":
+                result = {"frames": STATS.frames, "open": STATS.open, "closes": dict(STATS.closes)}
+            elif command == "close_all":
+                result = await self.close_all()
+            pipe.send(result)
+
+
+def _worker_main(index: int, pipe: Connection) -> None:
+    raise_fd_limit()
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        pass
+    asyncio.run(Worker(index).run(pipe))
+
+
+class LoadGenerators:
+    """The orchestrator's handle on `count` load-generator processes."""
+
+    def __init__(self, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.processes: list[multiprocessing.process.BaseProcess] = []
+        for index in range(count):
+            parent, child = context.Pipe()
+            process = context.Process(target=_worker_main, args=(index, child), daemon=True)
+            process.start()
+            self.pipes.append(parent)
+            self.processes.append(process)
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes if p.pid is not None]
+
+    async def _call_all(self, calls: list[tuple[str, Any]]) -> list[Any]:
+        loop = asyncio.get_running_loop()
+
+        def call(pipe: Connection, command: str, argument: Any) -> Any:
+            pipe.send((command, argument))
+            return pipe.recv()
+
+        return list(
+            await asyncio.gather(
+                *(
+                    loop.run_in_executor(None, call, pipe, command, argument)
+                    for pipe, (command, argument) in zip(self.pipes, calls, strict=True)
+                )
+            )
+        )
+
+    async def broadcast(self, command: str, argument: Any = None) -> list[Any]:
+        return await self._call_all([(command, argument)] * len(self.pipes))
+
+    async def connect(
+        self,
+        *,
+        kind: str,
+        host: str,
+        port: int,
+        path: str,
+        count: int,
+        tokens: list[str] | None = None,
+        channel: str | None = None,
+        concurrency: int = 32,
+        user_ids: list[int] | None = None,
+    ) -> dict[str, Any]:
+        """Open `count` subscribers split evenly across the processes."""
+        share = len(self.pipes)
+        calls = []
+        for index in range(share):
+            mine = list(range(index, count, share))
+            spec = {
+                "kind": kind,
+                "host": host,
+                "port": port,
+                "path": path,
+                "count": len(mine),
+                "channel": channel,
+                "concurrency": concurrency,
+                "tokens": [tokens[i] for i in mine] if tokens is not None else None,
+                "user_ids": [user_ids[i] for i in mine] if user_ids is not None else None,
+            }
+            calls.append(("connect", spec))
+        results = await self._call_all(calls)
+        errors: collections.Counter[str] = collections.Counter()
+        for result in results:
+            errors.update(result["errors"])
+        return {
+            "connected": sum(r["connected"] for r in results),
+            "failed": sum(r["failed"] for r in results),
+            "errors": dict(errors.most_common(3)),
+            "seconds": max(r["seconds"] for r in results),
+        }
+
+    async def connect_each(self, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One `connect` spec per process (see Worker.connect)."""
+        return await self._call_all([("connect", spec) for spec in specs])
+
+    async def collect(self) -> dict[str, Any]:
+        results = await self.broadcast("collect")
+        latencies = array("d")
+        closes: collections.Counter[int] = collections.Counter()
+        for result in results:
+            latencies.frombytes(result["latencies"])
+            closes.update(result["closes"])
+        return {
+            "frames": sum(r["frames"] for r in results),
+            "in_window": sum(r["in_window"] for r in results),
+            "latencies": latencies,
+            "closes": dict(closes),
+            "lost": sum(r["lost"] for r in results),
+            "open": sum(r["open"] for r in results),
+            "per_process": [(r["frames"], r["open"]) for r in results],
+            "by_process": [array("d", r["latencies"]) for r in results],
+            "per_client": sum((collections.Counter(r["per_client"]) for r in results), collections.Counter()),
+        }
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.broadcast("exit"), 10)
+        for process in self.processes:
+            process.join(5)
+            if process.is_alive():
+                process.kill()

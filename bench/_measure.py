@@ -1,0 +1,194 @@
+"""Measuring a phase: publish at a fixed rate, count and time what the load generators receive."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench._harness import Server, cpu_seconds, percentile
+from bench._loadgen import LoadGenerators
+from realtime.protocol import publication_fragment, publication_frame
+
+HUB_CHANNEL = "admin:analytics"  # admins may subscribe; no presence, so joins cost nothing
+BROADCASTER_CHANNEL = "bench:fanout"
+FLOOR_CHANNEL = "bench:floor"
+
+Publish = Callable[[int, float], Awaitable[Any]]
+
+
+def fragment(seq: int, sent: float) -> str:
+    # `bts` last: the load generator reads the send time up to the next `}`.
+    return publication_fragment("bench", {"seq": seq, "bts": sent})
+
+
+def same_frame(seq: int, sent: float) -> str:
+    """The bytes our hub would deliver, for the baselines (offset = seq, a fixed epoch)."""
+    return publication_frame(HUB_CHANNEL, seq + 1, "bench0000000", fragment(seq, sent))
+
+
+@dataclass
+class Phase:
+    server: str
+    n: int
+    rate: float
+    connected: int
+    connect_seconds: float
+    published: int
+    published_in_window: int
+    window: float
+    in_window: int
+    latencies: list[float]
+    closes: dict[int, int]
+    lost: int
+    cpu: float  # server CPU seconds per wall second while publishing
+    cpu_per_frame: float  # server CPU seconds per frame received while publishing
+    loadgen_cpu: float  # load-generator CPU seconds per wall second (all processes)
+    by_process: list[list[float]] | None = None  # latencies seen by each load-generator process
+
+    @property
+    def delivered_per_second(self) -> float:
+        return self.in_window / self.window
+
+    @property
+    def delivered_fraction(self) -> float:
+        expected = self.published_in_window * self.connected
+        return len(self.latencies) / expected if expected else float("nan")
+
+    def p(self, fraction: float) -> float:
+        return percentile(self.latencies, fraction)
+
+
+async def publish_at(publish: Publish, rate: float, seconds: float, m0: float, m1: float) -> tuple[int, int]:
+    """Publish at `rate`/s for `seconds`; returns (published, published with a send time in [m0, m1])."""
+    total = int(rate * seconds)
+    start = time.perf_counter()
+    in_window = 0
+    for seq in range(total):
+        delay = start + seq / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent = time.time()
+        await publish(seq, sent)
+        if m0 <= sent <= m1:
+            in_window += 1
+    return total, in_window
+
+
+async def received(loadgens: LoadGenerators) -> int:
+    return sum(p["frames"] for p in await loadgens.broadcast("peek"))
+
+
+async def drain(loadgens: LoadGenerators, limit: float) -> None:
+    """Wait until no more bench frames arrive (quiet for 0.5 s), at most `limit` seconds."""
+    deadline = time.monotonic() + limit
+    last = -1
+    quiet = 0
+    while time.monotonic() < deadline:
+        frames = await received(loadgens)
+        quiet = quiet + 1 if frames == last else 0
+        if quiet >= 2:
+            return
+        last = frames
+        await asyncio.sleep(0.25)
+
+
+async def settle(server: Server, limit: float = 15.0) -> None:
+    """Wait until the server is idle (under 10% CPU over 0.5 s), at most `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = server.cpu_seconds()
+        await asyncio.sleep(0.5)
+        if server.cpu_seconds() - before < 0.05:
+            return
+
+
+async def measure(
+    name: str,
+    server: Server | Sequence[Server],
+    n: int,
+    connected: dict[str, Any],
+    rate: float,
+    loadgens: LoadGenerators,
+    publish: Publish,
+    args: argparse.Namespace,
+) -> Phase:
+    servers = [server] if isinstance(server, Server) else list(server)
+    t0 = time.time() + 0.2
+    m0, m1 = t0 + args.warmup, t0 + args.warmup + args.seconds
+    await loadgens.broadcast("measure", (m0, m1))
+    await asyncio.sleep(max(0.0, t0 - time.time()))
+    profiler = None
+    if args.profile:
+        # py-spy samples the server while the measured window runs (collapsed stacks, for flamegraph.pl
+        # or speedscope). It costs the server little but it does take CPU on a small machine.
+        out = Path(args.profile) / f"{name}-n{n}-r{rate:g}.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        profiler = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("py-spy")),
+                "record",
+                "--pid",
+                str(servers[0].pid),
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--duration",
+                str(int(args.warmup + args.seconds)),
+                "--output",
+                str(out),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    cpu0, wall0, gen0 = sum(s.cpu_seconds() for s in servers), time.monotonic(), cpu_seconds(loadgens.pids)
+    frames0 = await received(loadgens)
+    published, in_window = await publish_at(publish, rate, args.warmup + args.seconds, m0, m1)
+    if profiler is not None:
+        await asyncio.get_running_loop().run_in_executor(None, profiler.wait)
+    frames1 = await received(loadgens)
+    wall = time.monotonic() - wall0
+    cpu = (sum(s.cpu_seconds() for s in servers) - cpu0) / wall
+    loadgen_cpu = (cpu_seconds(loadgens.pids) - gen0) / wall
+    await drain(loadgens, args.drain)
+    got = await loadgens.collect()
+    phase = Phase(
+        server=name,
+        n=n,
+        rate=rate,
+        connected=connected["connected"],
+        connect_seconds=connected["seconds"],
+        published=published,
+        published_in_window=in_window,
+        window=args.seconds,
+        in_window=got["in_window"],
+        latencies=sorted(got["latencies"]),
+        closes=got["closes"],
+        lost=got["lost"],
+        cpu=cpu,
+        cpu_per_frame=cpu * wall / max(1, frames1 - frames0),
+        loadgen_cpu=loadgen_cpu,
+        by_process=[sorted(values) for values in got["by_process"]],
+    )
+    spread = sorted(got["per_client"].items())
+    print(
+        f"  {name:11} N={n:5} rate={rate:g}: delivered {phase.delivered_per_second:,.0f}/s "
+        f"({phase.delivered_fraction:.1%} of {in_window} pubs x {phase.connected}); "
+        f"p50 {ms(phase.p(0.5))} p99 {ms(phase.p(0.99))} ms; server CPU {phase.cpu:.0%} "
+        f"({phase.cpu_per_frame * 1e6:.1f} us/msg); load generators {phase.loadgen_cpu:.0%}; "
+        f"closes {phase.closes}; frames per subscriber (count, subscribers) {spread[:3]}..{spread[-1:]}",
+        flush=True,
+    )
+    return phase
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"

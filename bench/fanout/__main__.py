@@ -1,0 +1,271 @@
+"""Fan-out bench: our hub vs encode/broadcaster vs a raw asyncio floor, one workload, one invocation.
+
+    .venv/bin/python -m bench.fanout [--n 500,2000,5000] [--rate 40] [--seconds 4]
+
+For every server and every N: N subscribers on one channel, held by load-generator processes, and
+publications at a fixed rate through Redis, each carrying its send time. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bench._harness import (
+    Server,
+    Stack,
+    ensure_admins,
+    machine,
+    mint_tokens,
+    run,
+    stack,
+    start_hub,
+    start_module,
+    table,
+)
+from bench._loadgen import LoadGenerators, raise_fd_limit
+from bench._measure import (
+    BROADCASTER_CHANNEL,
+    FLOOR_CHANNEL,
+    HUB_CHANNEL,
+    Phase,
+    Publish,
+    fragment,
+    measure,
+    ms,
+    same_frame,
+    settle,
+)
+from realtime.history import RedisHistory
+
+SERVERS = ("hub", "broadcaster", "floor")
+
+
+async def run_n(
+    name: str,
+    server: Server,
+    n: int,
+    loadgens: LoadGenerators,
+    publish: Publish,
+    tokens: list[str],
+    args: argparse.Namespace,
+) -> list[Phase]:
+    """Connect N subscribers, measure every rate (ascending) on them, disconnect."""
+    await settle(server)
+    connected = await loadgens.connect(
+        kind="hub" if name == "hub" else "raw",
+        host="127.0.0.1",
+        port=server.port,
+        path="/ws",
+        count=n,
+        tokens=tokens[:n] if name == "hub" else None,
+        channel=HUB_CHANNEL if name == "hub" else None,
+        concurrency=args.concurrency,
+    )
+    print(
+        f"  {name:11} N={n:5}: {connected['connected']} subscribers in {connected['seconds']:.1f}s "
+        f"({connected['connected'] / connected['seconds']:,.0f}/s)",
+        flush=True,
+    )
+    if connected["failed"]:
+        print(f"  {connected['failed']} connections failed: {connected['errors']}", flush=True)
+        print("  server log tail:\n" + server.log.read_text()[-1500:], flush=True)
+    phases = []
+    try:
+        for rate in sorted(args.rates):
+            await settle(server, 5.0)
+            phases.append(await measure(name, server, n, connected, rate, loadgens, publish, args))
+    finally:
+        await loadgens.broadcast("close_all")
+    return phases
+
+
+async def bench(made: Stack, args: argparse.Namespace) -> list[Phase]:
+    ns = [int(n) for n in args.n.split(",")]
+    servers = [s for s in args.servers.split(",") if s]
+    tokens: list[str] = []
+    if "hub" in servers:
+        users = await ensure_admins(made.urls.database_url, max(ns))
+        tokens = mint_tokens(made.jwt_secret, users)
+    loadgens = LoadGenerators(args.processes)
+    redis = Redis.from_url(made.urls.redis_url, decode_responses=True)
+    phases: list[Phase] = []
+    try:
+        for name in servers:
+            closer: Callable[[], Awaitable[None]] | None = None
+            if name == "hub":
+                server = start_hub(made)
+                history = RedisHistory(redis, size=200, ttl_seconds=600)
+
+                async def publish(seq: int, sent: float, history: RedisHistory = history) -> Any:
+                    # Exactly what Hub.publish does on an instance: append to history + PUBLISH, one script.
+                    return await history.publish(HUB_CHANNEL, fragment(seq, sent))
+
+            elif name == "broadcaster":
+                from broadcaster import Broadcast
+
+                server = start_module(
+                    made,
+                    "broadcaster",
+                    "uvicorn",
+                    "bench.fanout.broadcaster_app:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "{port}",
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                    BENCH_CHANNEL=BROADCASTER_CHANNEL,
+                )
+                broadcast = Broadcast(made.urls.redis_url)
+                await broadcast.connect()
+
+                async def publish(seq: int, sent: float, broadcast: Broadcast = broadcast) -> Any:
+                    return await broadcast.publish(BROADCASTER_CHANNEL, same_frame(seq, sent))
+
+                closer = broadcast.disconnect
+            else:
+                server = start_module(
+                    made, "floor", "bench.fanout.floor", "--port", "{port}", "--channel", FLOOR_CHANNEL
+                )
+
+                async def publish(seq: int, sent: float) -> Any:
+                    return await redis.publish(FLOOR_CHANNEL, same_frame(seq, sent))
+
+            print(f"{name}: pid {server.pid}, port {server.port}", flush=True)
+            try:
+                for n in ns:
+                    phases.extend(await run_n(name, server, n, loadgens, publish, tokens, args))
+            finally:
+                if closer is not None:
+                    await closer()
+                server.stop()
+    finally:
+        await loadgens.close()
+        await redis.aclose()
+    return phases
+
+
+def report(phases: list[Phase]) -> str:
+    rows = []
+    for p in phases:
+        closes = ",".join(f"{code}x{count}" for code, count in sorted(p.closes.items())) or "-"
+        rows.append(
+            [
+                p.server,
+                p.n,
+                f"{p.rate:g}",
+                f"{p.rate * p.n:,.0f}",
+                f"{p.delivered_per_second:,.0f}",
+                f"{p.delivered_fraction:.1%}",
+                ms(p.p(0.5)),
+                ms(p.p(0.99)),
+                f"{p.cpu:.0%}",
+                f"{p.cpu_per_frame * 1e6:.1f}",
+                f"{p.loadgen_cpu:.0%}",
+                closes,
+            ]
+        )
+    out = [
+        table(
+            [
+                "server",
+                "N",
+                "pubs/s",
+                "offered msg/s",
+                "delivered msg/s",
+                "delivered",
+                "p50 ms",
+                "p99 ms",
+                "server CPU",
+                "server CPU us/msg",
+                "loadgen CPU",
+                "closes",
+            ],
+            rows,
+        )
+    ]
+    by = {(p.server, p.n, p.rate): p for p in phases}
+    ratios = []
+    for key in sorted({(p.n, p.rate) for p in phases}):
+        hub = by.get(("hub", *key))
+        if hub is None:
+            continue
+        row: list[Any] = [key[0], f"{key[1]:g}"]
+        for other in ("broadcaster", "floor"):
+            base = by.get((other, *key))
+            row.append(f"{hub.delivered_per_second / base.delivered_per_second:.2f}x" if base else "-")
+        for other in ("broadcaster", "floor"):
+            base = by.get((other, *key))
+            row.append(f"{base.cpu_per_frame / hub.cpu_per_frame:.2f}x" if base else "-")
+        row.append(ms(hub.p(0.99)))
+        for other in ("broadcaster", "floor"):
+            base = by.get((other, *key))
+            row.append(ms(base.p(0.99)) if base else "-")
+        ratios.append(row)
+    if ratios:
+        out += [
+            "",
+            table(
+                [
+                    "N",
+                    "pubs/s",
+                    "hub/broadcaster msg/s",
+                    "hub/floor msg/s",
+                    "hub/broadcaster efficiency",
+                    "hub/floor efficiency",
+                    "hub p99 ms",
+                    "broadcaster p99 ms",
+                    "floor p99 ms",
+                ],
+                ratios,
+            ),
+            "(efficiency = the other server's CPU us per delivered message / ours; > 1 means we spend less)",
+        ]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__.split("\n")[0])
+    parser.add_argument("--n", default="500,2000,5000", help="subscriber counts (comma-separated)")
+    parser.add_argument(
+        "--rate",
+        default="10,40",
+        help="publications per second (comma-separated: each is measured on the same N)",
+    )
+    parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per phase")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured publishing before each phase")
+    parser.add_argument("--drain", type=float, default=5.0, help="max seconds to wait for late frames")
+    parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="connection attempts in flight per load-generator process"
+    )
+    parser.add_argument("--profile", help="folder for py-spy profiles of the servers (needs py-spy)")
+    parser.add_argument("--servers", default=",".join(SERVERS), help="subset of hub,broadcaster,floor")
+    args = parser.parse_args()
+    args.rates = [float(rate) for rate in args.rate.split(",")]
+    raise_fd_limit()
+    started = time.monotonic()
+    with stack() as made:
+        phases: list[Phase] = []
+
+        async def go() -> None:
+            phases.extend(await bench(made, args))
+
+        run(go())
+    print()
+    print(
+        f"fan-out: rates {args.rate} pubs/s, {args.seconds:g} s measured per phase "
+        f"(+{args.warmup:g} s warm-up), {args.processes} load-generator processes; {machine()}"
+    )
+    print(report(phases))
+    print(f"total {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
