@@ -12,6 +12,7 @@ from app.errors import BadRequest, Unauthorized
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.security.tokens import AccessClaims, InvalidToken
+from app.stores.models import User
 from app.users import store as users_store
 
 _URL_TOKEN_PARAMS = ("token", "access_token", "jwt")
@@ -67,16 +68,21 @@ def rate_limit_identity(connection: HTTPConnection, runtime: Runtime) -> str:
     return f"ip:{connection.scope.get('client_ip') or 'unknown'}"
 
 
-async def principal_from_token(token: str, runtime: Runtime) -> Principal:
-    """Used by the WebSocket hub, where the token arrives in the first frame."""
+async def principal_from_token(token: str, runtime: Runtime) -> tuple[Principal, User]:
+    """Used by the WebSocket hub, where the token arrives in the first frame; the user row comes along
+    so the hub can describe the connection without reading it again."""
     try:
         claims = runtime.tokens.decode_access(token)
     except InvalidToken as exc:
         raise Unauthorized(exc.message, code=exc.code) from exc
-    return await _principal(claims, runtime)
+    return await _principal_and_user(claims, runtime)
 
 
 async def _principal(claims: AccessClaims, runtime: Runtime) -> Principal:
+    return (await _principal_and_user(claims, runtime))[0]
+
+
+async def _principal_and_user(claims: AccessClaims, runtime: Runtime) -> tuple[Principal, User]:
     if await runtime.revocations.is_revoked(claims.jti, claims.session_id):
         raise Unauthorized("The token has been revoked.", code="token_revoked")
     async with runtime.db.read() as tx:
@@ -85,7 +91,7 @@ async def _principal(claims: AccessClaims, runtime: Runtime) -> Principal:
         raise Unauthorized("The account no longer exists.", code="invalid_token")
     if not user.is_active:
         raise Unauthorized("The account has been deactivated.", code="account_deactivated")
-    return Principal(
+    principal = Principal(
         user_id=user.id,
         role=user.role,
         email=user.email,
@@ -94,6 +100,7 @@ async def _principal(claims: AccessClaims, runtime: Runtime) -> Principal:
         session_id=claims.session_id,
         expires_at=claims.expires_at,
     )
+    return principal, user
 
 
 async def authenticate(connection: HTTPConnection, runtime: Runtime, *, required: bool) -> Principal | None:

@@ -10,6 +10,7 @@ from app.errors import DomainError
 from app.http.principal import principal_from_token
 from app.runtime import Runtime
 from app.security.principal import Principal
+from app.stores.models import User
 from app.users import store as users
 from realtime.connection import HubPrincipal
 from realtime.contracts import AuthFailed
@@ -23,10 +24,9 @@ class AppTokenVerifier:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    async def _describe(self, principal: Principal) -> HubPrincipal:
-        async with self.runtime.db.read() as tx:
-            user = await users.get(tx, principal.user_id)
-        name = f"{user.first_name} {user.last_name}".strip() if user else ""
+    @staticmethod
+    def _describe(principal: Principal, user: User) -> HubPrincipal:
+        name = f"{user.first_name} {user.last_name}".strip()
         return HubPrincipal(
             user_id=str(principal.user_id),
             expires_at=principal.expires_at.timestamp(),
@@ -34,17 +34,17 @@ class AppTokenVerifier:
                 "user_id": principal.user_id,
                 "name": name,
                 "role": principal.role,
-                "avatar": user.avatar_url if user else None,
+                "avatar": user.avatar_url,
             },
             payload=principal,
         )
 
     async def verify(self, token: str) -> HubPrincipal:
         try:
-            principal = await principal_from_token(token, self.runtime)
+            principal, user = await principal_from_token(token, self.runtime)
         except DomainError as exc:
             raise AuthFailed(exc.code, exc.message) from exc
-        return await self._describe(principal)
+        return self._describe(principal, user)
 
     async def revalidate(self, principal: HubPrincipal) -> HubPrincipal | None:
         current: Principal = principal.payload
@@ -63,7 +63,7 @@ class AppTokenVerifier:
             session_id=current.session_id,
             expires_at=current.expires_at,
         )
-        described = await self._describe(updated)
+        described = self._describe(updated, user)
         described.expires_at = principal.expires_at
         return described
 

@@ -322,7 +322,7 @@ async def test_the_relay_fills_a_gap_from_history_in_order(
             await relay.acquire("gap")
             relay.track("gap", 0, "")
             await publish()
-            for _ in range(3):
+            for _ in range(10):
                 # In threads, so the relay keeps trying (and failing) while the server is away.
                 await asyncio.to_thread(valkey.stop)
                 while relay.connected.is_set():
