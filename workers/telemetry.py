@@ -2,12 +2,14 @@
 
 Exactly-once effect: the folds are idempotent per stream entry (app/telemetry/fold.py), so entries
 redelivered after a crash between writing and acknowledging are not counted twice. Entries left
-pending by a consumer that died are claimed after `telemetry_claim_idle_seconds`.
+pending by a consumer that died are claimed after `telemetry_claim_idle_seconds`; a batch that failed
+in a live consumer is retried by that consumer straight away.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -45,21 +47,46 @@ class TelemetryWorker:
         self.on_folded = on_folded
         self.batch_size = runtime.settings.telemetry_batch_size
         self.claim_idle_ms = int(runtime.settings.telemetry_claim_idle_seconds * 1000)
+        self.folded = 0  # entries this consumer acknowledged (folded or dropped), for logs and tests
+        self.claimed = 0
 
     async def run(self) -> None:
         await self.consumer.ensure_group()
         log.info("telemetry worker started", extra={"consumer": self.consumer.consumer})
+        try:
+            await self._loop()
+        finally:
+            log.info(
+                "telemetry worker stopped",
+                extra={"consumer": self.consumer.consumer, "folded": self.folded, "claimed": self.claimed},
+            )
+
+    async def _loop(self) -> None:
         last_claim = last_stats = 0.0
         delay = 0.1
+        # After a failed batch (a store error, a deadlock), its entries are pending on this consumer:
+        # retry them first, rather than leaving them until they are idle long enough to be claimed.
+        retry_own = True
         while True:
             try:
+                if retry_own:
+                    ids, entries = await self.consumer.read_own_pending(self.batch_size)
+                    if ids:
+                        await self.process(ids, entries, redelivered=True)
+                        delay = 0.1
+                        continue
+                    retry_own = False
                 now = time.monotonic()
                 if now - last_claim > self.claim_idle_ms / 2000:
                     last_claim = now
                     ids, entries = await self.consumer.claim_stale(self.claim_idle_ms, self.batch_size)
                     if ids:
                         CLAIMED.inc(len(ids))
-                        log.info("claimed entries of a stopped consumer", extra={"entries": len(ids)})
+                        self.claimed += len(ids)
+                        log.info(
+                            "claimed entries of a stopped consumer",
+                            extra={"consumer": self.consumer.consumer, "entries": len(ids)},
+                        )
                         await self.process(ids, entries, redelivered=True)
                         continue
                 if now - last_stats > _STATS_SECONDS:
@@ -71,18 +98,30 @@ class TelemetryWorker:
                 delay = 0.1
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep consuming; unacknowledged entries come back
-                log.exception("telemetry batch failed; retrying", extra={"delay": delay})
+            except Exception as exc:  # noqa: BLE001 - keep consuming; unacknowledged entries come back
+                if "NOGROUP" in str(exc):
+                    # The stream or the group is gone (Redis restarted empty, flushed): make them again.
+                    log.warning("telemetry consumer group missing; creating it again")
+                    with contextlib.suppress(Exception):
+                        await self.consumer.ensure_group()
+                else:
+                    log.exception("telemetry batch failed; retrying", extra={"delay": delay})
+                retry_own = True
                 await asyncio.sleep(delay)
                 delay = min(5.0, delay * 2)
 
     async def process(self, ids: list[str], entries: list[Entry], *, redelivered: bool) -> None:
         kept = await enrolled_entries(self.runtime.db, entries)
-        await fold_into_documents(self.runtime.documents, kept, redelivered=redelivered)
+        # Read while this batch is pending, so it is never older than any entry of the batch.
+        settled_before = await self.consumer.oldest_pending()
+        await fold_into_documents(
+            self.runtime.documents, kept, redelivered=redelivered, settled_before=settled_before
+        )
         await fold_into_rollups(self.runtime.db, kept)
         if os.environ.get(FAILPOINT) == "after-write":
             os._exit(137)
         await self.consumer.ack(ids)
+        self.folded += len(ids)
         BATCH_SIZE.observe(len(ids))
         FOLDED.inc(len(kept))
         if self.on_folded is not None and kept:
@@ -93,5 +132,14 @@ class TelemetryWorker:
         STREAM_LENGTH.set(length)
         PENDING.set(pending)
         LAG.set(lag)
-        log.info("telemetry stream", extra={"length": length, "pending": pending, "lag": lag})
+        log.info(
+            "telemetry stream",
+            extra={
+                "consumer": self.consumer.consumer,
+                "folded": self.folded,
+                "length": length,
+                "pending": pending,
+                "lag": lag,
+            },
+        )
         await forget_applied_before(self.runtime.db, datetime.now(UTC) - timedelta(days=1))

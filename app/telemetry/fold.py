@@ -6,6 +6,12 @@ it applies and only matches a document whose `applied` list holds none of them; 
 the same atomic update. PostgreSQL: daily rollups in `telemetry`, guarded by `telemetry_applied` in
 the same transaction. So an entry delivered again after a crash between writing and acknowledging
 changes nothing the second time.
+
+An `applied` list must keep an id for as long as its entry can be delivered again, i.e. while it is
+pending in the consumer group, however many newer entries reach the same document meanwhile (a
+successor worker folds new entries before the dead one's become idle enough to claim). So the lists
+are not cut to a fixed length; after each batch, ids older than the group's oldest pending entry
+(acknowledged, deleted, never to come back) are pulled from the documents the batch touched.
 """
 
 from __future__ import annotations
@@ -25,12 +31,15 @@ from app.progress.store import empty_progress
 from app.stores.models import Enrollment, Telemetry, TelemetryApplied
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore, progress_id, telemetry_bucket_id
 from app.stores.sql import Database
-from app.telemetry.stream import Entry
+from app.telemetry.stream import Entry, stream_order
 
 log = logging.getLogger(__name__)
 
-_BUCKET_APPLIED_KEEP = 500
-_PROGRESS_APPLIED_KEEP = 1000
+# A document prunes its `applied` list once it holds more ids than this.
+_PRUNE_AT = 32
+# Safety net only, against a list growing without end while some entry stays pending for hours; a
+# document receives at most about one entry per second of its learner's wall-clock time.
+_APPLIED_CAP = 20_000
 
 
 def _iso(ms: int) -> str:
@@ -83,10 +92,10 @@ def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Gro
     return buckets, progress
 
 
-def _update(group: _Group, entry_ids: list[str], increments: dict[str, int], keep: int) -> UpdateOne:
+def _update(group: _Group, entry_ids: list[str], increments: dict[str, int]) -> UpdateOne:
     change: dict[str, Any] = {
         "$inc": increments,
-        "$push": {"applied": {"$each": entry_ids, "$slice": -keep}},
+        "$push": {"applied": {"$each": entry_ids, "$slice": -_APPLIED_CAP}},
     }
     if group.last_ms:
         change["$set"] = {"last_accessed": _iso(group.last_ms)}
@@ -98,7 +107,6 @@ async def _write_collection(
     collection: str,
     groups: dict[str, _Group],
     entries: dict[str, Entry],
-    keep: int,
     *,
     redelivered: bool,
 ) -> None:
@@ -113,7 +121,7 @@ async def _write_collection(
         ordered=False,
     )
     if not redelivered:
-        ops = [_update(group, group.entry_ids, dict(group.increments), keep) for group in groups.values()]
+        ops = [_update(group, group.entry_ids, dict(group.increments)) for group in groups.values()]
         result = await coll.bulk_write(ops, ordered=False)
         if result.matched_count == len(ops):
             return
@@ -134,8 +142,32 @@ async def _write_collection(
                     "total_seconds_spent": entry.seconds,
                 }
             single = _Group(group.shape, last_ms=entry.at_ms if collection == PROGRESS else 0)
-            ops.append(_update(single, [entry_id], increments, keep))
+            ops.append(_update(single, [entry_id], increments))
     await coll.bulk_write(ops, ordered=True)
+
+
+async def _prune_applied(
+    documents: DocumentStore, collection: str, doc_ids: list[str], settled_before: str
+) -> None:
+    """Pull ids of entries older than `settled_before` (the oldest pending entry) from `applied`."""
+    limit = stream_order(settled_before)
+    if not doc_ids or limit is None:
+        return
+    coll = documents.db[collection]
+    ops = []
+    async for doc in coll.find({"_id": {"$in": doc_ids}}, {"applied": 1}):
+        applied = doc.get("applied") or []
+        if len(applied) <= _PRUNE_AT:
+            continue
+        settled = []
+        for entry_id in applied:
+            order = stream_order(entry_id) if isinstance(entry_id, str) else None
+            if order is not None and order < limit:
+                settled.append(entry_id)
+        if settled:
+            ops.append(UpdateOne({"_id": doc["_id"]}, {"$pull": {"applied": {"$in": settled}}}))
+    if ops:
+        await coll.bulk_write(ops, ordered=False)
 
 
 async def enrolled_entries(db: Database, entries: Sequence[Entry]) -> list[Entry]:
@@ -152,16 +184,21 @@ async def enrolled_entries(db: Database, entries: Sequence[Entry]) -> list[Entry
 
 
 async def fold_into_documents(
-    documents: DocumentStore, entries: Sequence[Entry], *, redelivered: bool
+    documents: DocumentStore,
+    entries: Sequence[Entry],
+    *,
+    redelivered: bool,
+    settled_before: str | None = None,
 ) -> None:
+    """`settled_before`: the group's oldest pending entry id, read while these entries are pending;
+    ids older than it are pruned from the touched documents' `applied` lists (None: no pruning)."""
     by_id = {entry.entry_id: entry for entry in entries}
     buckets, progress = _groups(entries)
-    await _write_collection(
-        documents, COURSE_TELEMETRY, buckets, by_id, _BUCKET_APPLIED_KEEP, redelivered=redelivered
-    )
-    await _write_collection(
-        documents, PROGRESS, progress, by_id, _PROGRESS_APPLIED_KEEP, redelivered=redelivered
-    )
+    await _write_collection(documents, COURSE_TELEMETRY, buckets, by_id, redelivered=redelivered)
+    await _write_collection(documents, PROGRESS, progress, by_id, redelivered=redelivered)
+    if settled_before is not None:
+        await _prune_applied(documents, COURSE_TELEMETRY, list(buckets), settled_before)
+        await _prune_applied(documents, PROGRESS, list(progress), settled_before)
 
 
 async def fold_into_rollups(db: Database, entries: Sequence[Entry]) -> None:
@@ -172,7 +209,7 @@ async def fold_into_rollups(db: Database, entries: Sequence[Entry]) -> None:
             (
                 await tx.execute(
                     insert(TelemetryApplied)
-                    .values([{"entry_id": entry.entry_id} for entry in entries])
+                    .values([{"entry_id": entry_id} for entry_id in sorted({e.entry_id for e in entries})])
                     .on_conflict_do_nothing()
                     .returning(TelemetryApplied.entry_id)
                 )
@@ -197,7 +234,9 @@ async def fold_into_rollups(db: Database, entries: Sequence[Entry]) -> None:
                     "seconds": s,
                     "heartbeats": n,
                 }
-                for (user, course, lesson, day), (s, n) in totals.items()
+                # One order for every worker: concurrent upserts of overlapping rows then wait for each
+                # other instead of deadlocking.
+                for (user, course, lesson, day), (s, n) in sorted(totals.items())
             ]
         )
         await tx.execute(

@@ -73,6 +73,15 @@ class TelemetryStream:
         return Acceptance(status == "duplicate", int(credit), str(entry_id) or None)
 
 
+def stream_order(entry_id: str) -> tuple[int, int] | None:
+    """A stream entry id ("<ms>-<seq>") as a comparable pair; None when it is not one."""
+    ms, _, seq = entry_id.partition("-")
+    try:
+        return int(ms), int(seq or "0")
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class Entry:
     entry_id: str
@@ -97,8 +106,10 @@ def _entries(raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
                     int(fields["t"]),
                 )
             )
-        except (KeyError, ValueError):
-            continue  # not ours; acknowledged with the batch so it never blocks the group
+        except (KeyError, ValueError, TypeError):
+            # Not ours, or deleted while pending (no fields): acknowledged with the batch so it never
+            # blocks the group.
+            continue
     return result
 
 
@@ -137,6 +148,13 @@ class StreamConsumer:
         raw = [item for item in reply[1] if item and item[1] is not None]
         return [entry_id for entry_id, _ in raw], _entries(raw)
 
+    async def oldest_pending(self) -> str | None:
+        """The oldest entry delivered to any consumer of the group and not acknowledged yet. Every entry
+        older than it was acknowledged (and deleted): it can never be delivered again."""
+        summary: Any = await self._redis.xpending(STREAM, GROUP)
+        oldest = summary.get("min") if summary else None
+        return str(oldest) if oldest else None
+
     async def ack(self, entry_ids: list[str]) -> None:
         if entry_ids:
             async with self._redis.pipeline(transaction=True) as pipe:
@@ -147,6 +165,8 @@ class StreamConsumer:
     async def stats(self) -> tuple[int, int, int]:
         """Stream length, entries pending acknowledgement, and the group's lag (entries never read)."""
         length = await self._redis.xlen(STREAM)
+        if not await self._redis.exists(STREAM):
+            return 0, 0, 0
         groups = await self._redis.xinfo_groups(STREAM)
         for group in groups:
             if group.get("name") == GROUP:

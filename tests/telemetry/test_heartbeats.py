@@ -15,15 +15,23 @@ from workers.telemetry import TelemetryWorker
 async def course_with_learner(api: Api, client: httpx.AsyncClient) -> tuple[Any, Any, int, list[str]]:
     teacher = await api.account("instructor")
     learner = await api.account("learner")
-    course = (await client.post("/api/courses", headers=teacher.headers,
-                                json={"title": "T", "category": "C", "level": "Beginner"})).json()
+    course = (
+        await client.post(
+            "/api/courses", headers=teacher.headers, json={"title": "T", "category": "C", "level": "Beginner"}
+        )
+    ).json()
     lessons = []
     for n in range(2):
-        made = await client.post(f"/api/courses/{course['id']}/lessons", headers=teacher.headers,
-                                 json={"title": f"L{n}", "type": "text", "content": "x"})
+        made = await client.post(
+            f"/api/courses/{course['id']}/lessons",
+            headers=teacher.headers,
+            json={"title": f"L{n}", "type": "text", "content": "x"},
+        )
         lessons.append(made.json()["id"])
     await client.put(f"/api/courses/{course['id']}", headers=teacher.headers, json={"is_published": True})
-    assert (await client.post(f"/api/courses/{course['id']}/enroll", headers=learner.headers)).status_code == 201
+    assert (
+        await client.post(f"/api/courses/{course['id']}/enroll", headers=learner.headers)
+    ).status_code == 201
     return teacher, learner, course["id"], lessons
 
 
@@ -34,8 +42,11 @@ async def test_inflation_is_credited_wall_clock_time_only(
     credited = 0
     started = asyncio.get_running_loop().time()
     for seq in range(6):
-        response = await client.post(f"/api/courses/{course_id}/telemetry", headers=learner.headers,
-                                     json={"lesson_id": lessons[0], "seconds_spent": 60, "seq": seq})
+        response = await client.post(
+            f"/api/courses/{course_id}/telemetry",
+            headers=learner.headers,
+            json={"lesson_id": lessons[0], "seconds_spent": 60, "seq": seq},
+        )
         assert response.status_code == 202, response.text
         credited += response.json()["credited_seconds"]
         await asyncio.sleep(1)
@@ -52,18 +63,33 @@ async def test_duplicates_by_seq_are_ignored_and_refusals(client: httpx.AsyncCli
     first = await client.post(f"/api/courses/{course_id}/telemetry", headers=learner.headers, json=body)
     again = await client.post(f"/api/courses/{course_id}/telemetry", headers=learner.headers, json=body)
     assert first.json()["duplicate"] is False and again.json() == {
-        "accepted": True, "duplicate": True, "credited_seconds": 0}
+        "accepted": True,
+        "duplicate": True,
+        "credited_seconds": 0,
+    }
     stranger = await api.account("learner")
     refused = await client.post(f"/api/courses/{course_id}/telemetry", headers=stranger.headers, json=body)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_enrolled"
-    other = (await client.post("/api/courses", headers=teacher.headers,
-                               json={"title": "O", "category": "C", "level": "Beginner"})).json()
-    foreign = await client.post(f"/api/courses/{other['id']}/lessons", headers=teacher.headers,
-                                json={"title": "F", "type": "text", "content": "x"})
-    wrong = await client.post(f"/api/courses/{course_id}/telemetry", headers=learner.headers,
-                              json={"lesson_id": foreign.json()["id"], "seconds_spent": 5})
+    other = (
+        await client.post(
+            "/api/courses", headers=teacher.headers, json={"title": "O", "category": "C", "level": "Beginner"}
+        )
+    ).json()
+    foreign = await client.post(
+        f"/api/courses/{other['id']}/lessons",
+        headers=teacher.headers,
+        json={"title": "F", "type": "text", "content": "x"},
+    )
+    wrong = await client.post(
+        f"/api/courses/{course_id}/telemetry",
+        headers=learner.headers,
+        json={"lesson_id": foreign.json()["id"], "seconds_spent": 5},
+    )
     assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "lesson_not_found"
-    for bad in ({"lesson_id": lessons[0], "seconds_spent": 0}, {"lesson_id": lessons[0], "seconds_spent": 61}):
+    for bad in (
+        {"lesson_id": lessons[0], "seconds_spent": 0},
+        {"lesson_id": lessons[0], "seconds_spent": 61},
+    ):
         invalid = await client.post(f"/api/courses/{course_id}/telemetry", headers=learner.headers, json=bad)
         assert invalid.status_code == 422
         assert invalid.json()["error"]["details"][0]["field"] == "seconds_spent"
@@ -75,8 +101,11 @@ async def test_worker_folds_accepted_seconds_exactly_once(
     _, learner, course_id, lessons = await course_with_learner(api, client)
     accepted = 0
     for seq, lesson in enumerate([lessons[0], lessons[1], lessons[0]]):
-        response = await client.post(f"/api/courses/{course_id}/telemetry", headers=learner.headers,
-                                     json={"lesson_id": lesson, "seconds_spent": 5, "seq": seq})
+        response = await client.post(
+            f"/api/courses/{course_id}/telemetry",
+            headers=learner.headers,
+            json={"lesson_id": lesson, "seconds_spent": 5, "seq": seq},
+        )
         accepted += response.json()["credited_seconds"]
     assert accepted == 15
     worker = TelemetryWorker(runtime, consumer="test-worker")

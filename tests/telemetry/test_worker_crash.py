@@ -1,0 +1,242 @@
+"""`learnflow worker` processes dying mid-batch, sharing a group and taking over (SPEC §3: an acknowledged
+heartbeat is never lost and never counted twice, even if a worker dies mid-batch).
+
+Every test ends with the three stores holding exactly what was put into the stream: the sum of the
+`course_telemetry` buckets, the `progress` totals (and their lesson times) and the PostgreSQL daily
+rollups all equal the accepted seconds, and the heartbeat counts equal the number of entries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.runtime import Runtime, StoreUrls
+from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, progress_id
+from app.telemetry.fold import enrolled_entries, fold_into_documents
+from app.telemetry.stream import GROUP, STREAM, Entry
+from tests.helpers import Api
+from tests.telemetry.helpers import (
+    Workers,
+    Written,
+    assert_exact,
+    classroom,
+    consumers,
+    group_state,
+    send_heartbeats,
+    totals,
+    wait_until_drained,
+    write_entries,
+)
+from workers.telemetry import TelemetryWorker
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def workers(telemetry_urls: StoreUrls, tmp_path: Path) -> Iterator[Workers]:
+    started = Workers(telemetry_urls, tmp_path)
+    try:
+        yield started
+    finally:
+        started.kill_all()
+
+
+async def test_killed_between_write_and_ack_then_restarted(
+    api: Api, client: httpx.AsyncClient, runtime: Runtime, workers: Workers
+) -> None:
+    room = await classroom(api, learners=20, courses=2, lessons=3)
+    written = Written()
+    await send_heartbeats(client, room, written)
+    await write_entries(runtime.redis, room, 3000, written, seed=1)
+    assert written.entries == 3040 and await runtime.redis.xlen(STREAM) == written.entries
+
+    # Two workers in a row die right after writing a batch to MongoDB and PostgreSQL, before XACK:
+    # the second one takes over the first one's entries (or reads new ones) and dies the same way.
+    for round_ in range(2):
+        doomed = workers.start(LEARNFLOW_FAILPOINT="after-write", TELEMETRY_BATCH_SIZE="200")
+        assert await doomed.exited(timeout=30) == 137, doomed.log_path.read_text()
+        partial = await totals(runtime)
+        _, pending, _ = await group_state(runtime.redis)
+        assert pending > 0  # delivered, written, never acknowledged
+        assert 0 < partial.bucket_seconds < written.seconds
+        assert 0 < partial.rollup_seconds < written.seconds
+        assert await runtime.redis.xlen(STREAM) == written.entries  # nothing was acknowledged
+        if round_ == 0:
+            dead = await consumers(runtime.redis)
+            assert list(dead.values()) == [200]
+
+    survivor = workers.start(TELEMETRY_BATCH_SIZE="200")
+    await survivor.started()
+    await wait_until_drained(runtime.redis, timeout=60)
+    stopped = await survivor.stop()
+    assert stopped["claimed"] >= 200  # the dead workers' pending entries were taken over
+    assert stopped["folded"] == written.entries  # the dead acknowledged nothing: the survivor did it all
+    assert_exact(await totals(runtime), written)
+    assert all(pending == 0 for pending in (await consumers(runtime.redis)).values())
+
+
+async def test_two_workers_share_the_load_without_double_counting(
+    api: Api, client: httpx.AsyncClient, runtime: Runtime, workers: Workers
+) -> None:
+    room = await classroom(api, learners=10, courses=2, lessons=2)
+    # No claiming between two live workers here: each entry is read by exactly one of them.
+    quiet = {"TELEMETRY_BATCH_SIZE": "25", "TELEMETRY_CLAIM_IDLE_SECONDS": "60"}
+    first, second = workers.start(**quiet), workers.start(**quiet)
+    names = {await first.started(), await second.started()}
+    written = Written()
+    await send_heartbeats(client, room, written)
+    # Entries keep arriving while both consumers wait on the group, so both get some.
+    for wave in range(20):
+        await write_entries(runtime.redis, room, 100, written, seed=100 + wave)
+        await asyncio.sleep(0.05)
+    await wait_until_drained(runtime.redis, timeout=60)
+    assert set(await consumers(runtime.redis)) == names
+    one, two = await first.stop(), await second.stop()
+    assert one["folded"] > 0 and two["folded"] > 0, (one, two)
+    assert one["folded"] + two["folded"] == written.entries  # each entry handled by exactly one of them
+    assert one["claimed"] == two["claimed"] == 0
+    assert_exact(await totals(runtime), written)
+
+
+async def test_pending_entries_of_a_dead_consumer_are_claimed_by_a_live_one(
+    api: Api, client: httpx.AsyncClient, runtime: Runtime, workers: Workers
+) -> None:
+    room = await classroom(api, learners=5, courses=1, lessons=2)
+    live = workers.start()
+    name = await live.started()
+    written = Written()
+    await send_heartbeats(client, room, written)
+    await wait_until_drained(runtime.redis, timeout=30)
+    # A consumer reads entries and vanishes before writing anything. XADD and its read run in one
+    # MULTI, so the live worker, blocked on the group, cannot get these entries first.
+    async with runtime.redis.pipeline(transaction=True) as pipe:
+        batch = Written()
+        rng = random.Random(7)
+        now_ms = int(time.time() * 1000)
+        ((course_id, lessons),) = room.courses.items()
+        for _ in range(50):
+            learner = rng.choice(room.learners)
+            seconds = rng.randint(1, 60)
+            pipe.xadd(
+                STREAM, {"u": learner.id, "c": course_id, "l": rng.choice(lessons), "s": seconds, "t": now_ms}
+            )
+            batch.add(learner.id, course_id, seconds)
+        pipe.xreadgroup(GROUP, "ghost", {STREAM: ">"}, count=50)
+        replies = await pipe.execute()
+    assert len(replies[-1][0][1]) == 50
+    assert (await consumers(runtime.redis))["ghost"] == 50
+    await wait_until_drained(runtime.redis, timeout=30)
+    assert (await consumers(runtime.redis)) == {name: 0, "ghost": 0}
+    stopped = await live.stop()
+    assert stopped["claimed"] == 50
+    written.entries += batch.entries
+    written.seconds += batch.seconds
+    for key, seconds in batch.by_progress.items():
+        written.by_progress[key] = written.by_progress.get(key, 0) + seconds
+    assert_exact(await totals(runtime), written)
+
+
+async def test_workers_killed_at_random_moments(
+    api: Api, client: httpx.AsyncClient, runtime: Runtime, workers: Workers
+) -> None:
+    """SIGKILL at arbitrary points (inside a Mongo bulk write, between collections, inside the PostgreSQL
+    transaction, between the writes and XACK), several times, while entries keep arriving."""
+    room = await classroom(api, learners=10, courses=2, lessons=2)
+    written = Written()
+    await send_heartbeats(client, room, written)
+    rng = random.Random(42)
+    for round_ in range(4):
+        await write_entries(runtime.redis, room, 500, written, seed=200 + round_)
+        victim = workers.start(TELEMETRY_BATCH_SIZE="50")
+        await victim.started()
+        await asyncio.sleep(rng.uniform(0.05, 0.6))
+        victim.kill()
+    survivor = workers.start(TELEMETRY_BATCH_SIZE="50")
+    await survivor.started()
+    await wait_until_drained(runtime.redis, timeout=60)
+    await survivor.stop()
+    assert_exact(await totals(runtime), written)
+
+
+async def test_crash_with_a_backlog_on_one_busy_document(
+    api: Api, client: httpx.AsyncClient, runtime: Runtime, workers: Workers
+) -> None:
+    """One learner heartbeating every second on one lesson: a backlog of 1500 entries all for the same
+    progress document and hourly bucket. A worker dies after writing the first batch; its successor
+    folds the newer entries first (the dead one's are not idle long enough to be claimed yet) and only
+    then takes over the old ones, which must still be recognised as applied."""
+    room = await classroom(api, learners=1, courses=1, lessons=1)
+    learner = room.learners[0]
+    ((course_id, lessons),) = room.courses.items()
+    written = Written()
+    hour_start = int(time.time() // 3600 * 3600 * 1000)
+    async with runtime.redis.pipeline(transaction=False) as pipe:
+        for n in range(1500):
+            pipe.xadd(STREAM, {"u": learner.id, "c": course_id, "l": lessons[0], "s": 1, "t": hour_start + n})
+            written.add(learner.id, course_id, 1)
+        await pipe.execute()
+    doomed = workers.start(LEARNFLOW_FAILPOINT="after-write", TELEMETRY_BATCH_SIZE="500")
+    assert await doomed.exited(timeout=30) == 137
+    survivor = workers.start(TELEMETRY_BATCH_SIZE="500", TELEMETRY_CLAIM_IDLE_SECONDS="4")
+    await survivor.started()
+    await wait_until_drained(runtime.redis, timeout=60)
+    assert_exact(await totals(runtime), written)
+    # Once nothing older is pending, the next batch on these documents empties their `applied` lists
+    # of the 1500 settled ids.
+    await runtime.redis.xadd(
+        STREAM, {"u": learner.id, "c": course_id, "l": lessons[0], "s": 1, "t": hour_start}
+    )
+    written.add(learner.id, course_id, 1)
+    await wait_until_drained(runtime.redis, timeout=30)
+    stopped = await survivor.stop()
+    assert stopped["claimed"] == 500
+    assert_exact(await totals(runtime), written)
+    bucket = await runtime.documents.db[COURSE_TELEMETRY].find_one({})
+    progress = await runtime.documents.get(PROGRESS, progress_id(learner.id, course_id))
+    assert bucket is not None and progress is not None
+    assert len(bucket["applied"]) == 1 and len(progress["applied"]) == 1
+
+
+class FailsOnce(TelemetryWorker):
+    """Writes its first batch to MongoDB, then fails as if PostgreSQL went away before the rollup."""
+
+    failures = 0
+
+    async def process(self, ids: list[str], entries: list[Entry], *, redelivered: bool) -> None:
+        if not self.failures:
+            self.failures += 1
+            kept = await enrolled_entries(self.runtime.db, entries)
+            await fold_into_documents(self.runtime.documents, kept, redelivered=redelivered)
+            raise RuntimeError("store error in the middle of a batch")
+        await super().process(ids, entries, redelivered=redelivered)
+
+
+async def test_a_failed_batch_is_retried_by_its_own_consumer(
+    api: Api, client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """A batch that fails stays pending on the live consumer that read it; it is retried right away, not
+    only once it has been idle long enough for some consumer to claim it."""
+    room = await classroom(api, learners=5, courses=1, lessons=2)
+    written = Written()
+    await send_heartbeats(client, room, written)
+    await write_entries(runtime.redis, room, 300, written, seed=9)
+    worker = FailsOnce(runtime, consumer="flaky")
+    worker.batch_size = 100
+    worker.claim_idle_ms = 600_000
+    task = asyncio.create_task(worker.run())
+    try:
+        await wait_until_drained(runtime.redis, timeout=15)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert worker.failures == 1 and worker.claimed == 0 and worker.folded == written.entries
+    assert_exact(await totals(runtime), written)
