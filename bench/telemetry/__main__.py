@@ -1,0 +1,770 @@
+"""Telemetry bench: heartbeats over WebSockets through one api + one worker, vs one Mongo write per
+REST heartbeat, one invocation.
+
+    .venv/bin/python -m bench.telemetry [--learners 2000] [--seconds 30] [--interval 1]
+
+Simulated learners (each enrolled in a course with lessons, each with a real access token) send
+`heartbeat` ops over /ws to ONE `learnflow serve` (RUN_WORKERS_IN_PROCESS=false); ONE `learnflow worker`
+folds the stream into MongoDB and PostgreSQL. Then the same learners send the same heartbeats over HTTP
+to the baseline (bench/telemetry/baseline_app.py). See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
+
+from bench._harness import (
+    ROOT,
+    TOKEN_TTL_SECONDS,
+    Server,
+    Stack,
+    machine,
+    percentile,
+    run,
+    stack,
+    start_hub,
+    start_module,
+    table,
+)
+from bench._loadgen import raise_fd_limit
+from bench.telemetry.senders import Senders
+
+MONGO_DATABASE = "learnflow_bench"  # what bench._harness.start_hub gives the api
+BASELINE_COLLECTION = "baseline_telemetry"  # bench.telemetry.baseline_app.COLLECTION
+STREAM, GROUP = "lf:telemetry", "telemetry-workers"  # app.telemetry.stream
+
+
+# -- set-up: users, courses, lessons, enrollments, tokens -----------------------------------------------
+
+
+async def populate(made: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Learners enrolled in `--courses` published courses of `--lessons` lessons each, created through the
+    app's store layer; one access token each. Fresh users every run (a run tag in their emails)."""
+    from app.courses import store as courses
+    from app.lessons import store as lessons
+    from app.security.tokens import TokenCodec
+    from app.stores.models import Enrollment, User
+    from app.stores.mongo import DocumentStore
+    from app.stores.sql import Database
+
+    tag = uuid.uuid4().hex[:6]
+    database = Database(made.urls.database_url)
+    documents = DocumentStore(made.urls.mongo_url, MONGO_DATABASE)
+    learners: list[dict[str, Any]] = []
+    try:
+        await documents.ensure_schema()
+        async with database.transaction() as tx:
+            instructor = User(
+                email=f"bench-tel-{tag}-teacher@bench.example.com",
+                first_name="Bench",
+                last_name="Teacher",
+                role="instructor",
+            )
+            tx.add(instructor)
+            await tx.flush()
+            course_ids = []
+            for c in range(args.courses):
+                course = await courses.add(
+                    tx,
+                    title=f"Telemetry bench {tag} #{c}",
+                    description="bench",
+                    category="Bench",
+                    level="Beginner",
+                    duration="4 weeks",
+                    instructor_id=instructor.id,
+                    is_published=True,
+                )
+                course_ids.append(course.id)
+        lesson_ids: dict[int, list[str]] = {}
+        for course_id in course_ids:
+            lesson_ids[course_id] = []
+            for order in range(args.lessons):
+                lesson_id = lessons.new_lesson_id()
+                await lessons.insert(
+                    documents,
+                    {
+                        "_id": lesson_id,
+                        "course_id": course_id,
+                        "title": f"Lesson {order + 1}",
+                        "type": "text",
+                        "duration": "10 min",
+                        "content": "bench",
+                        "notes": "",
+                        "order": order,
+                    },
+                )
+                lesson_ids[course_id].append(lesson_id)
+        for start in range(0, args.learners, 5000):
+            async with database.transaction() as tx:
+                users = [
+                    User(
+                        email=f"bench-tel-{tag}-{i:06d}@bench.example.com",
+                        first_name="Bench",
+                        last_name=f"L{i}",
+                        role="learner",
+                    )
+                    for i in range(start, min(args.learners, start + 5000))
+                ]
+                tx.add_all(users)
+                await tx.flush()
+                for offset, user in enumerate(users):
+                    i = start + offset
+                    course_id = course_ids[i % len(course_ids)]
+                    lesson_id = lesson_ids[course_id][(i // len(course_ids)) % args.lessons]
+                    learners.append(
+                        {"index": i, "user_id": user.id, "course_id": course_id, "lesson_id": lesson_id}
+                    )
+                tx.add_all(
+                    [
+                        Enrollment(user_id=row["user_id"], course_id=row["course_id"])
+                        for row in learners[start:]
+                    ]
+                )
+    finally:
+        await database.close()
+        await documents.client.close()
+    codec = TokenCodec(made.jwt_secret, TOKEN_TTL_SECONDS)
+    step = max(1, args.learners // max(1, args.probes))
+    for row in learners:
+        row["token"] = codec.issue_access(user_id=row["user_id"], role="learner", session_id=uuid.uuid4().hex)
+        row["probe"] = (
+            row["index"] if row["index"] % step == 0 and row["index"] // step < args.probes else None
+        )
+    return learners
+
+
+# -- the worker process -----------------------------------------------------------------------------------
+
+
+def start_worker(made: Stack, api: Server) -> Server:
+    """A real `learnflow worker` on the same stores and settings as the api."""
+    environment = {
+        "LEARNFLOW_ENV": "production",
+        "LEARNFLOW_DATA_DIR": str(made.workdir / "data"),
+        "DATABASE_URL": made.urls.database_url,
+        "REDIS_URL": made.urls.redis_url,
+        "MONGO_URL": made.urls.mongo_url,
+        "MONGO_DATABASE": MONGO_DATABASE,
+        "JWT_SECRET": made.jwt_secret,
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "console",
+    }
+    log = made.workdir / "worker.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"],
+            env={**os.environ, **environment},
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    return Server("worker", 0, process, log)
+
+
+async def wait_for_consumer(redis: Redis, worker: Server, timeout: float = 60.0) -> None:
+    """Ready once the worker's consumer has read from the group (it appears in XINFO CONSUMERS)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.process.poll() is not None:
+            raise RuntimeError(f"worker exited:\n{worker.log.read_text()[-3000:]}")
+        with contextlib.suppress(Exception):
+            if await redis.xinfo_consumers(STREAM, GROUP):
+                return
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"worker did not start:\n{worker.log.read_text()[-3000:]}")
+
+
+# -- CPU accounting ---------------------------------------------------------------------------------------
+
+
+def store_processes(made: Stack) -> dict[str, list[int]]:
+    """The embedded store servers' processes by store: our descendants and the processes started from
+    the bench's folder (PostgreSQL daemonizes), with their children (PostgreSQL backends)."""
+    roots = list(psutil.Process().children(recursive=True))
+    folder = str(made.workdir)
+    for process in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error, TypeError):
+            if any(folder in part for part in process.info["cmdline"] or ()):
+                roots.append(process)
+    groups: dict[str, set[int]] = defaultdict(set)
+    for root in roots:
+        with contextlib.suppress(psutil.Error):
+            text = " ".join(root.cmdline())
+            group = (
+                "postgres"
+                if "postgres" in root.name()
+                else "mongo"
+                if "nx_launcher" in text or "mongod" in root.name()
+                else "redis"
+                if "valkey" in root.name() or "redis" in root.name()
+                else None
+            )
+            if group:
+                groups[group].add(root.pid)
+                groups[group].update(child.pid for child in root.children(recursive=True))
+    return {name: sorted(pids) for name, pids in groups.items()}
+
+
+def cpu_groups(named: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each named group of processes (backends that came and went are missed)."""
+    result: dict[str, float] = defaultdict(float)
+    for name, pids in named.items():
+        for pid in pids:
+            with contextlib.suppress(psutil.Error):
+                times = psutil.Process(pid).cpu_times()
+                result[name] += times.user + times.system
+    return dict(result)
+
+
+# -- watching MongoDB --------------------------------------------------------------------------------------
+
+
+def _hour(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:00:00Z")
+
+
+class Watcher:
+    """Polls `course_telemetry`: the probe learners' buckets every `--poll` seconds (for the lag), and the
+    heartbeats folded in the bench's courses every second (for the folded rate)."""
+
+    def __init__(self, mongo: AsyncMongoClient[Any], learners: list[dict[str, Any]], poll: float) -> None:
+        self.coll = mongo[MONGO_DATABASE]["course_telemetry"]
+        self.poll = poll
+        self.course_ids = sorted({row["course_id"] for row in learners})
+        self.probes = {row["user_id"]: row for row in learners if row["probe"] is not None}
+        self.transitions: dict[int, list[tuple[float, int]]] = {
+            row["probe"]: [] for row in self.probes.values()
+        }
+        self.folded: list[tuple[float, int]] = []
+        self.stopping = False
+
+    async def folded_now(self) -> tuple[int, int]:
+        """(heartbeats, seconds) folded into course_telemetry for the bench's courses."""
+        rows = await (
+            await self.coll.aggregate(
+                [
+                    {"$match": {"course_id": {"$in": self.course_ids}}},
+                    {"$group": {"_id": None, "h": {"$sum": "$heartbeats"}, "s": {"$sum": "$seconds"}}},
+                ]
+            )
+        ).to_list()
+        return (int(rows[0]["h"]), int(rows[0]["s"])) if rows else (0, 0)
+
+    async def watch_probes(self) -> None:
+        from app.stores.mongo import telemetry_bucket_id
+
+        last: dict[int, int] = {}
+        while not self.stopping:
+            now = time.time()
+            hours = {_hour(now - 120), _hour(now)}
+            ids = [
+                telemetry_bucket_id(uid, row["course_id"], row["lesson_id"], hour)
+                for uid, row in self.probes.items()
+                for hour in hours
+            ]
+            counts: dict[int, int] = defaultdict(int)
+            async for doc in self.coll.find({"_id": {"$in": ids}}, {"user_id": 1, "heartbeats": 1}):
+                counts[int(doc["user_id"])] += int(doc["heartbeats"])
+            seen = time.time()
+            for uid, count in counts.items():
+                probe = self.probes[uid]["probe"]
+                if count != last.get(probe, 0):
+                    last[probe] = count
+                    self.transitions[probe].append((seen, count))
+            await asyncio.sleep(max(0.0, self.poll - (time.time() - now)))
+
+    async def watch_folded(self) -> None:
+        while not self.stopping:
+            heartbeats, _ = await self.folded_now()
+            self.folded.append((time.time(), heartbeats))
+            await asyncio.sleep(1.0)
+
+    def folded_at(self, at: float) -> float:
+        """Heartbeats folded at time `at` (linear between samples)."""
+        before = [(t, h) for t, h in self.folded if t <= at]
+        after = [(t, h) for t, h in self.folded if t >= at]
+        if not before:
+            return float(after[0][1]) if after else 0.0
+        if not after:
+            return float(before[-1][1])
+        (t0, h0), (t1, h1) = before[-1], after[0]
+        return h0 if t1 == t0 else h0 + (h1 - h0) * (at - t0) / (t1 - t0)
+
+    def lags(self, replies: dict[int, list[float]], m0: float, m1: float) -> tuple[list[float], int]:
+        """accept -> visible, for every credited probe heartbeat accepted inside [m0, m1]; and how many
+        of those never became visible."""
+        lags: list[float] = []
+        missing = 0
+        for probe, times in replies.items():
+            steps = self.transitions.get(probe, [])
+            for k, accepted_at in enumerate(times, start=1):
+                if not m0 <= accepted_at <= m1:
+                    continue
+                visible = next((t for t, count in steps if count >= k), None)
+                if visible is None:
+                    missing += 1
+                else:
+                    lags.append(visible - accepted_at)
+        return sorted(lags), missing
+
+
+# -- one phase -------------------------------------------------------------------------------------------
+
+
+async def drive(
+    senders: Senders, learners: list[dict[str, Any]], args: argparse.Namespace, processes: Any
+) -> tuple[dict[str, Any], dict[str, float], float, float, float]:
+    """Run the learners for warm-up + measured seconds; returns (results, CPU s/s per process group over
+    the sending period, start, m0, m1)."""
+    start = time.time() + 1.0
+    m0 = start + args.warmup
+    m1 = m0 + args.seconds
+    spec = {
+        "start": start,
+        "m0": m0,
+        "m1": m1,
+        "stop_at": m1,
+        "interval": args.interval,
+        "seconds_spent": max(1, min(60, round(args.interval))),
+        "total_learners": len(learners),
+        "grace": 30.0,
+    }
+
+    async def sample_cpu() -> tuple[dict[str, float], dict[str, float]]:
+        await asyncio.sleep(max(0.0, m0 - time.time()))
+        groups = processes()  # found after the warm-up: connection pools (PostgreSQL backends) are open
+        first = cpu_groups(groups)
+        await asyncio.sleep(max(0.0, m1 - time.time()))
+        return first, cpu_groups(groups)
+
+    async def profile() -> None:
+        await asyncio.sleep(max(0.0, m0 - time.time()))
+        named = processes()
+        profilers = []
+        for name in ("api", "worker", "baseline"):
+            if name in named:
+                out = Path(args.profile) / f"{name}.txt"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                profilers.append(
+                    subprocess.Popen(
+                        [
+                            str(Path(sys.executable).with_name("py-spy")),
+                            "record",
+                            "--pid",
+                            str(named[name][0]),
+                            "--format",
+                            "raw",
+                            "--rate",
+                            "100",
+                            "--duration",
+                            str(int(args.seconds)),
+                            "--output",
+                            str(out),
+                            "--nonblocking",
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+        for profiler in profilers:
+            await asyncio.get_running_loop().run_in_executor(None, profiler.wait)
+
+    sampler = asyncio.create_task(sample_cpu())
+    profiling = asyncio.create_task(profile()) if args.profile else None
+    results = await senders.run(spec)
+    first, last = await sampler
+    if profiling is not None:
+        await profiling
+    usage = {name: (last.get(name, 0.0) - first.get(name, 0.0)) / args.seconds for name in last}
+    return results, usage, start, m0, m1
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f}" if seconds == seconds else "-"
+
+
+def summary(results: dict[str, Any]) -> str:
+    errors = ", ".join(f"{k} x{v}" for k, v in results["errors"].items()) or "none"
+    return (
+        f"sent {results['sent']:,}, replies {results['replies']:,}, accepted {results['accepted']:,} "
+        f"(credited > 0: {results['credited_count']:,}, {results['credited_seconds']:,} s), duplicates "
+        f"{results['duplicates']}, unanswered {results['unanswered']}, connections lost {results['lost']}, "
+        f"errors: {errors}"
+    )
+
+
+async def ours(made: Stack, learners: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from app.stores.models import Telemetry
+    from app.stores.sql import Database
+
+    redis = Redis.from_url(made.urls.redis_url, decode_responses=True)
+    mongo: AsyncMongoClient[Any] = AsyncMongoClient(made.urls.mongo_url)
+    api = start_hub(made, "api", RUN_WORKERS_IN_PROCESS="false")
+    worker = start_worker(made, api)
+    senders = Senders(args.processes)
+    watcher = Watcher(mongo, learners, args.poll)
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        await wait_for_consumer(redis, worker)
+        print(f"api: pid {api.pid}, port {api.port}; worker: pid {worker.pid}", flush=True)
+        connected = await senders.connect(kind="ws", host="127.0.0.1", port=api.port, learners=learners)
+        print(
+            f"  {connected['connected']:,} learners connected and authenticated in "
+            f"{connected['seconds']:.1f} s"
+            + (f"; {connected['failed']} failed: {connected['errors']}" if connected["failed"] else ""),
+            flush=True,
+        )
+        tasks = [asyncio.create_task(watcher.watch_probes()), asyncio.create_task(watcher.watch_folded())]
+
+        def processes() -> dict[str, list[int]]:
+            named = {"api": [api.pid], "worker": [worker.pid], "loadgens": senders.pids}
+            return {**store_processes(made), **named}
+
+        results, usage, start, m0, m1 = await drive(senders, learners, args, processes)
+        sent_until = time.time()
+        print("  " + summary(results), flush=True)
+        if results["errors"]:
+            warnings = [
+                line for line in api.log.read_text(errors="replace").splitlines() if "WARNING" in line
+            ]
+            print(
+                f"  api log: {len(warnings)} warnings; first: " + " | ".join(warnings[:2])[:1500], flush=True
+            )
+        # Drain: wait until everything credited is folded (MongoDB and PostgreSQL), at most --drain s.
+        database = Database(made.urls.database_url)
+        course_ids = watcher.course_ids
+        deadline = time.monotonic() + args.drain
+        folded_all_at = None
+        rollups = (0, 0)
+        while time.monotonic() < deadline:
+            heartbeats, _ = await watcher.folded_now()
+            async with database.read() as tx:
+                row = (
+                    await tx.execute(
+                        select(
+                            func.coalesce(func.sum(Telemetry.seconds), 0),
+                            func.coalesce(func.sum(Telemetry.heartbeats), 0),
+                        ).where(Telemetry.course_id.in_(course_ids))
+                    )
+                ).one()
+            rollups = (int(row[0]), int(row[1]))
+            if folded_all_at is None and heartbeats >= results["credited_count"]:
+                folded_all_at = time.time()
+            if heartbeats >= results["credited_count"] and rollups[1] >= results["credited_count"]:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2 * args.poll + 0.1)
+        watcher.stopping = True
+        await asyncio.gather(*tasks)
+        tasks = []
+        stream = {"length": await redis.xlen(STREAM)}
+        for group in await redis.xinfo_groups(STREAM):
+            if group.get("name") == GROUP:
+                stream.update(pending=int(group.get("pending") or 0), lag=int(group.get("lag") or 0))
+        coll = mongo[MONGO_DATABASE]
+        bucket_h, bucket_s = await watcher.folded_now()
+        progress_rows = await (
+            await coll["progress"].aggregate(
+                [
+                    {"$match": {"course_id": {"$in": course_ids}}},
+                    {"$group": {"_id": None, "s": {"$sum": "$total_seconds_spent"}}},
+                ]
+            )
+        ).to_list()
+        progress_s = int(progress_rows[0]["s"]) if progress_rows else 0
+        await database.close()
+        lags, missing = watcher.lags(results["probes"], m0, m1)
+        window_folded = (watcher.folded_at(m1) - watcher.folded_at(m0)) / args.seconds
+        return {
+            "name": "ours (ws → api → stream → worker)",
+            "learners": connected["connected"],
+            "results": results,
+            "usage": usage,
+            "accepted_per_s": results["accepted_in_window"] / args.seconds,
+            "folded_per_s": window_folded,
+            "lags": lags,
+            "lag_missing": missing,
+            "catch_up": (folded_all_at - sent_until) if folded_all_at else float("nan"),
+            "totals": {
+                "credited (sum of replies)": (results["credited_seconds"], results["credited_count"]),
+                "course_telemetry buckets": (bucket_s, bucket_h),
+                "progress total_seconds_spent": (progress_s, None),
+                "PostgreSQL telemetry rollups": rollups,
+            },
+            "stream": stream,
+            "start": start,
+        }
+    finally:
+        watcher.stopping = True
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await senders.close()
+        worker.stop()
+        api.stop()
+        await redis.aclose()
+        await mongo.close()
+
+
+async def baseline(made: Stack, learners: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    server = start_module(
+        made,
+        "baseline",
+        "uvicorn",
+        "bench.telemetry.baseline_app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--backlog",
+        "8192",
+        MONGO_URL=made.urls.mongo_url,
+        MONGO_DATABASE=MONGO_DATABASE,
+        JWT_SECRET=made.jwt_secret,
+        BASELINE_DRIVER=args.baseline,
+    )
+    mongo: AsyncMongoClient[Any] = AsyncMongoClient(made.urls.mongo_url)
+    senders = Senders(args.processes)
+    try:
+        print(f"baseline ({args.baseline} PyMongo): pid {server.pid}, port {server.port}", flush=True)
+        connected = await senders.connect(kind="http", host="127.0.0.1", port=server.port, learners=learners)
+        print(f"  {connected['connected']:,} learners connected in {connected['seconds']:.1f} s", flush=True)
+
+        def processes() -> dict[str, list[int]]:
+            return {**store_processes(made), "baseline": [server.pid], "loadgens": senders.pids}
+
+        results, usage, start, m0, m1 = await drive(senders, learners, args, processes)
+        print("  " + summary(results), flush=True)
+        course_ids = sorted({row["course_id"] for row in learners})
+        rows = await (
+            await mongo[MONGO_DATABASE][BASELINE_COLLECTION].aggregate(
+                [
+                    {"$match": {"course_id": {"$in": course_ids}}},
+                    {"$group": {"_id": None, "h": {"$sum": "$heartbeats"}, "s": {"$sum": "$seconds"}}},
+                ]
+            )
+        ).to_list()
+        stored = (int(rows[0]["s"]), int(rows[0]["h"])) if rows else (0, 0)
+        return {
+            "name": f"baseline (REST, 1 {args.baseline} update_one per heartbeat)",
+            "learners": connected["connected"],
+            "results": results,
+            "usage": usage,
+            "accepted_per_s": results["accepted_in_window"] / args.seconds,
+            "folded_per_s": results["accepted_in_window"] / args.seconds,  # written before the reply
+            "lags": [],
+            "lag_missing": 0,
+            "catch_up": 0.0,
+            "totals": {
+                "credited (sum of replies)": (results["credited_seconds"], results["credited_count"]),
+                "baseline_telemetry buckets": stored,
+            },
+        }
+    finally:
+        with contextlib.suppress(Exception):
+            await senders.close()
+        server.stop()
+        await mongo.close()
+
+
+# -- report ----------------------------------------------------------------------------------------------
+
+
+def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str, bool]:
+    offered = args.learners / args.interval
+    rows = []
+    for p in phases:
+        r = p["results"]
+        usage = p["usage"]
+        servers = ("api", "worker") if "api" in usage else ("baseline",)
+        server_cpu = sum(usage.get(name, 0.0) for name in servers)
+        stores_cpu = sum(usage.get(name, 0.0) for name in ("redis", "mongo", "postgres"))
+        per = max(p["accepted_per_s"], 1e-9)
+        rows.append(
+            [
+                p["name"],
+                f"{p['learners']:,}",
+                f"{offered:,.0f}",
+                f"{p['accepted_per_s']:,.0f}",
+                f"{p['folded_per_s']:,.0f}",
+                ms(percentile(r["latencies"], 0.5)),
+                ms(percentile(r["latencies"], 0.99)),
+                ms(percentile(p["lags"], 0.5)) if p["lags"] else "0 (sync)",
+                ms(percentile(p["lags"], 0.99)) if p["lags"] else "0 (sync)",
+                " + ".join(f"{usage.get(n, 0.0):.0%}" for n in servers),
+                " / ".join(f"{usage.get(n, 0.0):.0%}" for n in ("redis", "mongo", "postgres")),
+                f"{usage.get('loadgens', 0.0):.0%}",
+                f"{(server_cpu + stores_cpu) / per * 1e6:,.0f}",
+            ]
+        )
+    out = [
+        table(
+            [
+                "pipeline",
+                "learners",
+                "offered hb/s",
+                "accepted hb/s",
+                "folded hb/s",
+                "reply p50 ms",
+                "reply p99 ms",
+                "lag p50 ms",
+                "lag p99 ms",
+                "server CPU",
+                "redis/mongo/pg CPU",
+                "loadgen CPU",
+                "CPU us/hb (servers+stores)",
+            ],
+            rows,
+        )
+    ]
+    ok = True
+    ours_phase = next((p for p in phases if "api" in p["usage"]), None)
+    base_phase = next((p for p in phases if "api" not in p["usage"]), None)
+    if ours_phase is not None:
+        end_to_end = min(ours_phase["accepted_per_s"], ours_phase["folded_per_s"])
+        lags = ours_phase["lags"]
+        out.append("")
+        out.append(
+            f"ours end to end: {end_to_end:,.0f} heartbeats/s (min of accepted and folded in the window); "
+            f"folding caught up {ours_phase['catch_up']:.1f} s after the last send; lag sampled on "
+            f"{len(lags):,} probe heartbeats ({ours_phase['lag_missing']} never visible); stream after drain "
+            f"{ours_phase['stream']}"
+        )
+        targets = [
+            (
+                "end to end >= 5,000 heartbeats/s on one api + one worker",
+                end_to_end >= 5000,
+                f"{end_to_end:,.0f}/s",
+            ),
+        ]
+        if base_phase is not None:
+            ratio = end_to_end / max(base_phase["accepted_per_s"], 1e-9)
+            base_cpu = base_phase
+            ours_us = sum(
+                ours_phase["usage"].get(n, 0.0) for n in ("api", "worker", "redis", "mongo", "postgres")
+            )
+            base_us = sum(base_phase["usage"].get(n, 0.0) for n in ("baseline", "redis", "mongo", "postgres"))
+            efficiency = (base_us / max(base_cpu["accepted_per_s"], 1e-9)) / (
+                ours_us / max(ours_phase["accepted_per_s"], 1e-9)
+            )
+            targets.append((">= 10x the per-heartbeat baseline (heartbeats/s)", ratio >= 10, f"{ratio:.2f}x"))
+            out.append(
+                f"ours / baseline: {ratio:.2f}x heartbeats/s; CPU per heartbeat (servers + stores): "
+                f"baseline / ours = {efficiency:.2f}x"
+            )
+        lost = ours_phase["results"]["unanswered"] + ours_phase["lag_missing"]
+        out.append("")
+        out.append("totals check (seconds, heartbeats):")
+        check_rows = []
+        for phase in phases:
+            totals = phase["totals"]
+            expected = totals["credited (sum of replies)"]
+            for name, (seconds, heartbeats) in totals.items():
+                same = seconds == expected[0] and (heartbeats is None or heartbeats == expected[1])
+                if phase is ours_phase or phase is base_phase:
+                    ok = ok and same
+                check_rows.append(
+                    [
+                        phase["name"].split(" (")[0],
+                        name,
+                        f"{seconds:,}",
+                        "-" if heartbeats is None else f"{heartbeats:,}",
+                        "reference" if name.startswith("credited") else ("OK" if same else "MISMATCH"),
+                    ]
+                )
+        out.append(table(["pipeline", "where", "seconds", "heartbeats", "check"], check_rows))
+        unanswered = sum(p["results"]["unanswered"] for p in phases)
+        errors = sum(sum(p["results"]["errors"].values()) for p in phases)
+        targets.append(
+            ("zero loss (folded == credited everywhere, nothing unanswered)", ok and lost == 0, "see above")
+        )
+        ok = ok and unanswered == 0
+        out.append(
+            f"totals: {'PASS' if ok else 'FAIL'} (unanswered heartbeats {unanswered}, error replies {errors})"
+        )
+        out.append("")
+        out.append(
+            table(["target", "met", "measured"], [[t, "yes" if m else "NO", v] for t, m, v in targets])
+        )
+    return "\n".join(out), ok
+
+
+async def bench(made: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
+    started = time.monotonic()
+    learners = await populate(made, args)
+    print(
+        f"set-up: {len(learners):,} learners in {args.courses} courses x {args.lessons} lessons, "
+        f"{sum(1 for row in learners if row['probe'] is not None)} probes "
+        f"({time.monotonic() - started:.1f} s)",
+        flush=True,
+    )
+    phases = [await ours(made, learners, args)]
+    if args.baseline != "none":
+        phases.append(await baseline(made, learners, args))
+    return phases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.telemetry", description=__doc__.split("\n")[0])
+    parser.add_argument("--learners", type=int, default=2000, help="simulated learners (one connection each)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measured seconds per pipeline")
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between a learner's heartbeats")
+    parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured sending before the window")
+    parser.add_argument("--drain", type=float, default=90.0, help="max seconds to wait for the folds")
+    parser.add_argument("--courses", type=int, default=10)
+    parser.add_argument("--lessons", type=int, default=5)
+    parser.add_argument(
+        "--probes", type=int, default=100, help="learners whose heartbeats are timed to MongoDB"
+    )
+    parser.add_argument("--poll", type=float, default=0.05, help="probe poll period (the lag's resolution)")
+    parser.add_argument("--profile", help="folder for py-spy profiles (raw collapsed stacks) of the servers")
+    parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    parser.add_argument(
+        "--baseline", choices=("async", "sync", "none"), default="async", help="baseline PyMongo driver"
+    )
+    args = parser.parse_args()
+    raise_fd_limit()
+    started = time.monotonic()
+    with stack() as made:
+        phases: list[dict[str, Any]] = []
+
+        async def go() -> None:
+            phases.extend(await bench(made, args))
+
+        run(go())
+    text, ok = report(phases, args)
+    print()
+    print(
+        f"telemetry: {args.learners:,} learners, one heartbeat each every {args.interval:g} s "
+        f"(seconds_spent {max(1, min(60, round(args.interval)))}), {args.seconds:g} s measured "
+        f"(+{args.warmup:g} s warm-up), {args.processes} load-generator processes; {machine()}"
+    )
+    print(text)
+    print(f"total {time.monotonic() - started:.0f} s")
+    if not ok:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
