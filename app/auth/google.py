@@ -13,7 +13,7 @@ import httpx
 from app.audit.service import RequestMeta, record
 from app.auth.schemas import GoogleUrl, TokenPair
 from app.auth.service import NewAccount, create_account, issue_tokens
-from app.errors import ServiceUnavailable, Unauthorized
+from app.errors import Conflict, ServiceUnavailable, Unauthorized
 from app.runtime import Runtime
 from app.security.tokens import InvalidToken
 from app.users import store as users
@@ -110,6 +110,12 @@ async def sign_in(runtime: Runtime, *, code: str, state: str, meta: RequestMeta)
         user = await users.get_by_google_sub(tx, google_sub)
         if user is None:
             user = await users.get_by_email(tx, email, for_update=True)
+            if user is not None and user.google_sub is not None:
+                # The address now belongs to another Google account than the one linked: taking the
+                # user over through it would let whoever holds the address in Google own the account.
+                raise Conflict(
+                    "This email is linked to a different Google account.", code="google_account_mismatch"
+                )
             if user is not None:
                 # The provider verified the address, so the existing account is the same person's.
                 await users.set_fields(tx, user, google_sub=google_sub)

@@ -165,7 +165,7 @@ async def google_url(ctx: Context[None, None]) -> GoogleUrl:
     response=TokenPair,
     auth="none",
     rate_limit="login",
-    errors=(401, 422, 503),
+    errors=(401, 409, 422, 503),
 )
 async def google_callback(ctx: Context[GoogleCallback, None]) -> TokenPair:
     return await google.sign_in(ctx.runtime, code=ctx.body.code, state=ctx.body.state, meta=request_meta(ctx))

@@ -444,3 +444,17 @@ async def test_callback_validation_names_the_field(
     assert error["code"] == "validation_error"
     assert [detail["field"] for detail in error["details"]] == [field]
     assert google.requests == []
+
+
+async def test_an_email_linked_to_another_google_account_is_not_taken_over(
+    client: httpx.AsyncClient, runtime: Runtime, google: GoogleProvider
+) -> None:
+    first = await browser_sign_in(client, google, ada())
+    assert first.status_code == 200, first.text
+    owner = await me(client, first.json())
+    # Another Google account now presents the same (verified) address.
+    intruder = await sign_in_with_code(client, google, ada(sub="999999999999999999999"))
+    assert intruder.status_code == 409, intruder.text
+    assert intruder.json()["error"]["code"] == "google_account_mismatch"
+    assert (await user_by_id(runtime, owner["id"])).google_sub == "110169484474386276334"
+    assert await user_count(runtime) == 1
