@@ -12,18 +12,17 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from app.errors import (
-    DomainError,
     Forbidden,
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
 )
-from app.http.errors import error_response, response_for_exception, validation_details
+from app.http.errors import response_for_exception, validation_details
 from app.http.principal import authenticate, rate_limit_identity, reject_token_in_url
 from app.http.ratelimit import LimitState
 from app.runtime import Runtime
@@ -266,16 +265,5 @@ def _to_response(result: Any, adapter: TypeAdapter[Any] | None, status_code: int
     if isinstance(result, Response):
         return result
     if adapter is None:
-        return Response(status_code=status_code if result is None else status_code)
+        return Response(status_code=status_code)
     return Response(adapter.dump_json(result), status_code=status_code, media_type="application/json")
-
-
-__all__ = [
-    "ApiRoute",
-    "Context",
-    "DomainError",
-    "JSONResponse",
-    "Operation",
-    "api_route",
-    "error_response",
-]
