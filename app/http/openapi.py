@@ -95,6 +95,19 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
             )
     if parameters:
         spec["parameters"] = parameters
+    if op.upload_field is not None:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": [op.upload_field],
+                        "properties": {op.upload_field: {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
     if op.body is not None:
         spec["requestBody"] = {
             "required": True,

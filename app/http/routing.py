@@ -81,6 +81,7 @@ class Operation:
     errors: tuple[int, ...]
     description: str | None
     paged: bool
+    upload_field: str | None = None
 
 
 Handler = Callable[[Context[Any, Any]], Awaitable[Any]]
@@ -107,6 +108,7 @@ def api_route(
     rate_limit: str | None = "default",
     errors: Sequence[int] = (),
     paged: bool = False,
+    upload_field: str | None = None,
 ) -> Callable[[Handler], ApiRoute]:
     """Declare an endpoint. `rate_limit` names a setting (`default`, `login`, `register`) or None."""
 
@@ -126,6 +128,7 @@ def api_route(
             errors=tuple(errors),
             description=handler.__doc__,
             paged=paged,
+            upload_field=upload_field,
         )
         adapter: TypeAdapter[Any] | None = TypeAdapter(response) if response is not None else None
 

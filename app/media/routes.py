@@ -47,6 +47,7 @@ MAX_TEXT_PART_BYTES = 8 * 1024
     status_code=201,
     roles=("instructor", "admin"),
     errors=(400, 401, 403, 413, 415, 422, 503),
+    upload_field=FIELD,
 )
 async def upload(ctx: Context[None, None]) -> MediaPublic:
     """Request body: `multipart/form-data` with one file part named `file` (other parts are ignored).

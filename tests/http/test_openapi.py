@@ -87,6 +87,10 @@ async def test_every_body_and_every_json_success_response_has_a_schema(spec: dic
             schema = resolve(spec, body["content"]["application/json"]["schema"])
             assert schema.get("type") == "object", (op.path, schema)
             assert "422" in operation["responses"], op.path
+        elif op.upload_field is not None:
+            schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+            assert schema["required"] == [op.upload_field], op.path
+            assert schema["properties"][op.upload_field]["format"] == "binary", op.path
         else:
             assert "requestBody" not in operation, op.path
         successes = {code: value for code, value in operation["responses"].items() if code.startswith("2")}

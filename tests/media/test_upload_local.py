@@ -469,7 +469,8 @@ async def test_openapi_documents_the_upload(client: httpx.AsyncClient) -> None:
         "$ref": "#/components/schemas/MediaPublic"
     }
     assert {"401", "403", "413", "415", "422", "429", "503"} <= set(operation["responses"])
-    # The generator describes JSON bodies only; the multipart body is described in words.
+    body = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert body["required"] == ["file"]
+    assert body["properties"]["file"] == {"type": "string", "format": "binary"}
     assert "multipart/form-data" in operation["description"]
-    assert "`file`" in operation["description"]
     assert operation["security"] == [{"bearerAuth": []}]
