@@ -24,6 +24,7 @@ from app.progress import store as progress
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.models import Course
+from app.stores.mongo import COURSE_TELEMETRY
 from app.stores.sql import Tx
 
 
@@ -203,6 +204,7 @@ async def delete_course(runtime: Runtime, principal: Principal, course_id: int, 
         )
     await lessons.delete_course(runtime.documents, course_id)
     await progress.delete_course(runtime.documents, course_id)
+    await runtime.documents.delete_where(COURSE_TELEMETRY, {"course_id": course_id})
     await runtime.events.publish(
         DomainEvent(name="course.deleted", data={"course_id": course_id}, course_id=course_id)
     )

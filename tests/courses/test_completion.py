@@ -240,12 +240,18 @@ async def test_deleting_a_course_removes_lessons_progress_and_enrollments(
     await mark(client, learner, course.id, course.lessons[0])
     await client.put(f"/api/courses/{course.id}/rating", headers=learner.headers, json={"stars": 5})
     assert await progress_doc(api.runtime, learner.id, course.id) is not None
+    for course_id in (course.id, keep["id"]):
+        await api.runtime.documents.insert(
+            "course_telemetry", {"_id": f"{learner.id}:{course_id}:x:h", "course_id": course_id, "seconds": 5}
+        )
 
     gone = await client.delete(f"/api/courses/{course.id}", headers=course.teacher.headers)
     assert gone.status_code == 204, gone.text
     assert await sql_counts(api.runtime, course.id) == {"courses": 0, "enrollments": 0, "ratings": 0}
     assert await lesson_docs(api.runtime, course.id) == []
     assert await progress_doc(api.runtime, learner.id, course.id) is None
+    assert await api.runtime.documents.count("course_telemetry", {"course_id": course.id}) == 0
+    assert await api.runtime.documents.count("course_telemetry", {"course_id": keep["id"]}) == 1
     (deleted,) = await audit_rows(api.runtime, "course_deleted")
     assert (deleted.user_id, deleted.resource_id, deleted.details["title"]) == (
         course.teacher.id,
