@@ -22,7 +22,6 @@ import hmac
 import mimetypes
 import re
 import secrets
-import socket
 import string
 import threading
 import time
@@ -33,12 +32,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import filetype
-import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.standins.server import serving
 
 UPLOAD_PATH = "/v1_1/{cloud}/{resource_type}/upload"
 DELIVERY_PATH = "/{cloud}/{resource_type}/upload/v{version:int}/{name}"
@@ -293,33 +293,10 @@ def running_cloudinary_api(
 ) -> Iterator[CloudinaryApi]:
     """Serve a `CloudinaryApi` with uvicorn on a free loopback port in a background thread."""
     api = CloudinaryApi(cloud_name=cloud_name, api_key=api_key, api_secret=api_secret)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    api.base_url = f"http://127.0.0.1:{port}"
-    config = uvicorn.Config(
-        api.asgi_app(),
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="cloudinary-standin", daemon=True
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Cloudinary stand-in did not start")
-            time.sleep(0.01)
+
+    def app_for(base_url: str) -> Any:
+        api.base_url = base_url
+        return api.asgi_app()
+
+    with serving(app_for, name="Cloudinary stand-in", startup_timeout=startup_timeout):
         yield api
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        if thread.is_alive():
-            raise RuntimeError("the Cloudinary stand-in did not stop")

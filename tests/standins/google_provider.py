@@ -24,11 +24,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from tests.standins.server import serving
 
 AUTH_PATH = "/o/oauth2/v2/auth"
 TOKEN_PATH = "/token"
@@ -248,36 +249,13 @@ def running_google_provider(
 ) -> Iterator[GoogleProvider]:
     """Serve a `GoogleProvider` with uvicorn on a free loopback port in a background thread."""
     provider = GoogleProvider(client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    provider.base_url = f"http://127.0.0.1:{port}"
-    config = uvicorn.Config(
-        provider.asgi_app(),
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="google-standin", daemon=True
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Google stand-in provider did not start")
-            time.sleep(0.01)
+
+    def app_for(base_url: str) -> Any:
+        provider.base_url = base_url
+        return provider.asgi_app()
+
+    with serving(app_for, name="Google stand-in provider", startup_timeout=startup_timeout):
         yield provider
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        if thread.is_alive():
-            raise RuntimeError("the Google stand-in provider did not stop")
 
 
 @contextmanager
