@@ -17,6 +17,7 @@ import os
 import resource
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -329,16 +330,16 @@ def _worker_main(index: int, pipe: Connection) -> None:
     asyncio.run(Worker(index).run(pipe))
 
 
-class LoadGenerators:
-    """The orchestrator's handle on `count` load-generator processes."""
+class ProcessPool:
+    """`count` spawned processes running `target(index, pipe)`, each answering one command per call."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, target: Callable[[int, Connection], None]) -> None:
         context = multiprocessing.get_context("spawn")
         self.pipes: list[Connection] = []
         self.processes: list[multiprocessing.process.BaseProcess] = []
         for index in range(count):
             parent, child = context.Pipe()
-            process = context.Process(target=_worker_main, args=(index, child), daemon=True)
+            process = context.Process(target=target, args=(index, child), daemon=True)
             process.start()
             self.pipes.append(parent)
             self.processes.append(process)
@@ -347,7 +348,8 @@ class LoadGenerators:
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes if p.pid is not None]
 
-    async def _call_all(self, calls: list[tuple[str, Any]]) -> list[Any]:
+    async def call_all(self, calls: list[tuple[str, Any]]) -> list[Any]:
+        """One (command, argument) per process, sent in parallel; their answers in process order."""
         loop = asyncio.get_running_loop()
 
         def call(pipe: Connection, command: str, argument: Any) -> Any:
@@ -364,7 +366,35 @@ class LoadGenerators:
         )
 
     async def broadcast(self, command: str, argument: Any = None) -> list[Any]:
-        return await self._call_all([(command, argument)] * len(self.pipes))
+        return await self.call_all([(command, argument)] * len(self.pipes))
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.broadcast("exit"), 10)
+        for process in self.processes:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+
+
+def merge_connects(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answers of every process to `connect`, added up."""
+    errors: collections.Counter[str] = collections.Counter()
+    for result in results:
+        errors.update(result["errors"])
+    return {
+        "connected": sum(r["connected"] for r in results),
+        "failed": sum(r["failed"] for r in results),
+        "errors": dict(errors.most_common(3)),
+        "seconds": max(r["seconds"] for r in results),
+    }
+
+
+class LoadGenerators(ProcessPool):
+    """The orchestrator's handle on `count` load-generator processes."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count, _worker_main)
 
     async def connect(
         self,
@@ -396,20 +426,11 @@ class LoadGenerators:
                 "user_ids": [user_ids[i] for i in mine] if user_ids is not None else None,
             }
             calls.append(("connect", spec))
-        results = await self._call_all(calls)
-        errors: collections.Counter[str] = collections.Counter()
-        for result in results:
-            errors.update(result["errors"])
-        return {
-            "connected": sum(r["connected"] for r in results),
-            "failed": sum(r["failed"] for r in results),
-            "errors": dict(errors.most_common(3)),
-            "seconds": max(r["seconds"] for r in results),
-        }
+        return merge_connects(await self.call_all(calls))
 
     async def connect_each(self, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One `connect` spec per process (see Worker.connect)."""
-        return await self._call_all([("connect", spec) for spec in specs])
+        return await self.call_all([("connect", spec) for spec in specs])
 
     async def collect(self) -> dict[str, Any]:
         results = await self.broadcast("collect")
@@ -429,11 +450,3 @@ class LoadGenerators:
             "by_process": [array("d", r["latencies"]) for r in results],
             "per_client": sum((collections.Counter(r["per_client"]) for r in results), collections.Counter()),
         }
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.broadcast("exit"), 10)
-        for process in self.processes:
-            process.join(5)
-            if process.is_alive():
-                process.kill()

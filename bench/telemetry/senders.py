@@ -13,14 +13,21 @@ import asyncio
 import collections
 import contextlib
 import json
-import multiprocessing
 import time
 from array import array
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from bench._loadgen import _control, client_frame, hub_steps, raise_fd_limit, upgrade_request
+from bench._loadgen import (
+    ProcessPool,
+    _control,
+    client_frame,
+    hub_steps,
+    merge_connects,
+    raise_fd_limit,
+    upgrade_request,
+)
 
 
 @dataclass
@@ -379,39 +386,11 @@ def _worker_main(index: int, pipe: Connection) -> None:
     asyncio.run(Worker(index).serve(pipe))
 
 
-class Senders:
+class Senders(ProcessPool):
     """The orchestrator's handle on `count` heartbeat load-generator processes."""
 
     def __init__(self, count: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.pipes: list[Connection] = []
-        self.processes: list[multiprocessing.process.BaseProcess] = []
-        for index in range(count):
-            parent, child = context.Pipe()
-            process = context.Process(target=_worker_main, args=(index, child), daemon=True)
-            process.start()
-            self.pipes.append(parent)
-            self.processes.append(process)
-
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.processes if p.pid is not None]
-
-    async def call_all(self, calls: list[tuple[str, Any]]) -> list[Any]:
-        loop = asyncio.get_running_loop()
-
-        def call(pipe: Connection, command: str, argument: Any) -> Any:
-            pipe.send((command, argument))
-            return pipe.recv()
-
-        return list(
-            await asyncio.gather(
-                *(
-                    loop.run_in_executor(None, call, pipe, command, argument)
-                    for pipe, (command, argument) in zip(self.pipes, calls, strict=True)
-                )
-            )
-        )
+        super().__init__(count, _worker_main)
 
     async def connect(
         self, *, kind: str, host: str, port: int, learners: list[dict[str, Any]]
@@ -421,19 +400,10 @@ class Senders:
             ("connect", {"kind": kind, "host": host, "port": port, "learners": learners[index::share]})
             for index in range(share)
         ]
-        results = await self.call_all(calls)
-        errors: collections.Counter[str] = collections.Counter()
-        for result in results:
-            errors.update(result["errors"])
-        return {
-            "connected": sum(r["connected"] for r in results),
-            "failed": sum(r["failed"] for r in results),
-            "errors": dict(errors.most_common(3)),
-            "seconds": max(r["seconds"] for r in results),
-        }
+        return merge_connects(await self.call_all(calls))
 
     async def run(self, spec: dict[str, Any]) -> dict[str, Any]:
-        results = await self.call_all([("run", spec)] * len(self.pipes))
+        results = await self.broadcast("run", spec)
         latencies = array("d")
         errors: collections.Counter[str] = collections.Counter()
         probes: dict[int, list[float]] = {}
@@ -459,12 +429,4 @@ class Senders:
         return merged
 
     async def close_all(self) -> None:
-        await self.call_all([("close_all", None)] * len(self.pipes))
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.call_all([("exit", None)] * len(self.pipes)), 10)
-        for process in self.processes:
-            process.join(5)
-            if process.is_alive():
-                process.kill()
+        await self.broadcast("close_all")
