@@ -38,16 +38,3 @@ class LoggingPublisher:
             "domain event",
             extra={"event": event.name, "course_id": event.course_id, "user_ids": list(event.user_ids)},
         )
-
-
-class RecordingPublisher:
-    """Keeps every event in order; tests use it to check what was published and when."""
-
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
-
-    async def publish(self, event: DomainEvent) -> None:
-        self.events.append(event)
-
-    def names(self) -> list[str]:
-        return [event.name for event in self.events]

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy import update
 
+from app.events import DomainEvent
 from app.runtime import Runtime
 from app.stores.models import User
 
@@ -73,3 +74,16 @@ class Api:
             if not active:
                 await self.set_user(account.id, is_active=False)
         return account
+
+
+class RecordingPublisher:
+    """Keeps every event in order; tests use it to check what was published and when."""
+
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+
+    async def publish(self, event: DomainEvent) -> None:
+        self.events.append(event)
+
+    def names(self) -> list[str]:
+        return [event.name for event in self.events]

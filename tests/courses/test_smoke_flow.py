@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import httpx
 
-from app.events import RecordingPublisher
 from app.runtime import Runtime
-from tests.helpers import Api
+from tests.helpers import Api, RecordingPublisher
 
 
 async def test_course_lifecycle_with_completion_and_reopen(

@@ -6,10 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.events import DomainEvent, RecordingPublisher
+from app.events import DomainEvent
 from app.runtime import Runtime
 from tests.discussions.helpers import course_with_learner, enrolled_learner, make_course, post, vote
-from tests.helpers import Api
+from tests.helpers import Api, RecordingPublisher
 
 
 @pytest.fixture

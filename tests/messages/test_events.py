@@ -8,10 +8,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.events import DomainEvent, RecordingPublisher
+from app.events import DomainEvent
 from app.messages import store
 from app.runtime import Runtime
 from app.stores.models import DirectMessage
+from tests.helpers import RecordingPublisher
 from tests.messages.conftest import School
 
 
