@@ -1,0 +1,5 @@
+import { PageHeader } from '../../components/ui'
+
+export default function UsersPage() {
+  return <PageHeader title="Users" />
+}
