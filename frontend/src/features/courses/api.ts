@@ -1,0 +1,77 @@
+import type { Query } from '../../lib/api'
+import { api } from '../../lib/client'
+
+export type Level = 'Beginner' | 'Intermediate' | 'Advanced'
+export const LEVELS: Level[] = ['Beginner', 'Intermediate', 'Advanced']
+
+export interface Course {
+  id: number
+  title: string
+  description: string
+  category: string
+  level: Level
+  duration: string | null
+  thumbnail_url: string | null
+  banner_url: string | null
+  instructor_id: number
+  instructor: string
+  instructorAvatar: string | null
+  is_published: boolean
+  is_leaderboard_public: boolean
+  is_enrolled: boolean
+  lessonsCount: number
+  enrollment_count: number
+  rating: number | null
+  rating_count: number
+  created_at: string
+  updated_at: string
+}
+
+export interface SyllabusEntry {
+  id: string
+  title: string
+  type: 'video' | 'text'
+  duration: number
+  order: number
+}
+
+export interface CourseDetail extends Course {
+  lessons: SyllabusEntry[]
+}
+
+export interface Category {
+  name: string
+  course_count: number
+}
+
+export interface Rating {
+  id: number
+  course_id: number
+  user_id: number
+  name: string
+  avatar: string | null
+  stars: number
+  review: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface CourseFilters {
+  search?: string
+  category?: string
+  level?: string
+  skip?: number
+  limit?: number
+}
+
+export const listCourses = (filters: CourseFilters, signal?: AbortSignal) =>
+  api.page<Course>('/api/courses', filters as Query, signal)
+export const getCourse = (id: number | string, signal?: AbortSignal) =>
+  api.get<CourseDetail>(`/api/courses/${id}`, undefined, signal)
+export const listCategories = (signal?: AbortSignal) => api.get<Category[]>('/api/categories', undefined, signal)
+export const enroll = (id: number) => api.post<unknown>(`/api/courses/${id}/enroll`)
+export const unenroll = (id: number) => api.delete<unknown>(`/api/courses/${id}/unenroll`)
+export const listRatings = (id: number, signal?: AbortSignal) =>
+  api.page<Rating>(`/api/courses/${id}/ratings`, { limit: 20 }, signal)
+export const rateCourse = (id: number, stars: number, review: string) =>
+  api.put<Rating>(`/api/courses/${id}/rating`, { stars, review: review || null })
