@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react'
+import { useEffect, useState, type FormEvent } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { Button, Card, Empty, ErrorMessage, Loaded, ProgressBar, SelectField, TextArea, formatDate } from '../../components/ui'
 import { ApiError } from '../../lib/api'
@@ -155,9 +155,18 @@ function EnrolledPanel({ courseId }: { courseId: number }) {
 }
 
 function Ratings({ course, canRate }: { course: CourseDetail; canRate: boolean }) {
+  const { user } = useSession()
   const ratings = useResource((signal) => listRatings(course.id, signal), [course.id])
   const [stars, setStars] = useState(5)
   const [review, setReview] = useState('')
+  const mine = ratings.data?.items.find((rating) => rating.user_id === user?.id)
+  useEffect(() => {
+    // Start the form from the learner's existing rating: saving replaces it.
+    if (mine) {
+      setStars(mine.stars)
+      setReview(mine.review ?? '')
+    }
+  }, [mine])
   const [error, setError] = useState<ApiError | null>(null)
   const [saved, setSaved] = useState(false)
 
@@ -190,7 +199,7 @@ function Ratings({ course, canRate }: { course: CourseDetail; canRate: boolean }
               ))}
             </SelectField>
             <TextArea label="Review (optional)" rows={3} maxLength={5000} value={review} onChange={(e) => setReview(e.target.value)} />
-            <Button type="submit">Save rating</Button>
+            <Button type="submit">{mine ? 'Update rating' : 'Save rating'}</Button>
             {saved && <span className="ml-3 text-sm text-emerald-700">Saved.</span>}
           </form>
         </Card>
