@@ -155,7 +155,7 @@ async def mark_read(
                 "count": result.updated,
                 "read_at": _TIMESTAMP.dump_python(read_at, mode="json"),
             },
-            user_ids=(partner.id,),
+            user_ids=(partner.id, principal.user_id),
             private=True,
             audience=(partner.id, principal.user_id),
         )

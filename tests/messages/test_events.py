@@ -71,7 +71,7 @@ async def test_message_sent_event_after_commit(
     }
 
 
-async def test_message_read_event_goes_to_the_partner(
+async def test_message_read_event_goes_to_the_partner_and_the_readers_other_tabs(
     client: httpx.AsyncClient, school: School, events: CommitCheckingPublisher
 ) -> None:
     ids = []
@@ -87,7 +87,8 @@ async def test_message_read_event_goes_to_the_partner(
     assert events.names() == ["message.read"]
     assert events.visible == [True]
     (event,) = events.events
-    assert event.user_ids == (school.teacher.id,)
+    # The partner shows "Seen"; the reader's other tabs and devices clear their unread badges.
+    assert event.user_ids == (school.teacher.id, school.student.id)
     assert event.data["reader_id"] == school.student.id
     assert event.data["partner_id"] == school.teacher.id
     assert event.data["up_to_id"] == ids[-1]

@@ -1,0 +1,72 @@
+// Learner-side shapes (as /api/openapi.json names them) and the calls that load them.
+import { api } from '../../lib/client'
+
+export interface CoursePublic {
+  id: number
+  title: string
+  description: string
+  category: string
+  level: string
+  duration: string
+  thumbnail_url: string | null
+  banner_url: string | null
+  instructor_id: number
+  instructor: string
+  instructorAvatar: string | null
+  is_published: boolean
+  is_leaderboard_public: boolean
+  is_enrolled: boolean
+  lessonsCount: number
+  enrollment_count: number
+  rating: number | null
+  rating_count: number
+  created_at: string
+  updated_at: string
+}
+
+export interface LearnerStats {
+  courses_in_progress: number
+  courses_completed: number
+  lessons_completed: number
+  total_enrolled: number
+  total_seconds_spent: number
+}
+
+export interface LearnerEnrollment {
+  id: number
+  user_id: number
+  course_id: number
+  enrolled_at: string
+  progress: number
+  completed_at: string | null
+  course: CoursePublic
+}
+
+export interface Progress {
+  user_id: number
+  course_id: number
+  completed_lessons: string[]
+  total_lessons: number
+  progress_percentage: number
+  total_seconds_spent: number
+  last_accessed: string | null
+  lesson_times: Record<string, number>
+  completed_at: string | null
+}
+
+export interface LearningOverview {
+  enrollments: LearnerEnrollment[]
+  progress: Progress[]
+}
+
+export async function loadOverview(signal: AbortSignal): Promise<LearningOverview> {
+  const [enrollments, progress] = await Promise.all([
+    api.get<LearnerEnrollment[]>('/api/learner/enrollments', undefined, signal),
+    api.get<Progress[]>('/api/my-progress', undefined, signal),
+  ])
+  return { enrollments, progress }
+}
+
+export function loadStats(signal: AbortSignal): Promise<LearnerStats> {
+  return api.get<LearnerStats>('/api/learner/stats', undefined, signal)
+}

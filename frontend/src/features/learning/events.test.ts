@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import type { CoursePublic, LearningOverview } from './api'
+import { applyLearningEvent } from './events'
+
+const course = { id: 1, title: 'Python' } as CoursePublic
+
+function overview(): LearningOverview {
+  return {
+    enrollments: [
+      { id: 10, user_id: 5, course_id: 1, enrolled_at: '2026-01-01T00:00:00Z', progress: 40, completed_at: null, course },
+      { id: 11, user_id: 5, course_id: 2, enrolled_at: '2026-01-01T00:00:00Z', progress: 0, completed_at: null, course: { ...course, id: 2 } },
+    ],
+    progress: [
+      {
+        user_id: 5,
+        course_id: 1,
+        completed_lessons: ['a', 'b'],
+        total_lessons: 5,
+        progress_percentage: 40,
+        total_seconds_spent: 90,
+        last_accessed: null,
+        lesson_times: {},
+        completed_at: null,
+      },
+    ],
+  }
+}
+
+describe('applyLearningEvent', () => {
+  it('updates the progress of one course', () => {
+    const next = applyLearningEvent(overview(), { event: 'progress.updated', data: { user_id: 5, course_id: 1, progress: 60 } })
+    expect(next?.enrollments[0]?.progress).toBe(60)
+    expect(next?.enrollments[1]?.progress).toBe(0)
+    expect(next?.progress[0]?.progress_percentage).toBe(60)
+  })
+
+  it('marks a course completed and reopened', () => {
+    const done = applyLearningEvent(overview(), {
+      event: 'course.completed',
+      data: { user_id: 5, course_id: 1, completed_at: '2026-02-01T00:00:00Z' },
+    })!
+    expect(done.enrollments[0]?.completed_at).toBe('2026-02-01T00:00:00Z')
+    expect(done.enrollments[0]?.progress).toBe(100)
+    const reopened = applyLearningEvent(done, { event: 'course.reopened', data: { user_id: 5, course_id: 1, progress: 83.3 } })!
+    expect(reopened.enrollments[0]?.completed_at).toBeNull()
+    expect(reopened.enrollments[0]?.progress).toBe(83.3)
+    expect(reopened.progress[0]?.completed_at).toBeNull()
+  })
+
+  it('asks for a refetch for an unknown course', () => {
+    expect(applyLearningEvent(overview(), { event: 'progress.updated', data: { course_id: 99, progress: 10 } })).toBeNull()
+  })
+
+  it('ignores other events', () => {
+    const before = overview()
+    expect(applyLearningEvent(before, { event: 'message.sent', data: { course_id: 1 } })).toBe(before)
+  })
+})

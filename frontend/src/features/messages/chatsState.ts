@@ -1,0 +1,53 @@
+// The conversation list with unread counts, kept current by live `message.sent` events. Pure.
+import type { ChatSummary, MessageSentEvent } from './types'
+
+export function sortChats(chats: ChatSummary[]): ChatSummary[] {
+  return [...chats].sort((a, b) => b.last_message.id - a.last_message.id)
+}
+
+export interface SentResult {
+  chats: ChatSummary[]
+  /** The conversation is not in the list and the event does not describe the partner: reload the list. */
+  unknownPartner: boolean
+}
+
+/**
+ * A message was sent to or by me. `reading` is the partner whose conversation I am looking at right now
+ * (its messages are marked read at once, so they do not count as unread). Events for messages the list
+ * already knows (same or older id than its last message) change nothing, so a reload racing an event
+ * never counts a message twice.
+ */
+export function applySent(chats: ChatSummary[], event: MessageSentEvent, me: number, reading: number | null): SentResult {
+  const incoming = event.recipient_id === me && event.sender_id !== me
+  const partnerId = event.sender_id === me ? event.recipient_id : event.sender_id
+  const last = { id: event.id, content: event.content, sender_id: event.sender_id, created_at: event.created_at }
+  const bump = incoming && partnerId !== reading ? 1 : 0
+  const index = chats.findIndex((chat) => chat.partner.id === partnerId)
+  if (index < 0) {
+    if (!incoming || !event.sender) return { chats, unknownPartner: true }
+    return { chats: sortChats([{ partner: event.sender, last_message: last, unread_count: bump }, ...chats]), unknownPartner: false }
+  }
+  const chat = chats[index]
+  if (event.id <= chat.last_message.id) return { chats, unknownPartner: false }
+  const updated = { ...chat, last_message: last, unread_count: chat.unread_count + bump }
+  return { chats: sortChats(chats.map((item, i) => (i === index ? updated : item))), unknownPartner: false }
+}
+
+export function markChatRead(chats: ChatSummary[], partnerId: number): ChatSummary[] {
+  const index = chats.findIndex((chat) => chat.partner.id === partnerId)
+  if (index < 0 || chats[index].unread_count === 0) return chats
+  return chats.map((chat, i) => (i === index ? { ...chat, unread_count: 0 } : chat))
+}
+
+export function totalUnread(chats: ChatSummary[]): number {
+  return chats.reduce((sum, chat) => sum + chat.unread_count, 0)
+}
+
+/** Parse `message.sent` data defensively. */
+export function asSentEvent(data: unknown): MessageSentEvent | null {
+  if (typeof data !== 'object' || data === null) return null
+  const event = data as Partial<MessageSentEvent>
+  if (typeof event.id !== 'number' || typeof event.sender_id !== 'number' || typeof event.recipient_id !== 'number') return null
+  if (typeof event.content !== 'string' || typeof event.created_at !== 'string') return null
+  return { ...(event as MessageSentEvent), read_at: event.read_at ?? null, sender: event.sender ?? null }
+}
