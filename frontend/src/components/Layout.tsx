@@ -3,6 +3,7 @@ import { NavLink, Outlet, useNavigate } from 'react-router'
 import { useSession } from '../lib/session'
 import { useTheme } from '../lib/theme'
 import type { Role } from '../lib/types'
+import { useUnreadCount } from '../features/messages/useUnreadCount'
 import { ConnectionIndicator } from './ConnectionIndicator'
 import { Button } from './ui'
 
@@ -32,6 +33,18 @@ function linkClass({ isActive }: { isActive: boolean }): string {
       ? 'bg-indigo-50 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-200'
       : 'text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800'
   }`
+}
+
+/** Unread direct messages, live; mounted only for signed-in users. */
+function UnreadBadge() {
+  const unread = useUnreadCount()
+  if (unread === 0) return null
+  return (
+    <span data-testid="nav-unread" className="ml-1.5 rounded-full bg-rose-600 px-1.5 py-0.5 text-xs font-semibold text-white">
+      {unread}
+      <span className="sr-only"> unread</span>
+    </span>
+  )
 }
 
 export function Layout() {
@@ -69,6 +82,7 @@ export function Layout() {
             {items.map((item) => (
               <NavLink key={item.to} to={item.to} className={linkClass} end={item.to === '/teach'}>
                 {item.label}
+                {item.to === '/messages' && user && <UnreadBadge />}
               </NavLink>
             ))}
           </nav>

@@ -11,6 +11,7 @@ import { applySent, asSentEvent, markChatRead, totalUnread } from './chatsState'
 import { ConversationList } from './ConversationList'
 import { ConversationView } from './ConversationView'
 import { PartnerPicker } from './PartnerPicker'
+import { asReadEvent } from './conversationState'
 import { conversationRead } from './readSignal'
 import type { ChatSummary, ChatUser, Message } from './types'
 import { useDocumentVisible } from './useDocumentVisible'
@@ -42,6 +43,12 @@ function Messages({ me }: { me: number }) {
 
   useChannel(`user:${me}`, {
     onPublication(publication) {
+      if (publication.event === 'message.read') {
+        // I read a conversation in another tab or on another device.
+        const read = asReadEvent(publication.data)
+        if (read && read.reader_id === me) setData((current) => current && markChatRead(current, read.partner_id))
+        return
+      }
       if (publication.event !== 'message.sent') return
       const event = asSentEvent(publication.data)
       if (event) applyEvent(event)

@@ -5,6 +5,7 @@ import { useSession } from '../../lib/session'
 import { useResource } from '../../lib/useResource'
 import { listChats } from './api'
 import { applySent, asSentEvent, markChatRead, totalUnread } from './chatsState'
+import { asReadEvent } from './conversationState'
 import { onConversationRead } from './readSignal'
 import type { ChatSummary } from './types'
 
@@ -19,7 +20,14 @@ export function useUnreadCount(): number {
 
   useChannel(me === null ? null : `user:${me}`, {
     onPublication(publication) {
-      if (me === null || publication.event !== 'message.sent') return
+      if (me === null) return
+      if (publication.event === 'message.read') {
+        // I read a conversation in another tab or on another device.
+        const read = asReadEvent(publication.data)
+        if (read && read.reader_id === me) setData((current) => current && markChatRead(current, read.partner_id))
+        return
+      }
+      if (publication.event !== 'message.sent') return
       const event = asSentEvent(publication.data)
       if (!event) return
       // Updaters may run later, during the next render: decide about a reload from the rendered list.
