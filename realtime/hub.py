@@ -280,22 +280,20 @@ class Hub:
                 return
             MESSAGES_IN.inc()
             text = message.get("text")
-            if text is None:
-                data = message.get("bytes") or b""
-                if len(data) > limit:
-                    connection.close(CloseCode.FRAME_TOO_LARGE)
-                    return
-                connection.send(error_reply(None, "binary_not_supported", "send JSON text frames"))
-                continue
-            if len(text) > limit:
+            size = len(text) if text is not None else len(message.get("bytes") or b"")
+            if size > limit:
                 connection.close(CloseCode.FRAME_TOO_LARGE)
                 return
+            # Binary frames count against the rate too: a flood of them is refused like any other.
             if not connection.limiter.take():
                 connection.violations += 1
                 if connection.violations > self.config.frame_burst:
                     connection.close(CloseCode.RATE_LIMITED)
                     return
                 connection.send(error_reply(None, "rate_limited", "too many frames; slow down"))
+                continue
+            if text is None:
+                connection.send(error_reply(None, "binary_not_supported", "send JSON text frames"))
                 continue
             await self._handle(connection, text)
 

@@ -156,6 +156,7 @@ def _report(
     roles=STAFF,
     errors=(401, 403, 422),
     paged=True,
+    other_media_types=("text/csv",),
 )
 async def course_report(ctx: Context[None, CourseReportQuery]) -> Any:
     """Ordered by course id; instructors see only their own courses. `limit` 1–1000 (default 100).
@@ -175,6 +176,7 @@ async def course_report(ctx: Context[None, CourseReportQuery]) -> Any:
     roles=STAFF,
     errors=(401, 403, 422),
     paged=True,
+    other_media_types=("text/csv",),
 )
 async def student_report(ctx: Context[None, StudentReportQuery]) -> Any:
     """Ordered by course, then enrollment; instructors see only their courses' enrollments. `completed`
@@ -193,6 +195,7 @@ async def student_report(ctx: Context[None, StudentReportQuery]) -> Any:
     roles=ADMIN,
     errors=(401, 403, 422),
     paged=True,
+    other_media_types=("text/csv",),
 )
 async def user_report(ctx: Context[None, UserReportQuery]) -> Any:
     """Ordered by user id. `created_from`/`created_to` take a date (whole UTC day) or a date-time.
@@ -211,6 +214,7 @@ async def user_report(ctx: Context[None, UserReportQuery]) -> Any:
     roles=STAFF,
     errors=(401, 403, 422),
     paged=True,
+    other_media_types=("text/csv",),
 )
 async def activity_report(ctx: Context[None, ActivityReportQuery]) -> Any:
     """The audit entries of GET /api/audit-logs with the same filters and scope, but up to 1000 per page

@@ -116,6 +116,8 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
     success: dict[str, Any] = {"description": _STATUS_TEXT.get(op.status_code, "Success")}
     if op.response is not None:
         success["content"] = {"application/json": {"schema": schemas.ref(op.response, "serialization")}}
+    for media_type in op.other_media_types:
+        success.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     if op.paged:
         success["headers"] = {
             "X-Total-Count": {"schema": {"type": "integer"}, "description": "Items matching the filters"},

@@ -82,6 +82,8 @@ class Operation:
     description: str | None
     paged: bool
     upload_field: str | None = None
+    # Other media types the success response may take (e.g. text/csv), documented as strings.
+    other_media_types: tuple[str, ...] = ()
 
 
 Handler = Callable[[Context[Any, Any]], Awaitable[Any]]
@@ -109,6 +111,7 @@ def api_route(
     errors: Sequence[int] = (),
     paged: bool = False,
     upload_field: str | None = None,
+    other_media_types: Sequence[str] = (),
 ) -> Callable[[Handler], ApiRoute]:
     """Declare an endpoint. `rate_limit` names a setting (`default`, `login`, `register`) or None."""
 
@@ -129,6 +132,7 @@ def api_route(
             description=handler.__doc__,
             paged=paged,
             upload_field=upload_field,
+            other_media_types=tuple(other_media_types),
         )
         adapter: TypeAdapter[Any] | None = TypeAdapter(response) if response is not None else None
 
