@@ -5,7 +5,9 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY realtime ./realtime
 COPY workers ./workers
-RUN pip install --no-cache-dir . && useradd --system learnflow
+# /srv/media belongs to the app user, so a named volume mounted there starts out writable by it.
+RUN pip install --no-cache-dir . && useradd --system learnflow \
+    && mkdir -p /srv/media && chown learnflow /srv/media
 USER learnflow
 EXPOSE 8000
 CMD ["learnflow", "serve", "--host", "0.0.0.0"]

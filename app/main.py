@@ -21,6 +21,7 @@ from app.config import Settings
 from app.courses.routes import routes as courses_routes
 from app.discussions.routes import routes as discussions_routes
 from app.http.errors import exception_handlers
+from app.http.frontend import FrontendFallback
 from app.http.middleware import RequestContextMiddleware
 from app.http.openapi import docs_init, docs_page, openapi_document, openapi_endpoint
 from app.lessons.routes import routes as lessons_routes
@@ -59,9 +60,16 @@ def api_routes() -> list[BaseRoute]:
 Background = Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]
 
 
-def create_app(settings: Settings, urls: StoreUrls, *, background: Background | None = None) -> Starlette:
+def create_app(
+    settings: Settings,
+    urls: StoreUrls,
+    *,
+    background: Background | None = None,
+    frontend_dist: Path = FRONTEND_DIST,
+) -> Starlette:
     """`background` starts work beside the API once the stores are open (the CLI passes the workers in
-    embedded mode) and returns the coroutine function that stops it."""
+    embedded mode) and returns the coroutine function that stops it. Requests no route matches fall
+    through to the built web app in `frontend_dist`."""
     routes = api_routes()
     document = openapi_document(routes, title="LearnFlow API", version=__version__)
     routes += [
@@ -72,8 +80,6 @@ def create_app(settings: Settings, urls: StoreUrls, *, background: Background | 
         Mount("/api/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets"),
         *media_mounts(settings),
     ]
-    if FRONTEND_DIST.is_dir():
-        routes.append(Mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="frontend"))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -115,4 +121,7 @@ def create_app(settings: Settings, urls: StoreUrls, *, background: Background | 
         routes=routes, middleware=middleware, exception_handlers=exception_handlers(), lifespan=lifespan
     )
     app.state.openapi = document
+    # The router's default rather than a catch-all route: an API path no route serves stays a JSON 404,
+    # and a known path with the wrong method a 405 with Allow (a catch-all would answer both itself).
+    app.router.default = FrontendFallback(frontend_dist, app.router.default)
     return app

@@ -14,12 +14,9 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from array import array
 from collections.abc import Iterator, Sequence
@@ -28,11 +25,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 from app.runtime import StoreUrls
-from app.stores.embedded import EmbeddedServers, free_port
+from app.stores.embedded import EmbeddedServers
+from harness.cluster import ManagedProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_TTL_SECONDS = 6 * 3600
@@ -132,32 +129,9 @@ def mint_tokens(secret: str, user_ids: Sequence[int]) -> list[str]:
 # -- server processes ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def rss(self) -> int:
-        return int(psutil.Process(self.pid).memory_info().rss)
-
-    def cpu_seconds(self) -> float:
-        times = psutil.Process(self.pid).cpu_times()
-        return float(times.user + times.system)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+# A server process of the bench is a harness.cluster.ManagedProcess: pid, port, log, rss(), cpu_seconds(),
+# stop() (SIGTERM, then SIGKILL), and it never outlives the bench (atexit, parent-death signal).
+Server = ManagedProcess
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:
@@ -169,40 +143,20 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return total
 
 
-def _wait_ready(server: Server, health_path: str | None, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited:\n{server.log.read_text()[-3000:]}")
-        try:
-            if health_path is None:
-                with socket.create_connection(("127.0.0.1", server.port), timeout=0.5):
-                    return
-            elif httpx.get(f"http://127.0.0.1:{server.port}{health_path}", timeout=2).status_code == 200:
-                return
-        except (OSError, httpx.HTTPError):
-            pass
-        time.sleep(0.2)
-    server.stop()
-    raise TimeoutError(f"{server.name} did not become ready:\n{server.log.read_text()[-3000:]}")
-
-
 def _spawn(name: str, argv: list[str], env: dict[str, str], workdir: Path, health: str | None) -> Server:
-    port = free_port()
-    log = workdir / f"{name}-{port}.log"
-    argv = [arg.replace("{port}", str(port)) for arg in argv]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            argv,
-            env={**os.environ, **env},
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = Server(name, port, process, log)
-    _wait_ready(server, health)
+    ready = f"http:{health}" if health else "port"
+    server = ManagedProcess(name, argv, {**os.environ, **env}, workdir, ready=ready)
+    try:
+        server.start(timeout=60)
+    except BaseException:
+        server.stop()
+        raise
     return server
+
+
+def hub_command() -> list[str]:
+    """`python -m app.cli`, or BENCH_HUB_COMMAND (e.g. a launcher that patches the hub to try a change)."""
+    return os.environ.get("BENCH_HUB_COMMAND", "").split() or [sys.executable, "-m", "app.cli"]
 
 
 def start_hub(made: Stack, name: str = "hub", **env: str) -> Server:
@@ -222,9 +176,7 @@ def start_hub(made: Stack, name: str = "hub", **env: str) -> Server:
         "ADMIN_PASSWORD": "",
         **env,
     }
-    # BENCH_HUB_COMMAND replaces `python -m app.cli` (e.g. a launcher that patches the hub to try a change).
-    command = os.environ.get("BENCH_HUB_COMMAND", "").split() or [sys.executable, "-m", "app.cli"]
-    argv = [*command, "serve", "--host", "127.0.0.1", "--port", "{port}"]
+    argv = [*hub_command(), "serve", "--host", "127.0.0.1", "--port", "{port}"]
     return _spawn(name, argv, environment, made.workdir, "/api/health")
 
 

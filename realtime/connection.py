@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,9 @@ from realtime.protocol import CLOSE_REASONS, CloseCode
 
 log = logging.getLogger(__name__)
 _ids = itertools.count(1)
+# Connection ids key presence entries in Redis, shared by every instance (and by an instance's earlier
+# lives): a per-process random prefix keeps them unique cluster-wide.
+_ID_PREFIX = f"c{secrets.token_hex(4)}-"
 
 FLUSH_BEFORE_CLOSE_SECONDS = 1.0
 CLOSE_WAIT_SECONDS = 15.0
@@ -82,7 +86,7 @@ class Connection:
     )
 
     def __init__(self, websocket: WebSocket, *, queue_size: int, limiter: TokenBucket) -> None:
-        self.id = f"c{next(_ids)}"
+        self.id = f"{_ID_PREFIX}{next(_ids)}"
         self.websocket = websocket
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
         self.principal: HubPrincipal | None = None

@@ -15,12 +15,14 @@ Rules that keep the same meaning on MongoDB and on the embedded nx-27017 server:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import CollectionInvalid
 
 Document = dict[str, Any]
 
@@ -85,7 +87,10 @@ class DocumentStore:
         existing = set(await self.db.list_collection_names())
         for name, indexes in INDEXES.items():
             if name not in existing:
-                await self.db.create_collection(name)
+                # Every api and worker process runs this at start; several start together on a new
+                # database (compose replicas), and the first one creates the collection.
+                with contextlib.suppress(CollectionInvalid):
+                    await self.db.create_collection(name)
             for index_name, keys in indexes:
                 await self.db[name].create_index(keys, name=index_name)
 

@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.crossinstance [--rate 1000] [--subscribers 10] [--seconds 5]
 
-Two real `learnflow serve` processes on the same stores. Publications go through the hub's publish
+Two real `learnflow serve` processes on the same stores, started by the multi-instance harness
+(harness.cluster.Cluster, no workers). Publications go through the hub's publish
 path at a fixed rate (realtime.history.RedisHistory.publish: offset + history append + PUBLISH in one
 Lua script, which is all `Hub.publish` does on instance A), on one channel. Load-generator process 1
 holds the subscribers on instance B (the figure the target is about); process 0 holds as many on
@@ -17,9 +18,20 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bench._harness import ensure_admins, machine, mint_tokens, percentile, run, stack, start_hub, table
+from bench._harness import (
+    TOKEN_TTL_SECONDS,
+    ensure_admins,
+    hub_command,
+    machine,
+    mint_tokens,
+    percentile,
+    run,
+    stack,
+    table,
+)
 from bench._loadgen import LoadGenerators, raise_fd_limit
 from bench._measure import HUB_CHANNEL, Phase, fragment, measure, ms, settle
+from harness.cluster import Cluster
 from realtime.history import RedisHistory
 
 
@@ -27,7 +39,18 @@ async def bench(args: argparse.Namespace, made: Any) -> tuple[Phase, dict[str, A
     n = args.subscribers
     users = await ensure_admins(made.urls.database_url, 2 * n)
     tokens = mint_tokens(made.jwt_secret, users)
-    first, second = start_hub(made, name="hub-a"), start_hub(made, name="hub-b")
+    cluster = Cluster(
+        made.workdir / "cluster",
+        urls=made.urls,
+        apis=2,
+        workers=0,
+        env={"ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL_SECONDS), "LOG_FORMAT": "console"},
+        mongo_database="learnflow_bench",
+        jwt_secret=made.jwt_secret,
+        production=True,
+        command=hub_command(),
+    ).start()
+    first, second = cluster.apis
     loadgens = LoadGenerators(2)
     redis = Redis.from_url(made.urls.redis_url, decode_responses=True)
     history = RedisHistory(redis, size=200, ttl_seconds=600)
@@ -58,8 +81,7 @@ async def bench(args: argparse.Namespace, made: Any) -> tuple[Phase, dict[str, A
     finally:
         await loadgens.close()
         await redis.aclose()
-        first.stop()
-        second.stop()
+        cluster.stop()
 
 
 def main() -> None:

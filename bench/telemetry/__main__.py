@@ -29,7 +29,6 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
 from bench._harness import (
-    ROOT,
     TOKEN_TTL_SECONDS,
     Server,
     Stack,
@@ -164,24 +163,15 @@ def start_worker(made: Stack, api: Server) -> Server:
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "console",
     }
-    log = made.workdir / "worker.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"],
-            env={**os.environ, **environment},
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    return Server("worker", 0, process, log)
+    argv = [sys.executable, "-m", "app.cli", "worker"]
+    return Server("worker", argv, {**os.environ, **environment}, made.workdir).start(wait=False)
 
 
 async def wait_for_consumer(redis: Redis, worker: Server, timeout: float = 60.0) -> None:
     """Ready once the worker's consumer has read from the group (it appears in XINFO CONSUMERS)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if worker.process.poll() is not None:
+        if not worker.alive:
             raise RuntimeError(f"worker exited:\n{worker.log.read_text()[-3000:]}")
         with contextlib.suppress(Exception):
             if await redis.xinfo_consumers(STREAM, GROUP):

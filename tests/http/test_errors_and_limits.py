@@ -76,7 +76,8 @@ def claims_for(user_id: int, **extra: Any) -> dict[str, Any]:
 # --- the error model ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api/nope", "/api/users/abc", "/nothing-here", "/api/auth/me/extra"])
+# Other paths outside the reserved prefixes belong to the web app (tests/ops/test_frontend_serving.py).
+@pytest.mark.parametrize("path", ["/api/nope", "/api/users/abc", "/ws/nothing-here", "/api/auth/me/extra"])
 async def test_unknown_route_is_a_json_404(client: httpx.AsyncClient, path: str) -> None:
     error = assert_error(await client.get(path), 404, "not_found")
     assert error["details"] is None
