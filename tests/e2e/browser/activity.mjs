@@ -5,11 +5,12 @@ import {
   anonymousContext,
   BASE_URL,
   DEMO,
+  fillByLabel,
   instructorCourse,
   interact,
   log,
   login,
-  numberIn,
+  newPage,
   openLive,
   PASSWORD,
   scenario,
@@ -17,9 +18,9 @@ import {
   signedInContext,
   textOf,
   uniqueEmail,
-  until,
+  untilPositive,
+  untilPresent,
   waitLiveOpen,
-  watchConsole,
 } from './lib.mjs'
 
 await scenario('activity', async (browser) => {
@@ -35,14 +36,9 @@ await scenario('activity', async (browser) => {
 
   const first = 'Quinn'
   const last = `Learner${Date.now().toString(36).slice(-4)}`
-  const learnerContext = await anonymousContext(browser)
-  const learner = await learnerContext.newPage()
-  watchConsole(learner)
+  const learner = await newPage(await anonymousContext(browser))
   await learner.goto(BASE_URL + '/register')
-  await learner.getByLabel('First name').fill(first)
-  await learner.getByLabel('Last name').fill(last)
-  await learner.getByLabel('Email').fill(uniqueEmail('quinn'))
-  await learner.getByLabel('Password').fill(PASSWORD)
+  await fillByLabel(learner, { 'First name': first, 'Last name': last, Email: uniqueEmail('quinn'), Password: PASSWORD })
   await learner.getByRole('button', { name: 'Create account' }).click()
   await waitLiveOpen(learner)
   log(`signed up ${first} ${last}`)
@@ -61,24 +57,26 @@ await scenario('activity', async (browser) => {
 
   const row = activity.locator('[data-testid="activity-learner"]', { hasText: `${first} ${last}` })
   // Heartbeats go every 15 s while the tab is visible and the learner interacted within the last minute.
-  await until('the learner in the instructor\'s live activity', async () => (await row.count()) > 0, {
+  await untilPresent('the learner in the instructor\'s live activity', row, {
     timeout: 50_000,
     interval: 1_000,
     during: () => interact(learner),
   })
   const lessonShown = await textOf(row.getByTestId('activity-lesson'))
   if (lessonShown !== firstLesson.title) throw new Error(`activity shows lesson "${lessonShown}", expected "${firstLesson.title}"`)
-  const seconds = await until('a session time on the activity row', async () => {
-    const value = Number(await row.getByTestId('activity-seconds').getAttribute('data-seconds'))
-    return value > 0 ? value : 0
-  }, { timeout: 15_000, during: () => interact(learner) })
+  const seconds = await untilPositive('a session time on the activity row', row.getByTestId('activity-seconds'), {
+    read: async (cell) => Number(await cell.getAttribute('data-seconds')),
+    timeout: 15_000,
+    during: () => interact(learner),
+  })
   log(`instructor sees ${first} ${last} on "${lessonShown}" for ${seconds}s`)
   await screenshot(activity, 'activity-instructor-live')
 
-  const credited = await until('credited time in the lesson player', async () => {
-    const value = numberIn(await textOf(learner.getByTestId('lesson-time-spent')))
-    return value > 0 ? value : 0
-  }, { timeout: 25_000, interval: 1_000, during: () => interact(learner) })
+  const credited = await untilPositive('credited time in the lesson player', learner.getByTestId('lesson-time-spent'), {
+    timeout: 25_000,
+    interval: 1_000,
+    during: () => interact(learner),
+  })
   log(`learner's player shows time on this lesson (${credited})`)
   await screenshot(learner, 'lesson-player')
 })

@@ -3,15 +3,13 @@
 import {
   assertNoReload,
   BASE_URL,
+  courseWithLearners,
   DEMO,
-  instructorCourse,
   interact,
   log,
   login,
   markDocument,
-  newLearner,
   openLive,
-  rest,
   scenario,
   screenshot,
   signedInContext,
@@ -26,9 +24,10 @@ await scenario('analytics', async (browser) => {
   await heartbeats.waitFor()
   await markDocument(adminPage)
 
-  const { course } = await instructorCourse(await login(DEMO.instructor))
-  const learner = await newLearner('Ana', 'Lytics')
-  await rest('POST', `/api/courses/${course.id}/enroll`, { token: learner.tokens.access_token })
+  const {
+    course,
+    learners: [learner],
+  } = await courseWithLearners(['Ana', 'Lytics'])
 
   // Start watching before the learner connects, so the lowest value seen is from before.
   const onlineRise = waitForIncrease('users online to rise', online, { timeout: 30_000 })

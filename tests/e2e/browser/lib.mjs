@@ -86,6 +86,22 @@ export async function instructorCourse(instructorTokens, title = 'Python from Sc
   return { instructor: me, course: detail }
 }
 
+export const enroll = (courseId, tokens) => rest('POST', `/api/courses/${courseId}/enroll`, { token: tokens.access_token })
+
+/** The demo instructor signed in, her published course (with lessons) and one fresh learner per [first, last]
+ * pair, each enrolled in it: { instructorTokens, instructor, course, learners }. */
+export async function courseWithLearners(...names) {
+  const instructorTokens = await login(DEMO.instructor)
+  const { instructor, course } = await instructorCourse(instructorTokens)
+  const learners = []
+  for (const [first, last] of names) {
+    const learner = await newLearner(first, last)
+    await enroll(course.id, learner.tokens)
+    learners.push(learner)
+  }
+  return { instructorTokens, instructor, course, learners }
+}
+
 // ---- browser sessions --------------------------------------------------------------------------------
 
 /** A browser context already signed in: the SPA reads its token pair from localStorage on start. */
@@ -109,10 +125,21 @@ export async function anonymousContext(browser, { theme = 'light' } = {}) {
   return context
 }
 
-/** Opens a page and waits until the live link is up (the connection indicator says `open`). */
-export async function openLive(context, path) {
+/** A new page of `context` whose console errors are reported if the scenario fails. */
+export async function newPage(context) {
   const page = await context.newPage()
   watchConsole(page)
+  return page
+}
+
+/** Fills form fields by their visible labels: { 'First name': 'Ada', ... }. */
+export async function fillByLabel(page, fields) {
+  for (const [label, value] of Object.entries(fields)) await page.getByLabel(label).fill(value)
+}
+
+/** Opens a page and waits until the live link is up (the connection indicator says `open`). */
+export async function openLive(context, path) {
+  const page = await newPage(context)
   await page.goto(BASE_URL + path)
   await waitLiveOpen(page)
   return page
@@ -155,6 +182,19 @@ export async function until(what, probe, { timeout = 20_000, interval = 250, dur
     await new Promise((resolve) => setTimeout(resolve, interval))
   }
   throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`)
+}
+
+/** Waits until `locator` matches at least one element (attached, visible or not). */
+export function untilPresent(what, locator, options = { timeout: 15_000 }) {
+  return until(what, async () => (await locator.count()) > 0, options)
+}
+
+/** Waits until the number shown by `locator` (or read by `read(locator)`) is positive; returns it. */
+export function untilPositive(what, locator, { read = async (target) => numberIn(await textOf(target)), ...options } = {}) {
+  return until(what, async () => {
+    const value = await read(locator)
+    return value > 0 ? value : 0
+  }, options)
 }
 
 export async function textOf(locator) {

@@ -1,21 +1,7 @@
 // Scenario b: a learner enrolled in the instructor's course and the instructor, each on the other's
 // conversation (/messages/:partnerId): what one sends appears for the other live, without a reload, and
 // the sender sees the read receipt.
-import {
-  assertNoReload,
-  DEMO,
-  instructorCourse,
-  log,
-  login,
-  markDocument,
-  newLearner,
-  openLive,
-  rest,
-  scenario,
-  screenshot,
-  signedInContext,
-  until,
-} from './lib.mjs'
+import { assertNoReload, courseWithLearners, log, markDocument, openLive, scenario, screenshot, signedInContext, untilPresent } from './lib.mjs'
 
 async function send(page, text) {
   await page.getByTestId('message-input').fill(text)
@@ -24,14 +10,16 @@ async function send(page, text) {
 
 async function waitForMessage(page, text, who) {
   const item = page.getByTestId('message-item').filter({ hasText: text })
-  await until(`"${text}" to appear for ${who}`, async () => (await item.count()) > 0, { timeout: 15_000 })
+  await untilPresent(`"${text}" to appear for ${who}`, item)
 }
 
 await scenario('messages', async (browser) => {
-  const instructorTokens = await login(DEMO.instructor)
-  const { instructor, course } = await instructorCourse(instructorTokens)
-  const learner = await newLearner('Mira', 'Messenger')
-  await rest('POST', `/api/courses/${course.id}/enroll`, { token: learner.tokens.access_token })
+  const {
+    instructorTokens,
+    instructor,
+    course,
+    learners: [learner],
+  } = await courseWithLearners(['Mira', 'Messenger'])
   log(`learner ${learner.user.id} enrolled in course ${course.id} of instructor ${instructor.id}`)
 
   const teacherPage = await openLive(await signedInContext(browser, instructorTokens), `/messages/${learner.user.id}`)
@@ -50,7 +38,7 @@ await scenario('messages', async (browser) => {
   // The instructor has the conversation open, so the learner gets the read receipt live too ("Seen" goes
   // under the newest message the partner read; this new learner has sent only that one).
   const seen = learnerPage.getByTestId('message-seen')
-  await until('the read receipt on the learner\'s message', async () => (await seen.count()) > 0, { timeout: 15_000 })
+  await untilPresent('the read receipt on the learner\'s message', seen)
   log('the learner sees "Seen" on the message')
 
   const answer = `Answer from the instructor ${Date.now()}`

@@ -2,12 +2,9 @@
 // change live, without a reload.
 import {
   assertNoReload,
-  DEMO,
-  instructorCourse,
+  courseWithLearners,
   log,
-  login,
   markDocument,
-  newLearner,
   numberIn,
   openLive,
   rest,
@@ -19,13 +16,11 @@ import {
 } from './lib.mjs'
 
 await scenario('votes', async (browser) => {
-  const instructorTokens = await login(DEMO.instructor)
-  const { course } = await instructorCourse(instructorTokens)
-  const author = await newLearner('Vera', 'Poster')
-  const voter = await newLearner('Victor', 'Voter')
-  for (const learner of [author, voter]) {
-    await rest('POST', `/api/courses/${course.id}/enroll`, { token: learner.tokens.access_token })
-  }
+  const {
+    instructorTokens,
+    course,
+    learners: [author, voter],
+  } = await courseWithLearners(['Vera', 'Poster'], ['Victor', 'Voter'])
   const content = `Which exercise should we start with? (e2e ${Date.now()})`
   const post = await rest('POST', `/api/courses/${course.id}/discussions`, {
     token: author.tokens.access_token,

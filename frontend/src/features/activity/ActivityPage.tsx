@@ -2,7 +2,7 @@
 import { useSearchParams } from 'react-router'
 import { Empty, Loaded, PageHeader, SelectField } from '../../components/ui'
 import { useResource } from '../../lib/useResource'
-import { teachingCourses } from '../courses/EditorApi'
+import { teachingCourses } from '../courses/api'
 import { ActivityCourse } from './ActivityCourse'
 
 /** "All" watches at most this many courses at once (the hub caps subscriptions per connection). */

@@ -1,13 +1,13 @@
 // Admin: every course (drafts included), filtered and paged, with a link to the editor and deletion.
 import { useState } from 'react'
 import { Link } from 'react-router'
-import { Button, ErrorMessage, PageHeader, SelectField, Spinner, formatDate } from '../../components/ui'
+import { Button, ErrorMessage, PageHeader, Spinner, formatDate } from '../../components/ui'
 import { ApiError } from '../../lib/api'
 import { useResource } from '../../lib/useResource'
-import { deleteCourse, listCategories, listCourses } from './api'
-import { Badge, ConfirmDialog, DebouncedTextField, Notice, Pagination, Table, cell } from './components'
+import { deleteCourse, LEVELS, listCategories, listCourses, type Course } from '../courses/api'
+import { Badge, ConfirmDialog, Notice, Pagination, Table, cell } from './components'
+import { FilterForm, FilterSelect, FilterText } from './filters'
 import { filterQuery } from './paging'
-import { LEVELS, type AdminCourse } from './types'
 import { useListState } from './useListState'
 
 const initialFilters = { category: '', level: '', search: '' }
@@ -17,7 +17,7 @@ export default function AdminCoursesPage() {
   const { filters, skip, limit } = list
   const courses = useResource((signal) => listCourses({ ...filterQuery(filters), skip, limit }, signal), [filters, skip, limit])
   const categories = useResource((signal) => listCategories(signal), [])
-  const [confirming, setConfirming] = useState<AdminCourse | null>(null)
+  const [confirming, setConfirming] = useState<Course | null>(null)
   const [deleting, setDeleting] = useState(false)
   const [notice, setNotice] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null)
 
@@ -55,25 +55,17 @@ export default function AdminCoursesPage() {
         Every course on the platform, published or draft.
       </PageHeader>
       <Notice notice={notice} onDismiss={() => setNotice(null)} />
-      <form className="mb-4 grid gap-3 sm:grid-cols-2 md:grid-cols-3" role="search" aria-label="Filter courses" onSubmit={(event) => event.preventDefault()}>
-        <DebouncedTextField label="Search" type="search" value={filters.search} onCommit={(value) => list.setFilter('search', value)} data-testid="admin-courses-search" />
-        <SelectField label="Category" value={filters.category} onChange={(event) => list.setFilter('category', event.target.value)}>
-          <option value="">All categories</option>
-          {(categories.data ?? []).map((category) => (
-            <option key={category.name} value={category.name}>
-              {category.name} ({category.course_count})
-            </option>
-          ))}
-        </SelectField>
-        <SelectField label="Level" value={filters.level} onChange={(event) => list.setFilter('level', event.target.value)}>
-          <option value="">All levels</option>
-          {LEVELS.map((level) => (
-            <option key={level} value={level}>
-              {level}
-            </option>
-          ))}
-        </SelectField>
-      </form>
+      <FilterForm label="Filter courses">
+        <FilterText list={list} name="search" label="Search" type="search" data-testid="admin-courses-search" />
+        <FilterSelect
+          list={list}
+          name="category"
+          label="Category"
+          all="All categories"
+          options={(categories.data ?? []).map((category) => ({ value: category.name, label: `${category.name} (${category.course_count})` }))}
+        />
+        <FilterSelect list={list} name="level" label="Level" all="All levels" options={LEVELS} />
+      </FilterForm>
 
       {courses.error && <ErrorMessage error={courses.error} onRetry={courses.reload} />}
       {!page && !courses.error && <Spinner />}

@@ -2,15 +2,17 @@
 // users (admins only) and activity, each with its filters, a paged table and a CSV download.
 import { useRef, type KeyboardEvent } from 'react'
 import { useSearchParams } from 'react-router'
-import { PageHeader, ProgressBar, SelectField, TextField, formatDate, formatSeconds } from '../../components/ui'
+import { PageHeader, ProgressBar, formatDate, formatSeconds } from '../../components/ui'
 import { useSession } from '../../lib/session'
 import { fullName, type User } from '../../lib/types'
 import { useResource } from '../../lib/useResource'
-import { listCategories, listUsers, teachingCourses } from './api'
+import { LEVELS, listCategories, teachingCourses } from '../courses/api'
+import { listUsers } from './api'
 import { AuditCells, AuditFilterForm, auditHead, initialAuditFilters } from './audit'
-import { Badge, DebouncedTextField, cell } from './components'
+import { Badge, cell } from './components'
+import { FilterForm, FilterInput, FilterSelect, FilterText, YES_NO } from './filters'
 import { ReportTable } from './ReportTable'
-import { LEVELS, ROLES, type AuditEntry, type CourseReportRow, type StudentReportRow, type UserReportRow } from './types'
+import { ROLES, type AuditEntry, type CourseReportRow, type StudentReportRow, type UserReportRow } from './types'
 import { useListState } from './useListState'
 
 type TabId = 'courses' | 'students' | 'users' | 'activity'
@@ -21,14 +23,6 @@ const TABS: { id: TabId; label: string; adminOnly?: boolean }[] = [
   { id: 'users', label: 'Users', adminOnly: true },
   { id: 'activity', label: 'Activity' },
 ]
-
-const yesNo = (
-  <>
-    <option value="">Any</option>
-    <option value="true">Yes</option>
-    <option value="false">No</option>
-  </>
-)
 
 const percent = (value: number) => `${value.toFixed(1)}%`
 
@@ -41,39 +35,23 @@ function CoursesReport({ isAdmin }: { isAdmin: boolean }) {
     (signal) => (isAdmin ? listUsers({ role: 'instructor', limit: 100 }, signal).then((page) => page.items) : Promise.resolve([] as User[])),
     [isAdmin],
   )
-  const { filters, setFilter } = list
   return (
     <>
-      <form className="mb-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-3" role="search" aria-label="Filter the courses report" onSubmit={(event) => event.preventDefault()}>
-        <DebouncedTextField label="Search title or description" type="search" value={filters.search} onCommit={(value) => setFilter('search', value)} />
-        <SelectField label="Category" value={filters.category} onChange={(event) => setFilter('category', event.target.value)}>
-          <option value="">All categories</option>
-          {(categories.data ?? []).map((category) => (
-            <option key={category.name} value={category.name}>
-              {category.name}
-            </option>
-          ))}
-        </SelectField>
-        <SelectField label="Level" value={filters.level} onChange={(event) => setFilter('level', event.target.value)}>
-          <option value="">All levels</option>
-          {LEVELS.map((level) => (
-            <option key={level}>{level}</option>
-          ))}
-        </SelectField>
-        <SelectField label="Published" value={filters.is_published} onChange={(event) => setFilter('is_published', event.target.value)}>
-          {yesNo}
-        </SelectField>
+      <FilterForm wide label="Filter the courses report">
+        <FilterText list={list} name="search" label="Search title or description" type="search" />
+        <FilterSelect list={list} name="category" label="Category" all="All categories" options={(categories.data ?? []).map((category) => category.name)} />
+        <FilterSelect list={list} name="level" label="Level" all="All levels" options={LEVELS} />
+        <FilterSelect list={list} name="is_published" label="Published" options={YES_NO} />
         {isAdmin && (
-          <SelectField label="Instructor" value={filters.instructor_id} onChange={(event) => setFilter('instructor_id', event.target.value)}>
-            <option value="">All instructors</option>
-            {(instructors.data ?? []).map((user) => (
-              <option key={user.id} value={user.id}>
-                {fullName(user)}
-              </option>
-            ))}
-          </SelectField>
+          <FilterSelect
+            list={list}
+            name="instructor_id"
+            label="Instructor"
+            all="All instructors"
+            options={(instructors.data ?? []).map((user) => ({ value: user.id, label: fullName(user) }))}
+          />
         )}
-      </form>
+      </FilterForm>
       <ReportTable<CourseReportRow, typeof initialCourseFilters>
         title="Courses report"
         path="/api/reports/courses"
@@ -108,25 +86,15 @@ const initialStudentFilters = { search: '', course_id: '', completed: '', min_pr
 function StudentsReport() {
   const list = useListState(initialStudentFilters)
   const courses = useResource((signal) => teachingCourses(signal), [])
-  const { filters, setFilter } = list
   return (
     <>
-      <form className="mb-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-3" role="search" aria-label="Filter the students report" onSubmit={(event) => event.preventDefault()}>
-        <DebouncedTextField label="Search name or email" type="search" value={filters.search} onCommit={(value) => setFilter('search', value)} />
-        <SelectField label="Course" value={filters.course_id} onChange={(event) => setFilter('course_id', event.target.value)}>
-          <option value="">All courses</option>
-          {(courses.data ?? []).map((course) => (
-            <option key={course.id} value={course.id}>
-              {course.title}
-            </option>
-          ))}
-        </SelectField>
-        <SelectField label="Completed" value={filters.completed} onChange={(event) => setFilter('completed', event.target.value)}>
-          {yesNo}
-        </SelectField>
-        <DebouncedTextField label="Minimum progress (%)" type="number" min={0} max={100} value={filters.min_progress} onCommit={(value) => setFilter('min_progress', value)} />
-        <DebouncedTextField label="User id" type="number" min={1} value={filters.user_id} onCommit={(value) => setFilter('user_id', value)} />
-      </form>
+      <FilterForm wide label="Filter the students report">
+        <FilterText list={list} name="search" label="Search name or email" type="search" />
+        <FilterSelect list={list} name="course_id" label="Course" all="All courses" options={(courses.data ?? []).map((course) => ({ value: course.id, label: course.title }))} />
+        <FilterSelect list={list} name="completed" label="Completed" options={YES_NO} />
+        <FilterText list={list} name="min_progress" label="Minimum progress (%)" type="number" min={0} max={100} />
+        <FilterText list={list} name="user_id" label="User id" type="number" min={1} />
+      </FilterForm>
       <ReportTable<StudentReportRow, typeof initialStudentFilters>
         title="Students report"
         path="/api/reports/students"
@@ -162,26 +130,16 @@ const initialUserFilters = { search: '', role: '', is_active: '', is_blocked: ''
 
 function UsersReport() {
   const list = useListState(initialUserFilters)
-  const { filters, setFilter } = list
   return (
     <>
-      <form className="mb-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-3" role="search" aria-label="Filter the users report" onSubmit={(event) => event.preventDefault()}>
-        <DebouncedTextField label="Search name or email" type="search" value={filters.search} onCommit={(value) => setFilter('search', value)} />
-        <SelectField label="Role" value={filters.role} onChange={(event) => setFilter('role', event.target.value)}>
-          <option value="">All roles</option>
-          {ROLES.map((role) => (
-            <option key={role}>{role}</option>
-          ))}
-        </SelectField>
-        <SelectField label="Active" value={filters.is_active} onChange={(event) => setFilter('is_active', event.target.value)}>
-          {yesNo}
-        </SelectField>
-        <SelectField label="Blocked" value={filters.is_blocked} onChange={(event) => setFilter('is_blocked', event.target.value)}>
-          {yesNo}
-        </SelectField>
-        <TextField label="Joined from (UTC day)" type="date" value={filters.created_from} onChange={(event) => setFilter('created_from', event.target.value)} />
-        <TextField label="Joined to (UTC day)" type="date" value={filters.created_to} onChange={(event) => setFilter('created_to', event.target.value)} />
-      </form>
+      <FilterForm wide label="Filter the users report">
+        <FilterText list={list} name="search" label="Search name or email" type="search" />
+        <FilterSelect list={list} name="role" label="Role" all="All roles" options={ROLES} />
+        <FilterSelect list={list} name="is_active" label="Active" options={YES_NO} />
+        <FilterSelect list={list} name="is_blocked" label="Blocked" options={YES_NO} />
+        <FilterInput list={list} name="created_from" label="Joined from (UTC day)" type="date" />
+        <FilterInput list={list} name="created_to" label="Joined to (UTC day)" type="date" />
+      </FilterForm>
       <ReportTable<UserReportRow, typeof initialUserFilters>
         title="Users report"
         path="/api/reports/users"

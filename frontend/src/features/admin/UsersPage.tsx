@@ -1,12 +1,13 @@
 // Admin: every account, paged and filtered, with role changes, block/unblock and deactivation.
 import { useState } from 'react'
-import { Button, ErrorMessage, PageHeader, SelectField, Spinner, formatDate } from '../../components/ui'
+import { Button, ErrorMessage, PageHeader, Spinner, formatDate } from '../../components/ui'
 import { ApiError } from '../../lib/api'
 import { useSession } from '../../lib/session'
 import { fullName, type Role, type User } from '../../lib/types'
 import { useResource } from '../../lib/useResource'
 import { changeRole, deactivateUser, listUsers, toggleBlock } from './api'
-import { Badge, ConfirmDialog, DebouncedTextField, Notice, Pagination, Table, cell } from './components'
+import { Badge, ConfirmDialog, Notice, Pagination, Table, cell } from './components'
+import { FilterForm, FilterSelect, FilterText } from './filters'
 import { filterQuery } from './paging'
 import { ROLES } from './types'
 import { useListState } from './useListState'
@@ -76,17 +77,10 @@ export default function UsersPage() {
     <div>
       <PageHeader title="Users">Manage roles and access. Changes take effect at once, live connections included.</PageHeader>
       <Notice notice={notice} onDismiss={() => setNotice(null)} />
-      <form className="mb-4 grid gap-3 sm:grid-cols-2 md:grid-cols-3" role="search" aria-label="Filter users" onSubmit={(event) => event.preventDefault()}>
-        <DebouncedTextField label="Search name or email" type="search" value={filters.search} onCommit={(value) => list.setFilter('search', value)} data-testid="users-search" />
-        <SelectField label="Role" value={filters.role} onChange={(event) => list.setFilter('role', event.target.value)}>
-          <option value="">All roles</option>
-          {ROLES.map((role) => (
-            <option key={role} value={role}>
-              {role}
-            </option>
-          ))}
-        </SelectField>
-      </form>
+      <FilterForm label="Filter users">
+        <FilterText list={list} name="search" label="Search name or email" type="search" data-testid="users-search" />
+        <FilterSelect list={list} name="role" label="Role" all="All roles" options={ROLES} />
+      </FilterForm>
 
       {users.error && <ErrorMessage error={users.error} onRetry={users.reload} />}
       {!page && !users.error && <Spinner />}

@@ -1,8 +1,8 @@
-// The admin feature's calls (users, courses, reports, audit log).
+// The admin feature's calls (users, reports, audit log); course calls are ../courses/api's.
 import type { Page, Query } from '../../lib/api'
 import { api } from '../../lib/client'
 import type { Role, User } from '../../lib/types'
-import type { AdminCourse, AuditEntry, BlockResult, Category, DeactivateResult } from './types'
+import type { AuditEntry, BlockResult, DeactivateResult } from './types'
 
 export const listUsers = (query: Query, signal: AbortSignal): Promise<Page<User>> => api.page<User>('/api/users', query, signal)
 
@@ -13,18 +13,6 @@ export const toggleBlock = (userId: number): Promise<BlockResult> => api.post<Bl
 
 export const deactivateUser = (userId: number): Promise<DeactivateResult> =>
   api.post<DeactivateResult>(`/api/users/${userId}/deactivate`)
-
-/** As an admin the catalogue lists every course, drafts included. */
-export const listCourses = (query: Query, signal: AbortSignal): Promise<Page<AdminCourse>> =>
-  api.page<AdminCourse>('/api/courses', query, signal)
-
-export const deleteCourse = (courseId: number): Promise<void> => api.delete<void>(`/api/courses/${courseId}`)
-
-export const listCategories = (signal: AbortSignal): Promise<Category[]> => api.get<Category[]>('/api/categories', undefined, signal)
-
-/** Courses the caller teaches (admin: all), for the students report's course filter. */
-export const teachingCourses = (signal: AbortSignal): Promise<AdminCourse[]> =>
-  api.get<AdminCourse[]>('/api/courses/with-enrollments', undefined, signal)
 
 export const listAudit = (query: Query, signal: AbortSignal): Promise<Page<AuditEntry>> =>
   api.page<AuditEntry>('/api/audit-logs', query, signal)

@@ -1,7 +1,8 @@
 // The audit-log filters and row, shared by the audit page and the activity report.
 import { useId } from 'react'
-import { TextField, formatDate } from '../../components/ui'
-import { DebouncedTextField, cell } from './components'
+import { formatDate } from '../../components/ui'
+import { cell } from './components'
+import { FilterForm, FilterInput, FilterText } from './filters'
 import { AUDIT_ACTIONS, AUDIT_RESOURCE_TYPES, type AuditEntry } from './types'
 import type { ListState } from './useListState'
 
@@ -11,26 +12,25 @@ export type AuditFilters = typeof initialAuditFilters
 export function AuditFilterForm({ list, label }: { list: ListState<AuditFilters>; label: string }) {
   const actionsId = useId()
   const typesId = useId()
-  const { filters, setFilter } = list
   return (
-    <form className="mb-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-3" role="search" aria-label={label} onSubmit={(event) => event.preventDefault()}>
-      <DebouncedTextField label="Search" type="search" value={filters.search} onCommit={(value) => setFilter('search', value)} placeholder="action, resource, details, email" data-testid="audit-search" />
-      <DebouncedTextField label="Action (exact)" value={filters.action} onCommit={(value) => setFilter('action', value)} list={actionsId} placeholder="e.g. course_created" />
+    <FilterForm wide label={label}>
+      <FilterText list={list} name="search" label="Search" type="search" placeholder="action, resource, details, email" data-testid="audit-search" />
+      <FilterText list={list} name="action" label="Action (exact)" datalist={actionsId} placeholder="e.g. course_created" />
       <datalist id={actionsId}>
         {AUDIT_ACTIONS.map((action) => (
           <option key={action} value={action} />
         ))}
       </datalist>
-      <DebouncedTextField label="Resource type (exact)" value={filters.resource_type} onCommit={(value) => setFilter('resource_type', value)} list={typesId} placeholder="e.g. course" />
+      <FilterText list={list} name="resource_type" label="Resource type (exact)" datalist={typesId} placeholder="e.g. course" />
       <datalist id={typesId}>
         {AUDIT_RESOURCE_TYPES.map((type) => (
           <option key={type} value={type} />
         ))}
       </datalist>
-      <DebouncedTextField label="Actor user id" type="number" min={1} value={filters.user_id} onCommit={(value) => setFilter('user_id', value)} />
-      <TextField label="From (UTC day)" type="date" value={filters.date_from} onChange={(event) => setFilter('date_from', event.target.value)} />
-      <TextField label="To (UTC day)" type="date" value={filters.date_to} onChange={(event) => setFilter('date_to', event.target.value)} />
-    </form>
+      <FilterText list={list} name="user_id" label="Actor user id" type="number" min={1} />
+      <FilterInput list={list} name="date_from" label="From (UTC day)" type="date" />
+      <FilterInput list={list} name="date_to" label="To (UTC day)" type="date" />
+    </FilterForm>
   )
 }
 

@@ -1,8 +1,7 @@
-// Shapes of the admin endpoints' JSON (see /api/openapi.json: CoursePublic, report rows, AuditLogPublic).
+// Shapes of the admin endpoints' JSON (see /api/openapi.json: report rows, AuditLogPublic); courses are ../courses/api Course.
 import type { Role } from '../../lib/types'
 
 export const ROLES: Role[] = ['learner', 'instructor', 'admin']
-export const LEVELS = ['Beginner', 'Intermediate', 'Advanced'] as const
 
 export interface BlockResult {
   message: string
@@ -12,29 +11,6 @@ export interface BlockResult {
 export interface DeactivateResult {
   message: string
   is_active: boolean
-}
-
-export interface Category {
-  name: string
-  course_count: number
-}
-
-export interface AdminCourse {
-  id: number
-  title: string
-  description: string
-  category: string
-  level: string
-  duration: string
-  instructor_id: number
-  instructor: string
-  is_published: boolean
-  lessonsCount: number
-  enrollment_count: number
-  rating: number | null
-  rating_count: number
-  created_at: string
-  updated_at: string
 }
 
 export interface CourseReportRow {

@@ -2,7 +2,7 @@
 import { useState, type ReactNode } from 'react'
 import { Link } from 'react-router'
 import { Card, Empty, Loaded, PageHeader, SelectField, formatSeconds } from '../../components/ui'
-import { useResource } from '../../lib/useResource'
+import { useResource, type Resource } from '../../lib/useResource'
 import { getCategories, getGrowth, getInsights, getStats, getTrends } from './api'
 import { CategoriesChart, GrowthChart, TrendsChart } from './charts'
 import { LivePanel } from './LivePanel'
@@ -17,6 +17,44 @@ function Section({ title, actions, children }: { title: string; actions?: ReactN
       </div>
       {children}
     </Card>
+  )
+}
+
+/** A chart over a chosen period, with "No data" when the period holds no point. */
+function PeriodSection<T>({
+  title,
+  value,
+  onChange,
+  periods,
+  unit,
+  resource,
+  children,
+}: {
+  title: string
+  value: number
+  onChange(value: number): void
+  periods: number[]
+  unit: string
+  resource: Resource<T[]>
+  children(points: T[]): ReactNode
+}) {
+  return (
+    <Section
+      title={title}
+      actions={
+        <div className="w-36">
+          <SelectField label="Period" value={value} onChange={(event) => onChange(Number(event.target.value))}>
+            {periods.map((period) => (
+              <option key={period} value={period}>
+                {period} {unit}
+              </option>
+            ))}
+          </SelectField>
+        </div>
+      }
+    >
+      <Loaded resource={resource}>{(points) => (points.length === 0 ? <Empty>No data for this period.</Empty> : children(points))}</Loaded>
+    </Section>
   )
 }
 
@@ -113,36 +151,12 @@ export default function AnalyticsPage() {
         <Loaded resource={stats}>{(data) => <Headline stats={data} />}</Loaded>
       </div>
       <div className="grid gap-6 lg:grid-cols-2">
-        <Section
-          title="Enrollment trends"
-          actions={
-            <div className="w-36">
-              <SelectField label="Period" value={days} onChange={(event) => setDays(Number(event.target.value))}>
-                <option value={7}>7 days</option>
-                <option value={30}>30 days</option>
-                <option value={90}>90 days</option>
-                <option value={365}>365 days</option>
-              </SelectField>
-            </div>
-          }
-        >
-          <Loaded resource={trends}>{(points) => (points.length === 0 ? <Empty>No data for this period.</Empty> : <TrendsChart points={points} />)}</Loaded>
-        </Section>
-        <Section
-          title="User growth"
-          actions={
-            <div className="w-36">
-              <SelectField label="Period" value={months} onChange={(event) => setMonths(Number(event.target.value))}>
-                <option value={6}>6 months</option>
-                <option value={12}>12 months</option>
-                <option value={24}>24 months</option>
-                <option value={36}>36 months</option>
-              </SelectField>
-            </div>
-          }
-        >
-          <Loaded resource={growth}>{(points) => (points.length === 0 ? <Empty>No data for this period.</Empty> : <GrowthChart points={points} />)}</Loaded>
-        </Section>
+        <PeriodSection title="Enrollment trends" value={days} onChange={setDays} periods={[7, 30, 90, 365]} unit="days" resource={trends}>
+          {(points) => <TrendsChart points={points} />}
+        </PeriodSection>
+        <PeriodSection title="User growth" value={months} onChange={setMonths} periods={[6, 12, 24, 36]} unit="months" resource={growth}>
+          {(points) => <GrowthChart points={points} />}
+        </PeriodSection>
         <Section title="Categories">
           <Loaded resource={categories}>
             {(rows) =>

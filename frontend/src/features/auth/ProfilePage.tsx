@@ -2,29 +2,34 @@
 import { useState, type FormEvent } from 'react'
 import { Button, Card, ErrorMessage, PageHeader, Spinner, TextField, formatDate } from '../../components/ui'
 import { ApiError } from '../../lib/api'
+import { useAction } from '../../lib/useAction'
 import { api } from '../../lib/client'
 import { useSession } from '../../lib/session'
 import type { User } from '../../lib/types'
 
-function toApiError(reason: unknown): ApiError {
-  return reason instanceof ApiError ? reason : new ApiError(0, 'error', String(reason))
+/** A form's submission that says "done" once it succeeded. */
+function useSubmission() {
+  const action = useAction()
+  const [done, setDone] = useState(false)
+
+  async function run(body: () => Promise<void>) {
+    setDone(false)
+    if (await action.run(body)) setDone(true)
+  }
+
+  return { ...action, done, setDone, run }
 }
 
 function ProfileForm({ user, onSaved }: { user: User; onSaved(): Promise<void> }) {
   const [firstName, setFirstName] = useState(user.first_name)
   const [lastName, setLastName] = useState(user.last_name)
   const [avatarUrl, setAvatarUrl] = useState(user.avatar_url ?? '')
-  const [error, setError] = useState<ApiError | null>(null)
-  const [saved, setSaved] = useState(false)
-  const [busy, setBusy] = useState(false)
+  const { error, done: saved, busy, run } = useSubmission()
   const blocked = user.is_blocked
 
   async function submit(event: FormEvent) {
     event.preventDefault()
-    setBusy(true)
-    setError(null)
-    setSaved(false)
-    try {
+    await run(async () => {
       await api.put<User>('/api/auth/profile', {
         first_name: firstName.trim(),
         last_name: lastName.trim(),
@@ -32,12 +37,7 @@ function ProfileForm({ user, onSaved }: { user: User; onSaved(): Promise<void> }
         avatar_url: avatarUrl.trim() || null,
       })
       await onSaved()
-      setSaved(true)
-    } catch (reason) {
-      setError(toApiError(reason))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (
@@ -89,30 +89,21 @@ function PasswordForm() {
   const [current, setCurrent] = useState('')
   const [next, setNext] = useState('')
   const [confirm, setConfirm] = useState('')
-  const [error, setError] = useState<ApiError | null>(null)
-  const [done, setDone] = useState(false)
-  const [busy, setBusy] = useState(false)
+  const { error, setError, done, setDone, busy, run } = useSubmission()
 
   async function submit(event: FormEvent) {
     event.preventDefault()
-    setDone(false)
     if (next !== confirm) {
+      setDone(false)
       setError(new ApiError(422, 'validation_error', 'The passwords do not match.', [{ field: 'confirm', message: 'The passwords do not match.' }]))
       return
     }
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await api.put('/api/auth/password', { current_password: current, new_password: next })
       setCurrent('')
       setNext('')
       setConfirm('')
-      setDone(true)
-    } catch (reason) {
-      setError(toApiError(reason))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

@@ -1,9 +1,10 @@
 // /teach/courses/new and /teach/courses/:courseId — the course form, publishing, deletion and lessons.
-import { useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { Button, Card, ErrorMessage, Loaded, PageHeader } from '../../components/ui'
+import { useAction } from '../../lib/useAction'
 import { useResource } from '../../lib/useResource'
-import { createCourse, deleteCourse, getCourse, updateCourse, type CourseFlags, type TeachingCourse } from './EditorApi'
+import { deleteCourse, getCourse, type Course } from './api'
+import { createCourse, updateCourse, type CourseFlags } from './EditorApi'
 import { EditorCourseForm } from './EditorCourseForm'
 import { EditorLessons } from './EditorLessons'
 import { TeachingBadge } from './TeachingBadge'
@@ -36,22 +37,10 @@ function BackLink() {
   )
 }
 
-function CourseActions({ course, onChange }: { course: TeachingCourse; onChange(course: TeachingCourse): void }) {
+function CourseActions({ course, onChange }: { course: Course; onChange(course: Course): void }) {
   const navigate = useNavigate()
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
-
-  async function run(action: () => Promise<void>) {
-    setBusy(true)
-    setError(null)
-    try {
-      await action()
-    } catch (reason) {
-      setError(reason)
-    } finally {
-      setBusy(false)
-    }
-  }
+  // The raw failure: ErrorMessage shows any error's own message.
+  const { busy, error, run } = useAction<unknown>((reason) => reason)
 
   const flag = (changes: CourseFlags) => run(async () => onChange(await updateCourse(course.id, changes)))
   const remove = () => {
@@ -107,8 +96,8 @@ function CourseActions({ course, onChange }: { course: TeachingCourse; onChange(
 }
 
 function EditCourse({ courseId }: { courseId: number }) {
-  const course = useResource((signal) => getCourse(courseId, signal), [courseId])
-  const replace = (next: TeachingCourse) => course.setData(() => next)
+  const course = useResource<Course>((signal) => getCourse(courseId, signal), [courseId])
+  const replace = (next: Course) => course.setData(() => next)
   return (
     <section>
       <Loaded resource={course}>

@@ -5,7 +5,8 @@ import { Button, SelectField, TextArea, TextField } from '../../components/ui'
 import { ApiError } from '../../lib/api'
 import { useResource } from '../../lib/useResource'
 import { LessonEditorUpload } from '../lessons/LessonEditorUpload'
-import { categories, LEVELS, type CourseInput, type Level } from './EditorApi'
+import { LEVELS, listCategories, type Level } from './api'
+import type { CourseInput } from './EditorApi'
 import { courseBody, courseFormValues, type CourseFormValues } from './EditorLogic'
 
 const FIELDS: (keyof CourseFormValues)[] = ['title', 'description', 'category', 'level', 'duration', 'thumbnail_url']
@@ -21,7 +22,7 @@ export function EditorCourseForm({ initial, submitLabel, onSubmit }: Props) {
   const [saving, setSaving] = useState(false)
   const [error, setError] = useState<ApiError | null>(null)
   const [saved, setSaved] = useState(false)
-  const known = useResource((signal) => categories(signal).catch(() => []), [])
+  const known = useResource((signal) => listCategories(signal).catch(() => []), [])
   const listId = useId()
   const field = (name: keyof CourseFormValues) => error?.fieldMessage(name)
   const set = (name: keyof CourseFormValues) => (value: string) => {

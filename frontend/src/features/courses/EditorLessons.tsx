@@ -3,7 +3,7 @@ import { useState } from 'react'
 import { Button, Card, Empty, ErrorMessage, Loaded } from '../../components/ui'
 import { useResource } from '../../lib/useResource'
 import { LessonEditor } from '../lessons/LessonEditor'
-import { deleteLesson, listLessons, reorderLessons, type Lesson } from './EditorApi'
+import { deleteLesson, listLessons, reorderLessons, type Lesson } from '../lessons/api'
 import { applyOrder, moveId, sortLessons } from './EditorLogic'
 
 type Editing = { mode: 'new' } | { mode: 'edit'; id: string } | null

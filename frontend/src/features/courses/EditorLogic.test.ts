@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../lib/api'
-import type { Lesson } from './EditorApi'
+import type { Lesson } from '../lessons/api'
 import {
   applyOrder,
   courseBody,

@@ -1,6 +1,8 @@
 // Pure helpers of the course editor: lesson ordering and turning form values into request bodies.
 import { ApiError } from '../../lib/api'
-import type { CourseInput, Lesson, LessonInput, LessonType, Level } from './EditorApi'
+import type { Lesson, LessonInput } from '../lessons/api'
+import type { LessonType, Level } from './api'
+import type { CourseInput } from './EditorApi'
 
 /** Lessons sorted as the server orders them (by `order`, ties by creation). */
 export function sortLessons(lessons: Lesson[]): Lesson[] {

@@ -2,7 +2,7 @@
 import { Link } from 'react-router'
 import { Card, Empty, ErrorMessage, Loaded, PageHeader, ProgressBar } from '../../components/ui'
 import { useResource } from '../../lib/useResource'
-import { teachingCourses, type CourseWithEnrollments } from './EditorApi'
+import { teachingCourses, type CourseWithEnrollments } from './api'
 import { TeachingBadge } from './TeachingBadge'
 
 const linkClass =

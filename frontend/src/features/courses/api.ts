@@ -4,13 +4,14 @@ import { api } from '../../lib/client'
 export type Level = 'Beginner' | 'Intermediate' | 'Advanced'
 export const LEVELS: Level[] = ['Beginner', 'Intermediate', 'Advanced']
 
+/** CoursePublic in /api/openapi.json: every course endpoint (catalogue, admin, editor, enrollments) returns it. */
 export interface Course {
   id: number
   title: string
   description: string
   category: string
   level: Level
-  duration: string | null
+  duration: string
   thumbnail_url: string | null
   banner_url: string | null
   instructor_id: number
@@ -27,16 +28,25 @@ export interface Course {
   updated_at: string
 }
 
-export interface SyllabusEntry {
+export type LessonType = 'video' | 'text'
+
+/** LessonSummary: a syllabus entry of CourseDetail. */
+export interface LessonSummary {
   id: string
   title: string
-  type: 'video' | 'text'
+  type: LessonType
   duration: number
   order: number
 }
 
 export interface CourseDetail extends Course {
-  lessons: SyllabusEntry[]
+  lessons: LessonSummary[]
+}
+
+/** GET /api/courses/with-enrollments */
+export interface CourseWithEnrollments extends Course {
+  completed_count: number
+  average_progress: number
 }
 
 export interface Category {
@@ -64,11 +74,15 @@ export interface CourseFilters {
   limit?: number
 }
 
-export const listCourses = (filters: CourseFilters, signal?: AbortSignal) =>
+export const listCourses = (filters: CourseFilters | Query, signal?: AbortSignal) =>
   api.page<Course>('/api/courses', filters as Query, signal)
 export const getCourse = (id: number | string, signal?: AbortSignal) =>
   api.get<CourseDetail>(`/api/courses/${id}`, undefined, signal)
 export const listCategories = (signal?: AbortSignal) => api.get<Category[]>('/api/categories', undefined, signal)
+/** Courses the caller teaches (admin: all). */
+export const teachingCourses = (signal?: AbortSignal) =>
+  api.get<CourseWithEnrollments[]>('/api/courses/with-enrollments', undefined, signal)
+export const deleteCourse = (id: number) => api.delete<void>(`/api/courses/${id}`)
 export const enroll = (id: number) => api.post<unknown>(`/api/courses/${id}/enroll`)
 export const unenroll = (id: number) => api.delete<unknown>(`/api/courses/${id}/unenroll`)
 export const listRatings = (id: number, signal?: AbortSignal) =>

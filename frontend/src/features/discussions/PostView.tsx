@@ -1,7 +1,7 @@
 // One post: author, plain-text content, votes, and the actions the viewer may take.
 import { useState, type ReactNode } from 'react'
 import { Button, ErrorMessage, formatDate } from '../../components/ui'
-import { ApiError } from '../../lib/api'
+import { useAction } from '../../lib/useAction'
 import type { Post } from './api'
 import { Composer } from './Composer'
 
@@ -26,22 +26,9 @@ const voteButton =
 
 export function PostView({ post, me, isManager, blocked, onVote, onEdit, onDelete, onTyping, children }: PostViewProps) {
   const [editing, setEditing] = useState(false)
-  const [error, setError] = useState<ApiError | null>(null)
-  const [busy, setBusy] = useState(false)
+  const { error, busy, run } = useAction()
   const mine = post.author.id === me
   const edited = post.updated_at !== post.created_at
-
-  async function run(action: () => Promise<void>) {
-    setBusy(true)
-    setError(null)
-    try {
-      await action()
-    } catch (reason) {
-      setError(reason instanceof ApiError ? reason : new ApiError(0, 'error', String(reason)))
-    } finally {
-      setBusy(false)
-    }
-  }
 
   return (
     <article data-testid="discussion-post" data-post-id={post.id} aria-labelledby={`post-${post.id}-author`} className="space-y-2">

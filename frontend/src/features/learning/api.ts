@@ -1,28 +1,6 @@
-// Learner-side shapes (as /api/openapi.json names them) and the calls that load them.
+// Learner-side shapes (as /api/openapi.json names them; the course shape is ../courses/api Course) and the calls that load them.
 import { api } from '../../lib/client'
-
-export interface CoursePublic {
-  id: number
-  title: string
-  description: string
-  category: string
-  level: string
-  duration: string
-  thumbnail_url: string | null
-  banner_url: string | null
-  instructor_id: number
-  instructor: string
-  instructorAvatar: string | null
-  is_published: boolean
-  is_leaderboard_public: boolean
-  is_enrolled: boolean
-  lessonsCount: number
-  enrollment_count: number
-  rating: number | null
-  rating_count: number
-  created_at: string
-  updated_at: string
-}
+import type { Course } from '../courses/api'
 
 export interface LearnerStats {
   courses_in_progress: number
@@ -39,7 +17,7 @@ export interface LearnerEnrollment {
   enrolled_at: string
   progress: number
   completed_at: string | null
-  course: CoursePublic
+  course: Course
 }
 
 export interface Progress {

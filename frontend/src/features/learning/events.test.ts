@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import type { CoursePublic, LearningOverview } from './api'
+import type { Course } from '../courses/api'
+import type { LearningOverview } from './api'
 import { applyLearningEvent } from './events'
 
-const course = { id: 1, title: 'Python' } as CoursePublic
+const course = { id: 1, title: 'Python' } as Course
 
 function overview(): LearningOverview {
   return {

@@ -2,7 +2,8 @@
 import { useState, type FormEvent } from 'react'
 import { Button, SelectField, TextArea, TextField } from '../../components/ui'
 import { ApiError } from '../../lib/api'
-import { createLesson, updateLesson, type Lesson, type LessonType } from '../courses/EditorApi'
+import type { LessonType } from '../courses/api'
+import { createLesson, updateLesson, type Lesson } from './api'
 import { lessonBody, lessonFormValues, type LessonFormValues } from '../courses/EditorLogic'
 import { LessonEditorUpload } from './LessonEditorUpload'
 

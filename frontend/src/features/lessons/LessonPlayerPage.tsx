@@ -8,7 +8,8 @@ import { useChannel } from '../../lib/live'
 import { useResource } from '../../lib/useResource'
 import { useSession } from '../../lib/session'
 import type { Progress } from '../learning/api'
-import { loadCourse, loadLessons, loadProgress, markLesson, type Lesson } from './api'
+import { getCourse } from '../courses/api'
+import { loadLessons, loadProgress, markLesson, type Lesson } from './api'
 import { videoSource } from './media'
 import { useHeartbeats, type HeartbeatHandle } from './useHeartbeats'
 
@@ -68,7 +69,7 @@ export default function LessonPlayerPage() {
   const { user } = useSession()
 
   const content = useResource(async (signal) => {
-    const [course, lessons] = await Promise.all([loadCourse(courseId, signal), loadLessons(courseId, signal)])
+    const [course, lessons] = await Promise.all([getCourse(courseId, signal), loadLessons(courseId, signal)])
     return { course, lessons }
   }, [courseId])
   const progress = useResource((signal) => loadProgress(courseId, signal), [courseId])

@@ -1,24 +1,13 @@
-// Lesson-player shapes (LessonPublic, CourseDetail, HeartbeatAccepted in /api/openapi.json) and calls.
+// Lesson shapes (LessonPublic, HeartbeatAccepted in /api/openapi.json) and the calls of the player and the editor.
 import { api } from '../../lib/client'
-import type { CoursePublic, Progress } from '../learning/api'
-
-export interface LessonSummary {
-  id: string
-  title: string
-  type: string
-  duration: number
-  order: number
-}
-
-export interface CourseDetail extends CoursePublic {
-  lessons: LessonSummary[]
-}
+import type { LessonType } from '../courses/api'
+import type { Progress } from '../learning/api'
 
 export interface Lesson {
   id: string
   course_id: number
   title: string
-  type: 'video' | 'text'
+  type: LessonType
   duration: number
   /** text: HTML sanitized by the server (nh3); video: an http(s) URL or a /media/ path. */
   content: string
@@ -29,20 +18,40 @@ export interface Lesson {
   updated_at: string
 }
 
+/** The body of POST /api/courses/{id}/lessons (LessonCreate); PUT takes any subset. */
+export interface LessonInput {
+  title: string
+  type: LessonType
+  duration: number
+  content: string
+  notes: string | null
+}
+
 export interface HeartbeatAccepted {
   accepted: boolean
   duplicate: boolean
   credited_seconds: number
 }
 
-export function loadCourse(courseId: number, signal: AbortSignal): Promise<CourseDetail> {
-  return api.get<CourseDetail>(`/api/courses/${courseId}`, undefined, signal)
-}
+export const listLessons = (courseId: number, signal?: AbortSignal) =>
+  api.get<Lesson[]>(`/api/courses/${courseId}/lessons`, undefined, signal)
 
 export async function loadLessons(courseId: number, signal: AbortSignal): Promise<Lesson[]> {
-  const lessons = await api.get<Lesson[]>(`/api/courses/${courseId}/lessons`, undefined, signal)
+  const lessons = await listLessons(courseId, signal)
   return [...lessons].sort((a, b) => a.order - b.order)
 }
+
+export const createLesson = (courseId: number, input: LessonInput) =>
+  api.post<Lesson>(`/api/courses/${courseId}/lessons`, input)
+
+export const updateLesson = (courseId: number, lessonId: string, input: Partial<LessonInput>) =>
+  api.put<Lesson>(`/api/courses/${courseId}/lessons/${lessonId}`, input)
+
+export const deleteLesson = (courseId: number, lessonId: string) =>
+  api.delete<void>(`/api/courses/${courseId}/lessons/${lessonId}`)
+
+export const reorderLessons = (courseId: number, lessonIds: string[]) =>
+  api.put<Lesson[]>(`/api/courses/${courseId}/lessons/order`, { lesson_ids: lessonIds })
 
 export function loadProgress(courseId: number, signal: AbortSignal): Promise<Progress> {
   return api.get<Progress>(`/api/courses/${courseId}/progress`, undefined, signal)

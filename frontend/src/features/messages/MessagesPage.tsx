@@ -3,17 +3,14 @@
 import { useCallback, useState } from 'react'
 import { Link, useLocation, useNavigate, useParams } from 'react-router'
 import { Button, ErrorMessage, PageHeader, Spinner } from '../../components/ui'
-import { useChannel } from '../../lib/live'
 import { useSession } from '../../lib/session'
-import { useResource } from '../../lib/useResource'
-import { listChats } from './api'
-import { applySent, asSentEvent, markChatRead, totalUnread } from './chatsState'
+import { markChatRead, totalUnread } from './chatsState'
 import { ConversationList } from './ConversationList'
 import { ConversationView } from './ConversationView'
 import { PartnerPicker } from './PartnerPicker'
-import { asReadEvent } from './conversationState'
 import { conversationRead } from './readSignal'
-import type { ChatSummary, ChatUser, Message } from './types'
+import type { ChatUser, Message } from './types'
+import { useChats } from './useChats'
 import { useDocumentVisible } from './useDocumentVisible'
 
 export default function MessagesPage() {
@@ -31,30 +28,8 @@ function Messages({ me }: { me: number }) {
   const visible = useDocumentVisible()
   const [picking, setPicking] = useState(false)
 
-  const chats = useResource<ChatSummary[]>((signal) => listChats(signal).then((page) => page.items), [])
+  const { chats, applyEvent } = useChats(me, visible ? partnerId : null)
   const { setData, reload } = chats
-  const reading = visible ? partnerId : null
-
-  const applyEvent = (event: Parameters<typeof applySent>[1]) => {
-    // Updaters may run later, during the next render: decide about a reload from the rendered list.
-    if (applySent(chats.data ?? [], event, me, reading).unknownPartner) reload()
-    else setData((current) => applySent(current ?? [], event, me, reading).chats)
-  }
-
-  useChannel(`user:${me}`, {
-    onPublication(publication) {
-      if (publication.event === 'message.read') {
-        // I read a conversation in another tab or on another device.
-        const read = asReadEvent(publication.data)
-        if (read && read.reader_id === me) setData((current) => current && markChatRead(current, read.partner_id))
-        return
-      }
-      if (publication.event !== 'message.sent') return
-      const event = asSentEvent(publication.data)
-      if (event) applyEvent(event)
-    },
-    onRecoveryFailed: reload,
-  })
 
   const onRead = useCallback(
     (id: number) => {

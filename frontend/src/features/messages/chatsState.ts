@@ -1,4 +1,5 @@
 // The conversation list with unread counts, kept current by live `message.sent` events. Pure.
+import { asReadEvent } from './conversationState'
 import type { ChatSummary, MessageSentEvent } from './types'
 
 export function sortChats(chats: ChatSummary[]): ChatSummary[] {
@@ -50,4 +51,18 @@ export function asSentEvent(data: unknown): MessageSentEvent | null {
   if (typeof event.id !== 'number' || typeof event.sender_id !== 'number' || typeof event.recipient_id !== 'number') return null
   if (typeof event.content !== 'string' || typeof event.created_at !== 'string') return null
   return { ...(event as MessageSentEvent), read_at: event.read_at ?? null, sender: event.sender ?? null }
+}
+
+/** What a publication on my `user:{me}` channel means for the conversation list. */
+export type ChatsUpdate = { kind: 'sent'; event: MessageSentEvent } | { kind: 'read'; partnerId: number }
+
+export function chatsUpdate(publication: { event: string; data: unknown }, me: number): ChatsUpdate | null {
+  if (publication.event === 'message.read') {
+    // I read a conversation in another tab or on another device (reads by others concern the open conversation only).
+    const read = asReadEvent(publication.data)
+    return read && read.reader_id === me ? { kind: 'read', partnerId: read.partner_id } : null
+  }
+  if (publication.event !== 'message.sent') return null
+  const event = asSentEvent(publication.data)
+  return event ? { kind: 'sent', event } : null
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applySent, asSentEvent, markChatRead, sortChats, totalUnread } from './chatsState'
+import { applySent, asSentEvent, chatsUpdate, markChatRead, sortChats, totalUnread } from './chatsState'
 import {
   asReadEvent,
   fromPage,
@@ -130,5 +130,25 @@ describe('event parsing', () => {
     expect(asSentEvent({ id: '1' })).toBeNull()
     expect(asReadEvent({ reader_id: 2, partner_id: 1, up_to_id: 5, count: 1, read_at: 'T' })?.up_to_id).toBe(5)
     expect(asReadEvent({ reader_id: 2 })).toBeNull()
+  })
+})
+
+describe('chatsUpdate', () => {
+  const sent = { id: 9, sender_id: ADA, recipient_id: ME, content: 'hi', created_at: '2025-01-01T00:00:00Z', read_at: null }
+
+  it('reads a message sent to or by me', () => {
+    expect(chatsUpdate({ event: 'message.sent', data: sent }, ME)).toEqual({ kind: 'sent', event: { ...sent, sender: null } })
+  })
+
+  it('marks a conversation read only when I am the reader', () => {
+    const read = { reader_id: ME, partner_id: ADA, up_to_id: 9, read_at: '2025-01-01T00:00:01Z' }
+    expect(chatsUpdate({ event: 'message.read', data: read }, ME)).toEqual({ kind: 'read', partnerId: ADA })
+    expect(chatsUpdate({ event: 'message.read', data: { ...read, reader_id: BOB, partner_id: ME } }, ME)).toBeNull()
+  })
+
+  it('ignores other events and malformed data', () => {
+    expect(chatsUpdate({ event: 'typing', data: {} }, ME)).toBeNull()
+    expect(chatsUpdate({ event: 'message.sent', data: { id: 'x' } }, ME)).toBeNull()
+    expect(chatsUpdate({ event: 'message.read', data: null }, ME)).toBeNull()
   })
 })
