@@ -15,6 +15,7 @@ import pytest
 
 from app.runtime import StoreUrls
 from tests.e2e.server import ROOT, Server, isolated_urls, start, stop
+from tests.standins.google_provider import GoogleProfile, GoogleProvider, running_google_provider
 
 CHROMIUM = Path("/usr/bin/chromium")
 FRONTEND = ROOT / "frontend"
@@ -46,10 +47,39 @@ def require(missing: list[str]) -> None:
     pytest.skip(reason)
 
 
+GOOGLE_ACCOUNT = GoogleProfile(
+    sub="e2e-google-1", email="gina.google@example.com", given_name="Gina", family_name="Google"
+)
+
+
 @pytest.fixture(scope="module")
-def e2e_server(store_urls: StoreUrls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def google() -> Iterator[GoogleProvider]:
+    """The local stand-in for Google's OAuth endpoints; its "browser" has picked GOOGLE_ACCOUNT."""
+    with running_google_provider(
+        client_id="e2e-client", client_secret="e2e-secret", redirect_uri=""
+    ) as provider:
+        provider.sign_in_as(GOOGLE_ACCOUNT)
+        yield provider
+
+
+@pytest.fixture(scope="module")
+def e2e_server(
+    store_urls: StoreUrls, tmp_path_factory: pytest.TempPathFactory, google: GoogleProvider
+) -> Iterator[Server]:
     require(missing_tools())
-    server = start(isolated_urls(store_urls), tmp_path_factory.mktemp("e2e-server"))
+
+    def google_settings(base_url: str) -> dict[str, str]:
+        google.redirect_uri = f"{base_url}/auth/google/callback"
+        return {
+            "GOOGLE_CLIENT_ID": google.client_id,
+            "GOOGLE_CLIENT_SECRET": google.client_secret,
+            "GOOGLE_REDIRECT_URI": google.redirect_uri,
+            "GOOGLE_AUTH_URL": google.auth_url,
+            "GOOGLE_TOKEN_URL": google.token_url,
+            "GOOGLE_USERINFO_URL": google.userinfo_url,
+        }
+
+    server = start(isolated_urls(store_urls), tmp_path_factory.mktemp("e2e-server"), google_settings)
     try:
         yield server
     finally:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -100,9 +101,12 @@ def environment(urls: StoreUrls, workdir: Path) -> dict[str, str]:
     }
 
 
-def start(urls: StoreUrls, workdir: Path) -> Server:
+def start(urls: StoreUrls, workdir: Path, extra_env: Callable[[str], dict[str, str]] | None = None) -> Server:
+    """`extra_env(base_url)` adds settings that must name the server's own address (OAuth redirects)."""
     reset(urls)
-    env = environment(urls, workdir)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {**environment(urls, workdir), **(extra_env(base_url) if extra_env else {})}
     seeded = subprocess.run(
         [sys.executable, "-m", "app.cli", "seed-demo"],
         cwd=ROOT,
@@ -112,7 +116,6 @@ def start(urls: StoreUrls, workdir: Path) -> Server:
     )
     if seeded.returncode != 0:
         raise RuntimeError(f"seed-demo failed: {seeded.stdout.decode()}\n{seeded.stderr.decode()}")
-    port = free_port()
     log_path = workdir / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -122,7 +125,7 @@ def start(urls: StoreUrls, workdir: Path) -> Server:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server(f"http://127.0.0.1:{port}", process, log_path)
+    server = Server(base_url, process, log_path)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

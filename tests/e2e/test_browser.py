@@ -17,6 +17,10 @@ def test_smoke_home_page_and_live_link(run_scenario: Run) -> None:
     assert "smoke ok" in run_scenario("smoke")
 
 
+def test_google_sign_in_through_the_stand_in_provider(run_scenario: Run) -> None:
+    assert "google ok" in run_scenario("google")
+
+
 def test_new_learner_appears_in_the_instructors_live_activity(run_scenario: Run) -> None:
     assert "activity ok" in run_scenario("activity")
 
