@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -40,6 +40,7 @@ from app.security.principal import Principal
 from app.stores.models import Comment, Course, User
 from app.stores.mongo import LESSONS
 from app.stores.sql import Tx
+from app.users import store as users
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +210,8 @@ def _event_payload(comment: Comment, author: Author | None = None) -> dict[str, 
 def _event(
     name: str, data: dict[str, Any], *, comment: Comment, course: Course, starter_id: int
 ) -> DomainEvent:
-    """Private posts name their audience (author, thread starter, course owner; admins always may)."""
+    """Private posts name their audience (author, thread starter, course owner); `_publish` adds the
+    admins, who may read every private post."""
     audience: tuple[int, ...] = ()
     if comment.is_private:
         audience = tuple(sorted({comment.user_id, starter_id, course.instructor_id}))
@@ -226,6 +228,10 @@ def _event(
 async def _publish(runtime: Runtime, event: DomainEvent) -> None:
     # The change is committed: a failing publisher must not turn it into an error the client would retry.
     try:
+        if event.private:
+            async with runtime.db.read() as tx:
+                admins = await users.active_admin_ids(tx)
+            event = replace(event, audience=tuple(sorted({*event.audience, *admins})))
         await runtime.events.publish(event)
     except Exception:  # noqa: BLE001 - logged with context; live views refetch on reconnect
         log.exception("publishing a domain event failed", extra={"event": event.name})

@@ -89,5 +89,10 @@ async def list_users(
     return rows, int(total)
 
 
+async def active_admin_ids(tx: Tx) -> list[int]:
+    rows = await tx.execute(select(User.id).where(User.role == "admin", User.is_active.is_(True)))
+    return [int(user_id) for user_id in rows.scalars().all()]
+
+
 async def count(tx: Tx) -> int:
     return int((await tx.execute(select(func.count(User.id)))).scalar_one())

@@ -173,3 +173,41 @@ async def test_presence_and_typing_need_a_subscription(
     leaderboard = f"course:{cast.course_id}:leaderboard"
     assert (await member.request(op="subscribe", channel=leaderboard))["ok"] is True
     assert (await member.request(op="typing", channel=leaderboard))["error"]["code"] == "forbidden"
+
+
+async def test_private_posts_reach_their_audience_and_admins_on_user_channels_only(
+    instances: tuple[Instance, Instance], api: Api, client: httpx.AsyncClient, ws_connect: Connect
+) -> None:
+    cast = await cast_for_course(api, client)
+    discussion = f"course:{cast.course_id}:discussion"
+    watchers = {}
+    for who in ("admin", "owner", "other_learner"):
+        ws = await ws_connect(instances[1].ws, cast.get(who).access_token)
+        assert (await ws.request(op="subscribe", channel=f"user:{cast.get(who).id}"))["ok"] is True
+        watchers[who] = ws
+    course_watcher = await ws_connect(instances[1].ws, cast.enrolled.access_token)
+    assert (await course_watcher.request(op="subscribe", channel=discussion))["ok"] is True
+
+    async with httpx.AsyncClient(base_url=instances[0].http) as http:
+        private = await http.post(
+            f"/api/courses/{cast.course_id}/discussions",
+            json={"content": "private question", "is_private": True},
+            headers=cast.enrolled.headers,
+        )
+        assert private.status_code == 201, private.text
+        public = await http.post(
+            f"/api/courses/{cast.course_id}/discussions",
+            json={"content": "public note"},
+            headers=cast.enrolled.headers,
+        )
+        assert public.status_code == 201, public.text
+
+    for who in ("admin", "owner"):
+        frame = await watchers[who].until(lambda f: f.get("event") == "comment.created")
+        assert frame["channel"] == f"user:{cast.get(who).id}"
+        assert frame["data"]["id"] == private.json()["id"]
+    # The course channel carries the public post only; an outsider's user channel carries nothing.
+    first = await course_watcher.until(lambda f: f.get("event") == "comment.created")
+    assert first["data"]["id"] == public.json()["id"]
+    with pytest.raises(TimeoutError):
+        await watchers["other_learner"].until(lambda f: f.get("event") == "comment.created", timeout=1.0)
