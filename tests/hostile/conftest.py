@@ -1,11 +1,9 @@
-"""Real `learnflow serve` processes for the hostile-input tests, with their stderr kept in a file (an
-undrained pipe would stall a server that logs a lot), and where the figures of these tests are written."""
+"""Real `learnflow serve` processes for the hostile-input tests (their output is kept in a log file by the
+harness), and where the figures of these tests are written."""
 
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,18 +49,7 @@ def serve(
 
     def start(**env: str) -> LoggedInstance:
         instance = start_instance(store_urls, **env)
-        log_path = tmp_path_factory.mktemp("server-log") / "stderr.log"
-        stream = instance.process.stderr
-        assert stream is not None
-
-        def drain() -> None:
-            with log_path.open("wb") as sink:
-                for chunk in iter(lambda: os.read(stream.fileno(), 65536), b""):
-                    sink.write(chunk)
-                    sink.flush()
-
-        threading.Thread(target=drain, daemon=True).start()
-        logged = LoggedInstance(instance, log_path)
+        logged = LoggedInstance(instance, instance.log)
         started.append(logged)
         return logged
 

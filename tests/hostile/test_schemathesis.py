@@ -292,4 +292,4 @@ async def test_every_operation_as_every_role_has_no_server_error_and_matches_the
     assert tally.cases >= MIN_CASES, figures
     assert not +tally.failures, "\n".join(tally.examples)
     assert "Traceback" not in server.log_text()
-    assert server.instance.process.poll() is None
+    assert server.instance.alive

@@ -5,39 +5,26 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
-import time
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app.runtime import StoreUrls
-from app.stores.embedded import free_port
+from harness.cluster import ManagedProcess, learnflow
 from tests.conftest import TEST_MONGO_DATABASE, make_settings
 
-
-@dataclass
-class Instance:
-    port: int
-    process: subprocess.Popen[bytes]
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
+# A `learnflow serve` process of the multi-instance harness: output in a log file, ready when
+# /api/health answers, killed with the test run even if pytest itself is killed.
+Instance = ManagedProcess
 
 
 def start_instance(urls: StoreUrls, **env: str) -> Instance:
-    port = free_port()
     settings = make_settings()
     environment = {
         **os.environ,
@@ -54,32 +41,16 @@ def start_instance(urls: StoreUrls, **env: str) -> Instance:
         "RUN_WORKERS_IN_PROCESS": "false",
         **env,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    workdir = Path(tempfile.mkdtemp(prefix="learnflow-instance-"))
+    instance = ManagedProcess(
+        "api", learnflow("serve", "--port", "{port}"), environment, workdir, ready="http:/api/health"
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"instance exited: {process.stderr.read().decode() if process.stderr else ''}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return Instance(port, process)
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise TimeoutError("instance did not start")
+    return instance.start(timeout=30)
 
 
 def stop_instance(instance: Instance) -> None:
-    if instance.process.poll() is None:
-        instance.process.terminate()
-        try:
-            instance.process.wait(10)
-        except subprocess.TimeoutExpired:
-            instance.process.kill()
+    instance.stop(10)
+    shutil.rmtree(instance.workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -254,7 +254,7 @@ async def test_an_oversized_first_frame_closes_1009(hub: Instance, ws_connect: C
 async def assert_instance_alive(instance: Instance) -> None:
     async with httpx.AsyncClient(base_url=instance.http) as http:
         assert (await http.get("/api/health", timeout=5)).status_code == 200
-    assert instance.process.poll() is None
+    assert instance.alive
 
 
 # -- limits ----------------------------------------------------------------------------------------------
