@@ -250,6 +250,15 @@ class RestartableValkey:
         else:
             self.embedded.stop()
 
+    def wipe(self) -> None:
+        """Lose every key, as a Redis without persistence would on restart (call while stopped)."""
+        for name in ("appendonlydir", "dump.rdb"):
+            path = self.embedded.data_dir / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+
 
 class RestartablePostgres:
     """An embedded PostgreSQL stopped and started with pg_ctl on the same data folder and socket."""

