@@ -12,6 +12,7 @@ import asyncio
 import base64
 import collections
 import contextlib
+import inspect
 import multiprocessing
 import os
 import resource
@@ -219,13 +220,57 @@ def hub_steps(token: str, channel: str | None) -> list[tuple[bytes | None, bytes
     return steps
 
 
-class Worker:
-    """The load-generator process's side: runs commands from the orchestrator."""
+class PoolWorker:
+    """The child side of a ProcessPool: answers the parent's commands, one reply per command, until
+    `exit`. Subclasses name their commands in `handlers` (a handler may be a coroutine function)."""
 
     def __init__(self, index: int) -> None:
         self.index = index
-        self.clients: list[Subscriber] = []
         self.phase = 0
+
+    def next_source_address(self) -> str:
+        """A fresh loopback source address per phase: TIME_WAIT sockets of earlier phases never exhaust
+        the ephemeral ports of this one."""
+        self.phase += 1
+        return f"127.{(self.index + 1) % 250}.{self.phase % 250}.{2 + (self.phase // 250) % 250}"
+
+    def handlers(self) -> dict[str, Callable[[Any], Any]]:
+        raise NotImplementedError
+
+    async def close_all(self) -> int:
+        raise NotImplementedError
+
+    async def serve(self, pipe: Connection) -> None:
+        loop = asyncio.get_running_loop()
+        handlers = {"close_all": lambda _: self.close_all(), **self.handlers()}
+        while True:
+            command, argument = await loop.run_in_executor(None, pipe.recv)
+            if command == "exit":
+                await self.close_all()
+                pipe.send(None)
+                return
+            result = handlers[command](argument)
+            if inspect.isawaitable(result):
+                result = await result
+            pipe.send(result)
+
+
+def run_pool_worker(worker: type[PoolWorker], index: int, pipe: Connection) -> None:
+    """A pool process's entry point: many sockets need a high fd limit, and uvloop when present."""
+    raise_fd_limit()
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+    asyncio.run(worker(index).serve(pipe))
+
+
+class Worker(PoolWorker):
+    """The load-generator process's side: runs commands from the orchestrator."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.clients: list[Subscriber] = []
 
     async def connect(self, spec: dict[str, Any]) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
@@ -234,10 +279,7 @@ class Worker:
         channel = spec.get("channel")
         user_ids = spec.get("user_ids") or [None] * len(tokens)
         limit = asyncio.Semaphore(spec.get("concurrency", 64))
-        # A fresh loopback source address per batch: TIME_WAIT sockets of earlier phases never exhaust
-        # the ephemeral ports of this one.
-        self.phase += 1
-        source = f"127.{(self.index + 1) % 250}.{self.phase % 250}.{2 + (self.phase // 250) % 250}"
+        source = self.next_source_address()
         errors: collections.Counter[str] = collections.Counter()
         started = time.monotonic()
 
@@ -297,37 +339,17 @@ class Worker:
         await asyncio.sleep(0.5)
         return count
 
-    async def run(self, pipe: Connection) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            command, argument = await loop.run_in_executor(None, pipe.recv)
-            if command == "exit":
-                await self.close_all()
-                pipe.send(None)
-                return
-            result: Any = None
-            if command == "connect":
-                result = await self.connect(argument)
-            elif command == "measure":
-                self.measure(*argument)
-            elif command == "collect":
-                result = self.collect()
-            elif command == "peek":
-                result = {"frames": STATS.frames, "open": STATS.open, "closes": dict(STATS.closes)}
-            elif command == "close_all":
-                result = await self.close_all()
-            pipe.send(result)
+    def handlers(self) -> dict[str, Callable[[Any], Any]]:
+        return {
+            "connect": self.connect,
+            "measure": lambda argument: self.measure(*argument),
+            "collect": lambda _: self.collect(),
+            "peek": lambda _: {"frames": STATS.frames, "open": STATS.open, "closes": dict(STATS.closes)},
+        }
 
 
 def _worker_main(index: int, pipe: Connection) -> None:
-    raise_fd_limit()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        pass
-    asyncio.run(Worker(index).run(pipe))
+    run_pool_worker(Worker, index, pipe)
 
 
 class ProcessPool:

@@ -15,17 +15,19 @@ import contextlib
 import json
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 from bench._loadgen import (
+    PoolWorker,
     ProcessPool,
     _control,
     client_frame,
     hub_steps,
     merge_connects,
-    raise_fd_limit,
+    run_pool_worker,
     upgrade_request,
 )
 
@@ -286,19 +288,16 @@ class Learner(asyncio.Protocol):
             self.transport.close()
 
 
-class Worker:
+class Worker(PoolWorker):
     def __init__(self, index: int) -> None:
-        self.index = index
+        super().__init__(index)
         self.learners: list[Learner] = []
-        self.phase = 0
 
     async def connect(self, spec: dict[str, Any]) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         kind, host, port = spec["kind"], spec["host"], spec["port"]
         limit = asyncio.Semaphore(spec.get("concurrency", 32))
-        self.phase += 1
-        # A fresh loopback source address per phase (TIME_WAIT sockets of earlier phases never matter).
-        source = f"127.{(self.index + 1) % 250}.{self.phase % 250}.{2 + (self.phase // 250) % 250}"
+        source = self.next_source_address()
         errors: collections.Counter[str] = collections.Counter()
         started = time.monotonic()
 
@@ -359,31 +358,12 @@ class Worker:
         await asyncio.sleep(0.3)
         return count
 
-    async def serve(self, pipe: Connection) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            command, argument = await loop.run_in_executor(None, pipe.recv)
-            if command == "exit":
-                await self.close_all()
-                pipe.send(None)
-                return
-            result: Any = None
-            if command == "connect":
-                result = await self.connect(argument)
-            elif command == "run":
-                result = await self.run(argument)
-            elif command == "close_all":
-                result = await self.close_all()
-            pipe.send(result)
+    def handlers(self) -> dict[str, Callable[[Any], Any]]:
+        return {"connect": self.connect, "run": self.run}
 
 
 def _worker_main(index: int, pipe: Connection) -> None:
-    raise_fd_limit()
-    with contextlib.suppress(ImportError):
-        import uvloop
-
-        uvloop.install()
-    asyncio.run(Worker(index).serve(pipe))
+    run_pool_worker(Worker, index, pipe)
 
 
 class Senders(ProcessPool):
