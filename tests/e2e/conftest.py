@@ -94,7 +94,7 @@ def run_scenario(e2e_server: Server) -> Callable[[str], str]:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for stale in SCREENSHOTS.glob(f"failure-{name}-*.png"):
             stale.unlink()
-        env = {**os.environ, "BASE_URL": e2e_server.url, "SCREENSHOT_DIR": str(SCREENSHOTS)}
+        env = {**os.environ, "BASE_URL": e2e_server.http, "SCREENSHOT_DIR": str(SCREENSHOTS)}
         try:
             result = subprocess.run(
                 ["node", str(SCRIPTS / f"{name}.mjs")],

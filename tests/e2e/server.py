@@ -7,13 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pymongo
 import redis
 from sqlalchemy import make_url, text
@@ -22,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.runtime import StoreUrls
 from app.stores.embedded import free_port
 from app.stores.sql import async_url
+from harness.cluster import ManagedProcess, learnflow
 from tests.conftest import make_settings
 from tests.telemetry.conftest import with_redis_db
 
@@ -32,15 +30,9 @@ E2E_REDIS_DB = 12
 E2E_MONGO_DATABASE = "learnflow_e2e"
 
 
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log_tail(self, lines: int = 60) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+# The server is a process of the multi-instance harness: output in a log file, ready when /api/ready
+# answers, killed with the test run.
+Server = ManagedProcess
 
 
 def isolated_urls(urls: StoreUrls) -> StoreUrls:
@@ -108,7 +100,7 @@ def start(urls: StoreUrls, workdir: Path, extra_env: Callable[[str], dict[str, s
     base_url = f"http://127.0.0.1:{port}"
     env = {**environment(urls, workdir), **(extra_env(base_url) if extra_env else {})}
     seeded = subprocess.run(
-        [sys.executable, "-m", "app.cli", "seed-demo"],
+        learnflow("seed-demo"),
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -116,35 +108,11 @@ def start(urls: StoreUrls, workdir: Path, extra_env: Callable[[str], dict[str, s
     )
     if seeded.returncode != 0:
         raise RuntimeError(f"seed-demo failed: {seeded.stdout.decode()}\n{seeded.stderr.decode()}")
-    log_path = workdir / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(base_url, process, log_path)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"learnflow serve exited:\n{server.log_tail()}")
-        try:
-            if httpx.get(f"{server.url}/api/ready", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop(server)
-    raise TimeoutError(f"learnflow serve did not become ready:\n{server.log_tail()}")
+    server = ManagedProcess(
+        "e2e-api", learnflow("serve", "--port", "{port}"), env, workdir, ready="http:/api/ready", port=port
+    )
+    return server.start(timeout=60)
 
 
 def stop(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(15)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(5)
+    server.stop()
