@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react'
 import { Link, useNavigate, useSearchParams } from 'react-router'
 import { Button, Card, ErrorMessage, TextField } from '../../components/ui'
-import { ApiError } from '../../lib/api'
 import { useSession } from '../../lib/session'
+import { useAction } from '../../lib/useAction'
 import { login, safeNext } from './api'
 import { GoogleButton } from './GoogleButton'
 
@@ -12,21 +12,14 @@ export default function LoginPage() {
   const [params] = useSearchParams()
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
-  const [error, setError] = useState<ApiError | null>(null)
-  const [busy, setBusy] = useState(false)
+  const { busy, error, run } = useAction()
 
   async function submit(event: FormEvent) {
     event.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await signIn(await login(email, password))
       navigate(safeNext(params.get('next')), { replace: true })
-    } catch (reason) {
-      setError(reason instanceof ApiError ? reason : new ApiError(0, 'error', String(reason)))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react'
 import { Link, useNavigate } from 'react-router'
 import { Button, Card, ErrorMessage, TextField } from '../../components/ui'
-import { ApiError } from '../../lib/api'
 import { useSession } from '../../lib/session'
+import { useAction } from '../../lib/useAction'
 import { register, type Registration } from './api'
 import { GoogleButton } from './GoogleButton'
 
@@ -12,23 +12,16 @@ export default function RegisterPage() {
   const { signIn } = useSession()
   const navigate = useNavigate()
   const [form, setForm] = useState(empty)
-  const [error, setError] = useState<ApiError | null>(null)
-  const [busy, setBusy] = useState(false)
+  const { busy, error, run } = useAction()
   const set = (field: keyof Registration) => (event: { target: { value: string } }) =>
     setForm((current) => ({ ...current, [field]: event.target.value }))
 
   async function submit(event: FormEvent) {
     event.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await signIn(await register(form))
       navigate('/courses', { replace: true })
-    } catch (reason) {
-      setError(reason instanceof ApiError ? reason : new ApiError(0, 'error', String(reason)))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

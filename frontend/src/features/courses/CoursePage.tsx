@@ -1,9 +1,9 @@
 import { useEffect, useState, type FormEvent } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { Button, Card, Empty, ErrorMessage, Loaded, ProgressBar, SelectField, TextArea, formatDate } from '../../components/ui'
-import { ApiError } from '../../lib/api'
 import { api } from '../../lib/client'
 import { useSession } from '../../lib/session'
+import { useAction } from '../../lib/useAction'
 import { useResource } from '../../lib/useResource'
 import { enroll, getCourse, listRatings, rateCourse, unenroll, type CourseDetail } from './api'
 import { Stars } from './CourseCard'
@@ -20,20 +20,9 @@ export default function CoursePage() {
   const { user } = useSession()
   const navigate = useNavigate()
   const course = useResource((signal) => getCourse(courseId, signal), [courseId, user?.id])
-  const [actionError, setActionError] = useState<unknown>(null)
-  const [busy, setBusy] = useState(false)
-
-  async function run(action: () => Promise<unknown>) {
-    setBusy(true)
-    setActionError(null)
-    try {
-      await action()
-      course.reload()
-    } catch (error) {
-      setActionError(error)
-    } finally {
-      setBusy(false)
-    }
+  const { busy, error: actionError, run: runAction } = useAction()
+  const run = async (action: () => Promise<unknown>) => {
+    if (await runAction(async () => void (await action()))) course.reload()
   }
 
   return (
@@ -167,19 +156,16 @@ function Ratings({ course, canRate }: { course: CourseDetail; canRate: boolean }
       setReview(mine.review ?? '')
     }
   }, [mine])
-  const [error, setError] = useState<ApiError | null>(null)
+  const { busy, error, run } = useAction()
   const [saved, setSaved] = useState(false)
 
   async function submit(event: FormEvent) {
     event.preventDefault()
-    setError(null)
-    try {
+    await run(async () => {
       await rateCourse(course.id, stars, review)
       setSaved(true)
       ratings.reload()
-    } catch (reason) {
-      setError(reason as ApiError)
-    }
+    })
   }
 
   return (
@@ -199,7 +185,9 @@ function Ratings({ course, canRate }: { course: CourseDetail; canRate: boolean }
               ))}
             </SelectField>
             <TextArea label="Review (optional)" rows={3} maxLength={5000} value={review} onChange={(e) => setReview(e.target.value)} />
-            <Button type="submit">{mine ? 'Update rating' : 'Save rating'}</Button>
+            <Button type="submit" disabled={busy}>
+              {mine ? 'Update rating' : 'Save rating'}
+            </Button>
             {saved && <span className="ml-3 text-sm text-emerald-700">Saved.</span>}
           </form>
         </Card>
