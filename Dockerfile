@@ -1,6 +1,8 @@
 FROM python:3.11-slim
 WORKDIR /srv/learnflow
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# Production unless told otherwise: the server then refuses to start without a real JWT_SECRET (it
+# listens on 0.0.0.0, where the published development secret would let anyone sign admin tokens).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LEARNFLOW_ENV=production
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY realtime ./realtime

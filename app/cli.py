@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from app.config import Settings
+from app.config import Settings, UnsafeConfiguration
 from app.logs import configure_logging
 from app.runtime import StoreUrls
 from app.servers import resolve_store_urls
@@ -52,6 +52,7 @@ def serve(args: argparse.Namespace) -> int:
     from app.stores.migrate import upgrade
 
     settings = _settings()
+    settings.check_safe_to_serve(args.host or settings.host)
     urls, embedded = resolve_store_urls(settings)
     try:
         upgrade(urls.database_url)
@@ -102,7 +103,7 @@ def create_admin(args: argparse.Namespace) -> int:
     from app.auth.schemas import RegisterRequest
     from app.runtime import Runtime
     from app.stores.migrate import upgrade
-    from app.users.service import ensure_admin
+    from app.users.service import AdminBootstrap, AdminPromotionRefused, ensure_admin
 
     settings = _settings()
     email = args.email or input("Admin email: ").strip()
@@ -117,21 +118,24 @@ def create_admin(args: argparse.Namespace) -> int:
         return 2
     urls, embedded = resolve_store_urls(settings)
 
-    async def run() -> bool:
+    async def run() -> AdminBootstrap:
         runtime = Runtime.open(settings, urls)
         try:
-            _, created = await ensure_admin(runtime, email=email, password=password, meta=SYSTEM)
-            return created
+            return await ensure_admin(runtime, email=email, password=password, meta=SYSTEM, force=args.force)
         finally:
             await runtime.close()
 
     try:
         upgrade(urls.database_url)
-        created = asyncio.run(run())
+        done = asyncio.run(run())
+    except AdminPromotionRefused as exc:
+        print(exc.message, file=sys.stderr)
+        return 3
     finally:
         if embedded is not None:
             embedded.stop()
-    print(f"Admin {email} {'created' if created else 'updated'}.")
+    revoked = f", {done.sessions_revoked} session(s) signed out" if done.sessions_revoked else ""
+    print(f"Admin {done.admin.email}: {done.outcome.replace('_', ' ')}{revoked}.")
     return 0
 
 
@@ -208,18 +212,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply database migrations")
     admin_cmd = commands.add_parser("create-admin", help="create or update an admin account interactively")
     admin_cmd.add_argument("--email")
+    admin_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="promote an existing non-admin account with this email (its sessions are signed out, its "
+        "Google link removed); without it such an account is left alone",
+    )
     commands.add_parser("worker", help="run the stream workers")
     commands.add_parser("seed-demo", help="load a demo data set")
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        return serve(args)
-    if args.command == "migrate":
-        return migrate(args)
-    if args.command == "create-admin":
-        return create_admin(args)
-    if args.command == "worker":
-        return worker(args)
-    return seed_demo(args)
+    commands_by_name = {
+        "serve": serve,
+        "migrate": migrate,
+        "create-admin": create_admin,
+        "worker": worker,
+        "seed-demo": seed_demo,
+    }
+    try:
+        return commands_by_name[args.command](args)
+    except UnsafeConfiguration as exc:
+        print(f"learnflow: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -13,6 +13,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from realtime.config import HubConfig
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"
+MIN_JWT_SECRET_LENGTH = 32
+
+
+class UnsafeConfiguration(RuntimeError):
+    """The settings would expose the server (a known or guessable signing key on a reachable address)."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -36,14 +51,21 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(15 * 60, ge=30)
     refresh_token_ttl_seconds: int = Field(14 * 24 * 3600, ge=60)
 
-    login_max_failures: int = Field(5, ge=1)
+    # Sign-in throttling per (account, client): this many failures are free, then each further failure
+    # doubles the wait before the next attempt from that client (1 s, 2 s, 4 s … up to the maximum).
+    login_free_failures: int = Field(5, ge=1)
     login_failure_window_seconds: int = Field(15 * 60, ge=1)
-    login_lockout_seconds: int = Field(15 * 60, ge=1)
+    login_max_delay_seconds: int = Field(5 * 60, ge=1)
+    # A client (IP) that signed in to an account within this many days is exempt from the account-wide
+    # limit, so attempts from elsewhere never keep the owner out.
+    login_known_client_days: int = Field(30, ge=1)
     bcrypt_rounds: int = Field(12, ge=4, le=16)
 
     rate_limit_register: str = "5/minute"
     rate_limit_login: str = "10/minute"
+    rate_limit_login_account: str = "10/minute"
     rate_limit_default: str = "60/minute"
+    rate_limit_ws_connect: str = "60/minute"
     rate_limit_enabled: bool = True
 
     trusted_proxies: str = "127.0.0.1,::1"
@@ -51,6 +73,17 @@ class Settings(BaseSettings):
 
     admin_email: str | None = None
     admin_password: str | None = None
+    # Start-up with ADMIN_EMAIL never promotes an existing non-admin account unless this is set.
+    admin_bootstrap_force: bool = False
+
+    # The refresh token and the Google sign-in nonce travel in HttpOnly cookies, Secure unless this is
+    # switched off for plain-HTTP development on a non-loopback address (browsers accept Secure cookies
+    # from http://localhost and 127.0.0.1).
+    auth_cookie_secure: bool = True
+
+    # /metrics: with a token, `Authorization: Bearer <token>` is required; without one only clients on
+    # this machine are answered.
+    metrics_token: str | None = None
 
     google_client_id: str | None = None
     google_client_secret: str | None = None
@@ -64,15 +97,20 @@ class Settings(BaseSettings):
     media_max_image_bytes: int = Field(10 * 1024 * 1024, ge=1)
     media_max_video_bytes: int = Field(100 * 1024 * 1024, ge=1)
     discussion_edit_window_seconds: int = Field(15 * 60, ge=0)
+    # Images in lesson HTML: our own /media/ files, Cloudinary's delivery URLs for CLOUDINARY_URL's
+    # cloud, and these URL prefixes (comma-separated, e.g. "https://images.example.com/").
+    lesson_image_sources: str = ""
 
     telemetry_tolerance_seconds: float = Field(2.0, ge=0, le=30)
     telemetry_first_heartbeat_max_seconds: int = Field(15, ge=1, le=60)
     telemetry_batch_size: int = Field(500, ge=1, le=10_000)
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
     leaderboard_top_n: int = Field(10, ge=1, le=100)
+    # The REST leaderboard reuses a course's ranking for this long (the live channel pushes changes).
+    leaderboard_cache_seconds: float = Field(2.0, ge=0, le=60)
     run_workers_in_process: bool = True
 
-    ws_auth_timeout_seconds: float = Field(5.0, gt=0)
+    ws_auth_timeout_seconds: float = Field(2.0, gt=0)
     ws_max_frame_bytes: int = Field(64 * 1024, ge=1024)
     ws_outgoing_queue_size: int = Field(256, ge=1)
     ws_frames_per_second: float = Field(20.0, gt=0)
@@ -85,7 +123,13 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 
-    @field_validator("rate_limit_register", "rate_limit_login", "rate_limit_default")
+    @field_validator(
+        "rate_limit_register",
+        "rate_limit_login",
+        "rate_limit_login_account",
+        "rate_limit_default",
+        "rate_limit_ws_connect",
+    )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         from limits import parse_many
@@ -131,9 +175,30 @@ class Settings(BaseSettings):
             presence_ttl_seconds=self.ws_presence_ttl_seconds,
         )
 
+    @property
+    def has_weak_jwt_secret(self) -> bool:
+        return self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < MIN_JWT_SECRET_LENGTH
+
     def check_safe_for_production(self) -> None:
         """Refuse to run production with the development secret or a weak one."""
-        if self.is_production and (self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32):
-            raise RuntimeError(
-                "JWT_SECRET must be set to a random value of at least 32 characters in production"
+        if self.is_production and self.has_weak_jwt_secret:
+            raise UnsafeConfiguration(
+                f"JWT_SECRET must be set to a random value of at least {MIN_JWT_SECRET_LENGTH} characters "
+                "in production"
             )
+
+    def check_safe_to_serve(self, host: str) -> None:
+        """Anyone who can reach the server could sign tokens with a published or short key, so such a key
+        is accepted only on a loopback address (development on this machine)."""
+        self.check_safe_for_production()
+        if self.has_weak_jwt_secret and not is_loopback_host(host):
+            raise UnsafeConfiguration(
+                f"refusing to listen on {host} with the default or a short JWT_SECRET: set JWT_SECRET to "
+                f"a random value of at least {MIN_JWT_SECRET_LENGTH} characters, or listen on 127.0.0.1"
+            )
+
+    @property
+    def lesson_image_prefixes(self) -> tuple[str, ...]:
+        """URL prefixes lesson images may come from, each ending in "/" so a host cannot be extended."""
+        prefixes = [item.strip() for item in self.lesson_image_sources.split(",") if item.strip()]
+        return tuple(prefix if prefix.endswith("/") else prefix + "/" for prefix in prefixes)

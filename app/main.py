@@ -24,6 +24,7 @@ from app.http.errors import exception_handlers
 from app.http.frontend import FrontendFallback
 from app.http.middleware import RequestContextMiddleware
 from app.http.openapi import docs_init, docs_page, openapi_document, openapi_endpoint
+from app.http.security_headers import SecurityHeadersMiddleware
 from app.lessons.routes import routes as lessons_routes
 from app.live.routes import routes as live_routes
 from app.live.wiring import start_hub
@@ -99,6 +100,7 @@ def create_app(
             await runtime.close()
 
     middleware = [
+        Middleware(SecurityHeadersMiddleware),
         Middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxy_networks),
         Middleware(
             CORSMiddleware,

@@ -10,7 +10,9 @@ from redis.asyncio import Redis
 from app.config import Settings
 from app.events import EventPublisher, LoggingPublisher
 from app.http.ratelimit import RateLimiter
+from app.leaderboards.cache import RankingCache
 from app.security.tokens import TokenCodec
+from app.stores.login_attempts import LoginAttempts, ThrottlePolicy
 from app.stores.mongo import DocumentStore
 from app.stores.redis import create_redis
 from app.stores.revocation import RevocationList
@@ -37,10 +39,12 @@ class Runtime:
     rate_limiter: RateLimiter
     tokens: TokenCodec
     revocations: RevocationList
+    login_attempts: LoginAttempts
     http: httpx.AsyncClient
     events: EventPublisher
     telemetry: TelemetryStream
     heartbeat_targets: HeartbeatTargets
+    rankings: RankingCache
     hub: Hub | None = None
 
     @classmethod
@@ -57,6 +61,15 @@ class Runtime:
             rate_limiter=RateLimiter(urls.redis_url, enabled=settings.rate_limit_enabled),
             tokens=TokenCodec(settings.jwt_secret, settings.access_token_ttl_seconds),
             revocations=RevocationList(redis, settings.access_token_ttl_seconds),
+            login_attempts=LoginAttempts(
+                redis,
+                ThrottlePolicy(
+                    free_failures=settings.login_free_failures,
+                    window_seconds=settings.login_failure_window_seconds,
+                    max_delay_seconds=settings.login_max_delay_seconds,
+                    known_client_seconds=settings.login_known_client_days * 86400,
+                ),
+            ),
             http=httpx.AsyncClient(timeout=10.0),
             events=LoggingPublisher(),
             telemetry=TelemetryStream(
@@ -65,6 +78,7 @@ class Runtime:
                 first_heartbeat_max_seconds=settings.telemetry_first_heartbeat_max_seconds,
             ),
             heartbeat_targets=HeartbeatTargets(db, documents),
+            rankings=RankingCache(settings.leaderboard_cache_seconds),
         )
 
     async def close(self) -> None:

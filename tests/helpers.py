@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from typing import Any
 
 import httpx
@@ -19,6 +20,37 @@ _counter = itertools.count(1)
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass(frozen=True)
+class SetCookie:
+    """One Set-Cookie header of a response, as a browser would read it."""
+
+    value: str
+    path: str
+    max_age: int | None
+    secure: bool
+    http_only: bool
+    same_site: str
+
+
+def set_cookie(response: httpx.Response, name: str) -> SetCookie | None:
+    """The response's Set-Cookie for `name` (parsed here: the test client's jar never sends Secure
+    cookies over http://testserver, so tests pass cookies on explicitly)."""
+    for header in response.headers.get_list("set-cookie"):
+        jar: SimpleCookie = SimpleCookie()
+        jar.load(header)
+        if name in jar:
+            morsel = jar[name]
+            return SetCookie(
+                value=morsel.value,
+                path=morsel["path"],
+                max_age=int(morsel["max-age"]) if morsel["max-age"] != "" else None,
+                secure=bool(morsel["secure"]),
+                http_only=bool(morsel["httponly"]),
+                same_site=str(morsel["samesite"]).lower(),
+            )
+    return None
 
 
 @dataclass
@@ -38,14 +70,21 @@ class Api:
         self.client = client
         self.runtime = runtime
 
-    async def register(self, email: str | None = None, password: str = PASSWORD, **extra: Any) -> Account:
+    async def register(
+        self,
+        email: str | None = None,
+        password: str = PASSWORD,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> Account:
         email = email or f"user{next(_counter)}@example.com"
         # Each registration looks like a different client so the register limit does not interfere.
         ip = f"10.9.{next(_counter) % 250}.{next(_counter) % 250}"
         response = await self.client.post(
             "/api/auth/register",
             json={"email": email, "first_name": "Test", "last_name": "User", "password": password, **extra},
-            headers={"X-Forwarded-For": ip},
+            headers=headers or {"X-Forwarded-For": ip},
         )
         assert response.status_code == 201, response.text
         tokens = response.json()

@@ -3,7 +3,10 @@ local stand-in provider."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -11,14 +14,17 @@ from urllib.parse import urlencode
 import httpx
 
 from app.audit.service import RequestMeta, record
+from app.auth import store as sessions
 from app.auth.schemas import GoogleUrl, TokenPair
-from app.auth.service import NewAccount, create_account, issue_tokens
+from app.auth.service import NewAccount, create_account, issue_tokens, sessions_revoked
 from app.errors import Conflict, ServiceUnavailable, Unauthorized
 from app.runtime import Runtime
 from app.security.tokens import InvalidToken
+from app.stores.models import User
+from app.stores.sql import Tx
 from app.users import store as users
 
-_STATE_TTL_SECONDS = 600
+STATE_TTL_SECONDS = 600
 
 
 def _require_enabled(runtime: Runtime) -> None:
@@ -28,10 +34,24 @@ def _require_enabled(runtime: Runtime) -> None:
         )
 
 
-def authorization_url(runtime: Runtime) -> GoogleUrl:
+@dataclass(frozen=True)
+class SignInStart:
+    url: GoogleUrl
+    nonce: str  # goes to the browser in an HttpOnly cookie; the state carries only its hash
+    ttl_seconds: int = STATE_TTL_SECONDS
+
+
+def _nonce_hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def authorization_url(runtime: Runtime) -> SignInStart:
     _require_enabled(runtime)
     settings = runtime.settings
-    state = runtime.tokens.sign_state({"nonce": secrets.token_urlsafe(16)}, _STATE_TTL_SECONDS)
+    nonce = secrets.token_urlsafe(32)
+    state = runtime.tokens.sign_state(
+        {"nonce": _nonce_hash(nonce), "jti": secrets.token_urlsafe(16)}, STATE_TTL_SECONDS
+    )
     query = urlencode(
         {
             "client_id": settings.google_client_id,
@@ -43,7 +63,26 @@ def authorization_url(runtime: Runtime) -> GoogleUrl:
             "prompt": "select_account",
         }
     )
-    return GoogleUrl(url=f"{settings.google_auth_url}?{query}", state=state)
+    return SignInStart(url=GoogleUrl(url=f"{settings.google_auth_url}?{query}", state=state), nonce=nonce)
+
+
+async def _check_state(runtime: Runtime, state: str, browser_nonce: str | None) -> None:
+    """The state must be ours, unexpired, issued to this browser (its cookie holds the nonce whose hash
+    the state carries) and unused: a callback replayed, or posted by a page that got someone else's
+    code and state (login CSRF), is refused."""
+    try:
+        payload = runtime.tokens.verify_state(state)
+    except InvalidToken as exc:
+        raise Unauthorized(exc.message, code=exc.code) from exc
+    expected, state_id = payload.get("nonce"), payload.get("jti")
+    if not isinstance(expected, str) or not isinstance(state_id, str):
+        raise Unauthorized("The sign-in state is invalid or has expired.", code="invalid_state")
+    if browser_nonce is None or not hmac.compare_digest(_nonce_hash(browser_nonce), expected):
+        raise Unauthorized(
+            "This Google sign-in was not started in this browser; start it again.", code="state_mismatch"
+        )
+    if not await runtime.revocations.use_once(f"oauth-state:{state_id}", STATE_TTL_SECONDS):
+        raise Unauthorized("This Google sign-in was already completed; start it again.", code="state_used")
 
 
 def _raise_for_outage(response: httpx.Response) -> None:
@@ -98,14 +137,14 @@ async def _provider_profile(runtime: Runtime, code: str) -> dict[str, Any]:
     return profile
 
 
-async def sign_in(runtime: Runtime, *, code: str, state: str, meta: RequestMeta) -> TokenPair:
+async def sign_in(
+    runtime: Runtime, *, code: str, state: str, browser_nonce: str | None, meta: RequestMeta
+) -> TokenPair:
     _require_enabled(runtime)
-    try:
-        runtime.tokens.verify_state(state)
-    except InvalidToken as exc:
-        raise Unauthorized(exc.message, code=exc.code) from exc
+    await _check_state(runtime, state, browser_nonce)
     profile = await _provider_profile(runtime, code)
     google_sub, email = str(profile["sub"]), str(profile["email"]).lower()
+    revoked: list[str] = []
     async with runtime.db.transaction() as tx:
         user = await users.get_by_google_sub(tx, google_sub)
         if user is None:
@@ -117,8 +156,7 @@ async def sign_in(runtime: Runtime, *, code: str, state: str, meta: RequestMeta)
                     "This email is linked to a different Google account.", code="google_account_mismatch"
                 )
             if user is not None:
-                # The provider verified the address, so the existing account is the same person's.
-                await users.set_fields(tx, user, google_sub=google_sub)
+                revoked = await _link(tx, user, google_sub, meta)
         if user is None:
             user = await create_account(
                 tx,
@@ -145,4 +183,28 @@ async def sign_in(runtime: Runtime, *, code: str, state: str, meta: RequestMeta)
             resource_id=user.id,
             details={"method": "google"},
         )
-        return await issue_tokens(tx, runtime, user, meta)
+        tokens = await issue_tokens(tx, runtime, user, meta)
+    if revoked:
+        await runtime.revocations.revoke_sessions(revoked)
+        await runtime.events.publish(sessions_revoked(user.id))
+    return tokens
+
+
+async def _link(tx: Tx, user: User, google_sub: str, meta: RequestMeta) -> list[str]:
+    """First Google sign-in to an account registered with a password. Sign-up never proves that the
+    registrant owns the address, so the password may be someone else's (who registered the address
+    before its owner): Google has now verified the owner, so the password is cleared and every session
+    of the account is signed out. The owner signs in with Google from now on."""
+    had_password = user.password_hash is not None
+    revoked = list(await sessions.revoke_user_families(tx, user.id, datetime.now(UTC)))
+    await users.set_fields(tx, user, google_sub=google_sub, password_hash=None)
+    await record(
+        tx,
+        meta,
+        "google_linked",
+        actor_id=user.id,
+        resource_type="user",
+        resource_id=user.id,
+        details={"password_cleared": had_password, "sessions_revoked": len(revoked)},
+    )
+    return revoked

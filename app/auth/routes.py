@@ -1,6 +1,17 @@
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from app.auth import google, service
+from app.auth.cookies import (
+    clear_refresh_cookie,
+    clear_state_cookie,
+    json_response,
+    refresh_cookie,
+    set_state_cookie,
+    state_cookie,
+    token_response,
+)
 from app.auth.schemas import (
     GoogleCallback,
     GoogleUrl,
@@ -13,6 +24,7 @@ from app.auth.schemas import (
     TokenPair,
     UserPublic,
 )
+from app.errors import Unauthorized
 from app.http.meta import request_meta
 from app.http.routing import Context, api_route
 from app.users import service as users_service
@@ -32,9 +44,10 @@ TAGS = ["auth"]
     rate_limit="register",
     errors=(409, 422, 429),
 )
-async def register(ctx: Context[RegisterRequest, None]) -> TokenPair:
+async def register(ctx: Context[RegisterRequest, None]) -> Response:
+    """The refresh token also comes as an HttpOnly cookie scoped to /api/auth/refresh (see refresh)."""
     body = ctx.body
-    return await service.register(
+    tokens = await service.register(
         ctx.runtime,
         service.NewAccount(
             email=str(body.email),
@@ -44,6 +57,7 @@ async def register(ctx: Context[RegisterRequest, None]) -> TokenPair:
         ),
         request_meta(ctx),
     )
+    return token_response(ctx.runtime.settings, tokens, 201)
 
 
 @api_route(
@@ -57,10 +71,15 @@ async def register(ctx: Context[RegisterRequest, None]) -> TokenPair:
     rate_limit="login",
     errors=(401, 422, 429),
 )
-async def login(ctx: Context[LoginRequest, None]) -> TokenPair:
-    email = str(ctx.body.email).lower()
-    await ctx.runtime.rate_limiter.hit(ctx.runtime.settings.rate_limit_login, "login_account", email)
-    return await service.login(ctx.runtime, email=email, password=ctx.body.password, meta=request_meta(ctx))
+async def login(ctx: Context[LoginRequest, None]) -> Response:
+    """Limited per client address and per account (clients the account signed in from recently are
+    exempt from the latter). Failed attempts are throttled per (account, client): after a few, each
+    failure doubles the wait before the next try (429 `login_throttled` with Retry-After). Unknown
+    emails, wrong passwords and deactivated accounts all get 401 `invalid_credentials`."""
+    tokens = await service.login(
+        ctx.runtime, email=str(ctx.body.email), password=ctx.body.password, meta=request_meta(ctx)
+    )
+    return token_response(ctx.runtime.settings, tokens)
 
 
 @api_route(
@@ -71,10 +90,16 @@ async def login(ctx: Context[LoginRequest, None]) -> TokenPair:
     body=RefreshRequest,
     response=TokenPair,
     auth="none",
-    errors=(401, 422),
+    errors=(401, 422, 429),
 )
-async def refresh(ctx: Context[RefreshRequest, None]) -> TokenPair:
-    return await service.refresh(ctx.runtime, refresh_token=ctx.body.refresh_token, meta=request_meta(ctx))
+async def refresh(ctx: Context[RefreshRequest, None]) -> Response:
+    """The refresh token comes from the body (`refresh_token`) or, when the body has none, from the
+    `lf_refresh` cookie that token responses set (HttpOnly, SameSite=Strict, Path=/api/auth/refresh)."""
+    presented = ctx.body.refresh_token or refresh_cookie(ctx.request)
+    if presented is None:
+        raise Unauthorized("No refresh token was sent.", code="invalid_refresh_token")
+    tokens = await service.refresh(ctx.runtime, refresh_token=presented, meta=request_meta(ctx))
+    return token_response(ctx.runtime.settings, tokens)
 
 
 @api_route(
@@ -85,7 +110,7 @@ async def refresh(ctx: Context[RefreshRequest, None]) -> TokenPair:
     response=Message,
     errors=(401,),
 )
-async def logout(ctx: Context[None, None]) -> Message:
+async def logout(ctx: Context[None, None]) -> Response:
     user = ctx.user
     await service.logout(
         ctx.runtime,
@@ -95,7 +120,7 @@ async def logout(ctx: Context[None, None]) -> Message:
         expires_at=user.expires_at,
         meta=request_meta(ctx),
     )
-    return Message(message="Signed out")
+    return clear_refresh_cookie(json_response(Message(message="Signed out")), ctx.runtime.settings)
 
 
 @api_route("GET", "/api/auth/me", summary="The signed-in user", tags=TAGS, response=UserPublic, errors=(401,))
@@ -150,10 +175,14 @@ async def change_password(ctx: Context[PasswordChange, None]) -> Message:
     tags=TAGS,
     response=GoogleUrl,
     auth="none",
-    errors=(503,),
+    errors=(429, 503),
 )
-async def google_url(ctx: Context[None, None]) -> GoogleUrl:
-    return google.authorization_url(ctx.runtime)
+async def google_url(ctx: Context[None, None]) -> Response:
+    """Also sets the `lf_oauth_state` cookie (HttpOnly, SameSite=Strict, Path=/api/auth/google): the
+    callback is accepted only from the browser holding it, once."""
+    start = google.authorization_url(ctx.runtime)
+    response = json_response(start.url, no_store=True)
+    return set_state_cookie(response, ctx.runtime.settings, start.nonce, start.ttl_seconds)
 
 
 @api_route(
@@ -165,10 +194,20 @@ async def google_url(ctx: Context[None, None]) -> GoogleUrl:
     response=TokenPair,
     auth="none",
     rate_limit="login",
-    errors=(401, 409, 422, 503),
+    errors=(401, 409, 422, 429, 503),
 )
-async def google_callback(ctx: Context[GoogleCallback, None]) -> TokenPair:
-    return await google.sign_in(ctx.runtime, code=ctx.body.code, state=ctx.body.state, meta=request_meta(ctx))
+async def google_callback(ctx: Context[GoogleCallback, None]) -> Response:
+    """401 `state_mismatch` without the browser's `lf_oauth_state` cookie, `state_used` for a replay.
+    The first Google sign-in to an account registered with a password links it, clears that password
+    and signs out the account's other sessions (sign-up never proved who owns the address)."""
+    tokens = await google.sign_in(
+        ctx.runtime,
+        code=ctx.body.code,
+        state=ctx.body.state,
+        browser_nonce=state_cookie(ctx.request),
+        meta=request_meta(ctx),
+    )
+    return clear_state_cookie(token_response(ctx.runtime.settings, tokens), ctx.runtime.settings)
 
 
 routes = [register, login, refresh, logout, me, update_profile, change_password, google_url, google_callback]

@@ -45,7 +45,9 @@ class LoginRequest(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+    """`refresh_token` may be left out when the `lf_refresh` cookie carries it (the web app's way)."""
+
+    refresh_token: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
 class TokenPair(BaseModel):

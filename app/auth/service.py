@@ -89,75 +89,74 @@ async def create_account(tx: Tx, runtime: Runtime, account: NewAccount, meta: Re
 async def register(runtime: Runtime, account: NewAccount, meta: RequestMeta) -> TokenPair:
     async with runtime.db.transaction() as tx:
         user = await create_account(tx, runtime, account, meta)
-        return await issue_tokens(tx, runtime, user, meta)
+        tokens = await issue_tokens(tx, runtime, user, meta)
+    # The client that created the account counts as one it signed in from (see login).
+    await runtime.login_attempts.succeeded(account.email.lower(), meta.ip or "unknown")
+    return tokens
 
 
 async def login(runtime: Runtime, *, email: str, password: str, meta: RequestMeta) -> TokenPair:
+    """Every failure looks the same from outside: an unknown email, a wrong password and a deactivated
+    account's right password all cost one bcrypt check at the configured cost, count against the
+    (account, client) pair and answer 401 `invalid_credentials`."""
     settings = runtime.settings
+    attempts = runtime.login_attempts
+    email = email.lower()
+    client = meta.ip or "unknown"
+    wait = await attempts.wait_seconds(email, client)
+    if wait:
+        raise _throttled(wait)
+    if not await attempts.is_known(email, client):
+        # Attempts at one account from everywhere else; clients it signed in from recently are exempt,
+        # so guessing from elsewhere never keeps the owner out.
+        await runtime.rate_limiter.hit(settings.rate_limit_login_account, "login_account", email)
     async with runtime.db.read() as tx:
         found = await users.get_by_email(tx, email)
-    now = _now()
-    if found is not None and found.locked_until is not None and found.locked_until > now:
-        raise _locked(found.locked_until, now)
-    password_ok = await verify_password(password, found.password_hash if found else None)
-
-    locked_until: datetime | None = None
+    password_ok = await verify_password(
+        password, found.password_hash if found else None, rounds=settings.bcrypt_rounds
+    )
+    if found is not None and password_ok and found.is_active:
+        async with runtime.db.transaction() as tx:
+            user = await users.get_by_email(tx, email, for_update=True)
+            if user is not None and user.is_active:
+                await users.set_fields(tx, user, last_login_at=_now())
+                await record(tx, meta, "login", actor_id=user.id, resource_type="user", resource_id=user.id)
+                tokens = await issue_tokens(tx, runtime, user, meta)
+            else:
+                tokens = None
+        if tokens is not None:
+            await attempts.succeeded(email, client)
+            return tokens
+    failures, delay = await attempts.failed(email, client)
+    reason = "bad_credentials" if found is None or not password_ok else "account_deactivated"
     async with runtime.db.transaction() as tx:
-        user = await users.get_by_email(tx, email, for_update=True) if found is not None else None
-        if user is None or not password_ok:
-            if user is not None:
-                window_start = now - timedelta(seconds=settings.login_failure_window_seconds)
-                fresh = user.first_failed_login_at is None or user.first_failed_login_at < window_start
-                count = 1 if fresh else user.failed_login_count + 1
-                first = now if fresh else user.first_failed_login_at
-                if count >= settings.login_max_failures:
-                    locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
-                    await users.set_fields(
-                        tx, user, failed_login_count=0, first_failed_login_at=None, locked_until=locked_until
-                    )
-                    await record(
-                        tx,
-                        meta,
-                        "lockout",
-                        actor_id=user.id,
-                        resource_type="user",
-                        resource_id=user.id,
-                        details={"failures": count, "locked_until": locked_until.isoformat()},
-                    )
-                else:
-                    await users.set_fields(tx, user, failed_login_count=count, first_failed_login_at=first)
+        actor = found.id if found else None
+        await record(
+            tx,
+            meta,
+            "login_failed",
+            actor_id=actor,
+            resource_type="user",
+            resource_id=actor,
+            details={"email": email, "reason": reason},
+        )
+        if delay and failures == settings.login_free_failures + 1:
             await record(
                 tx,
                 meta,
-                "login_failed",
-                actor_id=user.id if user else None,
+                "login_throttled",
+                actor_id=actor,
                 resource_type="user",
-                resource_id=user.id if user else None,
-                details={"email": email.lower(), "reason": "bad_credentials"},
+                resource_id=actor,
+                details={"email": email, "failures": failures, "client": client},
             )
-        else:
-            if not user.is_active:
-                raise Unauthorized("The account has been deactivated.", code="account_deactivated")
-            await users.set_fields(
-                tx,
-                user,
-                failed_login_count=0,
-                first_failed_login_at=None,
-                locked_until=None,
-                last_login_at=now,
-            )
-            await record(tx, meta, "login", actor_id=user.id, resource_type="user", resource_id=user.id)
-            return await issue_tokens(tx, runtime, user, meta)
-    if locked_until is not None:
-        raise _locked(locked_until, now)
     raise Unauthorized("The email or password is incorrect.", code="invalid_credentials")
 
 
-def _locked(until: datetime, now: datetime) -> TooManyRequests:
-    seconds = max(1, int((until - now).total_seconds()) + 1)
+def _throttled(seconds: int) -> TooManyRequests:
     return TooManyRequests(
-        "Too many failed sign-ins; the account is locked for a while.",
-        code="account_locked",
+        "Too many failed sign-ins from here; wait before trying again.",
+        code="login_throttled",
         details={"retry_after": seconds},
         headers={"Retry-After": str(seconds)},
     )
@@ -171,6 +170,7 @@ async def refresh(runtime: Runtime, *, refresh_token: str, meta: RequestMeta) ->
         raise invalid from exc
     now = _now()
     reused_family: str | None = None
+    reused_by = 0
     async with runtime.db.transaction() as tx:
         stored = await sessions.get_for_update(tx, presented.token_id)
         if stored is None or stored.token_hash != presented.secret_hash:
@@ -179,7 +179,7 @@ async def refresh(runtime: Runtime, *, refresh_token: str, meta: RequestMeta) ->
             raise invalid
         if stored.used_at is not None:
             # A rotated token came back: someone holds a copy. End the whole session for both.
-            reused_family = stored.family_id
+            reused_family, reused_by = stored.family_id, stored.user_id
             await sessions.revoke_family(tx, stored.family_id, now)
             await record(
                 tx,
@@ -196,6 +196,9 @@ async def refresh(runtime: Runtime, *, refresh_token: str, meta: RequestMeta) ->
             await sessions.mark_used(tx, stored, now)
             return await issue_tokens(tx, runtime, user, meta, family_id=stored.family_id)
     await runtime.revocations.revoke_sessions([reused_family])
+    # As on logout: open WebSockets of the session (the thief's among them) are closed now, not when
+    # their access token runs out.
+    await runtime.events.publish(sessions_revoked(reused_by))
     raise Unauthorized(
         "This refresh token was already used; the session has been signed out.", code="refresh_token_reused"
     )
@@ -210,7 +213,7 @@ async def logout(
         await record(tx, meta, "logout", actor_id=user_id, resource_type="session", resource_id=session_id)
     await runtime.revocations.revoke_token(jti, int((expires_at - now).total_seconds()) + 1)
     await runtime.revocations.revoke_sessions([session_id])
-    await runtime.events.publish(_sessions_revoked(user_id))
+    await runtime.events.publish(sessions_revoked(user_id))
 
 
 async def update_profile(
@@ -244,7 +247,7 @@ async def change_password(
         raise Unauthorized("The account no longer exists.", code="invalid_token")
     if user.password_hash is None:
         raise BadRequest("This account signs in with Google and has no password.", code="no_password")
-    if not await verify_password(current, user.password_hash):
+    if not await verify_password(current, user.password_hash, rounds=runtime.settings.bcrypt_rounds):
         raise BadRequest("The current password is incorrect.", code="invalid_current_password")
     if current == new:
         raise BadRequest("The new password must differ from the current one.", code="password_unchanged")
@@ -264,9 +267,9 @@ async def change_password(
             details={"sessions_revoked": len(revoked)},
         )
     await runtime.revocations.revoke_sessions(list(revoked))
-    await runtime.events.publish(_sessions_revoked(user_id))
+    await runtime.events.publish(sessions_revoked(user_id))
 
 
-def _sessions_revoked(user_id: int) -> DomainEvent:
+def sessions_revoked(user_id: int) -> DomainEvent:
     """Open WebSockets of revoked sessions are closed when their connection is re-checked."""
     return DomainEvent(name="session.revoked", data={"user_id": user_id}, user_ids=(user_id,))

@@ -57,15 +57,15 @@ def _claims(connection: HTTPConnection, runtime: Runtime) -> AccessClaims | None
     return claims
 
 
-def rate_limit_identity(connection: HTTPConnection, runtime: Runtime) -> str:
-    """Per user when the token's signature is valid, otherwise per client IP."""
-    try:
-        claims = _claims(connection, runtime)
-    except (BadRequest, Unauthorized):
-        claims = None
-    if claims is not None:
-        return f"user:{claims.user_id}"
+def client_ip_key(connection: HTTPConnection) -> str:
     return f"ip:{connection.scope.get('client_ip') or 'unknown'}"
+
+
+def rate_limit_key(connection: HTTPConnection, principal: Principal | None) -> str:
+    """Per user only once the caller is authenticated (signature, revocation list and account all
+    checked); public routes and callers without a usable token count against their address. A token
+    that merely verifies must never buy a fresh bucket on sign-up or sign-in."""
+    return f"user:{principal.user_id}" if principal is not None else client_ip_key(connection)
 
 
 async def principal_from_token(token: str, runtime: Runtime) -> tuple[Principal, User]:

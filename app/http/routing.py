@@ -16,14 +16,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.errors import (
+    BadRequest,
+    DomainError,
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    Unauthorized,
     UnsupportedMediaType,
     ValidationFailed,
 )
 from app.http.errors import response_for_exception, validation_details
-from app.http.principal import authenticate, rate_limit_identity, reject_token_in_url
+from app.http.jsonbody import check_json_depth
+from app.http.principal import authenticate, rate_limit_key, reject_token_in_url
 from app.http.ratelimit import LimitState
 from app.runtime import Runtime
 from app.security.principal import Principal
@@ -141,17 +145,24 @@ def api_route(
             limit_state: LimitState | None = None
             try:
                 _check_id_range(request)
-                identity = rate_limit_identity(request, runtime)
-                if rate_limit is not None:
-                    setting = getattr(runtime.settings, f"rate_limit_{rate_limit}")
-                    limit_state = await runtime.rate_limiter.hit(setting, rate_limit, identity)
                 principal: Principal | None = None
+                refused: DomainError | None = None
                 if auth == "none":
                     # A public endpoint ignores any Authorization header: a stale token sent along
                     # with /api/auth/refresh must not fail it, and /api/health must not need stores.
                     reject_token_in_url(request)
                 else:
-                    principal = await authenticate(request, runtime, required=auth == "required")
+                    try:
+                        principal = await authenticate(request, runtime, required=auth == "required")
+                    except (Unauthorized, BadRequest) as exc:
+                        refused = exc  # counted against the client's address before it is answered
+                if rate_limit is not None:
+                    setting = getattr(runtime.settings, f"rate_limit_{rate_limit}")
+                    limit_state = await runtime.rate_limiter.hit(
+                        setting, rate_limit, rate_limit_key(request, principal)
+                    )
+                if refused is not None:
+                    raise refused
                 if roles and principal is not None and principal.role not in roles:
                     raise Forbidden("Your role may not do this.", code="insufficient_role")
                 ctx: Context[Any, Any] = Context(
@@ -206,6 +217,7 @@ async def _parse_body(request: Request, model: type[BaseModel] | None) -> BaseMo
             raise PayloadTooLarge("The request body is too large.")
         chunks.append(chunk)
     raw = b"".join(chunks)
+    check_json_depth(raw)
     try:
         data = json.loads(raw) if raw else {}
     except (ValueError, UnicodeDecodeError) as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.courses import access
 from app.enrollments import store as enrollments
 from app.errors import Forbidden
-from app.leaderboards.ranking import Standing, rank
+from app.leaderboards.ranking import Ranked, Standing, rank
 from app.leaderboards.schemas import LeaderboardEntry
 from app.lessons import store as lessons
 from app.progress import completion
@@ -39,7 +39,7 @@ async def standings(runtime: Runtime, course_id: int) -> list[Standing]:
     return result
 
 
-async def top(runtime: Runtime, course_id: int, limit: int) -> list[LeaderboardEntry]:
+def _entries(ranked: list[Ranked], limit: int) -> list[LeaderboardEntry]:
     return [
         LeaderboardEntry(
             rank=item.rank,
@@ -51,8 +51,13 @@ async def top(runtime: Runtime, course_id: int, limit: int) -> list[LeaderboardE
             progress_percentage=item.standing.progress_percentage,
             total_seconds_spent=item.standing.total_seconds_spent,
         )
-        for item in rank(await standings(runtime, course_id))[:limit]
+        for item in ranked[:limit]
     ]
+
+
+async def top(runtime: Runtime, course_id: int, limit: int) -> list[LeaderboardEntry]:
+    """The top `limit`, computed now (the live channel's pushes)."""
+    return _entries(rank(await standings(runtime, course_id)), limit)
 
 
 async def leaderboard(
@@ -62,4 +67,8 @@ async def leaderboard(
         course, manages = await access.participant_course(tx, principal, course_id)
     if not manages and not course.is_leaderboard_public:
         raise Forbidden("This course's leaderboard is private.", code="leaderboard_private")
-    return await top(runtime, course_id, limit)
+
+    async def compute() -> list[Ranked]:
+        return rank(await standings(runtime, course_id))
+
+    return _entries(await runtime.rankings.get(course_id, compute), limit)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from app.audit.service import RequestMeta, record
+from app.config import Settings
 from app.courses import access
 from app.enrollments import store as enrollments
 from app.errors import NotFound, ValidationFailed
 from app.events import DomainEvent
 from app.lessons import store
-from app.lessons.sanitize import sanitize_html
+from app.lessons.sanitize import image_sources, sanitize_html
 from app.lessons.schemas import LessonCreate, LessonPublic, LessonUpdate, check_video_url
 from app.progress import completion
 from app.progress import store as progress
@@ -35,12 +36,13 @@ def to_public(doc: Document) -> LessonPublic:
     )
 
 
-def _clean(fields: dict[str, Any], lesson_type: str) -> dict[str, Any]:
+def _clean(fields: dict[str, Any], lesson_type: str, settings: Settings) -> dict[str, Any]:
     cleaned = dict(fields)
+    images = image_sources(settings)
     if "content" in cleaned and cleaned["content"] is not None and lesson_type == "text":
-        cleaned["content"] = sanitize_html(cleaned["content"])
+        cleaned["content"] = sanitize_html(cleaned["content"], images_from=images)
     if cleaned.get("notes") is not None:
-        cleaned["notes"] = sanitize_html(cleaned["notes"])
+        cleaned["notes"] = sanitize_html(cleaned["notes"], images_from=images)
     return cleaned
 
 
@@ -91,7 +93,7 @@ async def create_lesson(
         else:
             order = max((d["order"] for d in existing), default=-1) + 1
         lesson_id = store.new_lesson_id()
-        fields = _clean(body.model_dump(exclude={"order"}), body.type)
+        fields = _clean(body.model_dump(exclude={"order"}), body.type, runtime.settings)
         await store.insert(
             runtime.documents, {"_id": lesson_id, "course_id": course_id, **fields, "order": order}
         )
@@ -144,7 +146,7 @@ async def update_lesson(
         if lesson_type == "text" and doc["type"] != "text" and "content" not in changes:
             # A video URL becoming text content goes through the sanitizer like any other text.
             changes["content"] = doc.get("content", "")
-        cleaned = _clean(changes, lesson_type)
+        cleaned = _clean(changes, lesson_type, runtime.settings)
         if "order" in cleaned:
             existing = await store.for_course(runtime.documents, course_id)
             await store.set_orders(

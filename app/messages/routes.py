@@ -71,7 +71,8 @@ async def list_chats(ctx: Context[None, PageQuery]) -> list[ChatSummary]:
     paged=True,
 )
 async def history(ctx: Context[None, HistoryQuery]) -> list[MessagePublic]:
-    """Cursor paging: `before` returns messages with smaller ids than it (default: the newest), at most
+    """404 unless the caller may message the partner or already has a conversation with them.
+    Cursor paging: `before` returns messages with smaller ids than it (default: the newest), at most
     `limit` (default 50, at most 100). X-Total-Count is the conversation's size; the Link header's
     rel="next" points at the next older page while there is one."""
     q = ctx.query
@@ -98,8 +99,10 @@ async def history(ctx: Context[None, HistoryQuery]) -> list[MessagePublic]:
     errors=(400, 401, 403, 404, 422),
 )
 async def send(ctx: Context[MessageCreate, None]) -> MessagePublic:
-    """403 `cannot_message` outside the rule (a learner and the instructors of their courses, anyone
-    and admins), 403 `user_blocked` for blocked senders, 404 for unknown or deactivated recipients."""
+    """Allowed between a learner and the instructors of their courses, and between anyone and admins.
+    404 for unknown or deactivated recipients and for anyone outside the rule the caller never talked
+    with (so the answer does not tell whether an account exists); 403 `cannot_message` when a
+    conversation exists but the relationship has ended; 403 `user_blocked` for blocked senders."""
     return await service.send(ctx.runtime, ctx.user, ctx.path_param("partner_id"), ctx.body.content)
 
 

@@ -27,7 +27,7 @@ class ChatUser(BaseModel):
 
 
 class PartnerQuery(PageQuery):
-    search: str | None = Field(None, max_length=200, description="Part of a name or email")
+    search: str | None = Field(None, max_length=200, description="Part of a name")
     role: Role | None = None
 
 

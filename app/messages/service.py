@@ -4,7 +4,8 @@ Who may message whom (SPEC §3): a learner and the instructor of a course the le
 both ways; anyone and an admin, both ways. The rule is about the enrollment relationship, not the role
 labels, so an instructor enrolled in a colleague's course may write to that colleague like any learner.
 It is checked when a message is sent; reading a conversation that already exists stays possible after
-the relationship ends (an unenrolled learner can still read what their instructor wrote).
+the relationship ends (an unenrolled learner can still read what their instructor wrote). Anyone else
+is a 404 exactly like an id that does not exist, so the chat routes never confirm that an account does.
 
 Deactivated users are treated as absent: they cannot be written to, their conversations are not listed
 and asking for them is a 404. Blocked users can read and mark as read, but not send.
@@ -51,6 +52,17 @@ async def _may_message(tx: Tx, principal: Principal, partner: User) -> bool:
     if principal.role == "admin" or partner.role == "admin":
         return True
     return await store.share_a_course(tx, principal.user_id, partner.id)
+
+
+async def _visible_partner(tx: Tx, principal: Principal, partner_id: int) -> tuple[User, bool]:
+    """The partner, and whether the caller may message them now. Someone the caller may not message and
+    has never talked with is the same 404 as an id nobody has, so these routes do not tell whether an
+    account exists."""
+    partner = await _partner(tx, principal, partner_id)
+    allowed = await _may_message(tx, principal, partner)
+    if not allowed and not await store.have_talked(tx, principal.user_id, partner.id):
+        raise NotFound("No such user.", code="user_not_found")
+    return partner, allowed
 
 
 async def chat_partners(
@@ -100,7 +112,7 @@ async def history(
 ) -> tuple[list[MessagePublic], int, bool]:
     """A page of the conversation, newest first, the conversation's size, and whether older ones exist."""
     async with runtime.db.read() as tx:
-        partner = await _partner(tx, principal, partner_id)
+        partner, _ = await _visible_partner(tx, principal, partner_id)
         rows = await store.history(tx, principal.user_id, partner.id, before=before, limit=limit + 1)
         total = await store.conversation_size(tx, principal.user_id, partner.id)
     page = [MessagePublic.model_validate(row) for row in rows[:limit]]
@@ -110,8 +122,8 @@ async def history(
 async def send(runtime: Runtime, principal: Principal, partner_id: int, content: str) -> MessagePublic:
     require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
-        partner = await _partner(tx, principal, partner_id)
-        if not await _may_message(tx, principal, partner):
+        partner, allowed = await _visible_partner(tx, principal, partner_id)
+        if not allowed:
             raise Forbidden(
                 "You can message the instructors of your courses, the learners in your courses and admins.",
                 code="cannot_message",
@@ -140,7 +152,7 @@ async def mark_read(
     runtime: Runtime, principal: Principal, partner_id: int, *, up_to: int | None
 ) -> ReadResult:
     async with runtime.db.transaction() as tx:
-        partner = await _partner(tx, principal, partner_id)
+        partner, _ = await _visible_partner(tx, principal, partner_id)
         ids, read_at = await store.mark_read(tx, reader=principal.user_id, sender=partner.id, up_to=up_to)
     if not ids:
         return ReadResult(updated=0, up_to_id=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -11,8 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.errors import ServiceUnavailable
+from app.config import Settings, is_loopback_host
+from app.errors import DomainError, Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized
+from app.http.errors import response_for_exception
+from app.http.principal import client_ip_key
 from app.http.routing import Context, api_route
+from app.runtime import Runtime
+from app.stores.availability import unavailable_store
 
 TAGS = ["operations"]
 _CHECK_TIMEOUT_SECONDS = 2.0
@@ -56,10 +62,22 @@ async def _check(probe: Callable[[], Awaitable[None]]) -> str:
     response=Readiness,
     auth="none",
     rate_limit=None,
-    errors=(503,),
+    errors=(429, 503),
 )
 async def ready(ctx: Context[None, None]) -> Readiness:
+    """Limited per client address like other public routes (it costs a round trip to every store). The
+    limit is counted here rather than by the route declaration so that with Redis down the answer still
+    names the failing stores instead of becoming the limiter's own 503."""
     runtime = ctx.runtime
+    try:
+        await runtime.rate_limiter.hit(
+            runtime.settings.rate_limit_default, "ready", client_ip_key(ctx.request)
+        )
+    except TooManyRequests:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the limiter's store is one of the things being checked
+        if unavailable_store(exc) is None:
+            raise
     probes = {"postgres": runtime.db.ping, "redis": runtime.redis.ping, "mongo": runtime.documents.ping}
     results = await asyncio.gather(*(_check(probe) for probe in probes.values()))  # type: ignore[arg-type]
     checks = dict(zip(probes, results, strict=True))
@@ -71,7 +89,33 @@ async def ready(ctx: Context[None, None]) -> Readiness:
     return Readiness(status="ready", checks=checks)
 
 
+def _metrics_allowed(request: Request, settings: Settings) -> None:
+    """With METRICS_TOKEN the scraper must present it; without, only this machine is answered (the
+    direct peer and the resolved client both loopback, so a local reverse proxy does not open it)."""
+    if settings.metrics_token:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            presented.strip().encode(), settings.metrics_token.encode()
+        ):
+            raise Unauthorized(
+                "Send the metrics token as a Bearer token.",
+                code="metrics_token_required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return
+    peer = request.client.host if request.client else None
+    if not (is_loopback_host(peer or "") and is_loopback_host(str(request.scope.get("client_ip") or ""))):
+        raise Forbidden(
+            "Metrics are served only to this machine unless METRICS_TOKEN is set.", code="forbidden"
+        )
+
+
 async def metrics(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        _metrics_allowed(request, runtime.settings)
+    except DomainError as exc:
+        return response_for_exception(request, exc)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 

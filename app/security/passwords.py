@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 import bcrypt
 
 # bcrypt ignores everything past 72 bytes; longer passwords are rejected by the schemas instead.
 _MAX_BYTES = 72
-# Compared against when the account does not exist, so timing does not reveal which emails exist.
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(4)).decode()
+
+
+@cache
+def _dummy_hash(rounds: int) -> str:
+    """Compared against when the account does not exist or has no password, at the configured cost, so
+    the time an answer takes does not tell which emails are registered."""
+    return bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(rounds)).decode()
 
 
 def _hash(password: str, rounds: int) -> str:
@@ -27,7 +33,13 @@ async def hash_password(password: str, *, rounds: int) -> str:
     return await asyncio.to_thread(_hash, password, rounds)
 
 
-async def verify_password(password: str, password_hash: str | None) -> bool:
-    return (
-        await asyncio.to_thread(_verify, password, password_hash or _DUMMY_HASH) and password_hash is not None
-    )
+def _verify_or_spend(password: str, password_hash: str | None, rounds: int) -> bool:
+    if password_hash is None:
+        _verify(password, _dummy_hash(rounds))
+        return False
+    return _verify(password, password_hash)
+
+
+async def verify_password(password: str, password_hash: str | None, *, rounds: int) -> bool:
+    """Whether `password` matches; without a hash the same work is done against a dummy one."""
+    return await asyncio.to_thread(_verify_or_spend, password, password_hash, rounds)

@@ -6,6 +6,7 @@ from redis.asyncio import Redis
 
 _JTI = "lf:revoked:jti:"
 _SESSION = "lf:revoked:sid:"
+_USED = "lf:used:"
 
 
 class RevocationList:
@@ -27,3 +28,7 @@ class RevocationList:
 
     async def is_revoked(self, jti: str, session_id: str) -> bool:
         return bool(await self._redis.exists(_JTI + jti, _SESSION + session_id))
+
+    async def use_once(self, name: str, ttl_seconds: int) -> bool:
+        """True the first time `name` is used within `ttl_seconds` (one-time values such as OAuth states)."""
+        return bool(await self._redis.set(_USED + name, "1", nx=True, ex=max(1, ttl_seconds)))

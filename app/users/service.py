@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.audit.service import SYSTEM, RequestMeta, record
 from app.auth import store as sessions
 from app.auth.schemas import UserPublic
-from app.errors import BadRequest, NotFound, Unauthorized
+from app.auth.service import sessions_revoked
+from app.errors import BadRequest, Conflict, NotFound, Unauthorized
 from app.events import DomainEvent
 from app.runtime import Runtime
-from app.security.passwords import hash_password
+from app.security.passwords import hash_password, verify_password
 from app.stores.models import User
 from app.stores.sql import Tx
 from app.users import store
+
+log = logging.getLogger(__name__)
 
 
 async def get_public(runtime: Runtime, user_id: int) -> UserPublic:
@@ -126,27 +131,52 @@ async def deactivate(runtime: Runtime, *, actor_id: int, user_id: int, meta: Req
     )
 
 
+class AdminPromotionRefused(Conflict):
+    def __init__(self, email: str, role: str) -> None:
+        super().__init__(
+            f"{email} is already registered as a {role}. Sign-up does not prove who owns an address, so "
+            "it is not made an admin unless forced (`learnflow create-admin --force`, or "
+            "ADMIN_BOOTSTRAP_FORCE=true at start-up); forcing signs out its sessions and unlinks Google.",
+            code="admin_promotion_refused",
+            details={"role": role},
+        )
+
+
+@dataclass(frozen=True)
+class AdminBootstrap:
+    admin: UserPublic
+    outcome: str  # created | promoted | password_reset | reactivated | unchanged
+    sessions_revoked: int = 0
+
+
 async def ensure_admin(
     runtime: Runtime,
     *,
     email: str,
     password: str,
     meta: RequestMeta,
+    force: bool = False,
     first_name: str = "Admin",
     last_name: str = "User",
-) -> tuple[UserPublic, bool]:
-    """Create the admin, or make the existing account an active admin with this password. Idempotent."""
-    password_hash = await hash_password(password, rounds=runtime.settings.bcrypt_rounds)
+) -> AdminBootstrap:
+    """Create the admin, or bring the existing admin account to this password (active, unblocked).
+
+    An existing account that is not an admin may belong to whoever registered the address first, so it
+    is promoted only with `force`: then its password is replaced, its Google link removed and every one
+    of its sessions revoked, so nothing its registrant held survives. Without `force` the refusal is
+    audited and AdminPromotionRefused raised. Idempotent: a second run with the same password changes
+    nothing.
+    """
+    settings = runtime.settings
     async with runtime.db.transaction() as tx:
         user = await store.get_by_email(tx, email, for_update=True)
-        created = user is None
         if user is None:
             user = await store.add(
                 tx,
                 email=email.lower(),
                 first_name=first_name,
                 last_name=last_name,
-                password_hash=password_hash,
+                password_hash=await hash_password(password, rounds=settings.bcrypt_rounds),
                 role="admin",
             )
             await record(
@@ -158,36 +188,108 @@ async def ensure_admin(
                 resource_id=user.id,
                 details={"method": "admin_bootstrap"},
             )
-        else:
-            previous_role = user.role
-            await store.set_fields(
+            return AdminBootstrap(UserPublic.model_validate(user), "created")
+        previous_role = user.role
+        if previous_role != "admin" and not force:
+            await record(
                 tx,
-                user,
-                password_hash=password_hash,
-                role="admin",
-                is_active=True,
-                is_blocked=False,
-                locked_until=None,
-                failed_login_count=0,
+                meta,
+                "admin_bootstrap_refused",
+                actor_id=None,
+                resource_type="user",
+                resource_id=user.id,
+                details={"role": previous_role},
             )
-            if previous_role != "admin":
-                await record(
-                    tx,
-                    meta,
-                    "role_changed",
-                    actor_id=None,
-                    resource_type="user",
-                    resource_id=user.id,
-                    details={"from": previous_role, "to": "admin", "by": "admin_bootstrap"},
-                )
-        return UserPublic.model_validate(user), created
+        else:
+            outcome, revoked = await _make_admin(tx, runtime, user, password, meta)
+        public = UserPublic.model_validate(user)
+    if previous_role != "admin" and not force:
+        raise AdminPromotionRefused(public.email, previous_role)
+    if revoked:
+        await runtime.revocations.revoke_sessions(revoked)
+        await runtime.events.publish(sessions_revoked(public.id))
+    if outcome == "promoted":
+        await runtime.events.publish(
+            DomainEvent(
+                name="user.role_changed",
+                data={"user_id": public.id, "role": "admin", "previous_role": previous_role},
+                user_ids=(public.id,),
+            )
+        )
+    return AdminBootstrap(public, outcome, len(revoked))
+
+
+async def _make_admin(
+    tx: Tx, runtime: Runtime, user: User, password: str, meta: RequestMeta
+) -> tuple[str, list[str]]:
+    """An active, unblocked admin with this password; a new password or a promotion revokes every
+    session of the account. Returns the outcome and the revoked session ids."""
+    rounds = runtime.settings.bcrypt_rounds
+    previous_role = user.role
+    promoting = previous_role != "admin"
+    keeps_password = not promoting and await verify_password(password, user.password_hash, rounds=rounds)
+    changes: dict[str, object] = {}
+    revoked: list[str] = []
+    if not keeps_password:
+        changes["password_hash"] = await hash_password(password, rounds=rounds)
+        revoked = list(await sessions.revoke_user_families(tx, user.id, datetime.now(UTC)))
+    if promoting:
+        changes.update(role="admin", google_sub=None)
+    if not user.is_active or user.is_blocked:
+        changes.update(is_active=True, is_blocked=False)
+    if not changes:
+        return "unchanged", revoked
+    google_unlinked = promoting and user.google_sub is not None
+    await store.set_fields(tx, user, **changes)
+    details: dict[str, object] = {"by": "admin_bootstrap", "sessions_revoked": len(revoked)}
+    if promoting:
+        details.update(
+            {"from": previous_role, "to": "admin", "forced": True, "google_unlinked": google_unlinked}
+        )
+        await record(
+            tx,
+            meta,
+            "role_changed",
+            actor_id=None,
+            resource_type="user",
+            resource_id=user.id,
+            details=details,
+        )
+        return "promoted", revoked
+    if revoked:
+        await record(
+            tx,
+            meta,
+            "password_changed",
+            actor_id=None,
+            resource_type="user",
+            resource_id=user.id,
+            details=details,
+        )
+        return "password_reset", revoked
+    return "reactivated", revoked
 
 
 async def bootstrap_admin(runtime: Runtime) -> None:
-    """ADMIN_EMAIL + ADMIN_PASSWORD in the environment create or update the first admin at start-up."""
+    """ADMIN_EMAIL + ADMIN_PASSWORD in the environment create the first admin at start-up (or bring the
+    existing admin to that password). An existing non-admin account with that email is promoted only
+    with ADMIN_BOOTSTRAP_FORCE=true; otherwise the refusal is logged and audited and the server starts
+    without promoting anyone."""
     settings = runtime.settings
-    if settings.admin_email and settings.admin_password:
-        await ensure_admin(runtime, email=settings.admin_email, password=settings.admin_password, meta=SYSTEM)
+    if not (settings.admin_email and settings.admin_password):
+        return
+    try:
+        done = await ensure_admin(
+            runtime,
+            email=settings.admin_email,
+            password=settings.admin_password,
+            meta=SYSTEM,
+            force=settings.admin_bootstrap_force,
+        )
+    except AdminPromotionRefused as exc:
+        log.error("admin bootstrap refused", extra={"reason": exc.message})
+        return
+    log.info("admin bootstrap", extra={"outcome": done.outcome, "sessions_revoked": done.sessions_revoked})
 
 
 async def count_users(runtime: Runtime) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +17,8 @@ from sqlalchemy import func, select
 
 from app.runtime import Runtime
 from app.stores.models import AuditLog, User
-from tests.helpers import Api, bearer
+from app.auth.cookies import STATE_COOKIE
+from tests.helpers import PASSWORD, Api, bearer, set_cookie
 from tests.standins.google_provider import (
     TOKEN_PATH,
     USERINFO_PATH,
@@ -86,15 +88,32 @@ def settings_overrides(
 # -- helpers ------------------------------------------------------------------------------------------
 
 
-async def start_url(client: httpx.AsyncClient) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Started:
+    """What `GET /api/auth/google/url` gave the browser: the URL, its state and the state cookie."""
+
+    url: str
+    state: str
+    nonce: str
+
+
+async def start_url(client: httpx.AsyncClient) -> Started:
     response = await client.get("/api/auth/google/url")
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
-    return body
+    assert set(body) == {"url", "state"}
+    assert response.headers["cache-control"] == "no-store"
+    cookie = set_cookie(response, STATE_COOKIE)
+    assert cookie is not None and cookie.value
+    return Started(body["url"], body["state"], cookie.value)
 
 
-async def callback(client: httpx.AsyncClient, code: str, state: str) -> httpx.Response:
-    return await client.post("/api/auth/google/callback", json={"code": code, "state": state})
+async def callback(client: httpx.AsyncClient, code: str, state: str, nonce: str | None) -> httpx.Response:
+    """Posts what Google returned, with the browser's state cookie when it has one."""
+    headers = {"Cookie": f"{STATE_COOKIE}={nonce}"} if nonce is not None else {}
+    return await client.post(
+        "/api/auth/google/callback", json={"code": code, "state": state}, headers=headers
+    )
 
 
 async def browser_sign_in(
@@ -104,20 +123,26 @@ async def browser_sign_in(
     google.sign_in_as(profile)
     started = await start_url(client)
     async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
-        consent = await browser.get(started["url"])
+        consent = await browser.get(started.url)
     assert consent.status_code == 302, consent.text
     location = urlsplit(consent.headers["location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
     returned = {key: values[0] for key, values in parse_qs(location.query).items()}
-    assert returned["state"] == started["state"]
-    return await callback(client, returned["code"], returned["state"])
+    assert returned["state"] == started.state
+    return await callback(client, returned["code"], returned["state"], started.nonce)
 
 
 async def sign_in_with_code(
     client: httpx.AsyncClient, google: GoogleProvider, profile: GoogleProfile
 ) -> httpx.Response:
     code = google.add_code(profile)
-    return await callback(client, code, (await start_url(client))["state"])
+    started = await start_url(client)
+    return await callback(client, code, started.state, started.nonce)
+
+
+async def sign_in_with(client: httpx.AsyncClient, code: str) -> httpx.Response:
+    started = await start_url(client)
+    return await callback(client, code, started.state, started.nonce)
 
 
 async def me(client: httpx.AsyncClient, tokens: dict[str, Any]) -> dict[str, Any]:
@@ -169,8 +194,7 @@ async def test_authorization_url_carries_the_oauth_parameters(
     client: httpx.AsyncClient, runtime: Runtime, google: GoogleProvider
 ) -> None:
     body = await start_url(client)
-    assert set(body) == {"url", "state"}
-    url = urlsplit(body["url"])
+    url = urlsplit(body.url)
     assert f"{url.scheme}://{url.netloc}{url.path}" == google.auth_url
     query = parse_qs(url.query)
     assert all(len(values) == 1 for values in query.values())
@@ -179,10 +203,11 @@ async def test_authorization_url_carries_the_oauth_parameters(
     assert params["redirect_uri"] == REDIRECT_URI
     assert params["response_type"] == "code"
     assert set(params["scope"].split()) >= {"openid", "email", "profile"}
-    assert params["state"] == body["state"]
+    assert params["state"] == body.state
     assert runtime.tokens.verify_state(params["state"])["typ"] == "state"
-    # Every request gets its own state.
-    assert (await start_url(client))["state"] != body["state"]
+    # Every request gets its own state and its own browser nonce.
+    again = await start_url(client)
+    assert again.state != body.state and again.nonce != body.nonce
 
 
 # -- signing in ---------------------------------------------------------------------------------------
@@ -262,29 +287,90 @@ async def test_second_sign_in_with_the_same_sub_reuses_the_account(
     assert [(row.user_id, row.details) for row in logins] == [(first_user["id"], {"method": "google"})] * 3
 
 
-async def test_existing_password_account_is_linked(
+async def test_existing_password_account_is_linked_and_its_password_cleared(
     client: httpx.AsyncClient, api: Api, runtime: Runtime, google: GoogleProvider
 ) -> None:
-    account = await api.register(email="ada.lovelace@example.com")
+    """Sign-up never proves who owns an address: whoever registered `ada.lovelace@example.com` with a
+    password may not be Ada. Her first Google sign-in links the account to her Google identity, clears
+    that password and ends every session opened with it."""
+    squatter = await api.register(email="ada.lovelace@example.com")
 
     response = await browser_sign_in(client, google, ada())
     assert response.status_code == 200, response.text
     user = await me(client, response.json())
-    assert user["id"] == account.id
-    # Linking does not rewrite the profile the user already has.
+    assert user["id"] == squatter.id
+    # Linking does not rewrite the profile the account already has.
     assert (user["first_name"], user["last_name"]) == ("Test", "User")
 
-    assert (await user_by_id(runtime, account.id)).google_sub == "110169484474386276334"
+    stored = await user_by_id(runtime, squatter.id)
+    assert stored.google_sub == "110169484474386276334"
+    assert stored.password_hash is None
     assert await user_count(runtime) == 1
     assert [row.details for row in await audit_rows(runtime, "register")] == [{"method": "password"}]
+    [linked] = await audit_rows(runtime, "google_linked")
+    assert linked.user_id == squatter.id
+    assert linked.details == {"password_cleared": True, "sessions_revoked": 1}
     [login] = await audit_rows(runtime, "login")
-    assert login.user_id == account.id and login.details == {"method": "google"}
+    assert login.user_id == squatter.id and login.details == {"method": "google"}
 
-    # Both ways in keep working and lead to the same account.
-    assert (await api.login(account.email)).status_code == 200
+    # The password, the access token and the refresh token from before all stop working.
+    wrong_way = await api.login(squatter.email, PASSWORD)
+    assert wrong_way.status_code == 401 and error_code(wrong_way) == "invalid_credentials"
+    old_me = await client.get("/api/auth/me", headers=squatter.headers)
+    assert old_me.status_code == 401 and error_code(old_me) == "token_revoked"
+    old_refresh = await client.post("/api/auth/refresh", json={"refresh_token": squatter.refresh_token})
+    assert old_refresh.status_code == 401
+    # Google keeps leading to the same account, and the new session is unaffected.
     again = await sign_in_with_code(client, google, ada())
     assert again.status_code == 200, again.text
-    assert (await me(client, again.json()))["id"] == account.id
+    assert (await me(client, again.json()))["id"] == squatter.id
+    assert (await me(client, response.json()))["id"] == squatter.id
+    assert len(await audit_rows(runtime, "google_linked")) == 1
+
+
+# -- binding the state to the browser -----------------------------------------------------------------
+
+
+async def test_a_callback_without_the_browsers_state_cookie_is_refused(
+    client: httpx.AsyncClient, runtime: Runtime, google: GoogleProvider
+) -> None:
+    """Login CSRF: an attacker starts a sign-in with their own Google account and has the victim's
+    browser post the resulting code and state. The victim's browser does not hold the nonce the state
+    was issued with, so the callback is refused before Google is asked anything."""
+    attacker = await start_url(client)
+    code = google.add_code(ada(sub="attacker-sub", email="attacker@example.com"))
+    victim = await start_url(client)  # the victim's browser may hold a cookie of its own, or none
+    for nonce in (None, victim.nonce, "made-up-nonce"):
+        response = await callback(client, code, attacker.state, nonce)
+        assert response.status_code == 401, response.text
+        assert error_code(response) == "state_mismatch"
+    assert google.received(TOKEN_PATH) == []
+    assert await user_count(runtime) == 0
+
+
+async def test_a_state_is_used_once(
+    client: httpx.AsyncClient, runtime: Runtime, google: GoogleProvider
+) -> None:
+    started = await start_url(client)
+    first = await callback(client, google.add_code(ada()), started.state, started.nonce)
+    assert first.status_code == 200, first.text
+    # The state cookie is cleared by the callback that used it.
+    cleared = set_cookie(first, STATE_COOKIE)
+    assert cleared is not None and cleared.value == "" and cleared.max_age == 0
+    # Replaying the same state and cookie with a fresh code is refused.
+    replay = await callback(client, google.add_code(ada()), started.state, started.nonce)
+    assert replay.status_code == 401
+    assert error_code(replay) == "state_used"
+    assert len(await audit_rows(runtime, "login")) == 1
+
+
+async def test_the_state_cookie_is_httponly_strict_and_scoped(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/auth/google/url")
+    cookie = set_cookie(response, STATE_COOKIE)
+    assert cookie is not None
+    assert cookie.http_only and cookie.secure and cookie.same_site == "strict"
+    assert cookie.path == "/api/auth/google"
+    assert 0 < cookie.max_age <= 600
 
 
 # -- refusals -----------------------------------------------------------------------------------------
@@ -306,14 +392,14 @@ async def test_unverified_email_is_refused(
 async def test_unknown_or_reused_code_is_refused(
     client: httpx.AsyncClient, runtime: Runtime, google: GoogleProvider
 ) -> None:
-    state = (await start_url(client))["state"]
-    unknown = await callback(client, "4/never-issued", state)
+    started = await start_url(client)
+    unknown = await callback(client, "4/never-issued", started.state, started.nonce)
     assert unknown.status_code == 401
     assert error_code(unknown) == "google_auth_failed"
 
     code = google.add_code(ada())
-    assert (await callback(client, code, state)).status_code == 200
-    reused = await callback(client, code, (await start_url(client))["state"])
+    assert (await sign_in_with(client, code)).status_code == 200
+    reused = await sign_in_with(client, code)
     assert reused.status_code == 401
     assert error_code(reused) == "google_auth_failed"
     assert len(await audit_rows(runtime, "login")) == 1
@@ -342,8 +428,9 @@ async def test_bad_state_is_refused_before_asking_google(
     kind: str, client: httpx.AsyncClient, api: Api, google: GoogleProvider
 ) -> None:
     runtime = api.runtime
+    started = await start_url(client)
     if kind == "tampered":
-        state = _tampered((await start_url(client))["state"])
+        state = _tampered(started.state)
     elif kind == "foreign_key":
         state = jwt.encode({"nonce": "x", "typ": "state", "exp": 4102444800}, "another-secret-" * 3, "HS256")
     elif kind == "expired":
@@ -354,7 +441,7 @@ async def test_bad_state_is_refused_before_asking_google(
         state = "not-a-state"
     code = google.add_code(ada())
 
-    response = await callback(client, code, state)
+    response = await callback(client, code, state, started.nonce)
     assert response.status_code == 401
     assert error_code(response) == "invalid_state"
     assert google.received(TOKEN_PATH) == []
@@ -401,7 +488,7 @@ async def test_not_configured_is_a_clear_503(client: httpx.AsyncClient, google: 
     assert error_code(url) == "google_not_configured"
     assert url.json()["error"]["message"]
 
-    response = await callback(client, google.add_code(ada()), "whatever")
+    response = await callback(client, google.add_code(ada()), "whatever", "nonce")
     assert response.status_code == 503
     assert error_code(response) == "google_not_configured"
     assert google.requests == []

@@ -401,22 +401,29 @@ class TestDefaultLimit:
             limited = await outsider.get("/api/auth/me", headers={"X-Forwarded-For": "198.51.100.200"})
             assert_limited(limited, 3)
 
-    async def test_health_and_readiness_are_never_limited(self, client: httpx.AsyncClient) -> None:
+    async def test_health_is_never_limited_and_readiness_per_ip(self, client: httpx.AsyncClient) -> None:
         for _ in range(8):
             health = await client.get("/api/health")
             assert health.status_code == 200
             assert "x-ratelimit-limit" not in health.headers
-        for _ in range(4):
-            assert (await client.get("/api/ready")).status_code == 200
+        # Readiness costs a round trip to every store, so it is limited like any public route.
+        here = {"X-Forwarded-For": "198.51.100.30"}
+        for _ in range(3):
+            assert (await client.get("/api/ready", headers=here)).status_code == 200
+        limited = await client.get("/api/ready", headers=here)
+        assert_error(limited, 429, "rate_limited")
+        elsewhere = await client.get("/api/ready", headers={"X-Forwarded-For": "198.51.100.31"})
+        assert elsewhere.status_code == 200
 
 
 class TestLoginLimit:
     @pytest.fixture
     def settings_overrides(self) -> dict[str, Any]:
-        return {"rate_limit_login": "3/minute"}
+        return {"rate_limit_login": "3/minute", "rate_limit_login_account": "3/minute"}
 
     async def test_login_is_limited_per_account_across_ips(self, client: httpx.AsyncClient, api: Api) -> None:
-        account = await api.register()
+        home = {"X-Forwarded-For": "198.51.100.200"}
+        account = await api.register(headers=home)
         spellings = [account.email, account.email.upper(), account.email.title()]
         for n, email in enumerate(spellings):
             response = await client.post(
@@ -425,13 +432,19 @@ class TestLoginLimit:
                 headers={"X-Forwarded-For": f"203.0.113.{n + 1}"},
             )
             assert_error(response, 401, "invalid_credentials")
-        # A fourth address, even with the right password: the account's budget is spent.
+        # A fourth address, even with the right password: the account's budget for clients it never
+        # signed in from is spent.
         response = await client.post(
             "/api/auth/login",
             json={"email": account.email, "password": PASSWORD},
             headers={"X-Forwarded-For": "203.0.113.99"},
         )
         assert_limited(response, 3)
+        # The address the account was created from is not counted against it: the owner gets in.
+        owner = await client.post(
+            "/api/auth/login", json={"email": account.email, "password": PASSWORD}, headers=home
+        )
+        assert owner.status_code == 200, owner.text
         # Other accounts are unaffected, from any of those addresses.
         other = await api.register()
         response = await client.post(

@@ -6,6 +6,8 @@ partner, never the input.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -29,17 +31,18 @@ def row(*statuses: int) -> dict[str, int]:
     return dict(zip(CALLERS, statuses, strict=True))
 
 
-# The partner in every path is the course owner ("teacher"). Reading is always the caller's own
-# conversation, so anyone signed in may read (an empty one when they never talked); writing follows the
-# rule: the owner's enrolled learners and admins, not a blocked learner, not someone enrolled nowhere.
+# The partner in every path is the course owner ("teacher"). A conversation is readable by whoever may
+# message the partner (an empty one when they never talked); anyone else gets the 404 an unknown id
+# gets, so the routes never confirm that an account exists. Writing follows the rule: the owner's
+# enrolled learners and admins, not a blocked learner (403), not someone enrolled nowhere (404).
 # fmt: off
 MATRIX: dict[str, dict[str, int]] = {
     #                                        anon student outsider teacher other_t admin blocked
     "GET /api/chat-partners":            row(401, 200,    200,     200,    200,    200,  200),
     "GET /api/chats":                    row(401, 200,    200,     200,    200,    200,  200),
-    "GET /api/chats/{partner}":          row(401, 200,    200,     400,    200,    200,  200),
-    "POST /api/chats/{partner}":         row(401, 201,    403,     400,    403,    201,  403),
-    "PUT /api/chats/{partner}/read":     row(401, 200,    200,     400,    200,    200,  200),
+    "GET /api/chats/{partner}":          row(401, 200,    404,     400,    404,    200,  200),
+    "POST /api/chats/{partner}":         row(401, 201,    404,     400,    404,    201,  403),
+    "PUT /api/chats/{partner}/read":     row(401, 200,    404,     400,    404,    200,  200),
 }
 # fmt: on
 
@@ -66,14 +69,14 @@ SEND_CASES: list[tuple[str, str, int, str | None]] = [
     ("student", "teacher", 201, None),
     ("teacher", "student", 201, None),
     ("teacher", "classmate", 201, None),
-    # not another instructor, not another learner
-    ("student", "other_teacher", 403, "cannot_message"),
-    ("other_teacher", "student", 403, "cannot_message"),
-    ("student", "classmate", 403, "cannot_message"),
-    ("student", "outsider", 403, "cannot_message"),
-    ("outsider", "teacher", 403, "cannot_message"),
-    ("teacher", "outsider", 403, "cannot_message"),
-    ("teacher", "other_teacher", 403, "cannot_message"),
+    # not another instructor, not another learner: to them these people are not there at all
+    ("student", "other_teacher", 404, "user_not_found"),
+    ("other_teacher", "student", 404, "user_not_found"),
+    ("student", "classmate", 404, "user_not_found"),
+    ("student", "outsider", 404, "user_not_found"),
+    ("outsider", "teacher", 404, "user_not_found"),
+    ("teacher", "outsider", 404, "user_not_found"),
+    ("teacher", "other_teacher", 404, "user_not_found"),
     # anyone and admins, both ways
     ("student", "admin", 201, None),
     ("admin", "student", 201, None),
@@ -137,12 +140,23 @@ async def test_a_conversation_is_readable_only_by_its_two_participants(
         headers=school.student.headers,
     )
     assert sent.status_code == 201
-    # Every other caller naming the teacher (or the student) gets their own, empty, conversation.
+    # Every other caller naming the teacher (or the student) gets their own, empty, conversation when
+    # they may write to that person, and the unknown-user 404 when they may not.
+    may_message = {
+        ("classmate", "teacher"),
+        ("admin", "teacher"),
+        ("admin", "student"),
+        ("blocked", "teacher"),
+    }
     for caller in ("classmate", "outsider", "other_teacher", "admin", "blocked"):
-        for partner in (school.teacher, school.student):
+        for name, partner in (("teacher", school.teacher), ("student", school.student)):
             response = await client.get(f"/api/chats/{partner.id}", headers=school.by_name(caller).headers)
-            assert response.status_code == 200, response.text
-            assert response.json() == [], (caller, partner)
+            if (caller, name) in may_message:
+                assert response.status_code == 200, (caller, name, response.text)
+                assert response.json() == [], (caller, partner)
+            else:
+                assert response.status_code == 404, (caller, name, response.text)
+                assert response.json()["error"]["code"] == "user_not_found"
         listing = await client.get("/api/chats", headers=school.by_name(caller).headers)
         assert listing.json() == []
     for reader, partner in ((school.student, school.teacher), (school.teacher, school.student)):
@@ -201,3 +215,22 @@ async def test_instructor_enrolled_in_a_colleagues_course_may_write_to_that_coll
             f"/api/chats/{recipient.id}", json={"content": "Colleague"}, headers=sender.headers
         )
         assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "POST"])
+async def test_an_account_nobody_may_message_looks_like_no_account(
+    client: httpx.AsyncClient, school: School, method: str
+) -> None:
+    """An outsider probing ids learns nothing: a real user they may not write to and an id nobody has
+    get the same status, code and message."""
+
+    def call(partner_id: int) -> Any:
+        suffix = "/read" if method == "PUT" else ""
+        body = {"content": "Hi"} if method == "POST" else None
+        return client.request(
+            method, f"/api/chats/{partner_id}{suffix}", headers=school.outsider.headers, json=body
+        )
+
+    real, missing = await call(school.other_teacher.id), await call(999_999)
+    assert (real.status_code, real.json()) == (missing.status_code, missing.json())
+    assert real.status_code == 404 and real.json()["error"]["code"] == "user_not_found"
