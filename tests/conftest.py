@@ -74,7 +74,7 @@ def make_settings(**overrides: Any) -> Settings:
         "media_dir": Path("/tmp/learnflow-test-media"),
         "admin_email": None,
         "admin_password": None,
-        # Tests read a leaderboard right after changing it; tests/courses/test_leaderboard.py covers the cache.
+        # Tests read leaderboards right after changing them; tests/courses covers the cache.
         "leaderboard_cache_seconds": 0,
     }
     values.update(overrides)

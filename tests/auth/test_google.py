@@ -15,9 +15,9 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
+from app.auth.cookies import STATE_COOKIE
 from app.runtime import Runtime
 from app.stores.models import AuditLog, User
-from app.auth.cookies import STATE_COOKIE
 from tests.helpers import PASSWORD, Api, bearer, set_cookie
 from tests.standins.google_provider import (
     TOKEN_PATH,
