@@ -13,6 +13,7 @@ export default defineConfig({
       '/ws': { target: backend.replace(/^http/, 'ws'), ws: true },
     },
   },
-  build: { outDir: 'dist', sourcemap: true },
+  // No source maps in the build: the server would publish them with the app.
+  build: { outDir: 'dist', sourcemap: false },
   test: { include: ['src/**/*.test.ts', 'src/**/*.test.tsx'], environment: 'node' },
 })

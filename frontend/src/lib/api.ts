@@ -1,17 +1,35 @@
 // The one HTTP client: adds the access token, refreshes it once on 401 (single flight, shared by
-// concurrent requests) and turns every failure into an ApiError carrying the server's error code.
+// concurrent requests and, through a Web Lock, by every tab) and turns every failure into an ApiError
+// carrying the server's error code.
+//
+// Where the session lives: the access token only in memory (a page script can read nothing at rest);
+// the refresh token only in the HttpOnly `lf_refresh` cookie the server sets on every token response,
+// which the browser sends to POST /api/auth/refresh and nowhere else. The `refresh_token` field the
+// server also puts in token responses (for API clients) is ignored here. After a reload the app asks
+// /api/auth/refresh for a new access token; a `learnflow.session` flag in localStorage (no secret in it)
+// only says whether that is worth trying.
 
 export interface TokenPair {
   access_token: string
-  refresh_token: string
+  refresh_token?: string
   token_type?: string
   expires_in: number
 }
 
+/** The access token, kept in memory. */
 export interface TokenStore {
-  get(): TokenPair | null
-  set(tokens: TokenPair | null): void
+  get(): string | null
+  set(token: string | null): void
 }
+
+/** Whether this browser may hold a session (the refresh cookie itself is out of the page's reach). */
+export interface SessionHint {
+  get(): boolean
+  set(signedIn: boolean): void
+}
+
+/** Runs `task` while holding a lock every tab of this origin shares. */
+export type CrossTabLock = <T>(task: () => Promise<T>) => Promise<T>
 
 export class ApiError extends Error {
   readonly status: number
@@ -57,6 +75,12 @@ export interface Page<T> {
 
 export interface ApiClientOptions {
   tokens: TokenStore
+  hint?: SessionHint
+  /** Serializes refreshes across tabs: two tabs presenting the same refresh cookie at once would look
+   * like a stolen token being reused, and the server would end the session. */
+  lock?: CrossTabLock
+  /** A refresh token left in storage by an older version of the app, handed over once (then deleted). */
+  takeLegacyRefreshToken?: () => string | null
   baseUrl?: string
   fetch?: typeof fetch
   /** Called when the session cannot be refreshed any more (the user must sign in again). */
@@ -88,32 +112,46 @@ async function toApiError(response: Response): Promise<ApiError> {
 
 export class ApiClient {
   private readonly tokens: TokenStore
+  private readonly hint: SessionHint
+  private readonly lock: CrossTabLock
+  private readonly takeLegacyRefreshToken: () => string | null
   private readonly baseUrl: string
   private readonly fetchImpl: typeof fetch
   private readonly onSessionEnded?: () => void
-  private refreshing: Promise<TokenPair | null> | null = null
+  private refreshing: Promise<string | null> | null = null
 
   constructor(options: ApiClientOptions) {
     this.tokens = options.tokens
+    this.hint = options.hint ?? memorySessionHint()
+    this.lock = options.lock ?? ((task) => task())
+    this.takeLegacyRefreshToken = options.takeLegacyRefreshToken ?? (() => null)
     this.baseUrl = options.baseUrl ?? ''
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
     this.onSessionEnded = options.onSessionEnded
   }
 
   accessToken(): string | null {
-    return this.tokens.get()?.access_token ?? null
+    return this.tokens.get()
   }
 
   signIn(tokens: TokenPair): void {
-    this.tokens.set(tokens)
+    this.tokens.set(tokens.access_token)
+    this.hint.set(true)
   }
 
   signOut(): void {
     this.tokens.set(null)
+    this.hint.set(false)
   }
 
-  /** A new token pair from the refresh token; concurrent callers share one request. */
-  refresh(): Promise<TokenPair | null> {
+  /** After a reload: an access token from the refresh cookie, if this browser has a session. */
+  async restore(): Promise<boolean> {
+    if (this.tokens.get()) return true
+    return (await this.refresh()) !== null
+  }
+
+  /** A new access token from the refresh cookie; concurrent callers share one request. */
+  refresh(): Promise<string | null> {
     if (!this.refreshing) {
       this.refreshing = this.doRefresh().finally(() => {
         this.refreshing = null
@@ -122,29 +160,35 @@ export class ApiClient {
     return this.refreshing
   }
 
-  private async doRefresh(): Promise<TokenPair | null> {
-    const current = this.tokens.get()
-    if (!current) return null
-    let response: Response
-    try {
-      response = await this.fetchImpl(buildUrl(this.baseUrl, '/api/auth/refresh'), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify({ refresh_token: current.refresh_token }),
-      })
-    } catch {
-      return null // offline: keep the tokens, the next request tries again
-    }
-    if (!response.ok) {
-      if (response.status === 401) {
-        this.tokens.set(null)
-        this.onSessionEnded?.()
+  private async doRefresh(): Promise<string | null> {
+    const legacy = this.takeLegacyRefreshToken()
+    if (!legacy && !this.tokens.get() && !this.hint.get()) return null
+    return this.lock(async () => {
+      let response: Response
+      try {
+        response = await this.fetchImpl(buildUrl(this.baseUrl, '/api/auth/refresh'), {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          // The cookie carries the token; a legacy one is sent once in the body, and the answer's
+          // Set-Cookie moves the session into the cookie.
+          body: JSON.stringify(legacy ? { refresh_token: legacy } : {}),
+        })
+      } catch {
+        return null // offline: keep what we have, the next request tries again
       }
-      return null
-    }
-    const tokens = (await response.json()) as TokenPair
-    this.tokens.set(tokens)
-    return tokens
+      if (!response.ok) {
+        if (response.status === 401) {
+          this.signOut()
+          this.onSessionEnded?.()
+        }
+        return null
+      }
+      const tokens = (await response.json()) as TokenPair
+      this.tokens.set(tokens.access_token)
+      this.hint.set(true)
+      return tokens.access_token
+    })
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
@@ -215,35 +259,55 @@ export class ApiClient {
   }
 }
 
-const STORAGE_KEY = 'learnflow.tokens'
-
-/** Tokens kept in localStorage so a reload keeps the session. */
-export function browserTokenStore(storage: Storage = window.localStorage): TokenStore {
+export function memoryTokenStore(initial: string | null = null): TokenStore {
+  let token = initial
   return {
-    get() {
-      const raw = storage.getItem(STORAGE_KEY)
-      if (!raw) return null
-      try {
-        return JSON.parse(raw) as TokenPair
-      } catch {
-        return null
-      }
-    },
-    set(tokens) {
-      if (tokens) storage.setItem(STORAGE_KEY, JSON.stringify(tokens))
-      else storage.removeItem(STORAGE_KEY)
+    get: () => token,
+    set: (next) => {
+      token = next
     },
   }
 }
 
-export function memoryTokenStore(initial: TokenPair | null = null): TokenStore {
-  let tokens = initial
+const HINT_KEY = 'learnflow.session'
+const LEGACY_TOKENS_KEY = 'learnflow.tokens'
+
+export function memorySessionHint(initial = false): SessionHint {
+  let signedIn = initial
   return {
-    get: () => tokens,
+    get: () => signedIn,
     set: (next) => {
-      tokens = next
+      signedIn = next
     },
   }
+}
+
+export function browserSessionHint(storage: Storage = window.localStorage): SessionHint {
+  return {
+    get: () => storage.getItem(HINT_KEY) === '1',
+    set: (signedIn) => (signedIn ? storage.setItem(HINT_KEY, '1') : storage.removeItem(HINT_KEY)),
+  }
+}
+
+/** Earlier versions kept the whole token pair in localStorage: hand its refresh token over once and
+ * delete it, so nothing long-lived stays where page scripts can read it. */
+export function takeLegacyRefreshToken(storage: Storage = window.localStorage): string | null {
+  const raw = storage.getItem(LEGACY_TOKENS_KEY)
+  if (raw === null) return null
+  storage.removeItem(LEGACY_TOKENS_KEY)
+  try {
+    const token = (JSON.parse(raw) as { refresh_token?: unknown }).refresh_token
+    return typeof token === 'string' && token ? token : null
+  } catch {
+    return null
+  }
+}
+
+/** A Web Lock shared by the tabs of this origin, or none where the browser lacks the API. */
+export function webLock(name: string, locks: LockManager | undefined = globalThis.navigator?.locks): CrossTabLock {
+  if (!locks) return (task) => task()
+  // request() resolves with what the task resolves with (the DOM typings nest the promise).
+  return <T,>(task: () => Promise<T>) => locks.request(name, task) as unknown as Promise<T>
 }
 
 /** Seconds until a JWT expires (negative when expired), or null when it cannot be read. */

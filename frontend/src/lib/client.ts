@@ -1,5 +1,5 @@
 // The app's single ApiClient and LiveClient instances.
-import { ApiClient, browserTokenStore, secondsUntilExpiry } from './api'
+import { ApiClient, browserSessionHint, memoryTokenStore, secondsUntilExpiry, takeLegacyRefreshToken, webLock } from './api'
 import { LiveClient } from './ws'
 
 const listeners = new Set<() => void>()
@@ -14,7 +14,13 @@ function sessionEnded(): void {
   for (const listener of listeners) listener()
 }
 
-export const api = new ApiClient({ tokens: browserTokenStore(), onSessionEnded: sessionEnded })
+export const api = new ApiClient({
+  tokens: memoryTokenStore(),
+  hint: browserSessionHint(),
+  lock: webLock('learnflow.refresh'),
+  takeLegacyRefreshToken: () => takeLegacyRefreshToken(),
+  onSessionEnded: sessionEnded,
+})
 
 function wsUrl(): string {
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws'
@@ -28,8 +34,7 @@ export const live = new LiveClient({
     if (!token) return null
     const remaining = secondsUntilExpiry(token)
     if (fresh || (remaining !== null && remaining < 30)) {
-      const renewed = await api.refresh()
-      return renewed?.access_token ?? api.accessToken()
+      return (await api.refresh()) ?? api.accessToken()
     }
     return token
   },

@@ -19,7 +19,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [loading, setLoading] = useState(true)
 
   const reload = useCallback(async () => {
-    if (!api.accessToken()) {
+    if (!(await api.restore())) {
       setUser(null)
       return
     }

@@ -1,6 +1,7 @@
 // Shared pieces of the browser scenarios: Debian's Chromium through playwright-core from
 // frontend/node_modules (never a downloaded browser), the REST calls that set up data, sign-in by the
-// stored token pair, bounded waits, screenshots, and a runner that fails loudly with context.
+// refresh cookie, bounded waits, screenshots, and a runner that fails loudly with context (and on any
+// Content-Security-Policy violation).
 import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -16,7 +17,8 @@ export const DEMO = {
   instructor: 'ada.lovelace@learnflow.demo',
   learner: 'maya.patel@learnflow.demo',
 }
-const TOKENS_KEY = 'learnflow.tokens'
+const REFRESH_COOKIE = 'lf_refresh'
+const SESSION_HINT_KEY = 'learnflow.session'
 const started = Date.now()
 
 export function log(message) {
@@ -104,19 +106,49 @@ export async function courseWithLearners(...names) {
 
 // ---- browser sessions --------------------------------------------------------------------------------
 
-/** A browser context already signed in: the SPA reads its token pair from localStorage on start. */
+/** A browser context already signed in, as a browser that signed in before holds it: the refresh token
+ * in the HttpOnly cookie the server sets (scoped to /api/auth/refresh) and the `learnflow.session` flag.
+ * On start the SPA trades the cookie for an access token it keeps in memory. Give each context a token
+ * pair of its own: the first to refresh rotates it, and the same token from another browser is reuse. */
 export async function signedInContext(browser, tokens, { theme = 'light' } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: theme })
+  await context.addCookies([
+    {
+      name: REFRESH_COOKIE,
+      value: tokens.refresh_token,
+      domain: new URL(BASE_URL).hostname,
+      path: '/api/auth/refresh',
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Strict',
+    },
+  ])
   await context.addInitScript(
-    ([key, value, themeValue]) => {
-      // Only when absent: a tab opened later must not put back a pair the app has since rotated.
-      if (!window.localStorage.getItem(key)) window.localStorage.setItem(key, value)
+    ([hintKey, themeValue]) => {
+      window.localStorage.setItem(hintKey, '1')
       if (!window.localStorage.getItem('learnflow.theme')) window.localStorage.setItem('learnflow.theme', themeValue)
     },
-    [TOKENS_KEY, JSON.stringify(tokens), theme],
+    [SESSION_HINT_KEY, theme],
   )
   context.setDefaultTimeout(15_000)
   return context
+}
+
+/** What a page script could steal at rest: localStorage must hold no token, and the refresh cookie must
+ * be invisible to document.cookie (HttpOnly) while the browser does hold it. */
+export async function assertNoTokenReadable(page) {
+  const readable = await page.evaluate(() => ({
+    storage: Object.fromEntries(Object.keys(window.localStorage).map((key) => [key, window.localStorage.getItem(key)])),
+    cookie: document.cookie,
+  }))
+  const jwtLike = /eyJ[\w-]+\.[\w-]+\./
+  const dump = JSON.stringify(readable.storage)
+  if (jwtLike.test(dump) || /refresh_token|access_token/.test(dump)) throw new Error(`tokens readable in localStorage: ${dump}`)
+  if (readable.cookie.includes(REFRESH_COOKIE)) throw new Error(`refresh cookie readable by scripts: ${readable.cookie}`)
+  const held = (await page.context().cookies(BASE_URL + '/api/auth/refresh')).find((cookie) => cookie.name === REFRESH_COOKIE)
+  if (!held || !held.httpOnly || held.sameSite !== 'Strict' || !held.secure) {
+    throw new Error(`refresh cookie missing or weak: ${JSON.stringify(held)}`)
+  }
 }
 
 export async function anonymousContext(browser, { theme = 'light' } = {}) {
@@ -150,10 +182,12 @@ export async function waitLiveOpen(page, timeout = 20_000) {
 }
 
 const consoleErrors = []
+const cspViolations = []
 export function watchConsole(page) {
   page.on('pageerror', (error) => consoleErrors.push(`pageerror ${page.url()}: ${error.message}`))
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(`console ${page.url()}: ${message.text()}`)
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(`${page.url()}: ${message.text()}`)
   })
 }
 
@@ -227,6 +261,8 @@ export async function scenario(name, body, { timeoutMs = 90_000 } = {}) {
     browser = await launch()
     log(`${name}: Chromium ${browser.version()} against ${BASE_URL}`)
     await body(browser)
+    // The app must run under its own Content-Security-Policy without tripping it anywhere.
+    if (cspViolations.length) throw new Error(`Content-Security-Policy violations:\n  ${cspViolations.join('\n  ')}`)
     log(`${name} ok`)
     process.exitCode = 0
   } catch (error) {

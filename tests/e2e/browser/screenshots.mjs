@@ -51,7 +51,9 @@ await scenario(
     await capture(adminPage, '/admin/reports', 'report-download', 'reports')
     await capture(adminPage, '/admin/audit', 'audit-row', 'audit')
 
-    const dark = await newPage(await signedInContext(browser, adminTokens, { theme: 'dark' }))
+    // A browser of its own signs in on its own: two browsers holding one refresh token would look like
+    // a stolen token being reused, and the server would end that session.
+    const dark = await newPage(await signedInContext(browser, await login(DEMO.admin), { theme: 'dark' }))
     await capture(dark, '/courses', 'course-card', 'dark-catalogue')
     await capture(dark, '/admin/analytics', 'analytics-users-online', 'dark-analytics')
     const isDark = await dark.evaluate(() => document.documentElement.classList.contains('dark'))

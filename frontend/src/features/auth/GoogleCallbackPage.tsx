@@ -5,7 +5,7 @@ import { useSession } from '../../lib/session'
 import { googleCallback } from './api'
 import { takeGoogleState } from './GoogleButton'
 
-/** Google redirects here with ?code&state; the server checks the signed state and the code. */
+/** Google redirects here with ?code&state; the server checks the signed state, its cookie and the code. */
 export default function GoogleCallbackPage() {
   const [params] = useSearchParams()
   const { signIn } = useSession()
@@ -19,7 +19,9 @@ export default function GoogleCallbackPage() {
     const code = params.get('code')
     const state = params.get('state')
     const expected = takeGoogleState()
-    if (!code || !state || (expected !== null && expected !== state)) {
+    // Only a sign-in this tab started is finished: no stored state (a link someone else made) or a
+    // different one is refused here, and the server checks its cookie-bound nonce as well.
+    if (!code || !state || expected === null || expected !== state) {
       setError(new Error(params.get('error') ?? 'Google sign-in was cancelled or is invalid.'))
       return
     }
