@@ -81,7 +81,7 @@ class ClientFrame:
 def parse_frame(raw: str) -> ClientFrame:
     try:
         data = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested thousands deep
         raise ProtocolError("invalid_json", "frames must be JSON objects") from exc
     if not isinstance(data, dict):
         raise ProtocolError("invalid_frame", "frames must be JSON objects")

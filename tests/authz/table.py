@@ -68,6 +68,9 @@ class Row:
     bind: dict[str, str] = field(default_factory=dict)
     note: str = ""
     fresh_caller: bool = False
+    # The error code of a 401 for a signed-in caller (sign-in answers a deactivated account's right
+    # password like a wrong one).
+    refusal: str = "account_deactivated"
 
     @property
     def route(self) -> str:
@@ -112,7 +115,8 @@ ROWS: list[Row] = [
     Row("POST", "/api/auth/register",                    codes(201, 201, 201, 201, 201, 201, 201, 201, 201),
         note="a new email"),
     Row("POST", "/api/auth/login",                       codes(200, 200, 200, 200, 200, 200, 200, 200, 401),
-        note="one's own credentials; anon: another user's"),
+        note="one's own credentials; anon: another user's; deact.: `invalid_credentials`",
+        refusal="invalid_credentials"),
     Row("POST", "/api/auth/refresh",                     codes(200, 200, 200, 200, 200, 200, 200, 200, 401),
         fresh_caller=True, note="a new account per cell, its own refresh token"),
     Row("POST", "/api/auth/logout",                      codes(401, 200, 200, 200, 200, 200, 200, 200, 401),
@@ -207,9 +211,10 @@ ROWS: list[Row] = [
     # direct messages (the partner is the course owner, so the owner's own cells talk to themselves)
     Row("GET",  "/api/chat-partners",                    codes(401, 200, 200, 200, 200, 200, 200, 200, 401)),
     Row("GET",  "/api/chats",                            codes(401, 200, 200, 200, 200, 200, 200, 200, 401)),
-    Row("GET",  "/api/chats/{partner_id:int}",           codes(401, 200, 200, 200, 400, 200, 200, 200, 401)),
-    Row("POST", "/api/chats/{partner_id:int}",           codes(401, 403, 201, 201, 400, 403, 201, 403, 401)),
-    Row("PUT",  "/api/chats/{partner_id:int}/read",      codes(401, 200, 200, 200, 400, 200, 200, 200, 401)),
+    Row("GET",  "/api/chats/{partner_id:int}",           codes(401, 404, 200, 200, 400, 404, 200, 200, 401),
+        note="404 for who may not message the owner: an unknown id looks the same"),
+    Row("POST", "/api/chats/{partner_id:int}",           codes(401, 404, 201, 201, 400, 404, 201, 403, 401)),
+    Row("PUT",  "/api/chats/{partner_id:int}/read",      codes(401, 404, 200, 200, 400, 404, 200, 200, 401)),
     # analytics, reports, audit (instructors: scoped to their own courses)
     Row("GET",  "/api/analytics/stats",                  codes(401, 403, 403, 403, 200, 200, 200, 403, 401)),
     Row("GET",  "/api/analytics/categories",             codes(401, 403, 403, 403, 200, 200, 200, 403, 401)),
@@ -228,7 +233,8 @@ ROWS: list[Row] = [
     # operations and documentation (public; tokens are not looked at)
     Row("GET",  "/api/health",                           codes(200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET",  "/api/ready",                            codes(200, 200, 200, 200, 200, 200, 200, 200, 200)),
-    Row("GET",  "/metrics",                              codes(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET",  "/metrics",                              codes(200, 200, 200, 200, 200, 200, 200, 200, 200),
+        note="from this machine; elsewhere 403, or METRICS_TOKEN"),
     Row("GET",  "/api/openapi.json",                     codes(200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET",  "/api/docs",                             codes(200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET",  "/api/docs/init.js",                     codes(200, 200, 200, 200, 200, 200, 200, 200, 200)),

@@ -33,7 +33,7 @@ async def test_route(world: World, row: Row, who: str) -> None:
         assert set(error) == {"code", "message", "details"}, error
         if response.status_code == 401:
             # Refused for who the caller is, never for a stale or malformed token of the test's own.
-            assert error["code"] == ("not_authenticated" if who == "anonymous" else "account_deactivated")
+            assert error["code"] == ("not_authenticated" if who == "anonymous" else row.refusal)
         if who == "blocked" and response.status_code == 403 and int(row.expected["other_learner"]) < 300:
             # The other learner stands where the blocked one does, unblocked: the block is the reason.
             assert error["code"] == "user_blocked", error

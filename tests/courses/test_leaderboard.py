@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 
+from app.leaderboards import service
 from app.leaderboards.ranking import Standing, rank
 from app.progress.store import empty_progress
 from app.stores.mongo import PROGRESS
@@ -169,3 +172,45 @@ async def test_private_leaderboard(client: httpx.AsyncClient, api: Api) -> None:
     assert len(await board(client, admin, c)) == 1
     await set_course(client, admin, c, is_leaderboard_public=True)
     assert len(await board(client, learner, c)) == 1
+
+
+class TestRankingCache:
+    """Ranking reads every enrollment and progress document of the course; within
+    LEADERBOARD_CACHE_SECONDS the REST leaderboard reuses it, and concurrent requests share one."""
+
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"leaderboard_cache_seconds": 1.0, "rate_limit_default": "10000/minute"}
+
+    async def test_a_burst_of_requests_ranks_once_and_changes_show_after_the_cache_time(
+        self, client: httpx.AsyncClient, api: Api, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        teacher = await quick_account(api.runtime, "instructor")
+        c = (await make_course(client, teacher))["id"]
+        learners = [await quick_account(api.runtime, "learner") for _ in range(3)]
+        for learner in learners:
+            await enroll(client, learner, c)
+            await set_seconds(api.runtime, learner.id, c, 100)
+
+        computed: list[int] = []
+        real_standings = service.standings
+
+        async def counting(runtime: Any, course_id: int) -> list[Standing]:
+            computed.append(course_id)
+            return await real_standings(runtime, course_id)
+
+        monkeypatch.setattr(service, "standings", counting)
+        boards = await asyncio.gather(*(board(client, who, c) for who in [teacher, *learners] * 10))
+        assert computed == [c]
+        assert all(entries == boards[0] for entries in boards)
+        # Every caller is still checked on its own: someone not in the course gets no cached answer.
+        outsider = await quick_account(api.runtime, "learner")
+        denied = await client.get(f"/api/courses/{c}/leaderboard", headers=outsider.headers)
+        assert denied.status_code == 403
+
+        await set_seconds(api.runtime, learners[0].id, c, 10)  # now the fastest: rank 1 once seen
+        assert await board(client, teacher, c) == boards[0]  # within the cache time: as it was
+        assert computed == [c]
+        await asyncio.sleep(1.1)
+        assert (await board(client, teacher, c))[0]["user_id"] == learners[0].id
+        assert computed == [c, c]

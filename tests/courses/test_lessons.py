@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from app.lessons.sanitize import image_sources, sanitize_html
+from tests.conftest import make_settings
 from tests.courses.helpers import (
     add_lesson,
     audit_rows,
@@ -108,8 +110,15 @@ async def test_reorder_endpoint(
 
 SANITIZED: list[tuple[str, str]] = [
     ('<p onclick="steal()">Hi<script>alert(1)</script></p>', "<p>Hi</p>"),
-    ('<img src="https://i.example/a.png" onerror="alert(1)" alt="A">',
-     '<img src="https://i.example/a.png" alt="A">'),
+    # Images from anywhere but our own media (or a configured source) lose their src: no tracking pixels.
+    ('<img src="https://i.example/a.png" onerror="alert(1)" alt="A">', '<img alt="A">'),
+    ('<img src="/media/ab12.png" onerror="alert(1)" alt="A">', '<img src="/media/ab12.png" alt="A">'),
+    ('<img src="//tracker.example/p.gif">', "<img>"),
+    ('<img src="/api/auth/logout">', "<img>"),
+    # Classes: only code-language markers; layout classes from the page's own styles are dropped.
+    ('<span class="fixed inset-0 z-50 bg-white">over the page</span>', "<span>over the page</span>"),
+    ('<code class="language-python absolute top-0">x</code>', '<code class="language-python">x</code>'),
+    ('<p class="hidden">p</p>', "<p>p</p>"),
     ('<a href="javascript:alert(1)">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),
     ('<a href="JaVaScRiPt:alert(1)">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),
     ('<a href="java&#x09;script:alert(1)">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),
@@ -288,3 +297,35 @@ async def test_concurrent_additions_get_distinct_orders(
     )
     assert [response.status_code for response in responses] == [201] * 8
     assert sorted(order for _, order in await syllabus(client, teacher, course_id)) == list(range(8))
+
+
+def test_image_sources_follow_the_configuration() -> None:
+    plain = image_sources(make_settings())
+    assert plain == ("/media/",)
+    configured = image_sources(
+        make_settings(
+            cloudinary_url="cloudinary://key:secret@learnflow-demo",
+            lesson_image_sources="https://images.example.com, https://cdn.example.org/lessons/",
+        )
+    )
+    assert configured == (
+        "/media/",
+        "https://images.example.com/",
+        "https://cdn.example.org/lessons/",
+        "https://res.cloudinary.com/learnflow-demo/",
+    )
+    kept = [
+        "https://res.cloudinary.com/learnflow-demo/image/upload/v1/a.png",
+        "https://images.example.com/x.png",
+        "https://cdn.example.org/lessons/y.png",
+    ]
+    dropped = [
+        "https://res.cloudinary.com/someone-else/image/upload/v1/a.png",
+        "https://images.example.com.evil.example/x.png",  # a prefix is a host and path, never extendable
+        "https://cdn.example.org/other/y.png",
+        "http://images.example.com/x.png",
+    ]
+    for src in kept:
+        assert sanitize_html(f'<img src="{src}">', images_from=configured) == f'<img src="{src}">'
+    for src in dropped:
+        assert sanitize_html(f'<img src="{src}">', images_from=configured) == "<img>", src

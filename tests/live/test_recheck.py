@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from app.live.hub import TYPING_INTERVAL_SECONDS
 from app.runtime import Runtime
 from tests.helpers import Api
 from tests.live.conftest import Instance, WsClient
@@ -149,6 +150,7 @@ async def test_blocking_tells_the_user_and_stops_their_typing_but_not_their_read
     unblocked = await client.post(f"/api/users/{cast.enrolled.id}/block", headers=cast.admin.headers)
     assert unblocked.status_code == 200, unblocked.text
     assert (await ws.until(lambda m: m.get("event") == "user.unblocked"))["data"]["is_blocked"] is False
+    await asyncio.sleep(TYPING_INTERVAL_SECONDS)  # typing is limited to one per interval and channel
     assert (await ws.request(op="typing", channel=discussion))["ok"] is True
 
 
@@ -194,3 +196,23 @@ async def test_unpublishing_a_course_unsubscribes_its_learners(
     assert hidden.status_code == 200, hidden.text
     notice = await learner.until(is_unsubscribed(discussion))
     assert notice["reason"] == "forbidden"
+
+
+async def test_refresh_token_reuse_closes_the_thiefs_socket_with_4003(
+    instances: tuple[Instance, Instance], api: Api, client: httpx.AsyncClient, ws_connect: Connect
+) -> None:
+    """A copied refresh token used by the thief first, then by its owner: the reuse ends the session
+    for both, and the thief's open socket (which carries private events) is closed at once, not when
+    its access token runs out."""
+    cast = await cast_for_course(api, client)
+    stolen = await client.post("/api/auth/refresh", json={"refresh_token": cast.enrolled.refresh_token})
+    assert stolen.status_code == 200
+    thief = await ws_connect(instances[0].ws, stolen.json()["access_token"])
+    assert (await thief.request(op="subscribe", channel=f"user:{cast.enrolled.id}"))["ok"] is True
+    bystander = await ws_connect(instances[1].ws, cast.other_learner.access_token)
+
+    reuse = await client.post("/api/auth/refresh", json={"refresh_token": cast.enrolled.refresh_token})
+    assert reuse.status_code == 401 and reuse.json()["error"]["code"] == "refresh_token_reused"
+    code, _ = await thief.closed()
+    assert code == 4003
+    assert (await bystander.request(op="ping"))["pong"] is True

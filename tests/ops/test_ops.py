@@ -182,3 +182,43 @@ async def test_postgres_down_answers_503_not_500(store_urls: StoreUrls) -> None:
         error = response.json()["error"]
         assert error["code"] == "store_unavailable"
         assert error["details"] == {"store": "postgres"}
+
+
+# --- who may read /metrics -------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def metrics_client(
+    store_urls: StoreUrls, peer: str, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(make_settings(**overrides), store_urls)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app, client=(peer, 50002))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+async def test_metrics_without_a_token_are_for_this_machine_only(store_urls: StoreUrls) -> None:
+    async with metrics_client(store_urls, "127.0.0.1") as local:
+        assert (await local.get("/metrics")).status_code == 200
+        # Through a proxy on this machine, the client is the forwarded address: not local.
+        forwarded = await local.get("/metrics", headers={"X-Forwarded-For": "198.51.100.20"})
+        assert forwarded.status_code == 403 and forwarded.json()["error"]["code"] == "forbidden"
+    async with metrics_client(store_urls, "203.0.113.9") as remote:
+        response = await remote.get("/metrics")
+        assert response.status_code == 403
+        assert "learnflow_http_requests" not in response.text
+
+
+async def test_metrics_with_a_token_need_it_from_everyone(store_urls: StoreUrls) -> None:
+    token = "scrape-" + "x" * 30
+    async with metrics_client(store_urls, "203.0.113.9", metrics_token=token) as remote:
+        for headers in ({}, bearer("wrong"), {"Authorization": f"Basic {token}"}):
+            refused = await remote.get("/metrics", headers=headers)
+            assert refused.status_code == 401, headers
+            assert refused.json()["error"]["code"] == "metrics_token_required"
+            assert refused.headers["www-authenticate"] == "Bearer"
+        allowed = await remote.get("/metrics", headers=bearer(token))
+        assert allowed.status_code == 200 and "learnflow_http_requests_total" in allowed.text
+    async with metrics_client(store_urls, "127.0.0.1", metrics_token=token) as local:
+        assert (await local.get("/metrics")).status_code == 401
