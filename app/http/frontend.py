@@ -18,7 +18,7 @@ REVALIDATE = "no-cache"
 
 NOT_BUILT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>LearnFlow</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
+<body>
 <h1>LearnFlow API is running</h1>
 <p>The web app is not built. Install Node.js and npm, then run <code>make install</code>
 (it runs <code>npm ci</code> and <code>npm run build</code> in <code>frontend/</code>).</p>

@@ -246,28 +246,13 @@ async def _make_admin(
         details.update(
             {"from": previous_role, "to": "admin", "forced": True, "google_unlinked": google_unlinked}
         )
-        await record(
-            tx,
-            meta,
-            "role_changed",
-            actor_id=None,
-            resource_type="user",
-            resource_id=user.id,
-            details=details,
-        )
-        return "promoted", revoked
-    if revoked:
-        await record(
-            tx,
-            meta,
-            "password_changed",
-            actor_id=None,
-            resource_type="user",
-            resource_id=user.id,
-            details=details,
-        )
-        return "password_reset", revoked
-    return "reactivated", revoked
+        action, outcome = "role_changed", "promoted"
+    elif revoked:
+        action, outcome = "password_changed", "password_reset"
+    else:
+        return "reactivated", revoked
+    await record(tx, meta, action, actor_id=None, resource_type="user", resource_id=user.id, details=details)
+    return outcome, revoked
 
 
 async def bootstrap_admin(runtime: Runtime) -> None:

@@ -64,7 +64,10 @@ async def test_failures_from_one_client_bring_growing_delays_never_a_lock(
     assert outcome(waiting) == (429, "login_throttled", "1")
     assert waiting.json()["error"]["details"] == {"retry_after": 1}
     await asyncio.sleep(1.1)
-    assert outcome(await attempt(client, account.email, "Wrong-1234", guesser))[:2] == (401, "invalid_credentials")
+    assert outcome(await attempt(client, account.email, "Wrong-1234", guesser))[:2] == (
+        401,
+        "invalid_credentials",
+    )
     # The next wait doubles.
     assert outcome(await attempt(client, account.email, PASSWORD, guesser)) == (429, "login_throttled", "2")
     # Throttling is not locking: the owner, from their own address, signs in at once.
@@ -132,7 +135,9 @@ async def test_a_deactivated_accounts_right_password_gets_invalid_credentials(
     assert outcome(await attempt(client, account.email, PASSWORD, "203.0.113.80"))[1] == "login_throttled"
     async with api.runtime.db.read() as tx:
         reasons = (
-            await tx.execute(select(AuditLog.details).where(AuditLog.action == "login_failed").order_by(AuditLog.id))
+            await tx.execute(
+                select(AuditLog.details).where(AuditLog.action == "login_failed").order_by(AuditLog.id)
+            )
         ).scalars()
         assert [row["reason"] for row in reasons][:2] == ["account_deactivated", "bad_credentials"]
 
@@ -142,9 +147,15 @@ class TestTiming:
 
     @pytest.fixture
     def settings_overrides(self) -> dict[str, Any]:
-        return {"bcrypt_rounds": 10, "rate_limit_login": "1000/minute", "rate_limit_login_account": "1000/minute"}
+        return {
+            "bcrypt_rounds": 10,
+            "rate_limit_login": "1000/minute",
+            "rate_limit_login_account": "1000/minute",
+        }
 
-    async def test_unknown_emails_take_as_long_as_registered_ones(self, client: httpx.AsyncClient, api: Api) -> None:
+    async def test_unknown_emails_take_as_long_as_registered_ones(
+        self, client: httpx.AsyncClient, api: Api
+    ) -> None:
         account = await api.register(headers=at("198.51.100.6"))
         await attempt(client, "warm-up@example.com", "Wrong-1234", "203.0.113.90")  # builds the dummy hash
         registered: list[float] = []

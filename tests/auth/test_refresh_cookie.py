@@ -35,7 +35,9 @@ def assert_refresh_cookie(response: httpx.Response, settings_ttl: int = 14 * 24 
 
 async def refresh_by_cookie(client: httpx.AsyncClient, token: str, body: Any = None) -> httpx.Response:
     return await client.post(
-        "/api/auth/refresh", headers={"Cookie": f"{REFRESH_COOKIE}={token}"}, **({"json": body} if body is not None else {})
+        "/api/auth/refresh",
+        headers={"Cookie": f"{REFRESH_COOKIE}={token}"},
+        **({"json": body} if body is not None else {}),
     )
 
 

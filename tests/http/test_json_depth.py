@@ -30,14 +30,18 @@ async def test_a_body_nested_too_deep_is_a_422(
     caplog.set_level(logging.INFO)
     started = time.perf_counter()
     response = await client.put(
-        "/api/auth/profile", content=nested(depth), headers={**account.headers, "Content-Type": "application/json"}
+        "/api/auth/profile",
+        content=nested(depth),
+        headers={**account.headers, "Content-Type": "application/json"},
     )
     elapsed = time.perf_counter() - started
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["code"] == "validation_error"
     assert error["details"][0]["type"] == "json_too_deep"
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [
+        r.getMessage() for r in caplog.records
+    ]
     assert elapsed < 2.0
 
 
@@ -50,8 +54,15 @@ async def test_the_same_on_a_public_route(client: httpx.AsyncClient) -> None:
 
 async def test_nesting_up_to_the_limit_reaches_validation(client: httpx.AsyncClient) -> None:
     """At the limit the body is parsed and validated as usual (here: not an object, so a field error)."""
-    body = '{"email": "a@b.example", "password": ' + "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1) + "}"
-    response = await client.post("/api/auth/login", content=body, headers={"Content-Type": "application/json"})
+    body = (
+        '{"email": "a@b.example", "password": '
+        + "[" * (MAX_JSON_DEPTH - 1)
+        + "]" * (MAX_JSON_DEPTH - 1)
+        + "}"
+    )
+    response = await client.post(
+        "/api/auth/login", content=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 422
     assert [d["field"] for d in response.json()["error"]["details"]] == ["password"]
 

@@ -49,7 +49,9 @@ async def test_a_valid_token_buys_no_sign_ups_once_the_address_is_spent(
     learner = await token_from_elsewhere(api)
     here = {"X-Forwarded-For": "203.0.113.10"}
     for n in range(LIMIT):
-        assert (await client.post("/api/auth/register", json=registration(n), headers=here)).status_code == 201
+        assert (
+            await client.post("/api/auth/register", json=registration(n), headers=here)
+        ).status_code == 201
     for headers in ({**here, **learner.headers}, here):
         response = await client.post("/api/auth/register", json=registration(99), headers=headers)
         assert response.status_code == 429, response.text
@@ -62,7 +64,9 @@ async def test_tokens_do_not_open_separate_buckets_for_sign_up(client: httpx.Asy
     token: dict[str, str] = {}
     statuses = []
     for n in range(LIMIT + 3):
-        response = await client.post("/api/auth/register", json=registration(100 + n), headers={**here, **token})
+        response = await client.post(
+            "/api/auth/register", json=registration(100 + n), headers={**here, **token}
+        )
         statuses.append(response.status_code)
         if response.status_code == 201:
             token = bearer(response.json()["access_token"])

@@ -42,7 +42,13 @@ async def test_connection_attempts_are_limited_per_address(limited: Instance) ->
         opened.append(refused)
         code, frames = await refused.closed()
         assert code == 4029
-        assert frames == [{"id": None, "ok": False, "error": {"code": "rate_limited", "message": frames[0]["error"]["message"]}}]
+        assert frames == [
+            {
+                "id": None,
+                "ok": False,
+                "error": {"code": "rate_limited", "message": frames[0]["error"]["message"]},
+            }
+        ]
         # Another address is not affected, and clients on the server's own machine are never counted.
         other = await open_from(limited, "198.51.100.8")
         opened.append(other)

@@ -66,7 +66,9 @@ def test_anything_else_needs_a_real_secret(host: str) -> None:
 def test_production_needs_a_real_secret_even_on_loopback() -> None:
     with pytest.raises(UnsafeConfiguration):
         Settings(_env_file=None, environment="production").check_safe_to_serve("127.0.0.1")
-    Settings(_env_file=None, environment="production", jwt_secret=GOOD_SECRET).check_safe_to_serve("127.0.0.1")
+    Settings(_env_file=None, environment="production", jwt_secret=GOOD_SECRET).check_safe_to_serve(
+        "127.0.0.1"
+    )
 
 
 def test_the_image_is_production_by_default() -> None:

@@ -96,7 +96,9 @@ async def test_forced_start_up_promotes_and_cuts_off_everything_the_registrant_h
     # The operator's password works and gives an admin.
     login = await api.login(ADMIN_EMAIL, ADMIN_PASSWORD)
     assert login.status_code == 200, login.text
-    admin_me = await client.get("/api/users", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+    admin_me = await client.get(
+        "/api/users", headers={"Authorization": f"Bearer {login.json()['access_token']}"}
+    )
     assert admin_me.status_code == 200
     [changed] = await audit_rows(api.runtime, "role_changed")
     assert changed.resource_id == str(attacker.id)
@@ -115,7 +117,9 @@ async def test_a_forced_promotion_closes_the_registrants_sockets(api: Api) -> No
     attacker = await squatter(api)
     events = RecordingPublisher()
     api.runtime.events = events
-    done = await ensure_admin(api.runtime, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, meta=SYSTEM, force=True)
+    done = await ensure_admin(
+        api.runtime, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, meta=SYSTEM, force=True
+    )
     assert (done.outcome, done.sessions_revoked) == ("promoted", 1)
     assert sorted(events.names()) == ["session.revoked", "user.role_changed"]
     assert all(event.user_ids == (attacker.id,) for event in events.events)
@@ -136,7 +140,9 @@ async def test_no_account_creates_the_admin_and_a_second_run_changes_nothing(
     assert len(await audit_rows(api.runtime, "register")) == 1
 
 
-async def test_a_new_password_for_the_admin_signs_out_its_sessions(client: httpx.AsyncClient, api: Api) -> None:
+async def test_a_new_password_for_the_admin_signs_out_its_sessions(
+    client: httpx.AsyncClient, api: Api
+) -> None:
     await ensure_admin(api.runtime, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, meta=SYSTEM)
     login = await api.login(ADMIN_EMAIL, ADMIN_PASSWORD)
     session = {"Authorization": f"Bearer {login.json()['access_token']}"}

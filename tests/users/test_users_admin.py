@@ -471,7 +471,8 @@ async def test_deactivate_revokes_every_session_and_is_audited(client: httpx.Asy
         assert again.status_code == 401
     login = await api.login(learner.email)
     assert login.status_code == 401
-    assert login.json()["error"]["code"] == "account_deactivated"
+    # The right password of a deactivated account is answered like a wrong one (nothing confirmed).
+    assert login.json()["error"]["code"] == "invalid_credentials"
 
     async with api.runtime.db.read() as tx:
         live = (
