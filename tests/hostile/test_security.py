@@ -30,8 +30,11 @@ oversized bodies → 413          | http/test_errors_and_limits.py::test_body_ov
 CORS from unlisted origins      | http/test_cors.py::test_preflight_from_an_unlisted_origin_is_not_allowed,
                                 |   ::test_simple_requests_carry_the_header_only_for_listed_origins,
                                 |   ::test_no_origin_is_allowed_when_none_is_configured
-login brute force locked out    | auth/test_auth_flow.py
-                                |   ::test_wrong_passwords_lock_the_account_and_are_audited
+login brute force throttled     | auth/test_login_throttling.py (per account and client, growing waits,
+                                |   never a lock; unknown and known emails alike);
+                                |   http/test_rate_limit_keys.py
+security headers, CSP, cookies  | http/test_security_headers.py, auth/test_refresh_cookie.py, e2e (CSP)
+deeply nested JSON              | http/test_json_depth.py; live/test_abuse_limits.py (WS frames)
 no stack traces in any response | http/test_errors_and_limits.py::test_an_unexpected_error_in_an_api_route_is_
                                 |   a_json_500 and ::…outside_api_routes… (forced internal errors); every
                                 |   response body of hostile/test_injection.py, test_stored_text.py and this
