@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from app.audit.schemas import AuditLogPublic, DateBound, DbId, blank_is_none, check_range
-from app.http.schemas import UtcDatetime
+from app.audit.schemas import AuditLogPublic, DateBound, DbId, check_range
+from app.http.schemas import UtcDatetime, blank_is_none
 
 Scope = Literal["platform", "instructor"]
 Level = Literal["Beginner", "Intermediate", "Advanced"]

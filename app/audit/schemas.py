@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, PlainValidator, ValidationInfo, WithJsonSchema, field_validator
 
-from app.http.schemas import PageQuery, UtcDatetime
+from app.http.schemas import PageQuery, UtcDatetime, blank_is_none
 
 # Ids are PostgreSQL `integer` columns: a larger number would fail in the driver, so it is a 422 here.
 MAX_ID = 2_147_483_647
@@ -84,13 +84,6 @@ def check_range(upper: date | datetime | None, info: ValidationInfo, lower_field
     start, end = start_of(lower), end_of(upper)
     if start is not None and end is not None and end <= start:
         raise ValueError(f"must not be before {lower_field}")
-
-
-def blank_is_none(value: Any) -> Any:
-    """`?action=` means no filter, as an omitted parameter does."""
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
 
 
 class AuditLogQuery(PageQuery):

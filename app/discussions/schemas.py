@@ -14,13 +14,12 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
 )
 
-from app.http.schemas import PageQuery, UtcDatetime
+from app.http.schemas import PageQuery, RequestBody, UtcDatetime, blank_is_none
 
 MAX_CONTENT = 5000
 
@@ -39,13 +38,6 @@ def clean_text(value: str) -> str:
     return text
 
 
-def _blank_is_none(value: Any) -> Any:
-    # Clients that mean "no lesson" often send "" (a form field left empty) rather than null.
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
 Content = Annotated[
     str,
     AfterValidator(clean_text),
@@ -53,14 +45,12 @@ Content = Annotated[
 ]
 LessonId = Annotated[
     Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_:.-]+$")] | None,
-    BeforeValidator(_blank_is_none),
+    BeforeValidator(blank_is_none),
 ]
 Sort = Literal["new", "top", "old"]
 
 
-class DiscussionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DiscussionCreate(RequestBody):
     content: Content
     is_private: bool = Field(
         False, description="Visible only to its author, the thread's starter, the course owner and admins"
@@ -71,21 +61,15 @@ class DiscussionCreate(BaseModel):
     )
 
 
-class DiscussionUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DiscussionUpdate(RequestBody):
     content: Content
 
 
-class ReplyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReplyCreate(RequestBody):
     content: Content
 
 
-class VoteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class VoteRequest(RequestBody):
     vote_type: Literal[1, -1] = Field(description="1 up, -1 down; the same vote again removes it")
 
     @field_validator("vote_type", mode="before")

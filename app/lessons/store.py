@@ -1,5 +1,6 @@
-"""Lesson documents in MongoDB: {_id (uuid hex), course_id, title, type, duration, content, notes, order,
-created_at, updated_at (ISO 8601 strings)}."""
+"""Lesson documents in MongoDB: {_id (uuid hex), course_id, title, type, duration (the text given; whole
+minutes in documents written before), duration_minutes, content, notes, order, created_at, updated_at
+(ISO 8601 strings)}."""
 
 from __future__ import annotations
 
@@ -18,7 +19,16 @@ async def for_course(documents: DocumentStore, course_id: int) -> list[Document]
     return await documents.find(LESSONS, {"course_id": course_id}, sort=(("order", 1), ("created_at", 1)))
 
 
-SUMMARY_FIELDS = ("course_id", "title", "type", "duration", "order")
+SUMMARY_FIELDS = (
+    "course_id",
+    "title",
+    "type",
+    "duration",
+    "duration_minutes",
+    "order",
+    "created_at",
+    "updated_at",
+)
 
 
 async def for_courses(documents: DocumentStore, course_ids: Sequence[int]) -> list[Document]:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.http.schemas import PageQuery, UtcDatetime
+from app.http.schemas import PageQuery, RequestBody, UtcDatetime
 
 Role = Literal["learner", "instructor", "admin"]
 MAX_MESSAGE_ID = 2**63 - 1
@@ -31,9 +31,7 @@ class PartnerQuery(PageQuery):
     role: Role | None = None
 
 
-class MessageCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MessageCreate(RequestBody):
     content: Content = Field(description="Plain text, 1-2000 characters after trimming")
 
 
