@@ -82,9 +82,8 @@ class VoteRequest(RequestBody):
 
 class DiscussionListQuery(PageQuery):
     lesson_id: LessonId = None
-    parent_id: int | None = Field(
-        None, ge=1, le=2_147_483_647, description="List this thread's replies instead of the threads"
-    )
+    parent_id: int | None = Field(None, ge=1, le=2_147_483_647, description="List this thread's replies only")
+    threads: bool = Field(False, description="List first posts only (each with its reply_count)")
     sort: Sort = Field("new", description="new: newest first; top: highest score first; old: oldest first")
 
 
@@ -100,18 +99,26 @@ class Author(BaseModel):
 
 
 class DiscussionItem(BaseModel):
+    """A post, flat as the original API sent it (`user_id`, `author_name`, `author_avatar`; a reply is a
+    post with a `parent_id`), with the author as an object beside them."""
+
     id: int
     course_id: int
+    user_id: int = Field(description="The author's id")
+    author_name: str
+    author_avatar: str | None
     content: str
-    author: Author
+    is_private: bool
     lesson_id: str | None
     parent_id: int | None
-    is_private: bool
+    created_at: UtcDatetime
     upvotes: int
     downvotes: int | None = Field(description="Only for the course owner and admins, otherwise null")
-    user_vote: Literal[1, -1] | None = Field(description="The caller's own vote on this post")
+    user_vote: Literal[1, -1, 0] = Field(description="The caller's own vote on this post; 0 for none")
+    course_title: str | None
+    lesson_title: str | None
+    author: Author
     reply_count: int = Field(description="Replies the caller can see")
-    created_at: UtcDatetime
     updated_at: UtcDatetime
 
 
@@ -119,10 +126,16 @@ class MessageItem(DiscussionItem):
     """A private post or reply as listed in /api/my-messages and /api/admin/messages."""
 
     course_title: str
+    lesson_title: str = Field(description="The lesson's title, or a general label for course-wide posts")
+
+
+class ReplySent(DiscussionItem):
+    message: str
 
 
 class VoteResult(BaseModel):
+    message: str = Field(description="Vote registered, Vote updated or Vote removed")
     comment_id: int
     upvotes: int
     downvotes: int | None = Field(description="Only for the course owner and admins, otherwise null")
-    user_vote: Literal[1, -1] | None
+    user_vote: Literal[1, -1, 0] = Field(description="0 when the vote was removed")

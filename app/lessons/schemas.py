@@ -8,9 +8,18 @@ named in `clear`."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from app.http.schemas import RequestBody, UtcDatetime, blank_is_none
 
@@ -18,11 +27,37 @@ LessonType = Literal["video", "text"]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Content = Annotated[str, Field(max_length=200_000)]
 Notes = Annotated[str, Field(max_length=50_000)]
-Minutes = Annotated[int, Field(ge=0, le=24 * 60, description="Whole minutes")]
-DurationText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+MAX_MINUTES = 24 * 60
+MAX_DURATION_TEXT = 100
+
+
+def _duration(value: Any) -> str | int:
+    """Whole minutes (0–1440) or text (at most 100 characters, trimmed); one check, so a 422 names
+    `duration` itself rather than each alternative."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= MAX_MINUTES:
+            raise ValueError(f"whole minutes must be between 0 and {MAX_MINUTES}")
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_DURATION_TEXT:
+            raise ValueError(f"text must be at most {MAX_DURATION_TEXT} characters")
+        return text
+    raise ValueError("must be text such as \"15:30\" or \"10 min\", or whole minutes")
+
+
 Duration = Annotated[
-    Minutes | DurationText,
-    Field(description='Free text such as "15:30" or "10 min", kept as given; or whole minutes'),
+    str | int,
+    PlainValidator(_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": MAX_DURATION_TEXT},
+                {"type": "integer", "minimum": 0, "maximum": MAX_MINUTES},
+            ],
+            "description": 'Free text such as "15:30" or "10 min", kept as given; or whole minutes',
+        }
+    ),
 ]
 Clearable = Literal["content", "notes"]
 

@@ -5,7 +5,7 @@ minutes in documents written before), duration_minutes, content, notes, order, c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from app.progress.store import iso_now
 from app.stores.mongo import LESSONS, Document, DocumentStore
@@ -44,6 +44,13 @@ async def syllabus(documents: DocumentStore, course_id: int) -> list[Document]:
     return await documents.find(
         LESSONS, {"course_id": course_id}, sort=(("order", 1), ("created_at", 1)), fields=SUMMARY_FIELDS
     )
+
+
+async def titles(documents: DocumentStore, lesson_ids: Collection[str]) -> dict[str, str]:
+    if not lesson_ids:
+        return {}
+    found = await documents.find(LESSONS, {"_id": {"$in": list(lesson_ids)}}, fields=("title",))
+    return {doc["_id"]: doc["title"] for doc in found}
 
 
 async def get(documents: DocumentStore, course_id: int, lesson_id: str) -> Document | None:

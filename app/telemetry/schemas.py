@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,6 +15,7 @@ class HeartbeatIn(RequestBody):
 
 
 class HeartbeatAccepted(BaseModel):
+    status: Literal["success"] = "success"
     accepted: bool = True
     duplicate: bool
     credited_seconds: int = Field(
