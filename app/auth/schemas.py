@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.http.schemas import Message as Message
 from app.http.schemas import RequestBody, UtcDatetime
 
 
@@ -112,7 +113,3 @@ class UserPublic(BaseModel):
     is_blocked: bool
     created_at: UtcDatetime
     last_login_at: UtcDatetime | None = None
-
-
-class Message(BaseModel):
-    message: str

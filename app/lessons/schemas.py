@@ -43,7 +43,7 @@ def _duration(value: Any) -> str | int:
         if len(text) > MAX_DURATION_TEXT:
             raise ValueError(f"text must be at most {MAX_DURATION_TEXT} characters")
         return text
-    raise ValueError("must be text such as \"15:30\" or \"10 min\", or whole minutes")
+    raise ValueError('must be text such as "15:30" or "10 min", or whole minutes')
 
 
 Duration = Annotated[
