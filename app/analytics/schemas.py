@@ -12,7 +12,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.audit.schemas import AuditEntry, AuditLogPublic, DateBound, DbId, check_range, original_action
+from app.audit.schemas import (
+    AuditEntry,
+    AuditLogPublic,
+    DateBound,
+    DateRange,
+    DbId,
+    check_range,
+    original_action,
+)
 from app.http.schemas import UtcDatetime, blank_is_none
 
 Scope = Literal["platform", "instructor"]
@@ -154,17 +162,8 @@ class ReportQuery(BaseModel):
     format: Literal["json", "csv"] = Field("json", description="csv: text/csv attachment with a header row")
 
 
-class DatedReportQuery(ReportQuery):
-    date_from: DateBound | None = None
-    date_to: DateBound | None = None
-
-    @field_validator("date_to")
-    @classmethod
-    def _ordered(
-        cls, value: dt.date | dt.datetime | None, info: ValidationInfo
-    ) -> dt.date | dt.datetime | None:
-        check_range(value, info, "date_from")
-        return value
+class DatedReportQuery(ReportQuery, DateRange):
+    pass
 
 
 class CourseReportQuery(DatedReportQuery):

@@ -102,7 +102,20 @@ def original_action(value: Any) -> Any:
     return ACTION_ALIASES.get(value, value) if isinstance(value, str) else value
 
 
-class AuditLogQuery(PageQuery):
+class DateRange(BaseModel):
+    """`date_from`/`date_to` filters; the upper bound may not come before the lower one."""
+
+    date_from: DateBound | None = None
+    date_to: DateBound | None = None
+
+    @field_validator("date_to")
+    @classmethod
+    def _ordered(cls, value: date | datetime | None, info: ValidationInfo) -> date | datetime | None:
+        check_range(value, info, "date_from")
+        return value
+
+
+class AuditLogQuery(PageQuery, DateRange):
     user_id: DbId | None = Field(None, description="Entries by this actor")
     action: str | None = Field(
         None,
@@ -113,17 +126,9 @@ class AuditLogQuery(PageQuery):
     search: str | None = Field(
         None, max_length=200, description="Literal text in the action, resource, details or actor's email"
     )
-    date_from: DateBound | None = None
-    date_to: DateBound | None = None
 
     _blank = field_validator("action", "resource_type", "search", mode="before")(blank_is_none)
     _alias = field_validator("action")(original_action)
-
-    @field_validator("date_to")
-    @classmethod
-    def _ordered(cls, value: date | datetime | None, info: ValidationInfo) -> date | datetime | None:
-        check_range(value, info, "date_from")
-        return value
 
 
 class AuditEntry(BaseModel):

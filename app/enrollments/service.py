@@ -76,6 +76,10 @@ async def unenroll(runtime: Runtime, principal: Principal, course_id: int, meta:
     )
 
 
+# The course's fields a learner's enrollment lists flat beside its own (`id` is the course's).
+LISTED_COURSE_FIELDS = {"id", "title", "description", "category", "level", "duration", "thumbnail_url"}
+
+
 async def learner_enrollments(runtime: Runtime, principal: Principal) -> list[LearnerEnrollment]:
     async with runtime.db.read() as tx:
         rows = await store.of_user(tx, principal.user_id)
@@ -91,13 +95,7 @@ async def learner_enrollments(runtime: Runtime, principal: Principal) -> list[Le
         done, _ = completion.percentage(doc.get("completed_lessons", []), lesson_ids[course.id])
         result.append(
             LearnerEnrollment(
-                id=course.id,
-                title=course.title,
-                description=course.description,
-                category=course.category,
-                level=course.level,
-                duration=course.duration,
-                thumbnail_url=course.thumbnail_url,
+                **course.model_dump(include=LISTED_COURSE_FIELDS),
                 enrolled_at=enrollment.enrolled_at,
                 completed_at=enrollment.completed_at,
                 total_lessons=len(lesson_ids[course.id]),
