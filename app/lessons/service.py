@@ -29,7 +29,7 @@ from app.stores.sql import Tx
 
 
 def _duration(doc: Document) -> tuple[str, int | None]:
-    """(text, minutes) of a lesson document; documents written before durations were text hold minutes."""
+    """(text, minutes) of a lesson document; a number stored as the duration is whole minutes."""
     value = doc.get("duration", "")
     if isinstance(value, int):
         return text_and_minutes(value)

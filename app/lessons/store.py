@@ -1,5 +1,5 @@
-"""Lesson documents in MongoDB: {_id (uuid hex), course_id, title, type, duration (the text given; whole
-minutes in documents written before), duration_minutes, content, notes, order, created_at, updated_at
+"""Lesson documents in MongoDB: {_id (uuid hex), course_id, title, type, duration (the text given, or a number
+of whole minutes), duration_minutes, content, notes, order, created_at, updated_at
 (ISO 8601 strings)}."""
 
 from __future__ import annotations
