@@ -11,9 +11,11 @@ from starlette.responses import Response
 
 from app.analytics import service
 from app.analytics.schemas import (
+    ActivityReport,
     ActivityReportQuery,
     ActivityReportRow,
     CategoryStats,
+    CourseReport,
     CourseReportQuery,
     CourseReportRow,
     GrowthPoint,
@@ -23,10 +25,12 @@ from app.analytics.schemas import (
     LiveAnalytics,
     ReportQuery,
     StatsPublic,
+    StudentReport,
     StudentReportQuery,
     StudentReportRow,
     TrendPoint,
     TrendsQuery,
+    UserReport,
     UserReportQuery,
     UserReportRow,
 )
@@ -64,7 +68,8 @@ async def stats(ctx: Context[None, None]) -> StatsPublic:
     errors=(401, 403),
 )
 async def categories(ctx: Context[None, None]) -> list[CategoryStats]:
-    """Every category with at least one course in scope (drafts included), alphabetically."""
+    """Every category with at least one course in scope (drafts included), alphabetically. `name`, `count`
+    and `percentage` (whole-percent share of the courses in scope) are the original API's fields."""
     return await service.categories(ctx.runtime, scope=service.scope_of(ctx.user))
 
 
@@ -132,12 +137,12 @@ async def live(ctx: Context[None, None]) -> LiveAnalytics:
 
 def _report(
     ctx: Context[None, Any], name: str, model: type[BaseModel], rows: Sequence[BaseModel], total: int
-) -> Sequence[BaseModel] | Response:
-    """JSON array or CSV attachment, with X-Total-Count and Link either way."""
+) -> Response | None:
+    """The CSV attachment of the rows when format=csv (None otherwise); X-Total-Count and Link either way."""
     query: ReportQuery = ctx.query
     ctx.response_headers.update(page_headers(ctx.request, skip=query.skip, limit=query.limit, total=total))
     if query.format != "csv":
-        return rows
+        return None
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Response(
         service.to_csv(model, rows),
@@ -152,18 +157,20 @@ def _report(
     summary="Course report: enrollments, completion, rating, time per course",
     tags=REPORTS,
     query=CourseReportQuery,
-    response=list[CourseReportRow],
+    response=CourseReport,
     roles=STAFF,
     errors=(401, 403, 422),
     paged=True,
     other_media_types=("text/csv",),
 )
-async def course_report(ctx: Context[None, CourseReportQuery]) -> Any:
-    """Ordered by course id; instructors see only their own courses. `limit` 1–1000 (default 100).
-    `format=csv` answers a text/csv attachment with a header row; a cell starting with = + - @ (or a tab or
-    carriage return) gets a leading apostrophe so spreadsheets do not run it."""
+async def course_report(ctx: Context[None, CourseReportQuery]) -> CourseReport | Response:
+    """`{total_courses, courses: [...]}`, ordered by course id; instructors see only their own courses.
+    `date_from`/`date_to` bound the creation date. `limit` 1–1000 (default 100). `format=csv` answers the
+    rows as a text/csv attachment with a header row; a cell starting with = + - @ (or a tab or carriage
+    return) gets a leading apostrophe so spreadsheets do not run it."""
     rows, total = await service.course_report(ctx.runtime, scope=service.scope_of(ctx.user), query=ctx.query)
-    return _report(ctx, "courses", CourseReportRow, rows, total)
+    csv = _report(ctx, "courses", CourseReportRow, rows, total)
+    return csv or service.course_report_json(rows, total)
 
 
 @api_route(
@@ -172,17 +179,22 @@ async def course_report(ctx: Context[None, CourseReportQuery]) -> Any:
     summary="Student report: one row per enrollment",
     tags=REPORTS,
     query=StudentReportQuery,
-    response=list[StudentReportRow],
+    response=StudentReport,
     roles=STAFF,
     errors=(401, 403, 422),
     paged=True,
     other_media_types=("text/csv",),
 )
-async def student_report(ctx: Context[None, StudentReportQuery]) -> Any:
-    """Ordered by course, then enrollment; instructors see only their courses' enrollments. `completed`
-    means the enrollment has a completion date. `limit` 1–1000 (default 100); `format=csv` as for courses."""
-    rows, total = await service.student_report(ctx.runtime, scope=service.scope_of(ctx.user), query=ctx.query)
-    return _report(ctx, "students", StudentReportRow, rows, total)
+async def student_report(ctx: Context[None, StudentReportQuery]) -> StudentReport | Response:
+    """`{total_students, total_enrollments, students: [...]}`, ordered by course, then enrollment;
+    instructors see only their courses' enrollments. `completed` means the enrollment has a completion
+    date; `status` is enrolled, in_progress or completed; `date_from`/`date_to` bound the enrollment date.
+    `limit` 1–1000 (default 100); `format=csv` as for courses."""
+    rows, total, students = await service.student_report(
+        ctx.runtime, scope=service.scope_of(ctx.user), query=ctx.query
+    )
+    csv = _report(ctx, "students", StudentReportRow, rows, total)
+    return csv or service.student_report_json(rows, total, students)
 
 
 @api_route(
@@ -191,36 +203,43 @@ async def student_report(ctx: Context[None, StudentReportQuery]) -> Any:
     summary="User report (admin only)",
     tags=REPORTS,
     query=UserReportQuery,
-    response=list[UserReportRow],
+    response=UserReport,
     roles=ADMIN,
     errors=(401, 403, 422),
     paged=True,
     other_media_types=("text/csv",),
 )
-async def user_report(ctx: Context[None, UserReportQuery]) -> Any:
-    """Ordered by user id. `created_from`/`created_to` take a date (whole UTC day) or a date-time.
-    `limit` 1–1000 (default 100); `format=csv` as for courses."""
+async def user_report(ctx: Context[None, UserReportQuery]) -> UserReport | Response:
+    """`{total_users, users: [...]}`, ordered by user id. `created_from`/`created_to` (or
+    `date_from`/`date_to`) take a date (whole UTC day) or a date-time. `limit` 1–1000 (default 100);
+    `format=csv` as for courses."""
     rows, total = await service.user_report(ctx.runtime, query=ctx.query)
-    return _report(ctx, "users", UserReportRow, rows, total)
+    csv = _report(ctx, "users", UserReportRow, rows, total)
+    return csv or service.user_report_json(rows, total)
 
 
 @api_route(
     "GET",
     "/api/reports/activity",
-    summary="Activity report: audit entries, newest first",
+    summary="Activity report: what happened in a period, and the audit entries, newest first",
     tags=REPORTS,
     query=ActivityReportQuery,
-    response=list[ActivityReportRow],
+    response=ActivityReport,
     roles=STAFF,
     errors=(401, 403, 422),
     paged=True,
     other_media_types=("text/csv",),
 )
-async def activity_report(ctx: Context[None, ActivityReportQuery]) -> Any:
-    """The audit entries of GET /api/audit-logs with the same filters and scope, but up to 1000 per page
-    (default 100) and `format=csv`."""
-    rows, total = await service.audit_logs(ctx.runtime, scope=service.scope_of(ctx.user), query=ctx.query)
-    return _report(ctx, "activity", ActivityReportRow, rows, total)
+async def activity_report(ctx: Context[None, ActivityReportQuery]) -> ActivityReport | Response:
+    """New users, enrollments, completions and courses in the period (`date_from`..`date_to`, by default
+    the last 30 days; instructors: their courses), the newest of them, and as `entries` the audit entries
+    of GET /api/audit-logs with the same filters and scope, up to 1000 per page (default 100).
+    `format=csv` answers the entries as CSV."""
+    query = ctx.query
+    scope = service.scope_of(ctx.user)
+    rows, total = await service.audit_logs(ctx.runtime, scope=scope, query=query)
+    csv = _report(ctx, "activity", ActivityReportRow, rows, total)
+    return csv or await service.activity_report_json(ctx.runtime, scope=scope, query=query, entries=rows)
 
 
 routes = [

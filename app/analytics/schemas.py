@@ -10,10 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.audit.schemas import AuditLogPublic, DateBound, DbId, blank_is_none, check_range
-from app.http.schemas import UtcDatetime
+from app.audit.schemas import (
+    AuditEntry,
+    AuditLogPublic,
+    DateBound,
+    DateRange,
+    DbId,
+    check_range,
+    original_action,
+)
+from app.http.schemas import UtcDatetime, blank_is_none
 
 Scope = Literal["platform", "instructor"]
 Level = Literal["Beginner", "Intermediate", "Advanced"]
@@ -29,6 +37,7 @@ class StatsPublic(BaseModel):
 
     scope: Scope
     total_users: int
+    active_users: int = Field(description="Distinct people with at least one enrollment (total_students)")
     total_learners: int
     total_instructors: int
     total_admins: int
@@ -58,6 +67,9 @@ class StatsPublic(BaseModel):
 
 
 class CategoryStats(BaseModel):
+    name: str = Field(description='The category, "Uncategorized" when it is empty')
+    count: int = Field(description="Courses in the category (the same as courses)")
+    percentage: int = Field(description="The category's whole-percent share of the courses in scope")
     category: str
     courses: int
     published_courses: int
@@ -121,6 +133,11 @@ class LearnerInsight(BaseModel):
 
 
 class InsightsPublic(BaseModel):
+    avg_lesson_views: float = Field(description="total_lessons_viewed / total_enrollments, 2 decimals")
+    completion_rate: float = Field(description="completed_enrollments / total_enrollments in %")
+    total_lessons_viewed: int = Field(description="Distinct (learner, lesson) pairs with tracked time")
+    total_enrollments: int
+    completed_enrollments: int
     scope: Scope
     top_courses: list[CourseInsight] = Field(description="Most enrollments first")
     lowest_completion_courses: list[CourseInsight] = Field(
@@ -131,6 +148,10 @@ class InsightsPublic(BaseModel):
 
 
 # --- reports -----------------------------------------------------------------------------------------------
+#
+# A report answers an object, as the original API did: totals and the rows under a name (`courses`,
+# `students`, `users`; the activity report adds the audit entries as `entries`). Its CSV export (format=csv)
+# is the rows alone, one column per field of the *Row model.
 
 REPORT_MAX_LIMIT = 1000
 
@@ -141,7 +162,13 @@ class ReportQuery(BaseModel):
     format: Literal["json", "csv"] = Field("json", description="csv: text/csv attachment with a header row")
 
 
-class CourseReportQuery(ReportQuery):
+class DatedReportQuery(ReportQuery, DateRange):
+    pass
+
+
+class CourseReportQuery(DatedReportQuery):
+    """`date_from`/`date_to` bound the courses' creation."""
+
     category: str | None = Field(None, max_length=100)
     level: Level | None = None
     is_published: bool | None = None
@@ -169,14 +196,31 @@ class CourseReportRow(BaseModel):
     created_at: UtcDatetime
 
 
-class StudentReportQuery(ReportQuery):
+class CourseReportItem(CourseReportRow):
+    total_enrollments: int = Field(description="The same as enrollments")
+    completed_enrollments: int = Field(description="The same as completions")
+
+
+class CourseReport(BaseModel):
+    total_courses: int = Field(description="Courses matching the filters (all pages)")
+    courses: list[CourseReportItem]
+
+
+StudentStatus = Literal["enrolled", "in_progress", "completed"]
+
+
+class StudentReportQuery(DatedReportQuery):
+    """`date_from`/`date_to` bound the enrollment date. `status`: enrolled (no progress yet), in_progress,
+    completed."""
+
     course_id: DbId | None = None
     user_id: DbId | None = None
     completed: bool | None = None
+    status: StudentStatus | None = None
     min_progress: Percent | None = None
     search: str | None = Field(None, max_length=200, description="Literal text in the name or email")
 
-    _blank = field_validator("search", mode="before")(blank_is_none)
+    _blank = field_validator("search", "status", mode="before")(blank_is_none)
 
 
 class StudentReportRow(BaseModel):
@@ -197,7 +241,39 @@ class StudentReportRow(BaseModel):
     last_accessed: UtcDatetime | None
 
 
-class UserReportQuery(ReportQuery):
+class StudentReportItem(BaseModel):
+    """One enrollment, with the original API's names (`id` is the enrollment's, `progress` whole percent)."""
+
+    id: int
+    student_id: int
+    student_name: str
+    student_email: str
+    course_id: int
+    course_title: str
+    enrolled_at: UtcDatetime
+    completed_at: UtcDatetime | None
+    progress: int = Field(description="Whole percent, rounded down")
+    status: StudentStatus
+    enrollment_id: int
+    user_id: int
+    name: str
+    email: str
+    progress_percentage: float = Field(description="Percent, 2 decimals")
+    completed: bool
+    completed_lessons: int
+    time_spent_seconds: int
+    last_accessed: UtcDatetime | None
+
+
+class StudentReport(BaseModel):
+    total_students: int = Field(description="Distinct students among the enrollments matching the filters")
+    total_enrollments: int = Field(description="Enrollments matching the filters (all pages)")
+    students: list[StudentReportItem]
+
+
+class UserReportQuery(DatedReportQuery):
+    """`created_from`/`created_to` (or `date_from`/`date_to`) bound the accounts' creation."""
+
     role: Role | None = None
     is_active: bool | None = None
     is_blocked: bool | None = None
@@ -209,7 +285,7 @@ class UserReportQuery(ReportQuery):
 
     @field_validator("created_to")
     @classmethod
-    def _ordered(
+    def _created_ordered(
         cls, value: dt.date | dt.datetime | None, info: ValidationInfo
     ) -> dt.date | dt.datetime | None:
         check_range(value, info, "created_from")
@@ -232,26 +308,66 @@ class UserReportRow(BaseModel):
     time_spent_seconds: int
 
 
-class ActivityReportQuery(ReportQuery):
+class UserReportItem(UserReportRow):
+    full_name: str
+    total_courses_enrolled: int = Field(description="The same as enrollments")
+    courses_completed: int = Field(description="The same as completions")
+
+
+class UserReport(BaseModel):
+    total_users: int = Field(description="Users matching the filters (all pages)")
+    users: list[UserReportItem]
+
+
+class ActivityReportQuery(DatedReportQuery):
+    """The audit entries' filters; `date_from`/`date_to` also set the summary's period (default: the last
+    30 days)."""
+
     user_id: DbId | None = None
     action: str | None = Field(None, max_length=64)
     resource_type: str | None = Field(None, max_length=64)
     search: str | None = Field(None, max_length=200)
-    date_from: DateBound | None = None
-    date_to: DateBound | None = None
 
     _blank = field_validator("action", "resource_type", "search", mode="before")(blank_is_none)
-
-    @field_validator("date_to")
-    @classmethod
-    def _ordered(
-        cls, value: dt.date | dt.datetime | None, info: ValidationInfo
-    ) -> dt.date | dt.datetime | None:
-        check_range(value, info, "date_from")
-        return value
+    _alias = field_validator("action")(original_action)
 
 
-ActivityReportRow = AuditLogPublic
+ActivityReportRow = AuditEntry
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    from_: UtcDatetime = Field(alias="from")
+    to: UtcDatetime
+
+
+class RecentUser(BaseModel):
+    id: int
+    email: str
+    full_name: str
+    role: str
+    created_at: UtcDatetime
+
+
+class RecentEnrollment(BaseModel):
+    id: int
+    user_id: int
+    course_id: int
+    enrolled_at: UtcDatetime
+
+
+class ActivityReport(BaseModel):
+    """What happened in the period (instructors: in their courses), and the audit entries."""
+
+    period: Period
+    new_users: int = Field(description="Accounts created (instructors: learners joining their courses)")
+    new_enrollments: int
+    course_completions: int
+    new_courses: int
+    recent_users: list[RecentUser] = Field(description="The 10 newest of new_users")
+    recent_enrollments: list[RecentEnrollment] = Field(description="The 10 newest of new_enrollments")
+    entries: list[AuditLogPublic] = Field(description="Audit entries matching the filters, newest first")
 
 
 # --- live --------------------------------------------------------------------------------------------------

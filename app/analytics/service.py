@@ -22,9 +22,12 @@ from pydantic import BaseModel
 from app.analytics import store
 from app.analytics.schemas import (
     LIVE_COURSES_MAX,
+    ActivityReport,
     ActivityReportQuery,
     CategoryStats,
     CourseInsight,
+    CourseReport,
+    CourseReportItem,
     CourseReportQuery,
     CourseReportRow,
     GrowthPoint,
@@ -32,16 +35,23 @@ from app.analytics.schemas import (
     LearnerInsight,
     LiveAnalytics,
     LiveCourseActivity,
+    Period,
     RatedCourseInsight,
+    RecentEnrollment,
+    RecentUser,
     StatsPublic,
+    StudentReport,
+    StudentReportItem,
     StudentReportQuery,
     StudentReportRow,
     TrendPoint,
+    UserReport,
+    UserReportItem,
     UserReportQuery,
     UserReportRow,
 )
 from app.audit import store as audit_store
-from app.audit.schemas import AuditLogPublic, AuditLogQuery, end_of, start_of
+from app.audit.schemas import AuditEntry, AuditLogPublic, AuditLogQuery, end_of, start_of
 from app.errors import Forbidden
 from app.live import store as live_store
 from app.progress import store as progress_store
@@ -104,6 +114,7 @@ async def stats(runtime: Runtime, *, scope: Scope) -> StatsPublic:
     return StatsPublic(
         scope="platform" if scope.is_platform else "instructor",
         total_users=totals.total_users,
+        active_users=totals.total_students,
         total_learners=totals.total_learners,
         total_instructors=totals.total_instructors,
         total_admins=totals.total_admins,
@@ -131,8 +142,12 @@ async def stats(runtime: Runtime, *, scope: Scope) -> StatsPublic:
 async def categories(runtime: Runtime, *, scope: Scope) -> list[CategoryStats]:
     async with runtime.db.read() as tx:
         rows = await store.categories(tx, instructor_id=scope.instructor_id)
+    all_courses = sum(row.courses for row in rows)
     return [
         CategoryStats(
+            name=row.category or "Uncategorized",
+            count=row.courses,
+            percentage=round(100 * row.courses / all_courses) if all_courses else 0,
             category=row.category,
             courses=row.courses,
             published_courses=row.published_courses,
@@ -200,7 +215,13 @@ async def insights(runtime: Runtime, *, scope: Scope, limit: int) -> InsightsPub
         top, lowest = await store.course_rankings(tx, instructor_id=scope.instructor_id, limit=limit)
         rated = await store.top_rated(tx, instructor_id=scope.instructor_id, limit=limit)
         learners = await store.most_active_learners(tx, instructor_id=scope.instructor_id, limit=limit)
+        viewed, enrollments, completed = await store.viewing(tx, instructor_id=scope.instructor_id)
     return InsightsPublic(
+        avg_lesson_views=round(viewed / enrollments, 2) if enrollments else 0.0,
+        completion_rate=_percent(completed, enrollments),
+        total_lessons_viewed=viewed,
+        total_enrollments=enrollments,
+        completed_enrollments=completed,
         scope="platform" if scope.is_platform else "instructor",
         top_courses=[_course_insight(row) for row in top],
         lowest_completion_courses=[_course_insight(row) for row in lowest],
@@ -241,6 +262,8 @@ async def course_report(
             is_published=query.is_published,
             owner_id=query.instructor_id,
             search=query.search,
+            since=start_of(query.date_from),
+            before=end_of(query.date_to),
             skip=query.skip,
             limit=query.limit,
         )
@@ -279,18 +302,34 @@ def _iso_datetime(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def course_report_json(rows: Sequence[CourseReportRow], total: int) -> CourseReport:
+    return CourseReport(
+        total_courses=total,
+        courses=[
+            CourseReportItem(
+                **row.model_dump(), total_enrollments=row.enrollments, completed_enrollments=row.completions
+            )
+            for row in rows
+        ],
+    )
+
+
 async def student_report(
     runtime: Runtime, *, scope: Scope, query: StudentReportQuery
-) -> tuple[list[StudentReportRow], int]:
+) -> tuple[list[StudentReportRow], int, int]:
+    """A page of enrollments, how many match, and how many distinct students they have."""
     async with runtime.db.read() as tx:
-        rows, total = await store.student_report(
+        rows, total, students = await store.student_report(
             tx,
             instructor_id=scope.instructor_id,
             course_id=query.course_id,
             user_id=query.user_id,
             completed=query.completed,
+            status=query.status,
             min_progress=query.min_progress,
             search=query.search,
+            since=start_of(query.date_from),
+            before=end_of(query.date_to),
             skip=query.skip,
             limit=query.limit,
         )
@@ -319,7 +358,27 @@ async def student_report(
                 last_accessed=_iso_datetime(doc.get("last_accessed")),
             )
         )
-    return result, total
+    return result, total, students
+
+
+def student_report_json(rows: Sequence[StudentReportRow], total: int, students: int) -> StudentReport:
+    return StudentReport(
+        total_students=students,
+        total_enrollments=total,
+        students=[
+            StudentReportItem(
+                **row.model_dump(exclude={"progress"}),
+                id=row.enrollment_id,
+                student_id=row.user_id,
+                student_name=row.name,
+                student_email=row.email,
+                progress=int(row.progress),
+                status="completed" if row.completed else "in_progress" if row.progress > 0 else "enrolled",
+                progress_percentage=row.progress,
+            )
+            for row in rows
+        ],
+    )
 
 
 async def user_report(runtime: Runtime, *, query: UserReportQuery) -> tuple[list[UserReportRow], int]:
@@ -330,8 +389,8 @@ async def user_report(runtime: Runtime, *, query: UserReportQuery) -> tuple[list
             is_active=query.is_active,
             is_blocked=query.is_blocked,
             search=query.search,
-            since=start_of(query.created_from),
-            before=end_of(query.created_to),
+            since=start_of(query.created_from or query.date_from),
+            before=end_of(query.created_to or query.date_to),
             skip=query.skip,
             limit=query.limit,
         )
@@ -355,12 +414,65 @@ async def user_report(runtime: Runtime, *, query: UserReportQuery) -> tuple[list
     ], total
 
 
+def user_report_json(rows: Sequence[UserReportRow], total: int) -> UserReport:
+    return UserReport(
+        total_users=total,
+        users=[
+            UserReportItem(
+                **row.model_dump(),
+                full_name=_name(row.first_name, row.last_name),
+                total_courses_enrolled=row.enrollments,
+                courses_completed=row.completions,
+            )
+            for row in rows
+        ],
+    )
+
+
+ACTIVITY_DEFAULT_DAYS = 30
+
+
+async def activity_report_json(
+    runtime: Runtime, *, scope: Scope, query: ActivityReportQuery, entries: Sequence[AuditEntry]
+) -> ActivityReport:
+    """The period is date_from..date_to, by default the last 30 days up to now."""
+    now = datetime.now(UTC)
+    since = start_of(query.date_from) or now - timedelta(days=ACTIVITY_DEFAULT_DAYS)
+    before = end_of(query.date_to) or now
+    async with runtime.db.read() as tx:
+        summary = await store.activity(tx, instructor_id=scope.instructor_id, since=since, before=before)
+    return ActivityReport(
+        period=Period(from_=since, to=before),
+        new_users=summary.new_users,
+        new_enrollments=summary.new_enrollments,
+        course_completions=summary.course_completions,
+        new_courses=summary.new_courses,
+        recent_users=[
+            RecentUser(
+                id=user.id,
+                email=user.email,
+                full_name=_name(user.first_name, user.last_name),
+                role=user.role,
+                created_at=at,
+            )
+            for user, at in summary.recent_users
+        ],
+        recent_enrollments=[
+            RecentEnrollment(
+                id=row.id, user_id=row.user_id, course_id=row.course_id, enrolled_at=row.enrolled_at
+            )
+            for row in summary.recent_enrollments
+        ],
+        entries=[AuditLogPublic.of(entry) for entry in entries],
+    )
+
+
 # --- audit log ---------------------------------------------------------------------------------------------
 
 
-def _audit_public(entry: AuditLog, actor: User | None, *, scope: Scope) -> AuditLogPublic:
+def _audit_entry(entry: AuditLog, actor: User | None, *, scope: Scope) -> AuditEntry:
     # Instructors see what happened in their courses, not where their learners connect from.
-    return AuditLogPublic(
+    return AuditEntry(
         id=entry.id,
         user_id=entry.user_id,
         user_email=actor.email if actor else None,
@@ -377,7 +489,7 @@ def _audit_public(entry: AuditLog, actor: User | None, *, scope: Scope) -> Audit
 
 async def audit_logs(
     runtime: Runtime, *, scope: Scope, query: AuditLogQuery | ActivityReportQuery
-) -> tuple[list[AuditLogPublic], int]:
+) -> tuple[list[AuditEntry], int]:
     """Newest first. Instructors see only entries about their own courses: resource_type "course" with
     one of their course ids, or any entry whose details.course_id is one of their courses."""
     async with runtime.db.read() as tx:
@@ -393,7 +505,7 @@ async def audit_logs(
             skip=query.skip,
             limit=query.limit,
         )
-    return [_audit_public(entry, actor, scope=scope) for entry, actor in rows], total
+    return [_audit_entry(entry, actor, scope=scope) for entry, actor in rows], total
 
 
 # --- CSV export --------------------------------------------------------------------------------------------

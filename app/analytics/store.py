@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     Float,
     Select,
+    and_,
     cast,
     distinct,
     func,
@@ -497,10 +498,17 @@ async def course_report(
     is_published: bool | None,
     owner_id: int | None,
     search: str | None,
+    since: datetime | None,
+    before: datetime | None,
     skip: int,
     limit: int,
 ) -> tuple[list[CourseReport], int]:
+    """`since`/`before` (exclusive) bound the creation time."""
     conditions: list[Any] = [_course_in_scope(Course.id, instructor_id)]
+    if since is not None:
+        conditions.append(Course.created_at >= since)
+    if before is not None:
+        conditions.append(Course.created_at < before)
     if category is not None:
         conditions.append(Course.category == category)
     if level is not None:
@@ -576,12 +584,27 @@ async def student_report(
     course_id: int | None,
     user_id: int | None,
     completed: bool | None,
+    status: str | None,
     min_progress: float | None,
     search: str | None,
+    since: datetime | None,
+    before: datetime | None,
     skip: int,
     limit: int,
-) -> tuple[list[StudentReport], int]:
+) -> tuple[list[StudentReport], int, int]:
+    """A page of enrollments, how many match and how many distinct students they have. `status`:
+    "enrolled" (no progress, not completed), "in_progress" (some progress, not completed), "completed".
+    `since`/`before` (exclusive) bound the enrollment time."""
     conditions: list[Any] = [_course_in_scope(Enrollment.course_id, instructor_id)]
+    if status == "completed":
+        conditions.append(Enrollment.completed_at.is_not(None))
+    elif status in ("enrolled", "in_progress"):
+        conditions.append(Enrollment.completed_at.is_(None))
+        conditions.append(Enrollment.progress == 0 if status == "enrolled" else Enrollment.progress > 0)
+    if since is not None:
+        conditions.append(Enrollment.enrolled_at >= since)
+    if before is not None:
+        conditions.append(Enrollment.enrolled_at < before)
     if course_id is not None:
         conditions.append(Enrollment.course_id == course_id)
     if user_id is not None:
@@ -610,7 +633,13 @@ async def student_report(
         .join(Course, Course.id == Enrollment.course_id)
     )
     rows, total = await _page(tx, query, count, conditions, skip=skip, limit=limit)
-    return [StudentReport(row[0], row[1], row[2], _int(row[3])) for row in rows], total
+    students = select(func.count(distinct(Enrollment.user_id))).join(User, User.id == Enrollment.user_id)
+    distinct_students = (await tx.execute(students.where(*conditions))).scalar_one()
+    return (
+        [StudentReport(row[0], row[1], row[2], _int(row[3])) for row in rows],
+        total,
+        int(distinct_students),
+    )
 
 
 @dataclass(frozen=True)
@@ -667,3 +696,102 @@ async def user_report(
     count = select(func.count()).select_from(User)
     rows, total = await _page(tx, query, count, conditions, skip=skip, limit=limit)
     return [UserReport(row[0], _int(row[1]), _int(row[2]), _int(row[3]), _int(row[4])) for row in rows], total
+
+
+# --- activity summary --------------------------------------------------------------------------------------
+
+RECENT = 10
+
+
+@dataclass(frozen=True)
+class RecentEnrollment:
+    id: int
+    user_id: int
+    course_id: int
+    enrolled_at: datetime
+
+
+@dataclass(frozen=True)
+class Activity:
+    new_users: int
+    new_enrollments: int
+    course_completions: int
+    new_courses: int
+    recent_users: list[tuple[User, datetime]]
+    recent_enrollments: list[RecentEnrollment]
+
+
+async def activity(tx: Tx, *, instructor_id: int | None, since: datetime, before: datetime) -> Activity:
+    """What happened in [since, before): people joining the scope (accounts created; for an instructor,
+    first enrollments in their courses), enrollments, completions and courses created, with the newest
+    arrivals and enrollments."""
+    arrivals = _arrivals(instructor_id)
+    arrived = and_(arrivals.c.at >= since, arrivals.c.at < before)
+    new_users = (await tx.execute(select(func.count()).select_from(arrivals).where(arrived))).scalar_one()
+    recent_users = (
+        await tx.execute(
+            select(User, arrivals.c.at)
+            .join(arrivals, arrivals.c.user_id == User.id)
+            .where(arrived)
+            .order_by(arrivals.c.at.desc(), User.id.desc())
+            .limit(RECENT)
+        )
+    ).all()
+    in_scope = _course_in_scope(Enrollment.course_id, instructor_id)
+    enrolled = and_(in_scope, Enrollment.enrolled_at >= since, Enrollment.enrolled_at < before)
+    counts = (
+        await tx.execute(
+            select(
+                func.count(Enrollment.id).filter(
+                    Enrollment.enrolled_at >= since, Enrollment.enrolled_at < before
+                ),
+                func.count(Enrollment.id).filter(
+                    Enrollment.completed_at >= since, Enrollment.completed_at < before
+                ),
+            ).where(in_scope)
+        )
+    ).one()
+    recent_enrollments = (
+        await tx.execute(
+            select(Enrollment.id, Enrollment.user_id, Enrollment.course_id, Enrollment.enrolled_at)
+            .where(enrolled)
+            .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+            .limit(RECENT)
+        )
+    ).all()
+    new_courses = (
+        await tx.execute(
+            select(func.count(Course.id)).where(
+                _course_in_scope(Course.id, instructor_id),
+                Course.created_at >= since,
+                Course.created_at < before,
+            )
+        )
+    ).scalar_one()
+    return Activity(
+        new_users=int(new_users),
+        new_enrollments=_int(counts[0]),
+        course_completions=_int(counts[1]),
+        new_courses=int(new_courses),
+        recent_users=[(row[0], row[1]) for row in recent_users],
+        recent_enrollments=[RecentEnrollment(row[0], row[1], row[2], row[3]) for row in recent_enrollments],
+    )
+
+
+async def viewing(tx: Tx, *, instructor_id: int | None) -> tuple[int, int, int]:
+    """(distinct learner-lesson pairs with tracked time, enrollments, completed enrollments)."""
+    pairs = (
+        select(Telemetry.user_id, Telemetry.lesson_id)
+        .where(_course_in_scope(Telemetry.course_id, instructor_id))
+        .distinct()
+        .subquery("viewed")
+    )
+    viewed = (await tx.execute(select(func.count()).select_from(pairs))).scalar_one()
+    enrollments = (
+        await tx.execute(
+            select(func.count(Enrollment.id), func.count(Enrollment.completed_at)).where(
+                _course_in_scope(Enrollment.course_id, instructor_id)
+            )
+        )
+    ).one()
+    return int(viewed), _int(enrollments[0]), _int(enrollments[1])

@@ -22,14 +22,15 @@ from app.http.routing import Context, api_route
 async def list_audit_logs(ctx: Context[None, AuditLogQuery]) -> list[AuditLogPublic]:
     """Filters: `user_id` (actor), `action` and `resource_type` (exact), `search` (literal text in the
     action, resource type or id, details or the actor's email), `date_from`/`date_to` (a date means the
-    whole UTC day; a date-time is exact). `limit` at most 100.
+    whole UTC day; a date-time is exact). `limit` at most 100. The original API's action names (e.g.
+    course_enrolled) filter like the names recorded here (enrolled).
 
     Instructors see an entry when its resource_type is "course" and resource_id one of their courses, or
     when its details.course_id names one of their courses; they do not see IP addresses or user agents."""
     q = ctx.query
     items, total = await service.audit_logs(ctx.runtime, scope=service.scope_of(ctx.user), query=q)
     ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return items
+    return [AuditLogPublic.of(item) for item in items]
 
 
 routes = [list_audit_logs]

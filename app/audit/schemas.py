@@ -6,13 +6,14 @@ includes everything on the 6th); a date-time is an exact instant, naive ones rea
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, PlainValidator, ValidationInfo, WithJsonSchema, field_validator
 
-from app.http.schemas import PageQuery, UtcDatetime
+from app.http.schemas import PageQuery, UtcDatetime, blank_is_none
 
 # Ids are PostgreSQL `integer` columns: a larger number would fail in the driver, so it is a 422 here.
 MAX_ID = 2_147_483_647
@@ -86,24 +87,26 @@ def check_range(upper: date | datetime | None, info: ValidationInfo, lower_field
         raise ValueError(f"must not be before {lower_field}")
 
 
-def blank_is_none(value: Any) -> Any:
-    """`?action=` means no filter, as an omitted parameter does."""
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
+# The original API's names of actions that are recorded under another name here; a filter by them finds
+# the same entries.
+ACTION_ALIASES = {
+    "user_registered": "register",
+    "user_login": "login",
+    "course_enrolled": "enrolled",
+    "course_unenrolled": "unenrolled",
+}
 
 
-class AuditLogQuery(PageQuery):
-    user_id: DbId | None = Field(None, description="Entries by this actor")
-    action: str | None = Field(None, max_length=64, description="Exact action, e.g. course_created")
-    resource_type: str | None = Field(None, max_length=64, description="Exact resource type, e.g. course")
-    search: str | None = Field(
-        None, max_length=200, description="Literal text in the action, resource, details or actor's email"
-    )
+def original_action(value: Any) -> Any:
+    """The name an action of the original API is recorded under here."""
+    return ACTION_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+class DateRange(BaseModel):
+    """`date_from`/`date_to` filters; the upper bound may not come before the lower one."""
+
     date_from: DateBound | None = None
     date_to: DateBound | None = None
-
-    _blank = field_validator("action", "resource_type", "search", mode="before")(blank_is_none)
 
     @field_validator("date_to")
     @classmethod
@@ -112,7 +115,25 @@ class AuditLogQuery(PageQuery):
         return value
 
 
-class AuditLogPublic(BaseModel):
+class AuditLogQuery(PageQuery, DateRange):
+    user_id: DbId | None = Field(None, description="Entries by this actor")
+    action: str | None = Field(
+        None,
+        max_length=64,
+        description="Exact action, e.g. course_created (the original API's names, e.g. course_enrolled, too)",
+    )
+    resource_type: str | None = Field(None, max_length=64, description="Exact resource type, e.g. course")
+    search: str | None = Field(
+        None, max_length=200, description="Literal text in the action, resource, details or actor's email"
+    )
+
+    _blank = field_validator("action", "resource_type", "search", mode="before")(blank_is_none)
+    _alias = field_validator("action")(original_action)
+
+
+class AuditEntry(BaseModel):
+    """An entry as recorded, and the columns of the activity report's CSV."""
+
     id: int
     user_id: int | None
     user_email: str | None = Field(description="The actor's email (null for system actions)")
@@ -124,3 +145,36 @@ class AuditLogPublic(BaseModel):
     ip_address: str | None = Field(description="Admins only; null for instructors")
     user_agent: str | None = Field(description="Admins only; null for instructors")
     created_at: UtcDatetime
+
+
+class AuditLogPublic(BaseModel):
+    """An entry as the API lists it. `resource_id` and `details` keep the original API's types (a number
+    or null; text or null); the id as text and the details as an object are `resource_key` and
+    `details_data`."""
+
+    id: int
+    user_id: int | None
+    user_email: str | None = Field(description="The actor's email (null for system actions)")
+    user_name: str | None
+    action: str
+    resource_type: str | None
+    resource_id: int | None = Field(description="The resource's id when it is a number, else null")
+    resource_key: str | None = Field(description="The resource's id as text (lessons and sessions too)")
+    details: str | None = Field(description="details_data as JSON text, null when there is none")
+    details_data: dict[str, Any]
+    ip_address: str | None = Field(description="Admins only; null for instructors")
+    user_agent: str | None = Field(description="Admins only; null for instructors")
+    created_at: UtcDatetime
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditLogPublic:
+        key = entry.resource_id
+        return cls(
+            **entry.model_dump(exclude={"resource_id", "details"}),
+            resource_id=int(key)
+            if key is not None and key.isascii() and key.isdigit() and int(key) <= MAX_ID
+            else None,
+            resource_key=key,
+            details=json.dumps(entry.details, sort_keys=True) if entry.details else None,
+            details_data=entry.details,
+        )

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from app.http.schemas import UtcDatetime
+from app.http.schemas import Message as Message
+from app.http.schemas import RequestBody, UtcDatetime
 
 
 def _strong_password(value: str) -> str:
@@ -57,12 +66,25 @@ class TokenPair(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
-class ProfileUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ProfileUpdate(RequestBody):
+    """An omitted field is unchanged; so is a name sent as null and an avatar sent as "" (as the original
+    API did); an avatar sent as null is cleared."""
 
     first_name: Name | None = None
     last_name: Name | None = None
     avatar_url: Url | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unchanged_values(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: value
+            for key, value in data.items()
+            if not (key in ("first_name", "last_name") and value is None)
+            and not (key == "avatar_url" and value == "")
+        }
 
 
 class PasswordChange(BaseModel):
@@ -93,7 +115,3 @@ class UserPublic(BaseModel):
     is_blocked: bool
     created_at: UtcDatetime
     last_login_at: UtcDatetime | None = None
-
-
-class Message(BaseModel):
-    message: str

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from starlette.responses import Response
-
 from app.courses import service
 from app.courses.schemas import (
     CategoryPublic,
@@ -15,7 +13,7 @@ from app.courses.schemas import (
 from app.http.meta import request_meta
 from app.http.pagination import page_headers
 from app.http.routing import Context, api_route
-from app.http.schemas import PageQuery
+from app.http.schemas import Message, PageQuery
 from app.leaderboards import service as leaderboards
 from app.leaderboards.schemas import LeaderboardEntry, LeaderboardQuery
 from app.ratings import service as ratings
@@ -65,19 +63,31 @@ async def with_enrollments(ctx: Context[None, None]) -> list[CourseWithEnrollmen
 @api_route(
     "GET",
     "/api/categories",
-    summary="Categories of published courses",
+    summary="Categories of published courses, by name",
     tags=TAGS,
-    response=list[CategoryPublic],
+    response=list[str],
     auth="none",
 )
-async def categories(ctx: Context[None, None]) -> list[CategoryPublic]:
+async def categories(ctx: Context[None, None]) -> list[str]:
     return await service.categories(ctx.runtime)
 
 
 @api_route(
     "GET",
+    "/api/categories/counts",
+    summary="Categories of published courses with how many courses each has",
+    tags=TAGS,
+    response=list[CategoryPublic],
+    auth="none",
+)
+async def category_counts(ctx: Context[None, None]) -> list[CategoryPublic]:
+    return await service.category_counts(ctx.runtime)
+
+
+@api_route(
+    "GET",
     "/api/courses/{course_id:int}",
-    summary="A course with its ordered syllabus",
+    summary="A course with its lessons in order (content and notes for those who may open them)",
     tags=TAGS,
     response=CourseDetail,
     auth="optional",
@@ -122,13 +132,13 @@ async def update_course(ctx: Context[CourseUpdate, None]) -> CourseDetail:
     "/api/courses/{course_id:int}",
     summary="Delete a course with its lessons, progress and enrollments (owner or admin)",
     tags=TAGS,
-    status_code=204,
+    response=Message,
     roles=TEACHERS,
     errors=(403, 404),
 )
-async def delete_course(ctx: Context[None, None]) -> Response:
+async def delete_course(ctx: Context[None, None]) -> Message:
     await service.delete_course(ctx.runtime, ctx.user, ctx.path_param("course_id"), request_meta(ctx))
-    return Response(status_code=204)
+    return Message(message="Course deleted successfully")
 
 
 @api_route(
@@ -181,6 +191,7 @@ routes = [
     list_courses,
     with_enrollments,
     categories,
+    category_counts,
     get_course,
     create_course,
     update_course,

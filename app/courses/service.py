@@ -15,11 +15,11 @@ from app.courses.schemas import (
     CoursePublic,
     CourseUpdate,
     CourseWithEnrollments,
-    LessonSummary,
 )
 from app.errors import Forbidden
 from app.events import DomainEvent
 from app.lessons import store as lessons
+from app.lessons.service import to_public as lesson_public
 from app.progress import store as progress
 from app.runtime import Runtime
 from app.security.principal import Principal
@@ -64,7 +64,9 @@ async def present(
                 is_enrolled=course.id in enrolled,
                 lessonsCount=lesson_counts.get(course.id, 0),
                 enrollment_count=counts.get(course.id, 0),
-                rating=average,
+                enrolledStudents=counts.get(course.id, 0),
+                rating=average or 0.0,
+                average_rating=average,
                 rating_count=rating_count,
                 created_at=course.created_at,
                 updated_at=course.updated_at,
@@ -94,20 +96,19 @@ async def list_courses(
 
 
 async def get_course(runtime: Runtime, principal: Principal | None, course_id: int) -> CourseDetail:
+    """The course with its lessons; their content and notes only for those who may open them."""
     async with runtime.db.read() as tx:
         course = await access.visible_course(tx, principal, course_id)
         (public,) = await present(tx, runtime, [course], principal)
-    syllabus = [
-        LessonSummary(
-            id=doc["_id"],
-            title=doc["title"],
-            type=doc["type"],
-            duration=doc.get("duration", 0),
-            order=doc["order"],
-        )
-        for doc in await lessons.syllabus(runtime.documents, course_id)
-    ]
-    return CourseDetail(**public.model_dump(), lessons=syllabus)
+    opens_lessons = public.is_enrolled or access.can_manage(principal, course)
+    docs = await (
+        lessons.for_course(runtime.documents, course_id)
+        if opens_lessons
+        else lessons.syllabus(runtime.documents, course_id)
+    )
+    return CourseDetail(
+        **public.model_dump(), lessons=[lesson_public(doc, with_content=opens_lessons) for doc in docs]
+    )
 
 
 async def create_course(
@@ -132,18 +133,7 @@ async def update_course(
     runtime: Runtime, principal: Principal, course_id: int, body: CourseUpdate, meta: RequestMeta
 ) -> CourseDetail:
     access.require_not_blocked(principal)
-    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
-    for required in (
-        "title",
-        "category",
-        "level",
-        "description",
-        "duration",
-        "is_published",
-        "is_leaderboard_public",
-    ):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
+    changes: dict[str, Any] = body.changes()
     events: list[DomainEvent] = []
     async with runtime.db.transaction() as tx:
         course = await access.managed_course(tx, principal, course_id, for_update=True)
@@ -220,6 +210,7 @@ async def with_enrollments(runtime: Runtime, principal: Principal) -> list[Cours
     return [
         CourseWithEnrollments(
             **item.model_dump(),
+            enrollments=item.enrollment_count,
             completed_count=stats.get(item.id, (0, 0.0))[0],
             average_progress=stats.get(item.id, (0, 0.0))[1],
         )
@@ -227,6 +218,11 @@ async def with_enrollments(runtime: Runtime, principal: Principal) -> list[Cours
     ]
 
 
-async def categories(runtime: Runtime) -> list[CategoryPublic]:
+async def categories(runtime: Runtime) -> list[str]:
+    async with runtime.db.read() as tx:
+        return [name for name, _ in await store.categories(tx)]
+
+
+async def category_counts(runtime: Runtime) -> list[CategoryPublic]:
     async with runtime.db.read() as tx:
         return [CategoryPublic(name=name, course_count=count) for name, count in await store.categories(tx)]

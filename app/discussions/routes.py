@@ -9,13 +9,14 @@ from app.discussions.schemas import (
     DiscussionUpdate,
     MessageItem,
     ReplyCreate,
+    ReplySent,
     VoteRequest,
     VoteResult,
 )
 from app.http.meta import request_meta
 from app.http.pagination import page_headers
 from app.http.routing import Context, api_route
-from app.http.schemas import PageQuery
+from app.http.schemas import Message, PageQuery
 
 TAGS = ["discussions"]
 
@@ -23,7 +24,8 @@ TAGS = ["discussions"]
 @api_route(
     "GET",
     "/api/courses/{course_id:int}/discussions",
-    summary="A course's threads, or one thread's replies with parent_id (enrolled learners, owner, admin)",
+    summary="A course's posts, replies included, newest first; threads=true for first posts only, "
+    "parent_id for one thread's replies (enrolled learners, owner, admin)",
     tags=TAGS,
     query=DiscussionListQuery,
     response=list[DiscussionItem],
@@ -31,9 +33,10 @@ TAGS = ["discussions"]
     paged=True,
 )
 async def list_discussions(ctx: Context[None, DiscussionListQuery]) -> list[DiscussionItem]:
-    """Without `parent_id`: the course's threads (first posts), optionally of one lesson. With
-    `parent_id`: that thread's replies. Private posts appear only to their author, the thread's starter,
-    the course owner and admins. `limit` is at most 100."""
+    """A flat list: every post the caller may see, replies included (a reply has a `parent_id`). With
+    `threads=true`: first posts only; with `parent_id`: that thread's replies. `lesson_id` narrows to one
+    lesson. Private posts appear only to their author, the thread's starter, the course owner and admins.
+    `limit` is at most 100."""
     q = ctx.query
     items, total = await service.list_discussions(ctx.runtime, ctx.user, ctx.path_param("course_id"), q)
     ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
@@ -74,11 +77,12 @@ async def edit_post(ctx: Context[DiscussionUpdate, None]) -> DiscussionItem:
     "/api/discussions/{comment_id:int}",
     summary="Delete a post and its replies (author, course owner, admin); audited",
     tags=TAGS,
-    status_code=204,
+    response=Message,
     errors=(401, 403, 404),
 )
-async def delete_post(ctx: Context[None, None]) -> None:
+async def delete_post(ctx: Context[None, None]) -> Message:
     await service.delete_post(ctx.runtime, ctx.user, ctx.path_param("comment_id"), request_meta(ctx))
+    return Message(message="Comment deleted successfully")
 
 
 @api_route(
@@ -102,11 +106,11 @@ async def vote(ctx: Context[VoteRequest, None]) -> VoteResult:
     summary="Reply privately to a post's author (course owner, admin)",
     tags=TAGS,
     body=ReplyCreate,
-    response=DiscussionItem,
+    response=ReplySent,
     status_code=201,
     errors=(401, 403, 404, 422),
 )
-async def private_reply(ctx: Context[ReplyCreate, None]) -> DiscussionItem:
+async def private_reply(ctx: Context[ReplyCreate, None]) -> ReplySent:
     """Creates a private reply in the post's thread, seen only by the thread's starter and staff."""
     return await service.private_reply(ctx.runtime, ctx.user, ctx.path_param("comment_id"), ctx.body.content)
 

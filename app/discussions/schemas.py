@@ -14,13 +14,12 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
 )
 
-from app.http.schemas import PageQuery, UtcDatetime
+from app.http.schemas import PageQuery, RequestBody, UtcDatetime, blank_is_none
 
 MAX_CONTENT = 5000
 
@@ -39,13 +38,6 @@ def clean_text(value: str) -> str:
     return text
 
 
-def _blank_is_none(value: Any) -> Any:
-    # Clients that mean "no lesson" often send "" (a form field left empty) rather than null.
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
 Content = Annotated[
     str,
     AfterValidator(clean_text),
@@ -53,14 +45,12 @@ Content = Annotated[
 ]
 LessonId = Annotated[
     Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_:.-]+$")] | None,
-    BeforeValidator(_blank_is_none),
+    BeforeValidator(blank_is_none),
 ]
 Sort = Literal["new", "top", "old"]
 
 
-class DiscussionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DiscussionCreate(RequestBody):
     content: Content
     is_private: bool = Field(
         False, description="Visible only to its author, the thread's starter, the course owner and admins"
@@ -71,21 +61,15 @@ class DiscussionCreate(BaseModel):
     )
 
 
-class DiscussionUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DiscussionUpdate(RequestBody):
     content: Content
 
 
-class ReplyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReplyCreate(RequestBody):
     content: Content
 
 
-class VoteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class VoteRequest(RequestBody):
     vote_type: Literal[1, -1] = Field(description="1 up, -1 down; the same vote again removes it")
 
     @field_validator("vote_type", mode="before")
@@ -98,9 +82,8 @@ class VoteRequest(BaseModel):
 
 class DiscussionListQuery(PageQuery):
     lesson_id: LessonId = None
-    parent_id: int | None = Field(
-        None, ge=1, le=2_147_483_647, description="List this thread's replies instead of the threads"
-    )
+    parent_id: int | None = Field(None, ge=1, le=2_147_483_647, description="List this thread's replies only")
+    threads: bool = Field(False, description="List first posts only (each with its reply_count)")
     sort: Sort = Field("new", description="new: newest first; top: highest score first; old: oldest first")
 
 
@@ -116,18 +99,26 @@ class Author(BaseModel):
 
 
 class DiscussionItem(BaseModel):
+    """A post, flat as the original API sent it (`user_id`, `author_name`, `author_avatar`; a reply is a
+    post with a `parent_id`), with the author as an object beside them."""
+
     id: int
     course_id: int
+    user_id: int = Field(description="The author's id")
+    author_name: str
+    author_avatar: str | None
     content: str
-    author: Author
+    is_private: bool
     lesson_id: str | None
     parent_id: int | None
-    is_private: bool
+    created_at: UtcDatetime
     upvotes: int
     downvotes: int | None = Field(description="Only for the course owner and admins, otherwise null")
-    user_vote: Literal[1, -1] | None = Field(description="The caller's own vote on this post")
+    user_vote: Literal[1, -1, 0] = Field(description="The caller's own vote on this post; 0 for none")
+    course_title: str | None
+    lesson_title: str | None
+    author: Author
     reply_count: int = Field(description="Replies the caller can see")
-    created_at: UtcDatetime
     updated_at: UtcDatetime
 
 
@@ -135,10 +126,16 @@ class MessageItem(DiscussionItem):
     """A private post or reply as listed in /api/my-messages and /api/admin/messages."""
 
     course_title: str
+    lesson_title: str = Field(description="The lesson's title, or a general label for course-wide posts")
+
+
+class ReplySent(DiscussionItem):
+    message: str
 
 
 class VoteResult(BaseModel):
+    message: str = Field(description="Vote registered, Vote updated or Vote removed")
     comment_id: int
     upvotes: int
     downvotes: int | None = Field(description="Only for the course owner and admins, otherwise null")
-    user_vote: Literal[1, -1] | None
+    user_vote: Literal[1, -1, 0] = Field(description="0 when the vote was removed")

@@ -30,15 +30,17 @@ from app.discussions.schemas import (
     DiscussionItem,
     DiscussionListQuery,
     MessageItem,
+    ReplySent,
     VoteResult,
 )
 from app.discussions.store import Viewer
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.events import DomainEvent
+from app.lessons import store as lessons
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.models import Comment, Course, User
-from app.stores.mongo import LESSONS
+from app.stores.mongo import LESSONS, DocumentStore
 from app.stores.sql import Tx
 from app.users import store as users
 
@@ -147,40 +149,58 @@ def _shows_downvotes(viewer: Viewer, course_id: int) -> bool:
     return viewer.sees_all or course_id in viewer.managed
 
 
-async def _item_fields(tx: Tx, viewer: Viewer, rows: Sequence[Comment]) -> list[dict[str, Any]]:
+async def _item_fields(
+    tx: Tx, documents: DocumentStore, viewer: Viewer, rows: Sequence[Comment], *, general: str | None
+) -> list[dict[str, Any]]:
+    """The fields of each post as the caller may see them; `general` is the lesson title of a post that
+    belongs to no lesson."""
     ids = [row.id for row in rows]
     authors = await courses.users_by_id(tx, {row.user_id for row in rows})
     votes = await store.user_votes(tx, viewer.user_id, ids)
     replies = await store.visible_reply_counts(tx, viewer, ids)
+    course_titles = await store.course_titles(tx, {row.course_id for row in rows})
+    lesson_titles = await lessons.titles(documents, {row.lesson_id for row in rows if row.lesson_id})
+    fields = []
+    for row in rows:
+        author = authors[row.user_id]
+        fields.append(
+            {
+                "id": row.id,
+                "course_id": row.course_id,
+                "user_id": row.user_id,
+                "author_name": _name(author),
+                "author_avatar": author.avatar_url,
+                "content": row.content,
+                "is_private": row.is_private,
+                "lesson_id": row.lesson_id,
+                "parent_id": row.parent_id,
+                "created_at": row.created_at,
+                "upvotes": row.upvotes,
+                "downvotes": row.downvotes if _shows_downvotes(viewer, row.course_id) else None,
+                "user_vote": votes.get(row.id, 0),
+                "course_title": course_titles[row.course_id][0],
+                "lesson_title": lesson_titles.get(row.lesson_id or "", general),
+                "author": _author(author),
+                "reply_count": replies.get(row.id, 0),
+                "updated_at": row.updated_at,
+            }
+        )
+    return fields
+
+
+async def _items(
+    tx: Tx, documents: DocumentStore, viewer: Viewer, rows: Sequence[Comment]
+) -> list[DiscussionItem]:
     return [
-        {
-            "id": row.id,
-            "course_id": row.course_id,
-            "content": row.content,
-            "author": _author(authors[row.user_id]),
-            "lesson_id": row.lesson_id,
-            "parent_id": row.parent_id,
-            "is_private": row.is_private,
-            "upvotes": row.upvotes,
-            "downvotes": row.downvotes if _shows_downvotes(viewer, row.course_id) else None,
-            "user_vote": votes.get(row.id),
-            "reply_count": replies.get(row.id, 0),
-            "created_at": row.created_at,
-            "updated_at": row.updated_at,
-        }
-        for row in rows
+        DiscussionItem(**fields) for fields in await _item_fields(tx, documents, viewer, rows, general=None)
     ]
 
 
-async def _items(tx: Tx, viewer: Viewer, rows: Sequence[Comment]) -> list[DiscussionItem]:
-    return [DiscussionItem(**fields) for fields in await _item_fields(tx, viewer, rows)]
-
-
-async def _messages(tx: Tx, viewer: Viewer, rows: Sequence[Comment]) -> list[MessageItem]:
-    titles = await store.course_titles(tx, {row.course_id for row in rows})
+async def _messages(
+    tx: Tx, documents: DocumentStore, viewer: Viewer, rows: Sequence[Comment], *, general: str
+) -> list[MessageItem]:
     return [
-        MessageItem(**fields, course_title=titles[fields["course_id"]][0])
-        for fields in await _item_fields(tx, viewer, rows)
+        MessageItem(**fields) for fields in await _item_fields(tx, documents, viewer, rows, general=general)
     ]
 
 
@@ -255,12 +275,13 @@ async def list_discussions(
             viewer,
             course_id=course.id,
             parent_id=query.parent_id,
+            threads_only=query.threads,
             lesson_id=query.lesson_id,
             sort=query.sort,
             skip=query.skip,
             limit=query.limit,
         )
-        return await _items(tx, viewer, rows), total
+        return await _items(tx, runtime.documents, viewer, rows), total
 
 
 async def my_messages(
@@ -268,7 +289,8 @@ async def my_messages(
 ) -> tuple[list[MessageItem], int]:
     async with runtime.db.read() as tx:
         rows, total = await store.private_for_user(tx, principal.user_id, skip=skip, limit=limit)
-        return await _messages(tx, await _global_viewer(tx, principal), rows), total
+        viewer = await _global_viewer(tx, principal)
+        return await _messages(tx, runtime.documents, viewer, rows, general="General"), total
 
 
 async def staff_messages(
@@ -283,7 +305,8 @@ async def staff_messages(
         else:
             course_ids = await courses.course_ids_owned_by(tx, principal.user_id)
         rows, total = await store.private_threads(tx, course_ids, skip=skip, limit=limit)
-        return await _messages(tx, await _global_viewer(tx, principal), rows), total
+        viewer = await _global_viewer(tx, principal)
+        return await _messages(tx, runtime.documents, viewer, rows, general="General Course Query"), total
 
 
 # --- writing ------------------------------------------------------------------------------------------
@@ -333,7 +356,7 @@ async def create_post(
             content=body.content,
             is_private=is_private,
         )
-        (item,) = await _items(tx, viewer, [comment])
+        (item,) = await _items(tx, runtime.documents, viewer, [comment])
     starter_id = thread.user_id if thread else comment.user_id
     await _publish(
         runtime,
@@ -348,9 +371,7 @@ async def create_post(
     return item
 
 
-async def private_reply(
-    runtime: Runtime, principal: Principal, comment_id: int, content: str
-) -> DiscussionItem:
+async def private_reply(runtime: Runtime, principal: Principal, comment_id: int, content: str) -> ReplySent:
     """The course owner or an admin answers a post privately: only the thread's starter and staff see it."""
     require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
@@ -369,7 +390,7 @@ async def private_reply(
             content=content,
             is_private=True,
         )
-        (item,) = await _items(tx, scope.viewer, [reply])
+        (item,) = await _items(tx, runtime.documents, scope.viewer, [reply])
     await _publish(
         runtime,
         _event(
@@ -380,7 +401,7 @@ async def private_reply(
             starter_id=thread.user_id,
         ),
     )
-    return item
+    return ReplySent(**item.model_dump(), message="Reply sent successfully")
 
 
 async def edit_post(runtime: Runtime, principal: Principal, comment_id: int, content: str) -> DiscussionItem:
@@ -401,7 +422,7 @@ async def edit_post(runtime: Runtime, principal: Principal, comment_id: int, con
                     details={"edit_window_seconds": runtime.settings.discussion_edit_window_seconds},
                 )
         await store.set_content(tx, comment, content)
-        (item,) = await _items(tx, scope.viewer, [comment])
+        (item,) = await _items(tx, runtime.documents, scope.viewer, [comment])
     await _publish(
         runtime,
         _event(
@@ -463,14 +484,17 @@ async def vote(
             raise Forbidden("You cannot vote on your own post.", code="cannot_vote_own")
         existing = await store.get_vote(tx, principal.user_id, comment.id)
         previous = existing.vote_type if existing is not None else None
-        user_vote: Literal[1, -1] | None = vote_type
+        user_vote: Literal[1, -1, 0] = vote_type
         if existing is None:
             await store.add_vote(tx, principal.user_id, comment.id, vote_type)
+            message = "Vote registered"
         elif previous == vote_type:
             await store.remove_vote(tx, existing)
-            user_vote = None
+            user_vote = 0
+            message = "Vote removed"
         else:
             await store.set_vote(tx, existing, vote_type)
+            message = "Vote updated"
         up = int(user_vote == 1) - int(previous == 1)
         down = int(user_vote == -1) - int(previous == -1)
         upvotes, downvotes = await store.bump_counters(tx, comment.id, up=up, down=down)
@@ -485,6 +509,7 @@ async def vote(
         ),
     )
     return VoteResult(
+        message=message,
         comment_id=comment.id,
         upvotes=upvotes,
         downvotes=downvotes if _shows_downvotes(scope.viewer, comment.course_id) else None,

@@ -126,17 +126,19 @@ async def list_course(
     *,
     course_id: int,
     parent_id: int | None,
+    threads_only: bool,
     lesson_id: str | None,
     sort: Sort,
     skip: int,
     limit: int,
 ) -> tuple[list[Comment], int]:
-    """Threads of a course (parent_id None) or the replies of one thread, as `viewer` may see them."""
-    conditions = [
-        Comment.course_id == course_id,
-        Comment.parent_id.is_(None) if parent_id is None else Comment.parent_id == parent_id,
-        _visible(viewer),
-    ]
+    """A course's posts as `viewer` may see them: the replies of one thread (`parent_id`), its first
+    posts (`threads_only`), or all of them, replies included."""
+    conditions = [Comment.course_id == course_id, _visible(viewer)]
+    if parent_id is not None:
+        conditions.append(Comment.parent_id == parent_id)
+    elif threads_only:
+        conditions.append(Comment.parent_id.is_(None))
     if lesson_id is not None:
         conditions.append(Comment.lesson_id == lesson_id)
     return await _page(tx, conditions, sort=sort, skip=skip, limit=limit)

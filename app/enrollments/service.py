@@ -7,17 +7,18 @@ from app.courses import access
 from app.courses import store as courses
 from app.courses.service import present
 from app.enrollments import store
-from app.enrollments.schemas import EnrollmentPublic, LearnerEnrollment
+from app.enrollments.schemas import Enrolled, LearnerEnrollment
 from app.errors import BadRequest, Conflict, NotFound
 from app.events import DomainEvent
+from app.lessons import store as lessons
+from app.progress import completion
 from app.progress import store as progress
 from app.runtime import Runtime
 from app.security.principal import Principal
+from app.stores.mongo import progress_id
 
 
-async def enroll(
-    runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta
-) -> EnrollmentPublic:
+async def enroll(runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta) -> Enrolled:
     access.require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
         course = await access.visible_course(tx, principal, course_id)
@@ -41,7 +42,15 @@ async def enroll(
             user_ids=(principal.user_id,),
         )
     )
-    return EnrollmentPublic.model_validate(enrollment, from_attributes=True)
+    return Enrolled(
+        id=enrollment.id,
+        user_id=enrollment.user_id,
+        course_id=enrollment.course_id,
+        enrolled_at=enrollment.enrolled_at,
+        progress=enrollment.progress,
+        completed_at=enrollment.completed_at,
+        message="Enrolled successfully",
+    )
 
 
 async def unenroll(runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta) -> None:
@@ -67,13 +76,37 @@ async def unenroll(runtime: Runtime, principal: Principal, course_id: int, meta:
     )
 
 
+# The course's fields a learner's enrollment lists flat beside its own (`id` is the course's).
+LISTED_COURSE_FIELDS = {"id", "title", "description", "category", "level", "duration", "thumbnail_url"}
+
+
 async def learner_enrollments(runtime: Runtime, principal: Principal) -> list[LearnerEnrollment]:
     async with runtime.db.read() as tx:
         rows = await store.of_user(tx, principal.user_id)
         public = await present(tx, runtime, [course for _, course in rows], principal)
-    return [
-        LearnerEnrollment(
-            **EnrollmentPublic.model_validate(enrollment, from_attributes=True).model_dump(), course=course
+    ids = [course.id for course in public]
+    lesson_ids: dict[int, list[str]] = {course_id: [] for course_id in ids}
+    for doc in await lessons.for_courses(runtime.documents, ids):
+        lesson_ids[doc["course_id"]].append(doc["_id"])
+    docs = await progress.for_pairs(runtime.documents, [(principal.user_id, course_id) for course_id in ids])
+    result = []
+    for (enrollment, _), course in zip(rows, public, strict=True):
+        doc = docs.get(progress_id(principal.user_id, course.id)) or {}
+        done, _ = completion.percentage(doc.get("completed_lessons", []), lesson_ids[course.id])
+        result.append(
+            LearnerEnrollment(
+                **course.model_dump(include=LISTED_COURSE_FIELDS),
+                enrolled_at=enrollment.enrolled_at,
+                completed_at=enrollment.completed_at,
+                total_lessons=len(lesson_ids[course.id]),
+                completed_lessons=len(done),
+                progress_percentage=int(enrollment.progress),
+                is_completed=enrollment.completed_at is not None,
+                enrollment_id=enrollment.id,
+                user_id=enrollment.user_id,
+                course_id=course.id,
+                progress=enrollment.progress,
+                course=course,
+            )
         )
-        for (enrollment, _), course in zip(rows, public, strict=True)
-    ]
+    return result

@@ -1,4 +1,10 @@
-"""The JSON error model: every failure is {"error": {code, message, details}}; never a traceback."""
+"""The JSON error model: every failure is {"error": {code, message, details}, "detail": ...}; never a
+traceback.
+
+`detail` is the form clients of the original LearnFlow API read: the message as a string, or for a 422
+a list of {type, loc, msg, input} items (`input` is always null: a request's values are never echoed
+back). A 429 also carries `retry_after`, the Retry-After header's value as a string.
+"""
 
 from __future__ import annotations
 
@@ -31,12 +37,41 @@ _HTTP_CODES = {
 }
 
 
+def _loc(entry: dict[str, Any]) -> list[str | int]:
+    """["body", "lessons", 0, "title"] from an entry's location and dotted field name."""
+    location = str(entry.get("location", "body"))
+    field = str(entry.get("field", ""))
+    if not field or field == location:
+        return [location]
+    return [location, *(int(part) if part.isdigit() else part for part in field.split("."))]
+
+
+def _validation_detail(message: str, details: Any) -> list[dict[str, Any]]:
+    entries = [entry for entry in details if isinstance(entry, dict)] if isinstance(details, list) else []
+    if not entries:
+        return [{"type": "value_error", "loc": ["body"], "msg": message, "input": None}]
+    return [
+        {
+            "type": str(entry.get("type", "value_error")),
+            "loc": _loc(entry),
+            "msg": str(entry.get("message", "")),
+            "input": None,
+        }
+        for entry in entries
+    ]
+
+
 def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, "details": details}}, status_code=status, headers=headers
-    )
+    body: dict[str, Any] = {
+        "error": {"code": code, "message": message, "details": details},
+        "detail": _validation_detail(message, details) if status == 422 else message,
+    }
+    retry_after = (headers or {}).get("Retry-After")
+    if status == 429 and retry_after is not None:
+        body["retry_after"] = retry_after
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def validation_details(error: ValidationError, location: str) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -40,8 +40,21 @@ class ErrorBody(BaseModel):
     details: Any = None
 
 
+class ValidationIssue(BaseModel):
+    """One entry of a 422's `detail`, in the form clients of the original API read."""
+
+    type: str
+    loc: list[str | int]
+    msg: str
+    input: None = Field(description="Always null: request values are never echoed back")
+
+
 class ErrorResponse(BaseModel):
     error: ErrorBody
+    detail: str | list[ValidationIssue] = Field(
+        description="The message (a list of field problems for a 422), as the original API sent it"
+    )
+    retry_after: str | None = Field(None, description="429 only: the Retry-After header's value")
 
 
 class _Schemas:
@@ -157,7 +170,7 @@ def openapi_document(routes: Iterable[BaseRoute], *, title: str, version: str) -
         "info": {
             "title": title,
             "version": version,
-            "description": 'LearnFlow REST API. Errors: {"error": {code, message, details}}.',
+            "description": 'LearnFlow REST API. Errors: {"error": {code, message, details}, "detail": …}.',
         },
         "paths": paths,
         "components": {

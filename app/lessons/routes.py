@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from starlette.responses import Response
-
 from app.http.meta import request_meta
 from app.http.routing import Context, api_route
+from app.http.schemas import Message
 from app.lessons import service
-from app.lessons.schemas import LessonCreate, LessonOrder, LessonPublic, LessonUpdate
+from app.lessons.schemas import (
+    LessonCreate,
+    LessonCreated,
+    LessonOrder,
+    LessonPublic,
+    LessonUpdate,
+    LessonUpdated,
+)
 
 TAGS = ["lessons"]
 TEACHERS = ("instructor", "admin")
@@ -30,12 +36,12 @@ async def list_lessons(ctx: Context[None, None]) -> list[LessonPublic]:
     summary="Add a lesson (owner or admin); reopens completed enrollments",
     tags=TAGS,
     body=LessonCreate,
-    response=LessonPublic,
+    response=LessonCreated,
     status_code=201,
     roles=TEACHERS,
     errors=(403, 404),
 )
-async def create_lesson(ctx: Context[LessonCreate, None]) -> LessonPublic:
+async def create_lesson(ctx: Context[LessonCreate, None]) -> LessonCreated:
     return await service.create_lesson(
         ctx.runtime, ctx.user, ctx.path_param("course_id"), ctx.body, request_meta(ctx)
     )
@@ -60,14 +66,14 @@ async def reorder_lessons(ctx: Context[LessonOrder, None]) -> list[LessonPublic]
 @api_route(
     "PUT",
     COURSE + "/{lesson_id}",
-    summary="Update a lesson (owner or admin)",
+    summary="Update a lesson (owner or admin); blank values keep what is stored, `clear` erases",
     tags=TAGS,
     body=LessonUpdate,
-    response=LessonPublic,
+    response=LessonUpdated,
     roles=TEACHERS,
     errors=(403, 404),
 )
-async def update_lesson(ctx: Context[LessonUpdate, None]) -> LessonPublic:
+async def update_lesson(ctx: Context[LessonUpdate, None]) -> LessonUpdated:
     return await service.update_lesson(
         ctx.runtime,
         ctx.user,
@@ -83,15 +89,15 @@ async def update_lesson(ctx: Context[LessonUpdate, None]) -> LessonPublic:
     COURSE + "/{lesson_id}",
     summary="Delete a lesson (owner or admin)",
     tags=TAGS,
-    status_code=204,
+    response=Message,
     roles=TEACHERS,
     errors=(403, 404),
 )
-async def delete_lesson(ctx: Context[None, None]) -> Response:
+async def delete_lesson(ctx: Context[None, None]) -> Message:
     await service.delete_lesson(
         ctx.runtime, ctx.user, ctx.path_param("course_id"), ctx.path_param("lesson_id"), request_meta(ctx)
     )
-    return Response(status_code=204)
+    return Message(message="Lesson deleted successfully")
 
 
 routes = [list_lessons, create_lesson, reorder_lessons, update_lesson, delete_lesson]

@@ -11,8 +11,16 @@ from app.enrollments import store as enrollments
 from app.errors import NotFound, ValidationFailed
 from app.events import DomainEvent
 from app.lessons import store
+from app.lessons.duration import minutes_from_text, text_and_minutes
 from app.lessons.sanitize import image_sources, sanitize_html
-from app.lessons.schemas import LessonCreate, LessonPublic, LessonUpdate, check_video_url
+from app.lessons.schemas import (
+    LessonCreate,
+    LessonCreated,
+    LessonPublic,
+    LessonUpdate,
+    LessonUpdated,
+    check_video_url,
+)
 from app.progress import completion
 from app.progress import store as progress
 from app.runtime import Runtime
@@ -21,19 +29,36 @@ from app.stores.mongo import Document
 from app.stores.sql import Tx
 
 
-def to_public(doc: Document) -> LessonPublic:
+def _duration(doc: Document) -> tuple[str, int | None]:
+    """(text, minutes) of a lesson document; a number stored as the duration is whole minutes."""
+    value = doc.get("duration", "")
+    if isinstance(value, int):
+        return text_and_minutes(value)
+    text = str(value)
+    return text, doc["duration_minutes"] if "duration_minutes" in doc else minutes_from_text(text)
+
+
+def to_public(doc: Document, *, with_content: bool = True) -> LessonPublic:
+    """The lesson as the API shows it; without `with_content`, content and notes are null."""
+    text, minutes = _duration(doc)
     return LessonPublic(
         id=doc["_id"],
         course_id=doc["course_id"],
         title=doc["title"],
         type=doc["type"],
-        duration=doc.get("duration", 0),
-        content=doc.get("content", ""),
-        notes=doc.get("notes"),
+        duration=text,
+        duration_minutes=minutes,
+        content=(doc.get("content") or "") if with_content else None,
+        notes=doc.get("notes") if with_content else None,
         order=doc["order"],
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
     )
+
+
+def _stored_duration(value: str | int) -> dict[str, Any]:
+    text, minutes = text_and_minutes(value)
+    return {"duration": text, "duration_minutes": minutes}
 
 
 def _clean(fields: dict[str, Any], lesson_type: str, settings: Settings) -> dict[str, Any]:
@@ -82,7 +107,7 @@ async def _publish(runtime: Runtime, events: list[DomainEvent]) -> None:
 
 async def create_lesson(
     runtime: Runtime, principal: Principal, course_id: int, body: LessonCreate, meta: RequestMeta
-) -> LessonPublic:
+) -> LessonCreated:
     access.require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
         await access.managed_course(tx, principal, course_id, for_update=True)
@@ -93,7 +118,9 @@ async def create_lesson(
         else:
             order = max((d["order"] for d in existing), default=-1) + 1
         lesson_id = store.new_lesson_id()
-        fields = _clean(body.model_dump(exclude={"order"}), body.type, runtime.settings)
+        given = body.model_dump(exclude={"order", "duration"})
+        given["content"] = given["content"] or ""
+        fields = {**_clean(given, body.type, runtime.settings), **_stored_duration(body.duration)}
         await store.insert(
             runtime.documents, {"_id": lesson_id, "course_id": course_id, **fields, "order": order}
         )
@@ -110,7 +137,20 @@ async def create_lesson(
     await _publish(runtime, events)
     doc = await store.get(runtime.documents, course_id, lesson_id)
     assert doc is not None
-    return to_public(doc)
+    public = to_public(doc)
+    return LessonCreated(**public.model_dump(), message="Lesson created successfully", lesson_id=public.id)
+
+
+def _update_changes(body: LessonUpdate) -> dict[str, Any]:
+    """The fields an update sets: its non-blank values, and the fields it clears explicitly."""
+    changes = {
+        key: value
+        for key, value in body.model_dump(exclude_unset=True, exclude={"clear"}).items()
+        if value is not None
+    }
+    for name in body.clear:
+        changes.setdefault(name, "" if name == "content" else None)
+    return changes
 
 
 async def update_lesson(
@@ -120,13 +160,9 @@ async def update_lesson(
     lesson_id: str,
     body: LessonUpdate,
     meta: RequestMeta,
-) -> LessonPublic:
+) -> LessonUpdated:
     access.require_not_blocked(principal)
-    changes = {
-        key: value
-        for key, value in body.model_dump(exclude_unset=True).items()
-        if value is not None or key == "notes"
-    }
+    changes = _update_changes(body)
     async with runtime.db.transaction() as tx:
         # Locked like create/delete/reorder: a new order may move other lessons.
         await access.managed_course(tx, principal, course_id, for_update=True)
@@ -147,6 +183,8 @@ async def update_lesson(
             # A video URL becoming text content goes through the sanitizer like any other text.
             changes["content"] = doc.get("content", "")
         cleaned = _clean(changes, lesson_type, runtime.settings)
+        if "duration" in cleaned:
+            cleaned.update(_stored_duration(cleaned["duration"]))
         if "order" in cleaned:
             existing = await store.for_course(runtime.documents, course_id)
             await store.set_orders(
@@ -165,7 +203,7 @@ async def update_lesson(
         )
     updated = await store.get(runtime.documents, course_id, lesson_id)
     assert updated is not None
-    return to_public(updated)
+    return LessonUpdated(**to_public(updated).model_dump(), message="Lesson updated successfully")
 
 
 async def delete_lesson(

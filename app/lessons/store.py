@@ -1,10 +1,11 @@
-"""Lesson documents in MongoDB: {_id (uuid hex), course_id, title, type, duration, content, notes, order,
-created_at, updated_at (ISO 8601 strings)}."""
+"""Lesson documents in MongoDB: {_id (uuid hex), course_id, title, type, duration (the text given, or a number
+of whole minutes), duration_minutes, content, notes, order, created_at, updated_at
+(ISO 8601 strings)}."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from app.progress.store import iso_now
 from app.stores.mongo import LESSONS, Document, DocumentStore
@@ -18,7 +19,16 @@ async def for_course(documents: DocumentStore, course_id: int) -> list[Document]
     return await documents.find(LESSONS, {"course_id": course_id}, sort=(("order", 1), ("created_at", 1)))
 
 
-SUMMARY_FIELDS = ("course_id", "title", "type", "duration", "order")
+SUMMARY_FIELDS = (
+    "course_id",
+    "title",
+    "type",
+    "duration",
+    "duration_minutes",
+    "order",
+    "created_at",
+    "updated_at",
+)
 
 
 async def for_courses(documents: DocumentStore, course_ids: Sequence[int]) -> list[Document]:
@@ -34,6 +44,13 @@ async def syllabus(documents: DocumentStore, course_id: int) -> list[Document]:
     return await documents.find(
         LESSONS, {"course_id": course_id}, sort=(("order", 1), ("created_at", 1)), fields=SUMMARY_FIELDS
     )
+
+
+async def titles(documents: DocumentStore, lesson_ids: Collection[str]) -> dict[str, str]:
+    if not lesson_ids:
+        return {}
+    found = await documents.find(LESSONS, {"_id": {"$in": list(lesson_ids)}}, fields=("title",))
+    return {doc["_id"]: doc["title"] for doc in found}
 
 
 async def get(documents: DocumentStore, course_id: int, lesson_id: str) -> Document | None:

@@ -64,7 +64,7 @@ def heartbeat_op(runtime: Runtime) -> OpHandler:
             raise ProtocolError(
                 "store_unavailable", f"The {store} store is unavailable; try again shortly.", frame.id
             ) from exc
-        return accepted.model_dump()
+        return accepted.model_dump(exclude={"status"})  # REST-only field of the original API
 
     return handle
 

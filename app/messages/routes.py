@@ -63,7 +63,7 @@ async def list_chats(ctx: Context[None, PageQuery]) -> list[ChatSummary]:
 @api_route(
     "GET",
     "/api/chats/{partner_id:int}",
-    summary="A conversation's messages, newest first; page back with `before` (a message id)",
+    summary="A conversation's newest messages, oldest first; page back with `before` (a message id)",
     tags=TAGS,
     query=HistoryQuery,
     response=list[MessagePublic],
@@ -72,9 +72,10 @@ async def list_chats(ctx: Context[None, PageQuery]) -> list[ChatSummary]:
 )
 async def history(ctx: Context[None, HistoryQuery]) -> list[MessagePublic]:
     """404 unless the caller may message the partner or already has a conversation with them.
-    Cursor paging: `before` returns messages with smaller ids than it (default: the newest), at most
-    `limit` (default 50, at most 100). X-Total-Count is the conversation's size; the Link header's
-    rel="next" points at the next older page while there is one."""
+    Cursor paging: a page holds the newest messages with ids below `before` (default: the newest of
+    all), at most `limit` (default 50, at most 100), listed oldest first as a chat shows them.
+    X-Total-Count is the conversation's size; the Link header's rel="next" points at the next older page
+    while there is one."""
     q = ctx.query
     items, total, more = await service.history(
         ctx.runtime, ctx.user, ctx.path_param("partner_id"), before=q.before, limit=q.limit
@@ -85,7 +86,7 @@ async def history(ctx: Context[None, HistoryQuery]) -> list[MessagePublic]:
         older = ctx.request.url.include_query_params(before=items[-1].id, limit=q.limit)
         links.append(f'<{older}>; rel="next"')
     ctx.response_headers.update({"X-Total-Count": str(total), "Link": ", ".join(links)})
-    return items
+    return items[::-1]
 
 
 @api_route(

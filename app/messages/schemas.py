@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from app.http.schemas import PageQuery, UtcDatetime
+from app.http.schemas import PageQuery, RequestBody, UtcDatetime
 
 Role = Literal["learner", "instructor", "admin"]
 MAX_MESSAGE_ID = 2**63 - 1
@@ -31,20 +31,20 @@ class PartnerQuery(PageQuery):
     role: Role | None = None
 
 
-class MessageCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MessageCreate(RequestBody):
     content: Content = Field(description="Plain text, 1-2000 characters after trimming")
 
 
 class MessagePublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     sender_id: int
-    recipient_id: int
+    receiver_id: int = Field(description="The same as recipient_id")
+    sender_name: str
+    sender_avatar: str | None
     content: str
+    is_read: bool
     created_at: UtcDatetime
+    recipient_id: int
     read_at: UtcDatetime | None
 
 
@@ -56,9 +56,18 @@ class LastMessage(BaseModel):
 
 
 class ChatSummary(BaseModel):
-    partner: ChatUser
-    last_message: LastMessage
+    """A conversation, flat as the original API listed it, with the partner and the newest message as
+    objects beside the flat fields."""
+
+    partner_id: int
+    partner_name: str
+    partner_avatar: str | None
+    partner_role: Role
+    last_message: str = Field(description="The newest message's text, either way")
+    last_message_at: UtcDatetime
     unread_count: int = Field(description="Messages from the partner that the caller has not read")
+    partner: ChatUser
+    latest_message: LastMessage
 
 
 class HistoryQuery(BaseModel):
@@ -78,5 +87,6 @@ class ReadQuery(BaseModel):
 
 
 class ReadResult(BaseModel):
+    message: str
     updated: int = Field(description="How many messages were newly marked as read")
     up_to_id: int | None = Field(description="The newest message marked, or null when none was")

@@ -23,7 +23,7 @@ from app.messages import store
 from app.messages.schemas import ChatSummary, ChatUser, LastMessage, MessagePublic, ReadResult
 from app.runtime import Runtime
 from app.security.principal import Principal
-from app.stores.models import User
+from app.stores.models import DirectMessage, User
 from app.stores.sql import Tx
 
 MAX_USER_ID = 2_147_483_647
@@ -36,6 +36,22 @@ def chat_user(user: User) -> ChatUser:
         name=f"{user.first_name} {user.last_name}".strip(),
         avatar=user.avatar_url,
         role=user.role,  # the column's CHECK constraint keeps it within Role
+    )
+
+
+def message_public(row: DirectMessage, sender: User | None) -> MessagePublic:
+    """`sender` is the sender's account (None if it no longer exists)."""
+    return MessagePublic(
+        id=row.id,
+        sender_id=row.sender_id,
+        receiver_id=row.recipient_id,
+        sender_name=chat_user(sender).name if sender else "",
+        sender_avatar=sender.avatar_url if sender else None,
+        content=row.content,
+        is_read=row.read_at is not None,
+        created_at=row.created_at,
+        recipient_id=row.recipient_id,
+        read_at=row.read_at,
     )
 
 
@@ -92,30 +108,42 @@ async def chats(
 ) -> tuple[list[ChatSummary], int]:
     async with runtime.db.read() as tx:
         rows, total = await store.summaries(tx, principal.user_id, skip=skip, limit=limit)
-    return [
-        ChatSummary(
-            partner=chat_user(row.partner),
-            last_message=LastMessage(
-                id=row.last_id,
-                content=row.last_content,
-                sender_id=row.last_sender_id,
-                created_at=row.last_created_at,
-            ),
-            unread_count=row.unread,
+    summaries = []
+    for row in rows:
+        partner = chat_user(row.partner)
+        summaries.append(
+            ChatSummary(
+                partner_id=partner.id,
+                partner_name=partner.name,
+                partner_avatar=partner.avatar,
+                partner_role=partner.role,
+                last_message=row.last_content,
+                last_message_at=row.last_created_at,
+                unread_count=row.unread,
+                partner=partner,
+                latest_message=LastMessage(
+                    id=row.last_id,
+                    content=row.last_content,
+                    sender_id=row.last_sender_id,
+                    created_at=row.last_created_at,
+                ),
+            )
         )
-        for row in rows
-    ], total
+    return summaries, total
 
 
 async def history(
     runtime: Runtime, principal: Principal, partner_id: int, *, before: int | None, limit: int
 ) -> tuple[list[MessagePublic], int, bool]:
-    """A page of the conversation, newest first, the conversation's size, and whether older ones exist."""
+    """A page of the conversation (the newest messages before `before`), newest first; the conversation's
+    size; and whether older ones exist."""
     async with runtime.db.read() as tx:
         partner, _ = await _visible_partner(tx, principal, partner_id)
         rows = await store.history(tx, principal.user_id, partner.id, before=before, limit=limit + 1)
         total = await store.conversation_size(tx, principal.user_id, partner.id)
-    page = [MessagePublic.model_validate(row) for row in rows[:limit]]
+        me = await store.active_user(tx, principal.user_id)
+    people = {principal.user_id: me, partner.id: partner}
+    page = [message_public(row, people.get(row.sender_id)) for row in rows[:limit]]
     return page, total, len(rows) > limit
 
 
@@ -129,8 +157,8 @@ async def send(runtime: Runtime, principal: Principal, partner_id: int, content:
                 code="cannot_message",
             )
         sender = await store.active_user(tx, principal.user_id)
-        message = MessagePublic.model_validate(
-            await store.add(tx, sender_id=principal.user_id, recipient_id=partner.id, content=content)
+        message = message_public(
+            await store.add(tx, sender_id=principal.user_id, recipient_id=partner.id, content=content), sender
         )
     participants = (principal.user_id, partner.id)
     await runtime.events.publish(
@@ -155,8 +183,8 @@ async def mark_read(
         partner, _ = await _visible_partner(tx, principal, partner_id)
         ids, read_at = await store.mark_read(tx, reader=principal.user_id, sender=partner.id, up_to=up_to)
     if not ids:
-        return ReadResult(updated=0, up_to_id=None)
-    result = ReadResult(updated=len(ids), up_to_id=max(ids))
+        return ReadResult(message="Messages marked as read", updated=0, up_to_id=None)
+    result = ReadResult(message="Messages marked as read", updated=len(ids), up_to_id=max(ids))
     await runtime.events.publish(
         DomainEvent(
             name="message.read",

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from app.enrollments import service as enrollments
-from app.enrollments.schemas import EnrollmentPublic, LearnerEnrollment, Message
+from app.enrollments.schemas import Enrolled, LearnerEnrollment
 from app.http.meta import request_meta
 from app.http.routing import Context, api_route
+from app.http.schemas import Message
 from app.progress import service
 from app.progress.schemas import LearnerStats, ProgressPublic, ProgressUpdate, StudentStats
 
@@ -15,11 +16,11 @@ TAGS = ["learning"]
     "/api/courses/{course_id:int}/enroll",
     summary="Enroll in a published course",
     tags=TAGS,
-    response=EnrollmentPublic,
+    response=Enrolled,
     status_code=201,
     errors=(400, 403, 404, 409),
 )
-async def enroll(ctx: Context[None, None]) -> EnrollmentPublic:
+async def enroll(ctx: Context[None, None]) -> Enrolled:
     return await enrollments.enroll(ctx.runtime, ctx.user, ctx.path_param("course_id"), request_meta(ctx))
 
 
@@ -33,16 +34,16 @@ async def enroll(ctx: Context[None, None]) -> EnrollmentPublic:
 )
 async def unenroll(ctx: Context[None, None]) -> Message:
     await enrollments.unenroll(ctx.runtime, ctx.user, ctx.path_param("course_id"), request_meta(ctx))
-    return Message(message="Unenrolled")
+    return Message(message="Unenrolled successfully")
 
 
 @api_route(
     "GET",
     "/api/courses/{course_id:int}/progress",
-    summary="Your progress in a course",
+    summary="Your progress in a course (empty when you are not enrolled)",
     tags=TAGS,
     response=ProgressPublic,
-    errors=(403, 404),
+    errors=(404,),
 )
 async def get_progress(ctx: Context[None, None]) -> ProgressPublic:
     return await service.get_progress(ctx.runtime, ctx.user, ctx.path_param("course_id"))
@@ -82,7 +83,7 @@ async def learner_stats(ctx: Context[None, None]) -> LearnerStats:
 @api_route(
     "GET",
     "/api/learner/enrollments",
-    summary="Your enrollments with their courses",
+    summary="The courses you are enrolled in (id = course id), with your progress",
     tags=TAGS,
     response=list[LearnerEnrollment],
 )

@@ -22,7 +22,7 @@ from app.progress.schemas import (
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.models import Enrollment
-from app.stores.mongo import Document
+from app.stores.mongo import Document, progress_id
 
 
 def to_public(
@@ -31,6 +31,7 @@ def to_public(
     completed, pct = completion.percentage(doc.get("completed_lessons", []) if doc else [], lesson_ids)
     times = doc.get("lesson_times", {}) if doc else {}
     return ProgressPublic(
+        id=progress_id(user_id, course_id),
         user_id=user_id,
         course_id=course_id,
         completed_lessons=completed,
@@ -44,13 +45,13 @@ def to_public(
 
 
 async def get_progress(runtime: Runtime, principal: Principal, course_id: int) -> ProgressPublic:
+    """The caller's progress; empty for anyone who may see the course but is not enrolled (admins
+    previewing it, learners before enrolling), so a course page can always load it."""
     async with runtime.db.read() as tx:
         await access.visible_course(tx, principal, course_id)
         enrollment = await courses.enrollment(tx, principal.user_id, course_id)
-    if enrollment is None:
-        raise Forbidden("Enroll in this course first.", code="not_enrolled")
     lesson_ids = [doc["_id"] for doc in await lessons.for_course(runtime.documents, course_id)]
-    doc = await store.get(runtime.documents, principal.user_id, course_id)
+    doc = await store.get(runtime.documents, principal.user_id, course_id) if enrollment else None
     return to_public(principal.user_id, course_id, doc, lesson_ids, enrollment)
 
 
@@ -153,10 +154,20 @@ async def student_stats(runtime: Runtime, principal: Principal, student_id: int)
         doc = docs.get(f"{student_id}:{course.id}")
         item = to_public(student_id, course.id, doc, [d["_id"] for d in course_lessons], enrollment)
         done = set(item.completed_lessons)
+        modules = [
+            LessonBreakdown(
+                lesson_id=d["_id"],
+                title=d["title"],
+                completed=d["_id"] in done,
+                seconds_spent=item.lesson_times.get(d["_id"], 0),
+            )
+            for d in course_lessons
+        ]
         breakdowns.append(
             CourseBreakdown(
                 course_id=course.id,
                 title=course.title,
+                course_title=course.title,
                 enrolled_at=enrollment.enrolled_at,
                 completed_at=enrollment.completed_at,
                 progress_percentage=item.progress_percentage,
@@ -164,18 +175,13 @@ async def student_stats(runtime: Runtime, principal: Principal, student_id: int)
                 total_lessons=item.total_lessons,
                 total_seconds_spent=item.total_seconds_spent,
                 last_accessed=item.last_accessed,
-                lessons=[
-                    LessonBreakdown(
-                        lesson_id=d["_id"],
-                        title=d["title"],
-                        completed=d["_id"] in done,
-                        seconds_spent=item.lesson_times.get(d["_id"], 0),
-                    )
-                    for d in course_lessons
-                ],
+                lessons=modules,
+                modules=modules,
             )
         )
+    total_seconds = sum(b.total_seconds_spent for b in breakdowns)
     return StudentStats(
+        total_hours_spent=round(total_seconds / 3600, 2),
         student=StudentSummary(
             id=student.id,
             name=f"{student.first_name} {student.last_name}".strip(),
@@ -187,5 +193,5 @@ async def student_stats(runtime: Runtime, principal: Principal, student_id: int)
         total_enrolled=len(breakdowns),
         courses_completed=sum(1 for b in breakdowns if b.completed_at is not None),
         lessons_completed=sum(b.completed_lessons for b in breakdowns),
-        total_seconds_spent=sum(b.total_seconds_spent for b in breakdowns),
+        total_seconds_spent=total_seconds,
     )

@@ -2,14 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from app.http.schemas import UtcDatetime
+from app.http.schemas import RequestBody, UtcDatetime
 
 
-class RatingInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RatingInput(RequestBody):
     stars: Annotated[int, Field(ge=1, le=5)]
     review: Annotated[str, Field(max_length=5000)] | None = None
 

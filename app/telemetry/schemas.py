@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from app.http.schemas import RequestBody
 
 
-class HeartbeatIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class HeartbeatIn(RequestBody):
     lesson_id: Annotated[str, Field(min_length=1, max_length=64)]
     seconds_spent: Annotated[int, Field(ge=1, le=60)]
     client_ts: Annotated[float, Field(ge=0)] | None = None
@@ -15,6 +15,7 @@ class HeartbeatIn(BaseModel):
 
 
 class HeartbeatAccepted(BaseModel):
+    status: Literal["success"] = "success"
     accepted: bool = True
     duplicate: bool
     credited_seconds: int = Field(

@@ -4,7 +4,15 @@ from app.http.meta import request_meta
 from app.http.pagination import page_headers
 from app.http.routing import Context, api_route
 from app.users import service
-from app.users.schemas import BlockResult, DeactivateResult, RoleChange, UserListQuery, UserPublic
+from app.users.schemas import (
+    BlockResult,
+    DeactivateResult,
+    RoleChange,
+    RoleChanged,
+    UserListQuery,
+    UserPublic,
+    UserRef,
+)
 
 TAGS = ["users"]
 ADMIN = ("admin",)
@@ -49,17 +57,22 @@ async def get_user(ctx: Context[None, None]) -> UserPublic:
     summary="Change a user's role (admin; not your own)",
     tags=TAGS,
     body=RoleChange,
-    response=UserPublic,
+    response=RoleChanged,
     roles=ADMIN,
     errors=(400, 401, 403, 404, 422),
 )
-async def change_role(ctx: Context[RoleChange, None]) -> UserPublic:
-    return await service.change_role(
+async def change_role(ctx: Context[RoleChange, None]) -> RoleChanged:
+    user = await service.change_role(
         ctx.runtime,
         actor_id=ctx.user.user_id,
         user_id=ctx.path_param("user_id"),
         role=ctx.body.role,
         meta=request_meta(ctx),
+    )
+    return RoleChanged(
+        **user.model_dump(),
+        message=f"User role updated to {user.role}",
+        user=UserRef(id=user.id, email=user.email, role=user.role),
     )
 
 

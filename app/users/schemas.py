@@ -27,6 +27,19 @@ class RoleChange(BaseModel):
     role: Role
 
 
+class UserRef(BaseModel):
+    id: int
+    email: str
+    role: Role
+
+
+class RoleChanged(UserPublic):
+    """The user after the change, with the original API's {message, user} beside the fields."""
+
+    message: str
+    user: UserRef
+
+
 class BlockResult(BaseModel):
     message: str
     is_blocked: bool
@@ -37,4 +50,13 @@ class DeactivateResult(BaseModel):
     is_active: bool
 
 
-__all__ = ["UserPublic", "UserListQuery", "RoleChange", "BlockResult", "DeactivateResult", "Role"]
+__all__ = [
+    "UserPublic",
+    "UserListQuery",
+    "RoleChange",
+    "RoleChanged",
+    "UserRef",
+    "BlockResult",
+    "DeactivateResult",
+    "Role",
+]

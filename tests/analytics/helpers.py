@@ -20,6 +20,16 @@ from app.stores.models import AuditLog, Comment, Enrollment, Rating, Telemetry
 from app.stores.mongo import PROGRESS
 from tests.helpers import Account, Api
 
+# Reports answer objects; these keys hold their rows (the activity report's audit entries are `entries`).
+REPORT_ROWS = {"courses": "courses", "students": "students", "users": "users", "activity": "entries"}
+
+
+def listed(path: str, body: Any) -> list[dict[str, Any]]:
+    """The rows of a response: the array itself, or a report's rows."""
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    rows: list[dict[str, Any]] = body[REPORT_ROWS[name]] if path.startswith("/api/reports/") else body
+    return rows
+
 
 def today() -> date:
     return datetime.now(UTC).date()

@@ -27,6 +27,7 @@ async def test_stats_for_admin_cover_the_platform(client: httpx.AsyncClient, api
     assert await get(client, w.admin, "/api/analytics/stats") == {
         "scope": "platform",
         "total_users": 8,
+        "active_users": 3,  # people with an enrollment, as total_students
         "total_learners": 5,
         "total_instructors": 2,
         "total_admins": 1,
@@ -56,6 +57,7 @@ async def test_stats_for_instructors_cover_only_their_courses(client: httpx.Asyn
     assert await get(client, w.i1, "/api/analytics/stats") == {
         "scope": "instructor",
         "total_users": 3,  # the people enrolled in C1/C2
+        "active_users": 3,
         "total_learners": 3,
         "total_instructors": 0,
         "total_admins": 0,
@@ -81,6 +83,7 @@ async def test_stats_for_instructors_cover_only_their_courses(client: httpx.Asyn
     assert await get(client, w.i2, "/api/analytics/stats") == {
         "scope": "instructor",
         "total_users": 2,
+        "active_users": 2,
         "total_learners": 2,
         "total_instructors": 0,
         "total_admins": 0,
@@ -151,11 +154,16 @@ DESIGN = {
 }
 
 
+def share(category: dict[str, Any], percentage: int) -> dict[str, Any]:
+    """A category's row with the original API's name, count and whole-percent share of the courses."""
+    return {"name": category["category"], "count": category["courses"], "percentage": percentage, **category}
+
+
 async def test_categories(client: httpx.AsyncClient, api: Api) -> None:
     w = await build_world(api)
-    assert await get(client, w.admin, "/api/analytics/categories") == [DATA, DESIGN]
-    assert await get(client, w.i1, "/api/analytics/categories") == [DATA]
-    assert await get(client, w.i2, "/api/analytics/categories") == [DESIGN]
+    assert await get(client, w.admin, "/api/analytics/categories") == [share(DATA, 67), share(DESIGN, 33)]
+    assert await get(client, w.i1, "/api/analytics/categories") == [share(DATA, 100)]
+    assert await get(client, w.i2, "/api/analytics/categories") == [share(DESIGN, 100)]
     assert await get(client, await api.account("instructor"), "/api/analytics/categories") == []
 
 
@@ -166,6 +174,9 @@ async def test_categories_count_courses_without_enrollments(client: httpx.AsyncC
     await add_course(api.runtime, teacher.id, title="B", category="Art")
     assert await get(client, admin, "/api/analytics/categories") == [
         {
+            "name": "Art",
+            "count": 1,
+            "percentage": 50,
             "category": "Art",
             "courses": 1,
             "published_courses": 1,
@@ -175,6 +186,9 @@ async def test_categories_count_courses_without_enrollments(client: httpx.AsyncC
             "students": 0,
         },
         {
+            "name": "Zoology",
+            "count": 1,
+            "percentage": 50,
             "category": "Zoology",
             "courses": 1,
             "published_courses": 0,
@@ -369,6 +383,12 @@ async def test_insights(client: httpx.AsyncClient, api: Api) -> None:
     bob = {"user_id": w.l2.id, "name": "Bob Stone", "email": w.l2.email}
     cy = {"user_id": w.l3.id, "name": "Cy Young", "email": w.l3.email}
     assert await get(client, w.admin, "/api/analytics/insights") == {
+        # The original API's figures: 6 learner-lesson pairs with time over 5 enrollments, 2 completed.
+        "avg_lesson_views": 1.2,
+        "completion_rate": 40.0,
+        "total_lessons_viewed": 6,
+        "total_enrollments": 5,
+        "completed_enrollments": 2,
         "scope": "platform",
         "top_courses": [course_insight(w, "C1"), course_insight(w, "C3")],
         "lowest_completion_courses": [course_insight(w, "C1"), course_insight(w, "C3")],
@@ -383,6 +403,11 @@ async def test_insights(client: httpx.AsyncClient, api: Api) -> None:
         ],
     }
     assert await get(client, w.i1, "/api/analytics/insights") == {
+        "avg_lesson_views": 1.33,
+        "completion_rate": 33.33,
+        "total_lessons_viewed": 4,
+        "total_enrollments": 3,
+        "completed_enrollments": 1,
         "scope": "instructor",
         "top_courses": [course_insight(w, "C1")],
         "lowest_completion_courses": [course_insight(w, "C1")],
@@ -396,6 +421,11 @@ async def test_insights(client: httpx.AsyncClient, api: Api) -> None:
         ],
     }
     assert await get(client, w.i2, "/api/analytics/insights") == {
+        "avg_lesson_views": 1.0,
+        "completion_rate": 50.0,
+        "total_lessons_viewed": 2,
+        "total_enrollments": 2,
+        "completed_enrollments": 1,
         "scope": "instructor",
         "top_courses": [course_insight(w, "C3")],
         "lowest_completion_courses": [course_insight(w, "C3")],

@@ -165,8 +165,10 @@ async def test_admin_sees_everything_newest_first(client: httpx.AsyncClient, api
         "user_name": "Test User",
         "action": "role_changed",
         "resource_type": "user",
-        "resource_id": str(e.w.i1.id),
-        "details": {"from": "learner", "to": "instructor"},
+        "resource_id": e.w.i1.id,
+        "resource_key": str(e.w.i1.id),
+        "details": '{"from": "learner", "to": "instructor"}',
+        "details_data": {"from": "learner", "to": "instructor"},
         "ip_address": "10.0.0.1",
         "user_agent": "AdminBrowser/1.0",
         "created_at": day_at(9).isoformat().replace("+00:00", "Z"),
@@ -174,6 +176,15 @@ async def test_admin_sees_everything_newest_first(client: httpx.AsyncClient, api
     assert by_id[e.system]["user_id"] is None and by_id[e.system]["user_email"] is None
     assert by_id[e.system]["user_name"] is None and by_id[e.system]["ip_address"] is None
     assert by_id[e.enrolled_c1]["user_name"] == "Ada Lovelace"
+    # A resource whose id is not a number (a lesson) keeps the original API's number type: null, and the
+    # id as text beside it.
+    assert (by_id[e.lesson_c1]["resource_id"], by_id[e.lesson_c1]["resource_key"]) == (None, "abc123")
+
+
+async def test_the_original_apis_action_names_filter_too(client: httpx.AsyncClient, api: Api) -> None:
+    e = await seed(api)
+    assert await ids(client, e.w.admin, action="course_enrolled") == [e.enrolled_c1]
+    assert await ids(client, e.w.admin, action="user_login") == [e.login]
 
 
 async def test_filters(client: httpx.AsyncClient, api: Api) -> None:

@@ -18,6 +18,7 @@ from tests.analytics.helpers import (
     csv_header,
     day_at,
     enroll,
+    listed,
     parse_csv,
 )
 from tests.helpers import Account, Api
@@ -30,8 +31,7 @@ async def report(client: httpx.AsyncClient, who: Account, name: str, **params: A
 
 
 async def rows(client: httpx.AsyncClient, who: Account, name: str, **params: Any) -> list[dict[str, Any]]:
-    result: list[dict[str, Any]] = (await report(client, who, name, **params)).json()
-    return result
+    return listed(f"/api/reports/{name}", (await report(client, who, name, **params)).json())
 
 
 def without(items: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
@@ -39,6 +39,11 @@ def without(items: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
 
 
 # --- courses -----------------------------------------------------------------------------------------------
+
+
+def course_item(row: dict[str, Any]) -> dict[str, Any]:
+    """A course report row (the CSV's columns) as the JSON lists it, with the original API's names too."""
+    return {**row, "total_enrollments": row["enrollments"], "completed_enrollments": row["completions"]}
 
 
 def course_rows(w: World) -> dict[int, dict[str, Any]]:
@@ -96,7 +101,7 @@ def course_rows(w: World) -> dict[int, dict[str, Any]]:
 
 async def test_course_report_rows_and_filters(client: httpx.AsyncClient, api: Api) -> None:
     w = await build_world(api)
-    expected = course_rows(w)
+    expected = {key: course_item(row) for key, row in course_rows(w).items()}
 
     async def ids(who: Account, **params: Any) -> list[int]:
         return [row["id"] for row in await rows(client, who, "courses", **params)]
@@ -123,11 +128,11 @@ async def test_course_report_rows_and_filters(client: httpx.AsyncClient, api: Ap
 async def test_course_report_limit_skip_and_headers(client: httpx.AsyncClient, api: Api) -> None:
     w = await build_world(api)
     first = await report(client, w.admin, "courses", limit=1)
-    assert [row["id"] for row in first.json()] == [w.c1]
+    assert [row["id"] for row in first.json()["courses"]] == [w.c1]
     assert first.headers["x-total-count"] == "3"
     assert 'rel="next"' in first.headers["link"] and "skip=1" in first.headers["link"]
     second = await report(client, w.admin, "courses", limit=1, skip=1)
-    assert [row["id"] for row in second.json()] == [w.c2]
+    assert [row["id"] for row in second.json()["courses"]] == [w.c2]
     assert [row["id"] for row in await rows(client, w.admin, "courses", skip=2, limit=1000)] == [w.c3]
     assert await rows(client, w.admin, "courses", skip=3) == []
     filtered = await report(client, w.admin, "courses", category="Data", limit=1)
@@ -213,9 +218,25 @@ def student_rows(w: World) -> dict[int, dict[str, Any]]:
     }
 
 
+def student_item(row: dict[str, Any]) -> dict[str, Any]:
+    """A student report row (the CSV's columns) as the JSON lists it: the original API's names beside
+    ours, `progress` a whole percent and ours as `progress_percentage`."""
+    status = "completed" if row["completed"] else "in_progress" if row["progress"] > 0 else "enrolled"
+    return {
+        "id": row["enrollment_id"],
+        "student_id": row["user_id"],
+        "student_name": row["name"],
+        "student_email": row["email"],
+        **{key: value for key, value in row.items() if key != "progress"},
+        "progress": int(row["progress"]),
+        "status": status,
+        "progress_percentage": row["progress"],
+    }
+
+
 async def test_student_report_rows_and_filters(client: httpx.AsyncClient, api: Api) -> None:
     w = await build_world(api)
-    expected = student_rows(w)
+    expected = {key: student_item(row) for key, row in student_rows(w).items()}
 
     async def ids(who: Account, **params: Any) -> list[int]:
         return [row["enrollment_id"] for row in await rows(client, who, "students", **params)]
@@ -243,10 +264,10 @@ async def test_student_report_rows_and_filters(client: httpx.AsyncClient, api: A
 async def test_student_report_limit(client: httpx.AsyncClient, api: Api) -> None:
     w = await build_world(api)
     page = await report(client, w.admin, "students", limit=2, skip=1)
-    assert [row["enrollment_id"] for row in page.json()] == [w.e2, w.e3]
+    assert [row["enrollment_id"] for row in page.json()["students"]] == [w.e2, w.e3]
     assert page.headers["x-total-count"] == "5"
     scoped = await report(client, w.i1, "students", limit=2)
-    assert len(scoped.json()) == 2 and scoped.headers["x-total-count"] == "3"
+    assert len(scoped.json()["students"]) == 2 and scoped.headers["x-total-count"] == "3"
 
 
 # --- users -------------------------------------------------------------------------------------------------
@@ -272,6 +293,9 @@ async def test_user_report_rows_and_filters(client: httpx.AsyncClient, api: Api)
     by_id = {row["id"]: row for row in everyone}
     assert without([by_id[w.l1.id]], "created_at", "last_login_at") == [
         {
+            "full_name": "Ada Lovelace",
+            "total_courses_enrolled": 2,
+            "courses_completed": 2,
             "id": w.l1.id,
             "email": w.l1.email,
             "first_name": "Ada",
@@ -331,7 +355,7 @@ async def test_user_report_default_limit_is_100_and_max_1000(client: httpx.Async
                 password_hash=None,
             )
     default = await report(client, admin, "users")
-    assert len(default.json()) == 100
+    assert len(default.json()["users"]) == 100
     assert default.headers["x-total-count"] == "121"
     assert "skip=100" in default.headers["link"]
     assert len(await rows(client, admin, "users", limit=1000)) == 121
@@ -374,7 +398,7 @@ async def test_activity_report(client: httpx.AsyncClient, api: Api) -> None:
     )
     everything = await report(client, w.admin, "activity", limit=1000)
     total = int(everything.headers["x-total-count"])
-    assert total == len(everything.json()) > 3  # registrations and sign-ins are audited too
+    assert total == len(everything.json()["entries"]) > 3  # registrations and sign-ins are audited too
     ids = [row["id"] for row in await rows(client, w.admin, "activity", action="course_created")]
     assert ids == [other, created]
     assert [row["id"] for row in await rows(client, w.i1, "activity")] == [lesson, created]
@@ -391,7 +415,7 @@ async def test_activity_report(client: httpx.AsyncClient, api: Api) -> None:
     )
     assert [row["id"] for row in window] == [other, lesson]
     page = await report(client, w.admin, "activity", limit=2)
-    assert len(page.json()) == 2 and page.headers["x-total-count"] == str(total)
+    assert len(page.json()["entries"]) == 2 and page.headers["x-total-count"] == str(total)
 
 
 async def test_activity_report_default_limit(client: httpx.AsyncClient, api: Api) -> None:
@@ -399,10 +423,115 @@ async def test_activity_report_default_limit(client: httpx.AsyncClient, api: Api
     for index in range(105):
         await audit(api.runtime, "lesson_completed", actor_id=admin.id, details={"n": index})
     default = await report(client, admin, "activity", action="lesson_completed")
-    assert len(default.json()) == 100 and default.headers["x-total-count"] == "105"
-    assert [row["details"]["n"] for row in default.json()][:2] == [104, 103]  # newest first
+    assert len(default.json()["entries"]) == 100 and default.headers["x-total-count"] == "105"
+    assert [row["details_data"]["n"] for row in default.json()["entries"]][:2] == [104, 103]  # newest first
     assert len(await rows(client, admin, "activity", action="lesson_completed", limit=1000)) == 105
     assert len(await rows(client, admin, "activity", action="lesson_completed", limit=3)) == 3
+
+
+# --- the report objects: totals, the original API's filters, the activity summary ---------------------------
+
+
+async def test_report_totals_count_every_page(client: httpx.AsyncClient, api: Api) -> None:
+    w = await build_world(api)
+    courses = (await report(client, w.admin, "courses", limit=1)).json()
+    assert courses["total_courses"] == 3 and len(courses["courses"]) == 1
+    students = (await report(client, w.admin, "students", limit=2)).json()
+    assert (students["total_enrollments"], students["total_students"], len(students["students"])) == (5, 3, 2)
+    mine = (await report(client, w.i2, "students")).json()
+    assert (mine["total_enrollments"], mine["total_students"]) == (2, 2)
+    users = (await report(client, w.admin, "users", limit=3)).json()
+    assert users["total_users"] == 8 and len(users["users"]) == 3
+
+
+async def test_the_original_apis_report_filters(client: httpx.AsyncClient, api: Api) -> None:
+    """status and date_from/date_to on the students report (the enrollment date), date_from/date_to on the
+    courses (creation) and users (account creation) reports."""
+    w = await build_world(api)
+
+    async def ids(name: str, key: str, **params: Any) -> list[int]:
+        return [row[key] for row in await rows(client, w.admin, name, **params)]
+
+    assert await ids("students", "id", status="enrolled") == [w.e3]
+    assert await ids("students", "id", status="in_progress") == [w.e2, w.e5]
+    assert await ids("students", "id", status="completed") == [w.e1, w.e4]
+    assert await ids("students", "id", date_from=day_at(3).date().isoformat()) == [w.e2, w.e3, w.e5]
+    assert await ids("students", "id", date_to=day_at(3).date().isoformat()) == [w.e1, w.e3, w.e4]
+    assert [row["status"] for row in await rows(client, w.admin, "students")] == [
+        "completed",
+        "in_progress",
+        "enrolled",
+        "completed",
+        "in_progress",
+    ]
+    assert await ids("courses", "id", date_to=day_at(1).date().isoformat()) == []
+    assert await ids("courses", "id", date_from=day_at(0).date().isoformat()) == [w.c1, w.c2, w.c3]
+    assert await ids("users", "id", date_to=day_at(50).date().isoformat()) == [w.l2.id]
+    bad = await client.get("/api/reports/students", params={"status": "paused"}, headers=w.admin.headers)
+    assert bad.status_code == 422
+
+
+async def test_activity_summary(client: httpx.AsyncClient, api: Api) -> None:
+    w = await build_world(api)
+    platform = (await report(client, w.admin, "activity")).json()
+    # The last 30 days: everyone but l2 (100 days old) joined; E4 (60 days ago) is outside.
+    assert (
+        platform["new_users"],
+        platform["new_enrollments"],
+        platform["course_completions"],
+        platform["new_courses"],
+    ) == (7, 4, 1, 3)
+    assert {user["id"] for user in platform["recent_users"]} == {
+        w.admin.id,
+        w.i1.id,
+        w.i2.id,
+        w.l1.id,
+        w.l3.id,
+        w.blocked.id,
+        w.deactivated.id,
+    }
+    assert [e["id"] for e in platform["recent_enrollments"]] == [w.e2, w.e5, w.e3, w.e1]
+    assert platform["recent_enrollments"][0] == {
+        "id": w.e2,
+        "user_id": w.l2.id,
+        "course_id": w.c1,
+        "enrolled_at": day_at(0).isoformat().replace("+00:00", "Z"),
+    }
+    ada = next(user for user in platform["recent_users"] if user["id"] == w.l1.id)
+    assert (ada["full_name"], ada["email"], ada["role"]) == ("Ada Lovelace", w.l1.email, "learner")
+    assert platform["period"]["to"] >= platform["period"]["from"]
+
+    # An instructor's summary covers their courses: people arrive with their first enrollment there.
+    own = (await report(client, w.i1, "activity")).json()
+    assert (own["new_users"], own["new_enrollments"], own["course_completions"], own["new_courses"]) == (
+        3,
+        3,
+        1,
+        2,
+    )
+    assert [user["id"] for user in own["recent_users"]] == [w.l2.id, w.l3.id, w.l1.id]
+    assert [e["id"] for e in own["recent_enrollments"]] == [w.e2, w.e3, w.e1]
+
+    window = (
+        await report(
+            client,
+            w.admin,
+            "activity",
+            date_from=day_at(5).date().isoformat(),
+            date_to=day_at(1).date().isoformat(),
+        )
+    ).json()
+    assert window["period"] == {
+        "from": day_at(5).replace(hour=0).isoformat().replace("+00:00", "Z"),
+        "to": day_at(0).isoformat().replace("+00:00", "Z"),
+    }
+    assert (
+        window["new_users"],
+        window["new_enrollments"],
+        window["course_completions"],
+        window["new_courses"],
+    ) == (0, 2, 1, 0)
+    assert [e["id"] for e in window["recent_enrollments"]] == [w.e5, w.e3]
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------
@@ -497,9 +626,14 @@ async def test_csv_matches_json_and_honours_limit(
     parsed = parse_csv(response)
     assert len(parsed) == len(as_json) > 0
     assert response.headers["x-total-count"] == str(len(as_json))
+    # The JSON keeps the original API's types under some of the CSV's names; ours are beside them.
+    renamed = {
+        "students": {"progress": "progress_percentage"},
+        "activity": {"resource_id": "resource_key", "details": "details_data"},
+    }.get(name, {})
     for json_row, csv_row in zip(as_json, parsed, strict=True):
         for column in columns:
-            value = json_row[column]
+            value = json_row[renamed.get(column, column)]
             if value is None:
                 assert csv_row[column] == ""
             elif isinstance(value, bool):

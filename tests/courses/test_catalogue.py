@@ -174,10 +174,16 @@ async def test_rating_is_the_real_average(client: httpx.AsyncClient, api: Api) -
     c = course["id"]
 
     async def rating(course_id: int = c) -> tuple[float | None, int]:
+        """The average (null without ratings); `rating` is the same number, 0 without ratings."""
         detail = (await client.get(f"/api/courses/{course_id}")).json()
         listed = {item["id"]: item for item in (await client.get("/api/courses")).json()}[course_id]
-        assert (listed["rating"], listed["rating_count"]) == (detail["rating"], detail["rating_count"])
-        return detail["rating"], detail["rating_count"]
+        for item in (detail, listed):
+            assert item["rating"] == (item["average_rating"] or 0.0)
+        assert (listed["average_rating"], listed["rating_count"]) == (
+            detail["average_rating"],
+            detail["rating_count"],
+        )
+        return detail["average_rating"], detail["rating_count"]
 
     assert await rating() == (None, 0)
     for who in (first, second):
@@ -215,6 +221,7 @@ async def test_rating_is_the_real_average(client: httpx.AsyncClient, api: Api) -
 async def test_categories_count_published_courses_only(client: httpx.AsyncClient, api: Api) -> None:
     teacher = await quick_account(api.runtime, "instructor")
     assert (await client.get("/api/categories")).json() == []
+    assert (await client.get("/api/categories/counts")).json() == []
     await make_course(client, teacher, category="Programming")
     await make_course(client, teacher, category="Programming")
     await make_course(client, teacher, category="Art")
@@ -222,7 +229,10 @@ async def test_categories_count_published_courses_only(client: httpx.AsyncClient
     await make_course(client, teacher, category="Music", published=False)
     response = await client.get("/api/categories", headers=teacher.headers)
     assert response.status_code == 200
-    assert response.json() == [
+    assert response.json() == ["Art", "Programming"]
+    counts = await client.get("/api/categories/counts", headers=teacher.headers)
+    assert counts.status_code == 200
+    assert counts.json() == [
         {"name": "Art", "course_count": 1},
         {"name": "Programming", "course_count": 2},
     ]
@@ -249,12 +259,32 @@ async def test_course_detail(client: httpx.AsyncClient, api: Api) -> None:
     assert detail["thumbnail_url"] == "https://img.example/t.png" and detail["banner_url"] is None
     assert detail["duration"] == "6 weeks" and detail["level"] == "Beginner"
     assert detail["is_published"] is True and detail["is_leaderboard_public"] is True
-    assert detail["rating"] is None and detail["enrollment_count"] == 0
+    assert detail["average_rating"] is None and detail["rating"] == 0.0
+    assert detail["enrollment_count"] == 0 and detail["enrolledStudents"] == 0
     assert detail["created_at"].endswith("Z") and detail["updated_at"].endswith("Z")
-    # The syllabus is ordered and shows titles, not content.
-    assert detail["lessons"] == [
-        {"id": first["id"], "title": "First", "type": "video", "duration": 10, "order": 1},
-        {"id": second["id"], "title": "Second", "type": "text", "duration": 30, "order": 5},
+    # The lessons are ordered; a visitor gets no content or notes.
+    fields = ("id", "title", "type", "duration", "duration_minutes", "order", "content", "notes")
+    assert [{name: lesson[name] for name in fields} for lesson in detail["lessons"]] == [
+        {
+            "id": first["id"],
+            "title": "First",
+            "type": "video",
+            "duration": "10 min",
+            "duration_minutes": 10,
+            "order": 1,
+            "content": None,
+            "notes": None,
+        },
+        {
+            "id": second["id"],
+            "title": "Second",
+            "type": "text",
+            "duration": "30 min",
+            "duration_minutes": 30,
+            "order": 5,
+            "content": None,
+            "notes": None,
+        },
     ]
     listed = (await client.get("/api/courses")).json()[0]
     assert listed["lessonsCount"] == 2 and "lessons" not in listed
@@ -280,13 +310,12 @@ async def test_create_publish_update_and_audit(client: httpx.AsyncClient, api: A
     assert course["description"] == "" and course["duration"] == ""
     c = course["id"]
 
-    updated = await set_course(
-        client, teacher, c, description="New", thumbnail_url=None, level="Intermediate"
-    )
+    # null leaves a field alone; an image sent as "" is removed.
+    kept = await set_course(client, teacher, c, thumbnail_url=None, title=None)
+    assert (kept["title"], kept["thumbnail_url"]) == ("Spaced", "/media/x.png")
+    updated = await set_course(client, teacher, c, description="New", thumbnail_url="", level="Intermediate")
     assert updated["description"] == "New" and updated["thumbnail_url"] is None
     assert updated["level"] == "Intermediate" and updated["title"] == "Spaced"
-    # null for a required field leaves it alone.
-    assert (await set_course(client, teacher, c, title=None))["title"] == "Spaced"
     published = await set_course(client, admin, c, is_published=True, is_leaderboard_public=False)
     assert published["is_published"] is True and published["is_leaderboard_public"] is False
     # Publishing again is not a second publication.
@@ -300,7 +329,8 @@ async def test_create_publish_update_and_audit(client: httpx.AsyncClient, api: A
     assert [(r.user_id, r.resource_id) for r in published_rows] == [(admin.id, str(c))]
     updated_rows = await audit_rows(api.runtime, "course_updated")
     assert len(updated_rows) == 4
-    assert updated_rows[0].details == {"fields": ["description", "level", "thumbnail_url"]}
+    assert updated_rows[0].details == {"fields": []}
+    assert updated_rows[1].details == {"fields": ["description", "level", "thumbnail_url"]}
     assert all(row.ip_address == "127.0.0.1" for row in updated_rows)
 
 
@@ -333,7 +363,7 @@ async def test_with_enrollments(client: httpx.AsyncClient, api: Api) -> None:
     assert response.status_code == 200, response.text
     by_title = {item["title"]: item for item in response.json()}
     assert set(by_title) == {"A", "A draft"}
-    assert by_title["A"]["enrollment_count"] == 2
+    assert by_title["A"]["enrollment_count"] == 2 and by_title["A"]["enrollments"] == 2
     assert by_title["A"]["completed_count"] == 1
     assert by_title["A"]["average_progress"] == 75.0
     assert by_title["A draft"]["enrollment_count"] == 0 and by_title["A draft"]["average_progress"] == 0

@@ -208,20 +208,24 @@ async def test_update_and_delete(
     updated = await client.put(url, headers=teacher.headers, json={"title": " New ", "duration": 45})
     assert updated.status_code == 200, updated.text
     body: dict[str, Any] = updated.json()
-    assert (body["title"], body["duration"], body["notes"], body["content"]) == (
+    assert (body["title"], body["duration"], body["duration_minutes"], body["notes"], body["content"]) == (
         "New",
+        "45 min",
         45,
         "<p>n</p>",
         "<p>Old</p>",
     )
+    assert body["message"] == "Lesson updated successfully"
     assert body["updated_at"] >= lesson["updated_at"] and body["created_at"] == lesson["created_at"]
     assert body["created_at"].endswith("Z")
-    # null notes clear them; null title is ignored.
-    cleared = await client.put(url, headers=teacher.headers, json={"notes": None, "title": None})
-    assert cleared.json()["notes"] is None and cleared.json()["title"] == "New"
+    # null (or blank) notes and title keep what is stored; `clear` erases the notes.
+    kept = await client.put(url, headers=teacher.headers, json={"notes": None, "title": None})
+    assert kept.json()["notes"] == "<p>n</p>" and kept.json()["title"] == "New"
+    cleared = await client.put(url, headers=teacher.headers, json={"clear": ["notes"]})
+    assert cleared.json()["notes"] is None and cleared.json()["content"] == "<p>Old</p>"
 
     gone = await client.delete(url, headers=teacher.headers)
-    assert gone.status_code == 204 and gone.content == b""
+    assert gone.status_code == 200 and gone.json() == {"message": "Lesson deleted successfully"}
     assert error_code(await client.delete(url, headers=teacher.headers), 404) == "lesson_not_found"
     assert (
         error_code(await client.put(url, headers=teacher.headers, json={"title": "x"}), 404)
@@ -244,7 +248,7 @@ async def test_admin_manages_any_course_lessons(
     assert changed.status_code == 200
     assert (
         await client.delete(f"/api/courses/{course_id}/lessons/{lesson['id']}", headers=admin.headers)
-    ).status_code == 204
+    ).status_code == 200
 
 
 async def test_lesson_audit_rows_carry_the_lesson_id(
@@ -271,7 +275,7 @@ async def test_learners_get_full_lessons_only_when_enrolled(
     await add_lesson(client, teacher, course_id, "Secret", content="<p>paid content</p>", notes="<p>n</p>")
     learner = await quick_account(api.runtime, "learner")
     detail = (await client.get(f"/api/courses/{course_id}", headers=learner.headers)).json()
-    assert "content" not in detail["lessons"][0] and "notes" not in detail["lessons"][0]
+    assert detail["lessons"][0]["content"] is None and detail["lessons"][0]["notes"] is None
     assert (
         error_code(await client.get(f"/api/courses/{course_id}/lessons", headers=learner.headers), 403)
         == "not_enrolled"
@@ -280,6 +284,9 @@ async def test_learners_get_full_lessons_only_when_enrolled(
     (lesson,) = (await client.get(f"/api/courses/{course_id}/lessons", headers=learner.headers)).json()
     assert lesson["content"] == "<p>paid content</p>" and lesson["notes"] == "<p>n</p>"
     assert lesson["course_id"] == course_id
+    # Enrolled, the course page carries the same content.
+    detail = (await client.get(f"/api/courses/{course_id}", headers=learner.headers)).json()
+    assert detail["lessons"] == [lesson]
 
 
 async def test_concurrent_additions_get_distinct_orders(

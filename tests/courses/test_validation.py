@@ -50,10 +50,8 @@ CASES: list[tuple[str, str, str, Any, dict[str, Any] | None, set[str]]] = [
     ("owner", "POST", "/api/courses", {**GOOD_COURSE, "level": "beginner"}, None, {"level"}),
     ("owner", "POST", "/api/courses", {**GOOD_COURSE, "title": ""}, None, {"title"}),
     ("owner", "POST", "/api/courses", {**GOOD_COURSE, "title": "   "}, None, {"title"}),
-    ("owner", "POST", "/api/courses", {**GOOD_COURSE, "title": "x" * 201}, None, {"title"}),
+    ("owner", "POST", "/api/courses", {**GOOD_COURSE, "title": "x" * 256}, None, {"title"}),
     ("owner", "POST", "/api/courses", {**GOOD_COURSE, "category": ""}, None, {"category"}),
-    ("owner", "POST", "/api/courses", {**GOOD_COURSE, "is_published": True}, None, {"is_published"}),
-    ("owner", "POST", "/api/courses", {**GOOD_COURSE, "instructor_id": 1}, None, {"instructor_id"}),
     ("owner", "POST", "/api/courses", {**GOOD_COURSE, "thumbnail_url": "javascript:alert(1)"}, None,
      {"thumbnail_url"}),
     ("owner", "POST", "/api/courses", {**GOOD_COURSE, "banner_url": "https://a b"}, None, {"banner_url"}),
@@ -65,7 +63,6 @@ CASES: list[tuple[str, str, str, Any, dict[str, Any] | None, set[str]]] = [
     ("owner", "PUT", "/api/courses/{c}", {"title": ""}, None, {"title"}),
     ("owner", "PUT", "/api/courses/{c}", {"is_published": "maybe"}, None, {"is_published"}),
     ("owner", "PUT", "/api/courses/{c}", {"is_leaderboard_public": [1]}, None, {"is_leaderboard_public"}),
-    ("owner", "PUT", "/api/courses/{c}", {"instructor_id": 7}, None, {"instructor_id"}),
     # GET /api/courses
     ("learner", "GET", "/api/courses", None, {"limit": 101}, {"limit"}),
     ("learner", "GET", "/api/courses", None, {"limit": 0}, {"limit"}),
@@ -82,7 +79,6 @@ CASES: list[tuple[str, str, str, Any, dict[str, Any] | None, set[str]]] = [
     ("learner", "PUT", "/api/courses/{c}/rating", {"stars": "five"}, None, {"stars"}),
     ("learner", "PUT", "/api/courses/{c}/rating", {}, None, {"stars"}),
     ("learner", "PUT", "/api/courses/{c}/rating", {"stars": 5, "review": "x" * 5001}, None, {"review"}),
-    ("learner", "PUT", "/api/courses/{c}/rating", {"stars": 5, "user_id": 1}, None, {"user_id"}),
     ("learner", "GET", "/api/courses/{c}/ratings", None, {"limit": 101}, {"limit"}),
     # leaderboard
     ("learner", "GET", "/api/courses/{c}/leaderboard", None, {"limit": 101}, {"limit"}),
@@ -91,8 +87,9 @@ CASES: list[tuple[str, str, str, Any, dict[str, Any] | None, set[str]]] = [
     ("owner", "POST", "/api/courses/{c}/lessons", {**GOOD_LESSON, "type": "audio"}, None, {"type"}),
     ("owner", "POST", "/api/courses/{c}/lessons", {**GOOD_LESSON, "title": ""}, None, {"title"}),
     ("owner", "POST", "/api/courses/{c}/lessons", {**GOOD_LESSON, "duration": -1}, None, {"duration"}),
+    ("owner", "POST", "/api/courses/{c}/lessons", {**GOOD_LESSON, "duration": "x" * 101}, None, {"duration"}),
+    ("owner", "POST", "/api/courses/{c}/lessons", {**GOOD_LESSON, "duration": [5]}, None, {"duration"}),
     ("owner", "POST", "/api/courses/{c}/lessons", {**GOOD_LESSON, "order": -1}, None, {"order"}),
-    ("owner", "POST", "/api/courses/{c}/lessons", {**GOOD_LESSON, "id": "mine"}, None, {"id"}),
     ("owner", "POST", "/api/courses/{c}/lessons", {"type": "text"}, None, {"title"}),
     ("owner", "POST", "/api/courses/{c}/lessons",
      {"title": "V", "type": "video", "content": "javascript:alert(1)"}, None, {"content"}),
@@ -105,7 +102,6 @@ CASES: list[tuple[str, str, str, Any, dict[str, Any] | None, set[str]]] = [
     # PUT lessons/{id}
     ("owner", "PUT", "/api/courses/{c}/lessons/{t}", {"type": "audio"}, None, {"type"}),
     ("owner", "PUT", "/api/courses/{c}/lessons/{t}", {"duration": 100000}, None, {"duration"}),
-    ("owner", "PUT", "/api/courses/{c}/lessons/{t}", {"course_id": 1}, None, {"course_id"}),
     # A text lesson turned video keeps its HTML content unless a URL comes with it.
     ("owner", "PUT", "/api/courses/{c}/lessons/{t}", {"type": "video"}, None, {"content"}),
     ("owner", "PUT", "/api/courses/{c}/lessons/{v}", {"content": "javascript:alert(1)"}, None, {"content"}),
@@ -117,13 +113,11 @@ CASES: list[tuple[str, str, str, Any, dict[str, Any] | None, set[str]]] = [
     ("owner", "PUT", "/api/courses/{c}/lessons/order", {"lesson_ids": ["{t}", "{t}"]}, None, {"lesson_ids"}),
     ("owner", "PUT", "/api/courses/{c}/lessons/order", {"lesson_ids": "{t}"}, None, {"lesson_ids"}),
     ("owner", "PUT", "/api/courses/{c}/lessons/order", {}, None, {"lesson_ids"}),
-    ("owner", "PUT", "/api/courses/{c}/lessons/order", {"lesson_ids": ["{t}", "{v}"], "x": 1}, None, {"x"}),
     # POST progress
     ("learner", "POST", "/api/courses/{c}/progress", {}, None, {"lesson_id"}),
     ("learner", "POST", "/api/courses/{c}/progress", {"lesson_id": ""}, None, {"lesson_id"}),
     ("learner", "POST", "/api/courses/{c}/progress", {"lesson_id": "{t}", "completed": "yes please"}, None,
      {"completed"}),
-    ("learner", "POST", "/api/courses/{c}/progress", {"lesson_id": "{t}", "seconds": 99}, None, {"seconds"}),
 ]
 # fmt: on
 
@@ -160,6 +154,47 @@ async def test_bad_input_is_a_422_naming_the_fields(
         method, _fill(path, scene), headers=scene.headers(who), json=_fill(body, scene), params=query
     )
     assert fields_named(response) == fields
+
+
+# (who, method, path, body with keys the body does not declare, a field that must keep its value)
+# fmt: off
+IGNORED: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("owner", "POST", "/api/courses", {**GOOD_COURSE, "is_published": True, "instructor_id": 1}),
+    ("owner", "PUT", "/api/courses/{c}", {"instructor_id": 7, "id": 5}),
+    ("learner", "PUT", "/api/courses/{c}/rating", {"stars": 5, "user_id": 1}),
+    ("owner", "POST", "/api/courses/{c}/lessons", {**GOOD_LESSON, "id": "mine", "course_id": 1}),
+    ("owner", "PUT", "/api/courses/{c}/lessons/{t}", {"course_id": 1, "id": "x"}),
+    ("owner", "PUT", "/api/courses/{c}/lessons/order", {"lesson_ids": ["{t}", "{v}"], "x": 1}),
+    ("learner", "POST", "/api/courses/{c}/progress", {"lesson_id": "{t}", "seconds": 99}),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "body"), [pytest.param(*c, id=f"{c[1]} {c[2]}") for c in IGNORED]
+)
+async def test_keys_a_body_does_not_declare_are_ignored_never_applied(
+    client: httpx.AsyncClient, scene: Scene, who: str, method: str, path: str, body: dict[str, Any]
+) -> None:
+    """As the original API did: the request succeeds, and nothing it named outside the body's fields
+    changed (ownership, ids, publication, the rater)."""
+    response = await client.request(
+        method, _fill(path, scene), headers=scene.headers(who), json=_fill(body, scene)
+    )
+    assert response.status_code in (200, 201), response.text
+    result = response.json()
+    if path == "/api/courses":
+        assert (result["instructor_id"], result["is_published"]) == (scene.owner.id, False)
+    elif path == "/api/courses/{c}":
+        assert (result["id"], result["instructor_id"]) == (scene.course_id, scene.owner.id)
+    elif path.endswith("/rating"):
+        assert result["user_id"] == scene.learner.id
+    elif path.endswith("/lessons"):
+        assert result["id"] != "mine" and result["course_id"] == scene.course_id
+    course = (await client.get(f"/api/courses/{scene.course_id}", headers=scene.owner.headers)).json()
+    assert course["instructor_id"] == scene.owner.id
+    assert {lesson["course_id"] for lesson in course["lessons"]} == {scene.course_id}
+    assert scene.text_lesson in {lesson["id"] for lesson in course["lessons"]}
 
 
 async def test_invalid_json_and_wrong_content_type(client: httpx.AsyncClient, scene: Scene) -> None:

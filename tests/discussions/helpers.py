@@ -103,8 +103,12 @@ async def post(
 
 
 async def listing(
-    client: httpx.AsyncClient, account: Account, course_id: int, **params: Any
+    client: httpx.AsyncClient, account: Account, course_id: int, *, flat: bool = False, **params: Any
 ) -> list[dict[str, Any]]:
+    """The course's threads (first posts), a thread's replies with `parent_id`, or with `flat` every post
+    the API's plain GET lists (replies included)."""
+    if not flat and "parent_id" not in params:
+        params["threads"] = "true"
     response = await client.get(
         f"/api/courses/{course_id}/discussions", params=params, headers=account.headers
     )

@@ -56,7 +56,7 @@ async def test_events_follow_the_commit(client: httpx.AsyncClient, api: Api, run
     assert (
         await client.put(f"/api/discussions/{cid}", json={"content": "hi"}, headers=course.learner.headers)
     ).status_code == 200
-    assert (await client.delete(f"/api/discussions/{cid}", headers=course.learner.headers)).status_code == 204
+    assert (await client.delete(f"/api/discussions/{cid}", headers=course.learner.headers)).status_code == 200
 
     assert publisher.names() == ["comment.created", "vote.changed", "comment.edited", "comment.deleted"]
     assert publisher.committed == [True, True, True, True]

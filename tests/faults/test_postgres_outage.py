@@ -63,7 +63,8 @@ async def test_postgres_outage_is_reported_and_recovered_without_restart(
                     "code": "store_unavailable",
                     "message": "The postgres store is unavailable; try again shortly.",
                     "details": {"store": "postgres"},
-                }
+                },
+                "detail": "The postgres store is unavailable; try again shortly.",
             }
             assert "Traceback" not in response.text and "asyncpg" not in response.text
         assert health.status_code == 200  # alive, only not ready: no orchestrator restarts it

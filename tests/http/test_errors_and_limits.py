@@ -24,14 +24,30 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert set(body) == {"error"}
+    assert set(body) == ({"error", "detail", "retry_after"} if status == 429 else {"error", "detail"})
     error = body["error"]
     assert set(error) == {"code", "message", "details"}
     assert re.fullmatch(r"[a-z][a-z0-9_]*", error["code"])
     assert isinstance(error["message"], str) and error["message"]
+    assert_detail(body, status)
     if code is not None:
         assert error["code"] == code, error
     return error
+
+
+def assert_detail(body: dict[str, Any], status: int) -> None:
+    """`detail` in the original API's form: the message as a string, or for a 422 one
+    {type, loc, msg, input} per field problem, loc starting with where the problem is."""
+    error, detail = body["error"], body["detail"]
+    if status != 422:
+        assert detail == error["message"]
+        return
+    assert isinstance(detail, list) and len(detail) == len(error["details"]) > 0
+    for item, ours in zip(detail, error["details"], strict=True):
+        assert set(item) == {"type", "loc", "msg", "input"} and item["input"] is None
+        assert item["loc"][0] == ours["location"] and item["msg"] == ours["message"]
+        assert item["type"] == ours["type"]
+        assert ".".join(str(part) for part in item["loc"][1:]) in (ours["field"], "")
 
 
 @pytest.fixture(autouse=True)
@@ -345,6 +361,7 @@ def assert_limited(response: httpx.Response, limit: int) -> None:
     retry_after = int(response.headers["retry-after"])
     assert 1 <= retry_after <= 60
     assert error["details"]["retry_after"] == retry_after
+    assert response.json()["retry_after"] == response.headers["retry-after"]
     assert response.headers["x-ratelimit-limit"] == str(limit)
     assert response.headers["x-ratelimit-remaining"] == "0"
     reset = int(response.headers["x-ratelimit-reset"])

@@ -61,6 +61,7 @@ async def audit_rows(runtime: Runtime, action: str = "media_uploaded") -> list[A
 
 def error_of(response: httpx.Response) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
-    assert set(body) == {"error"}, body
+    assert set(body) == {"error", "detail"}, body
     error: dict[str, Any] = body["error"]
+    assert body["detail"] == (error["message"] if response.status_code != 422 else body["detail"])
     return error

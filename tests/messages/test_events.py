@@ -83,7 +83,7 @@ async def test_message_read_event_goes_to_the_partner_and_the_readers_other_tabs
     events.events.clear()
     events.visible.clear()
     read = await client.put(f"/api/chats/{school.teacher.id}/read", headers=school.student.headers)
-    assert read.json() == {"updated": 2, "up_to_id": ids[-1]}
+    assert read.json() == {"message": "Messages marked as read", "updated": 2, "up_to_id": ids[-1]}
     assert events.names() == ["message.read"]
     assert events.visible == [True]
     (event,) = events.events

@@ -41,9 +41,25 @@ async def test_send_returns_the_stored_message(client: httpx.AsyncClient, school
     )
     assert response.status_code == 201, response.text
     message = response.json()
-    assert set(message) == {"id", "sender_id", "recipient_id", "content", "created_at", "read_at"}
+    assert set(message) == {
+        "id",
+        "sender_id",
+        "receiver_id",
+        "sender_name",
+        "sender_avatar",
+        "content",
+        "is_read",
+        "created_at",
+        "recipient_id",
+        "read_at",
+    }
     assert message["sender_id"] == school.student.id
-    assert message["recipient_id"] == school.teacher.id
+    assert message["recipient_id"] == message["receiver_id"] == school.teacher.id
+    assert (message["sender_name"], message["sender_avatar"], message["is_read"]) == (
+        "Test User",
+        None,
+        False,
+    )
     # Plain text: trimmed, otherwise kept exactly as written (clients render it as text, not HTML).
     assert message["content"] == "<b>Is</b> lesson 3 <script>alert(1)</script> required?"
     assert message["created_at"].endswith("Z")
@@ -67,7 +83,6 @@ async def test_send_accepts_exactly_2000_characters(client: httpx.AsyncClient, s
         ({"content": 42}, "content"),
         ({"content": None}, "content"),
         ({"content": ["hi"]}, "content"),
-        ({"content": "hi", "sender_id": 1}, "sender_id"),
         ({"content": "nul \x00 inside"}, "content"),
     ],
 )
@@ -112,9 +127,10 @@ async def test_history_pages_back_with_before(client: httpx.AsyncClient, school:
     newest_first = [message["id"] for message in reversed(sent)]
 
     path = f"/api/chats/{school.teacher.id}"
+    # Each page holds the newest messages below the cursor, listed oldest first as a chat shows them.
     first = await client.get(path, params={"limit": 3}, headers=school.student.headers)
     assert first.status_code == 200
-    assert [m["id"] for m in first.json()] == newest_first[:3]
+    assert [m["id"] for m in first.json()] == newest_first[:3][::-1]
     assert first.headers["X-Total-Count"] == "7"
     assert 'rel="next"' in first.headers["Link"]
     assert f"before={newest_first[2]}" in first.headers["Link"]
@@ -122,7 +138,7 @@ async def test_history_pages_back_with_before(client: httpx.AsyncClient, school:
     second = await client.get(
         path, params={"limit": 3, "before": newest_first[2]}, headers=school.student.headers
     )
-    assert [m["id"] for m in second.json()] == newest_first[3:6]
+    assert [m["id"] for m in second.json()] == newest_first[3:6][::-1]
     third = await client.get(
         path, params={"limit": 3, "before": newest_first[5]}, headers=school.student.headers
     )
@@ -135,7 +151,7 @@ async def test_history_pages_back_with_before(client: httpx.AsyncClient, school:
     again = await client.get(
         path, params={"limit": 3, "before": newest_first[2]}, headers=school.student.headers
     )
-    assert [m["id"] for m in again.json()] == newest_first[3:6]
+    assert [m["id"] for m in again.json()] == newest_first[3:6][::-1]
 
     # Default limit is 50; the conversation is seen identically from both sides.
     everything = await client.get(path, headers=school.student.headers)
@@ -208,12 +224,23 @@ async def test_chats_summarise_each_conversation_newest_first(
         "avatar": None,
         "role": "instructor",
     }
-    assert teacher_chat["last_message"] == {
+    assert teacher_chat["latest_message"] == {
         "id": last_to_teacher["id"],
         "content": "thanks!",
         "sender_id": school.student.id,
         "created_at": last_to_teacher["created_at"],
     }
+    # The original API's flat fields beside the objects.
+    assert (teacher_chat["last_message"], teacher_chat["last_message_at"]) == (
+        "thanks!",
+        last_to_teacher["created_at"],
+    )
+    assert (teacher_chat["partner_id"], teacher_chat["partner_name"], teacher_chat["partner_role"]) == (
+        school.teacher.id,
+        "Test User",
+        "instructor",
+    )
+    assert teacher_chat["partner_avatar"] is None
     # The student's own last reply does not clear the teacher's two unread messages.
     assert teacher_chat["unread_count"] == 2
     assert admin_chat["unread_count"] == 1
@@ -270,10 +297,11 @@ async def test_mark_read(client: httpx.AsyncClient, school: School) -> None:
 
     read = await client.put(f"/api/chats/{school.teacher.id}/read", headers=school.student.headers)
     assert read.status_code == 200
-    assert read.json() == {"updated": 2, "up_to_id": second["id"]}
+    assert read.json() == {"message": "Messages marked as read", "updated": 2, "up_to_id": second["id"]}
 
     history = (await client.get(f"/api/chats/{school.teacher.id}", headers=school.student.headers)).json()
     read_at = {m["id"]: m["read_at"] for m in history}
+    assert {m["id"]: m["is_read"] for m in history} == {m["id"]: m["read_at"] is not None for m in history}
     assert read_at[first["id"]] is not None and read_at[first["id"]].endswith("Z")
     assert read_at[second["id"]] is not None
     # The caller's own message is the partner's to read, and other conversations are untouched.
@@ -287,7 +315,7 @@ async def test_mark_read(client: httpx.AsyncClient, school: School) -> None:
     assert teacher_chats[0]["unread_count"] == 1
 
     again = await client.put(f"/api/chats/{school.teacher.id}/read", headers=school.student.headers)
-    assert again.json() == {"updated": 0, "up_to_id": None}
+    assert again.json() == {"message": "Messages marked as read", "updated": 0, "up_to_id": None}
     admin_history = (await client.get(f"/api/chats/{school.admin.id}", headers=school.student.headers)).json()
     assert admin_history[0]["id"] == from_admin["id"] and admin_history[0]["read_at"] is None
 
@@ -298,11 +326,11 @@ async def test_mark_read_up_to_a_message(client: httpx.AsyncClient, school: Scho
     read = await client.put(
         f"/api/chats/{school.teacher.id}/read", params={"up_to": seen["id"]}, headers=school.student.headers
     )
-    assert read.json() == {"updated": 1, "up_to_id": seen["id"]}
+    assert read.json() == {"message": "Messages marked as read", "updated": 1, "up_to_id": seen["id"]}
     chats = (await client.get("/api/chats", headers=school.student.headers)).json()
     assert chats[0]["unread_count"] == 1
     rest = await client.put(f"/api/chats/{school.teacher.id}/read", headers=school.student.headers)
-    assert rest.json() == {"updated": 1, "up_to_id": unseen["id"]}
+    assert rest.json() == {"message": "Messages marked as read", "updated": 1, "up_to_id": unseen["id"]}
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "x", str(2**63)])

@@ -63,6 +63,7 @@ async def test_duplicates_by_seq_are_ignored_and_refusals(client: httpx.AsyncCli
     first = await client.post(f"/api/courses/{course_id}/telemetry", headers=learner.headers, json=body)
     again = await client.post(f"/api/courses/{course_id}/telemetry", headers=learner.headers, json=body)
     assert first.json()["duplicate"] is False and again.json() == {
+        "status": "success",
         "accepted": True,
         "duplicate": True,
         "credited_seconds": 0,

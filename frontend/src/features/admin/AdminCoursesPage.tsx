@@ -91,7 +91,7 @@ export default function AdminCoursesPage() {
                     {course.enrollment_count}
                   </td>
                   <td className={`${cell} whitespace-nowrap tabular-nums`}>
-                    {course.rating === null ? '—' : `${course.rating.toFixed(1)} ★ (${course.rating_count})`}
+                    {course.average_rating === null ? '—' : `${course.average_rating.toFixed(1)} ★ (${course.rating_count})`}
                   </td>
                   <td className={`${cell} whitespace-nowrap`}>{formatDate(course.updated_at)}</td>
                   <td className={cell}>

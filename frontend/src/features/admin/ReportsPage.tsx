@@ -6,7 +6,7 @@ import { PageHeader, ProgressBar, formatDate, formatSeconds } from '../../compon
 import { useSession } from '../../lib/session'
 import { fullName, type User } from '../../lib/types'
 import { useResource } from '../../lib/useResource'
-import { LEVELS, listCategories, teachingCourses } from '../courses/api'
+import { LEVELS, listCategoryNames, teachingCourses } from '../courses/api'
 import { listUsers } from './api'
 import { AuditCells, AuditFilterForm, auditHead, initialAuditFilters } from './audit'
 import { Badge, cell } from './components'
@@ -30,7 +30,7 @@ const initialCourseFilters = { search: '', category: '', level: '', is_published
 
 function CoursesReport({ isAdmin }: { isAdmin: boolean }) {
   const list = useListState(initialCourseFilters)
-  const categories = useResource((signal) => listCategories(signal), [])
+  const categories = useResource((signal) => listCategoryNames(signal), [])
   const instructors = useResource(
     (signal) => (isAdmin ? listUsers({ role: 'instructor', limit: 100 }, signal).then((page) => page.items) : Promise.resolve([] as User[])),
     [isAdmin],
@@ -39,7 +39,7 @@ function CoursesReport({ isAdmin }: { isAdmin: boolean }) {
     <>
       <FilterForm wide label="Filter the courses report">
         <FilterText list={list} name="search" label="Search title or description" type="search" />
-        <FilterSelect list={list} name="category" label="Category" all="All categories" options={(categories.data ?? []).map((category) => category.name)} />
+        <FilterSelect list={list} name="category" label="Category" all="All categories" options={categories.data ?? []} />
         <FilterSelect list={list} name="level" label="Level" all="All levels" options={LEVELS} />
         <FilterSelect list={list} name="is_published" label="Published" options={YES_NO} />
         {isAdmin && (
@@ -112,8 +112,8 @@ function StudentsReport() {
             <td className={cell}>{row.course_title}</td>
             <td className={`${cell} whitespace-nowrap`}>{formatDate(row.enrolled_at)}</td>
             <td className={`${cell} min-w-[8rem]`}>
-              <ProgressBar value={row.progress} label={`Progress of ${row.name} in ${row.course_title}`} />
-              <span className="text-xs tabular-nums">{percent(row.progress)}</span>
+              <ProgressBar value={row.progress_percentage} label={`Progress of ${row.name} in ${row.course_title}`} />
+              <span className="text-xs tabular-nums">{percent(row.progress_percentage)}</span>
             </td>
             <td className={`${cell} tabular-nums`}>{row.completed_lessons}</td>
             <td className={`${cell} whitespace-nowrap`}>{row.completed ? formatDate(row.completed_at) : 'No'}</td>

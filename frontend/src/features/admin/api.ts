@@ -17,4 +17,20 @@ export const deactivateUser = (userId: number): Promise<DeactivateResult> =>
 export const listAudit = (query: Query, signal: AbortSignal): Promise<Page<AuditEntry>> =>
   api.page<AuditEntry>('/api/audit-logs', query, signal)
 
-export const reportPage = <T>(path: string, query: Query, signal: AbortSignal): Promise<Page<T>> => api.page<T>(path, query, signal)
+/** Where each report's object holds its rows (the activity report's audit entries are `entries`). */
+export const REPORT_ROWS: Record<string, string> = {
+  '/api/reports/courses': 'courses',
+  '/api/reports/students': 'students',
+  '/api/reports/users': 'users',
+  '/api/reports/activity': 'entries',
+}
+
+/** One page of a report's rows, with X-Total-Count. */
+export async function reportPage<T>(path: string, query: Query, signal: AbortSignal): Promise<Page<T>> {
+  const response = await api.request<Response>('GET', path, { query, signal, raw: true })
+  const body = (await response.json()) as Record<string, unknown>
+  const rows = body[REPORT_ROWS[path] ?? '']
+  const items = (Array.isArray(rows) ? rows : []) as T[]
+  const total = Number(response.headers.get('X-Total-Count') ?? items.length)
+  return { items, total: Number.isFinite(total) ? total : items.length }
+}

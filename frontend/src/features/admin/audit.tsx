@@ -35,8 +35,8 @@ export function AuditFilterForm({ list, label }: { list: ListState<AuditFilters>
 }
 
 function details(entry: AuditEntry): string {
-  const keys = Object.keys(entry.details ?? {})
-  return keys.length === 0 ? '—' : JSON.stringify(entry.details)
+  const keys = Object.keys(entry.details_data ?? {})
+  return keys.length === 0 ? '—' : JSON.stringify(entry.details_data)
 }
 
 /** Column titles; the IP column only when the server sends addresses (admins). */
@@ -64,7 +64,7 @@ export function AuditCells({ entry, withIp }: { entry: AuditEntry; withIp: boole
         {entry.action}
       </td>
       <td className={`${cell} whitespace-nowrap`}>
-        {entry.resource_type ? `${entry.resource_type}${entry.resource_id ? ` #${entry.resource_id}` : ''}` : '—'}
+        {entry.resource_type ? `${entry.resource_type}${entry.resource_key ? ` #${entry.resource_key}` : ''}` : '—'}
       </td>
       <td className={`${cell} max-w-xs break-all font-mono text-xs`}>{details(entry)}</td>
       {withIp && (

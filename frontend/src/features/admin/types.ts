@@ -31,6 +31,7 @@ export interface CourseReportRow {
   created_at: string
 }
 
+/** A row of the students report as JSON: `progress` is a whole percent there, `progress_percentage` exact. */
 export interface StudentReportRow {
   enrollment_id: number
   user_id: number
@@ -40,6 +41,8 @@ export interface StudentReportRow {
   course_title: string
   enrolled_at: string
   progress: number
+  progress_percentage: number
+  status: 'enrolled' | 'in_progress' | 'completed'
   completed: boolean
   completed_at: string | null
   completed_lessons: number
@@ -70,8 +73,12 @@ export interface AuditEntry {
   user_name: string | null
   action: string
   resource_type: string | null
-  resource_id: string | null
-  details: Record<string, unknown>
+  /** The resource's id when it is a number (the original API's type); resource_key has every id as text. */
+  resource_id: number | null
+  resource_key: string | null
+  /** details_data as JSON text, null when empty. */
+  details: string | null
+  details_data: Record<string, unknown>
   /** Admins only: the server sends null to instructors. */
   ip_address: string | null
   user_agent: string | null

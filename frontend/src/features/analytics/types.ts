@@ -4,6 +4,8 @@
 export interface Stats {
   scope: 'platform' | 'instructor'
   total_users: number
+  /** People with at least one enrollment (the original API's name; the same as total_students). */
+  active_users: number
   total_learners: number
   total_instructors: number
   total_admins: number
@@ -42,6 +44,10 @@ export interface GrowthPoint {
 }
 
 export interface CategoryStats {
+  /** The original API's fields: the category ("Uncategorized" when empty), its courses and their whole-percent share. */
+  name: string
+  count: number
+  percentage: number
   category: string
   courses: number
   published_courses: number
@@ -76,6 +82,11 @@ export interface LearnerInsight {
 }
 
 export interface Insights {
+  avg_lesson_views: number
+  completion_rate: number
+  total_lessons_viewed: number
+  total_enrollments: number
+  completed_enrollments: number
   scope: 'platform' | 'instructor'
   top_courses: CourseInsight[]
   lowest_completion_courses: CourseInsight[]

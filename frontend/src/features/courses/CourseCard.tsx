@@ -35,7 +35,7 @@ export function CourseCard({ course }: { course: Course }) {
         <p className="line-clamp-2 text-sm text-slate-600 dark:text-slate-400">{course.description}</p>
         <div className="mt-auto flex items-center justify-between pt-2 text-xs text-slate-500">
           <span>{course.instructor}</span>
-          <Stars rating={course.rating} count={course.rating_count} />
+          <Stars rating={course.average_rating} count={course.rating_count} />
         </div>
         <div className="text-xs text-slate-500">
           {course.lessonsCount} lessons · {course.enrollment_count} learners

@@ -7,6 +7,7 @@ import { useAction } from '../../lib/useAction'
 import { useResource } from '../../lib/useResource'
 import { enroll, getCourse, listRatings, rateCourse, unenroll, type CourseDetail } from './api'
 import { Stars } from './CourseCard'
+import { lessonKind } from '../lessons/api'
 
 interface Progress {
   completed_lessons: string[]
@@ -43,7 +44,7 @@ export default function CoursePage() {
                 </div>
                 <h1 className="text-3xl font-bold tracking-tight">{detail.title}</h1>
                 <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">
-                  By {detail.instructor} · {detail.enrollment_count} learners · <Stars rating={detail.rating} count={detail.rating_count} />
+                  By {detail.instructor} · {detail.enrollment_count} learners · <Stars rating={detail.average_rating} count={detail.rating_count} />
                 </p>
               </header>
               <p className="whitespace-pre-line">{detail.description}</p>
@@ -61,7 +62,7 @@ export default function CoursePage() {
                           {index + 1}. {detail.is_enrolled || isOwner ? <Link className="hover:underline" to={`/courses/${detail.id}/learn/${lesson.id}`}>{lesson.title}</Link> : lesson.title}
                         </span>
                         <span className="shrink-0 text-xs text-slate-500">
-                          {lesson.type === 'video' ? 'Video' : 'Reading'} · {lesson.duration} min
+                          {lessonKind(lesson)}
                         </span>
                       </li>
                     ))}

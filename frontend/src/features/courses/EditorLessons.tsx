@@ -3,7 +3,7 @@ import { useState } from 'react'
 import { Button, Card, Empty, ErrorMessage, Loaded } from '../../components/ui'
 import { useResource } from '../../lib/useResource'
 import { LessonEditor } from '../lessons/LessonEditor'
-import { deleteLesson, listLessons, reorderLessons, type Lesson } from '../lessons/api'
+import { deleteLesson, lessonKind, listLessons, reorderLessons, type Lesson } from '../lessons/api'
 import { applyOrder, moveId, sortLessons } from './EditorLogic'
 
 type Editing = { mode: 'new' } | { mode: 'edit'; id: string } | null
@@ -87,7 +87,7 @@ export function EditorLessons({ courseId }: { courseId: number }) {
                           {lesson.title}
                         </p>
                         <p className="text-xs text-slate-500 dark:text-slate-400">
-                          {lesson.type === 'video' ? 'Video' : 'Text'} · {lesson.duration} min
+                          {lessonKind(lesson, 'Video', 'Text')}
                           {lesson.type === 'video' && lesson.content ? ` · ${lesson.content}` : ''}
                         </p>
                       </div>

@@ -19,7 +19,8 @@ function lesson(id: string, order: number, created = '2026-01-01T00:00:00Z'): Le
     course_id: 1,
     title: id,
     type: 'text',
-    duration: 5,
+    duration: '5 min',
+    duration_minutes: 5,
     content: '<p>x</p>',
     notes: null,
     order,
@@ -58,7 +59,7 @@ describe('sortLessons / applyOrder', () => {
 })
 
 describe('form bodies', () => {
-  it('trims the course and turns an empty thumbnail into null', () => {
+  it('trims the course and sends an empty thumbnail as "" (which removes it)', () => {
     const values = { ...courseFormValues(), title: '  Rust  ', category: ' Programming ', thumbnail_url: '  ' }
     expect(courseBody(values)).toEqual({
       title: 'Rust',
@@ -66,7 +67,7 @@ describe('form bodies', () => {
       category: 'Programming',
       level: 'Beginner',
       duration: '',
-      thumbnail_url: null,
+      thumbnail_url: '',
     })
   })
 
@@ -74,14 +75,24 @@ describe('form bodies', () => {
     expect(courseBody({ ...courseFormValues(), thumbnail_url: '/media/a.png' }).thumbnail_url).toBe('/media/a.png')
   })
 
-  it('converts the lesson duration and empty notes', () => {
-    const body = lessonBody({ ...lessonFormValues(), title: ' Intro ', content: ' https://v/1.mp4 ', duration: '12' })
-    expect(body).toEqual({ title: 'Intro', type: 'video', duration: 12, content: 'https://v/1.mp4', notes: null })
+  it('sends the duration as written and empty notes as null', () => {
+    const body = lessonBody({ ...lessonFormValues(), title: ' Intro ', content: ' https://v/1.mp4 ', duration: ' 15:30 ' })
+    expect(body).toEqual({ title: 'Intro', type: 'video', duration: '15:30', content: 'https://v/1.mp4', notes: null })
+    expect(lessonBody({ ...lessonFormValues(), duration: '10 min' }).duration).toBe('10 min')
   })
 
-  it('sends an invalid duration as null so the server names the field', () => {
-    expect(lessonBody({ ...lessonFormValues(), duration: '1.5' }).duration).toBeNull()
-    expect(lessonBody({ ...lessonFormValues(), duration: '' }).duration).toBe(0)
+  it('starts an edit from the lesson as the server describes it', () => {
+    expect(lessonFormValues(lesson('a', 0))).toEqual({ title: 'a', type: 'text', duration: '5 min', content: '<p>x</p>', notes: '' })
+  })
+
+  it('asks to clear content or notes that an edit emptied, and only those', () => {
+    const original = { ...lesson('a', 0), notes: '<p>n</p>' }
+    const values = lessonFormValues(original)
+    expect(lessonBody(values, original).clear).toBeUndefined()
+    expect(lessonBody({ ...values, notes: '  ' }, original).clear).toEqual(['notes'])
+    expect(lessonBody({ ...values, content: '', notes: '' }, original).clear).toEqual(['content', 'notes'])
+    // A new lesson has nothing to clear.
+    expect(lessonBody({ ...values, content: '', notes: '' }).clear).toBeUndefined()
   })
 
   it('keeps text lesson HTML untouched', () => {

@@ -48,15 +48,14 @@ export function courseFormValues(course?: Partial<CourseInput>): CourseFormValue
 }
 
 export function courseBody(values: CourseFormValues): CourseInput {
-  const thumbnail = values.thumbnail_url.trim()
   return {
     title: values.title.trim(),
     description: values.description,
     category: values.category.trim(),
     level: values.level,
     duration: values.duration.trim(),
-    // null clears the thumbnail; the server accepts http(s) URLs and /media/ paths.
-    thumbnail_url: thumbnail === '' ? null : thumbnail,
+    // "" removes the thumbnail (null would leave it as it is); the server accepts http(s) URLs and /media/ paths.
+    thumbnail_url: values.thumbnail_url.trim(),
   }
 }
 
@@ -72,21 +71,27 @@ export function lessonFormValues(lesson?: Lesson): LessonFormValues {
   return {
     title: lesson?.title ?? '',
     type: lesson?.type ?? 'video',
-    duration: lesson ? String(lesson.duration) : '0',
+    duration: lesson?.duration ?? '',
     content: lesson?.content ?? '',
     notes: lesson?.notes ?? '',
   }
 }
 
-/** The request body; an unparsable duration is sent as-is (NaN → null) so the server's 422 names it. */
-export function lessonBody(values: LessonFormValues): LessonInput {
-  const minutes = values.duration.trim() === '' ? 0 : Number(values.duration)
+/** The request body. The duration goes as written ("15:30", "10 min"). Editing `original`, a blank value
+ * would keep what is stored, so emptying its content or notes asks the server to clear them. */
+export function lessonBody(values: LessonFormValues, original?: Lesson): LessonInput {
+  const content = values.type === 'video' ? values.content.trim() : values.content
+  const notes = values.notes.trim() === '' ? null : values.notes
+  const clear: Array<'content' | 'notes'> = []
+  if (original?.content && content.trim() === '') clear.push('content')
+  if (original?.notes && notes === null) clear.push('notes')
   return {
     title: values.title.trim(),
     type: values.type,
-    duration: Number.isInteger(minutes) ? minutes : (null as unknown as number),
-    content: values.type === 'video' ? values.content.trim() : values.content,
-    notes: values.notes.trim() === '' ? null : values.notes,
+    duration: values.duration.trim(),
+    content,
+    notes,
+    ...(clear.length > 0 ? { clear } : {}),
   }
 }
 

@@ -37,7 +37,7 @@ function CourseRow({ course }: { course: CourseWithEnrollments }) {
             <div>
               <dt className="text-slate-500 dark:text-slate-400">Rating</dt>
               <dd className="font-semibold">
-                {course.rating === null ? '—' : `${course.rating.toFixed(1)} (${course.rating_count})`}
+                {course.average_rating === null ? '—' : `${course.average_rating.toFixed(1)} (${course.rating_count})`}
               </dd>
             </div>
           </dl>

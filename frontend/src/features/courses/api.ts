@@ -1,5 +1,6 @@
 import type { Query } from '../../lib/api'
 import { api } from '../../lib/client'
+import type { Lesson } from '../lessons/api'
 
 export type Level = 'Beginner' | 'Intermediate' | 'Advanced'
 export const LEVELS: Level[] = ['Beginner', 'Intermediate', 'Advanced']
@@ -22,7 +23,11 @@ export interface Course {
   is_enrolled: boolean
   lessonsCount: number
   enrollment_count: number
-  rating: number | null
+  /** The same as enrollment_count (the original API's name). */
+  enrolledStudents: number
+  /** The average rating, 0 without ratings (the original API's field); average_rating is null then. */
+  rating: number
+  average_rating: number | null
   rating_count: number
   created_at: string
   updated_at: string
@@ -30,25 +35,21 @@ export interface Course {
 
 export type LessonType = 'video' | 'text'
 
-/** LessonSummary: a syllabus entry of CourseDetail. */
-export interface LessonSummary {
-  id: string
-  title: string
-  type: LessonType
-  duration: number
-  order: number
-}
+/** A lesson of CourseDetail: LessonPublic, with content and notes null unless the caller may open it. */
+export type CourseLesson = Lesson
 
 export interface CourseDetail extends Course {
-  lessons: LessonSummary[]
+  lessons: CourseLesson[]
 }
 
 /** GET /api/courses/with-enrollments */
 export interface CourseWithEnrollments extends Course {
+  enrollments: number
   completed_count: number
   average_progress: number
 }
 
+/** GET /api/categories/counts */
 export interface Category {
   name: string
   course_count: number
@@ -78,7 +79,10 @@ export const listCourses = (filters: CourseFilters | Query, signal?: AbortSignal
   api.page<Course>('/api/courses', filters as Query, signal)
 export const getCourse = (id: number | string, signal?: AbortSignal) =>
   api.get<CourseDetail>(`/api/courses/${id}`, undefined, signal)
-export const listCategories = (signal?: AbortSignal) => api.get<Category[]>('/api/categories', undefined, signal)
+/** Category names (GET /api/categories). */
+export const listCategoryNames = (signal?: AbortSignal) => api.get<string[]>('/api/categories', undefined, signal)
+/** Categories with their course counts. */
+export const listCategories = (signal?: AbortSignal) => api.get<Category[]>('/api/categories/counts', undefined, signal)
 /** Courses the caller teaches (admin: all). */
 export const teachingCourses = (signal?: AbortSignal) =>
   api.get<CourseWithEnrollments[]>('/api/courses/with-enrollments', undefined, signal)

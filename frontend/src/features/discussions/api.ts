@@ -11,9 +11,16 @@ export interface Author {
   role: string
 }
 
+/** Our own vote on a post: 1 up, -1 down, 0 none. */
+export type UserVote = 1 | -1 | 0
+
 export interface Post {
   id: number
   course_id: number
+  /** The author's id; `author` has their name, avatar and role too. */
+  user_id: number
+  author_name: string
+  author_avatar: string | null
   content: string
   author: Author
   lesson_id: string | null
@@ -22,23 +29,26 @@ export interface Post {
   upvotes: number
   /** Only the course owner and admins are told; null for everyone else. */
   downvotes: number | null
-  user_vote: 1 | -1 | null
+  user_vote: UserVote
+  course_title: string | null
+  lesson_title: string | null
   reply_count: number
   created_at: string
   updated_at: string
 }
 
 export interface VoteResult {
+  message: string
   comment_id: number
   upvotes: number
   downvotes: number | null
-  user_vote: 1 | -1 | null
+  user_vote: UserVote
 }
 
 export const PAGE_SIZE = 50
 
 export function listThreads(courseId: number, sort: Sort, skip: number, signal?: AbortSignal): Promise<Page<Post>> {
-  return api.page<Post>(`/api/courses/${courseId}/discussions`, { sort, skip, limit: PAGE_SIZE }, signal)
+  return api.page<Post>(`/api/courses/${courseId}/discussions`, { threads: true, sort, skip, limit: PAGE_SIZE }, signal)
 }
 
 export function listReplies(courseId: number, parentId: number): Promise<Page<Post>> {
@@ -57,8 +67,8 @@ export function editPost(commentId: number, content: string): Promise<Post> {
   return api.put<Post>(`/api/discussions/${commentId}`, { content })
 }
 
-export function deletePost(commentId: number): Promise<void> {
-  return api.delete<void>(`/api/discussions/${commentId}`)
+export function deletePost(commentId: number): Promise<{ message: string }> {
+  return api.delete<{ message: string }>(`/api/discussions/${commentId}`)
 }
 
 export function votePost(commentId: number, voteType: 1 | -1): Promise<VoteResult> {

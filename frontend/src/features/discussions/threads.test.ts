@@ -6,6 +6,9 @@ function post(id: number, fields: Partial<Post> = {}): Post {
   return {
     id,
     course_id: 1,
+    user_id: 100 + id,
+    author_name: `User ${id}`,
+    author_avatar: null,
     content: `post ${id}`,
     author: { id: 100 + id, name: `User ${id}`, avatar: null, role: 'learner' },
     lesson_id: null,
@@ -13,7 +16,9 @@ function post(id: number, fields: Partial<Post> = {}): Post {
     is_private: false,
     upvotes: 0,
     downvotes: null,
-    user_vote: null,
+    user_vote: 0,
+    course_title: null,
+    lesson_title: null,
     reply_count: 0,
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',
@@ -31,6 +36,15 @@ function payload(p: Post, extra: Record<string, unknown> = {}) {
 }
 
 describe('applyDiscussionEvent', () => {
+  it('fills the flat author fields of a post built from an event', () => {
+    const created = payload(post(4), { author: { id: 7, name: 'Ada Lovelace', avatar: 'https://a/x.png', role: 'learner' } })
+    const added = applyDiscussionEvent(list(), 1, 'new', 'comment.created', created).threads[0]
+    expect(added).toMatchObject({ id: 4, user_id: 7, author_name: 'Ada Lovelace', author_avatar: 'https://a/x.png', user_vote: 0 })
+    const renamed = { ...created, content: 'edited', author: { id: 7, name: 'Ada King', avatar: null, role: 'learner' } }
+    const edited = applyDiscussionEvent({ ...list(), threads: [added!] }, 1, 'new', 'comment.edited', renamed).threads[0]
+    expect(edited).toMatchObject({ content: 'edited', author_name: 'Ada King', author_avatar: null })
+  })
+
   it('adds a new thread where the sort puts it', () => {
     const created = payload(post(4, { upvotes: 1 }))
     expect(applyDiscussionEvent(list(), 1, 'new', 'comment.created', created).threads.map((t) => t.id)).toEqual([4, 3, 2, 1])
@@ -85,7 +99,7 @@ describe('applyDiscussionEvent', () => {
   })
 
   it('applies my own vote result', () => {
-    const next = applyVoteResult(list(), { comment_id: 10, upvotes: 1, downvotes: null, user_vote: 1 })
+    const next = applyVoteResult(list(), { message: 'Vote registered', comment_id: 10, upvotes: 1, downvotes: null, user_vote: 1 })
     expect(next.replies[2]?.[0]).toMatchObject({ upvotes: 1, user_vote: 1 })
   })
 

@@ -37,6 +37,9 @@ function fromEvent(event: EventPost): Post | null {
   return {
     id: event.id,
     course_id: event.course_id,
+    user_id: event.author.id,
+    author_name: event.author.name,
+    author_avatar: event.author.avatar,
     content: event.content,
     author: event.author,
     lesson_id: event.lesson_id,
@@ -44,7 +47,9 @@ function fromEvent(event: EventPost): Post | null {
     is_private: event.is_private,
     upvotes: event.upvotes ?? 0,
     downvotes: null,
-    user_vote: null,
+    user_vote: 0,
+    course_title: null,
+    lesson_title: null,
     reply_count: 0,
     created_at: event.created_at ?? now,
     updated_at: event.updated_at ?? event.created_at ?? now,
@@ -129,6 +134,8 @@ export function applyDiscussionEvent(list: ThreadList, courseId: number, sort: S
         ...post,
         content: payload.content ?? post.content,
         author: payload.author ?? post.author,
+        author_name: payload.author?.name ?? post.author_name,
+        author_avatar: payload.author ? payload.author.avatar : post.author_avatar,
         updated_at: payload.updated_at ?? post.updated_at,
       }))
     case 'comment.deleted':

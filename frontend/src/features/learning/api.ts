@@ -10,17 +10,33 @@ export interface LearnerStats {
   total_seconds_spent: number
 }
 
+/** GET /api/learner/enrollments: a course the learner is enrolled in, flat as the original API listed it
+ * (`id` is the course's id), with the enrollment's figures and the full course beside it. */
 export interface LearnerEnrollment {
   id: number
+  title: string
+  description: string
+  category: string
+  level: string
+  duration: string
+  thumbnail_url: string | null
+  enrolled_at: string
+  completed_at: string | null
+  total_lessons: number
+  completed_lessons: number
+  /** Whole percent, rounded down; `progress` has two decimals. */
+  progress_percentage: number
+  is_completed: boolean
+  enrollment_id: number
   user_id: number
   course_id: number
-  enrolled_at: string
   progress: number
-  completed_at: string | null
   course: Course
 }
 
 export interface Progress {
+  /** The progress record's id. */
+  id: string
   user_id: number
   course_id: number
   completed_lessons: string[]

@@ -30,15 +30,12 @@ export function applyLearningEvent(overview: LearningOverview, { event, data }: 
         ? null
         : undefined
   return {
-    enrollments: overview.enrollments.map((item) =>
-      item.course_id !== courseId
-        ? item
-        : {
-            ...item,
-            progress: percent ?? (event === 'course.completed' ? 100 : item.progress),
-            completed_at: completedAt === undefined ? item.completed_at : completedAt,
-          },
-    ),
+    enrollments: overview.enrollments.map((item) => {
+      if (item.course_id !== courseId) return item
+      const progress = percent ?? (event === 'course.completed' ? 100 : item.progress)
+      const completed = completedAt === undefined ? item.completed_at : completedAt
+      return { ...item, progress, progress_percentage: Math.floor(progress), completed_at: completed, is_completed: completed !== null }
+    }),
     progress: overview.progress.map((item) =>
       item.course_id !== courseId
         ? item

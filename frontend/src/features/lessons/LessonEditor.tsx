@@ -26,7 +26,7 @@ export function LessonEditor({ courseId, lesson, onSaved, onCancel }: Props) {
     setSaving(true)
     setError(null)
     try {
-      const body = lessonBody(values)
+      const body = lessonBody(values, lesson)
       onSaved(lesson ? await updateLesson(courseId, lesson.id, body) : await createLesson(courseId, body))
     } catch (reason) {
       setError(reason instanceof ApiError ? reason : new ApiError(0, 'error', String(reason)))
@@ -44,18 +44,16 @@ export function LessonEditor({ courseId, lesson, onSaved, onCancel }: Props) {
       data-testid="lesson-editor"
     >
       <div className="grid gap-4 md:grid-cols-[1fr_10rem_10rem]">
-        <TextField label="Lesson title" required maxLength={200} value={values.title} error={field('title')} onChange={(e) => set('title')(e.target.value)} />
+        <TextField label="Lesson title" required maxLength={255} value={values.title} error={field('title')} onChange={(e) => set('title')(e.target.value)} />
         <SelectField label="Type" value={values.type} error={field('type')} onChange={(e) => set('type')(e.target.value as LessonType)}>
           <option value="video">Video</option>
           <option value="text">Text</option>
         </SelectField>
         <TextField
-          label="Duration (minutes)"
-          type="number"
-          inputMode="numeric"
-          min={0}
-          max={1440}
-          step={1}
+          label="Duration"
+          type="text"
+          placeholder="e.g. 15:30 or 10 min"
+          maxLength={100}
           value={values.duration}
           error={field('duration')}
           onChange={(e) => set('duration')(e.target.value)}

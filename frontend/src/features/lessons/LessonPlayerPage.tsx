@@ -9,7 +9,7 @@ import { useResource } from '../../lib/useResource'
 import { useSession } from '../../lib/session'
 import type { Progress } from '../learning/api'
 import { getCourse } from '../courses/api'
-import { loadLessons, loadProgress, markLesson, type Lesson } from './api'
+import { lessonKind, loadLessons, loadProgress, markLesson, type Lesson } from './api'
 import { videoSource } from './media'
 import { useHeartbeats, type HeartbeatHandle } from './useHeartbeats'
 
@@ -37,8 +37,8 @@ function ServerHtml({ html, className = '' }: { html: string; className?: string
 }
 
 function LessonBody({ lesson, heartbeats }: { lesson: Lesson; heartbeats: HeartbeatHandle }) {
-  if (lesson.type === 'text') return <ServerHtml html={lesson.content} />
-  const source = videoSource(lesson.content)
+  if (lesson.type === 'text') return <ServerHtml html={lesson.content ?? ''} />
+  const source = videoSource(lesson.content ?? '')
   if (source.kind === 'invalid') return <ErrorMessage error="This video cannot be played." />
   return (
     <div className="aspect-video w-full overflow-hidden rounded-lg bg-black">
@@ -89,7 +89,10 @@ export default function LessonPlayerPage() {
 
   const lessons = content.data?.lessons ?? []
   const lesson = lessons.find((item) => item.id === lessonId) ?? null
-  const learner = progress.data !== undefined
+  // Everyone who sees the course gets a progress record (empty unless enrolled); only an enrolled
+  // learner's counts. Owners and admins who are not enrolled preview.
+  const enrolled = content.data?.course.is_enrolled ?? false
+  const learner = enrolled && progress.data !== undefined
   const heartbeats = useHeartbeats(courseId, lesson?.id ?? null, learner && lesson !== null, (id, seconds) =>
     setCredited((current) => ({ ...current, [id]: (current[id] ?? 0) + seconds })),
   )
@@ -146,7 +149,7 @@ export default function LessonPlayerPage() {
   const previous = lessons[index - 1]
   const next = lessons[index + 1]
   const timeSpent = (progress.data?.lesson_times[lesson.id] ?? 0) + (credited[lesson.id] ?? 0)
-  const previewOnly = progress.data === undefined && isAccessError(progress.error)
+  const previewOnly = content.data !== undefined && !enrolled
 
   async function toggleComplete() {
     if (!lesson) return
@@ -169,7 +172,7 @@ export default function LessonPlayerPage() {
             <Link to={`/courses/${courseId}`} className="font-semibold hover:underline">
               {course.title}
             </Link>
-            {progress.data && (
+            {learner && progress.data && (
               <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">
                 {progress.data.completed_lessons.length} of {progress.data.total_lessons} lessons · {Math.round(progress.data.progress_percentage)}%
               </p>
@@ -193,7 +196,7 @@ export default function LessonPlayerPage() {
                       <span className="min-w-0 flex-1">
                         {item.title}
                         <span className="block text-xs text-slate-500 dark:text-slate-400">
-                          {item.type === 'video' ? 'Video' : 'Reading'} · {item.duration} min
+                          {lessonKind(item)}
                         </span>
                       </span>
                       {done && <span className="sr-only">(completed)</span>}
@@ -217,7 +220,7 @@ export default function LessonPlayerPage() {
       <article className="min-w-0 space-y-4">
         <header>
           <p className="text-sm text-slate-500 dark:text-slate-400">
-            Lesson {index + 1} of {lessons.length} · {lesson.type === 'video' ? 'Video' : 'Reading'} · {lesson.duration} min
+            Lesson {index + 1} of {lessons.length} · {lessonKind(lesson)}
           </p>
           <h1 className="text-2xl font-semibold tracking-tight">{lesson.title}</h1>
         </header>
@@ -232,7 +235,7 @@ export default function LessonPlayerPage() {
         )}
 
         <Card className="flex flex-wrap items-center gap-4">
-          {progress.data ? (
+          {learner && progress.data ? (
             <>
               <Button data-testid="lesson-mark-complete" variant={isDone ? 'secondary' : 'primary'} onClick={() => void toggleComplete()} disabled={marking} aria-pressed={isDone}>
                 {isDone ? 'Mark not complete' : 'Mark complete'}

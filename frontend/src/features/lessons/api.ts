@@ -8,9 +8,13 @@ export interface Lesson {
   course_id: number
   title: string
   type: LessonType
-  duration: number
-  /** text: HTML sanitized by the server (nh3); video: an http(s) URL or a /media/ path. */
-  content: string
+  /** As the author gave it: "15:30", "10 min", … ("" when none was given). */
+  duration: string
+  /** Whole minutes, when `duration` can be read as a length. */
+  duration_minutes: number | null
+  /** text: HTML sanitized by the server (nh3); video: an http(s) URL or a /media/ path. Null in a course
+   * page's lessons for callers who may not open them. */
+  content: string | null
   /** HTML sanitized by the server (nh3), or null. */
   notes: string | null
   order: number
@@ -18,16 +22,25 @@ export interface Lesson {
   updated_at: string
 }
 
-/** The body of POST /api/courses/{id}/lessons (LessonCreate); PUT takes any subset. */
+/** The body of POST /api/courses/{id}/lessons (LessonCreate); PUT takes any subset. A blank value in a
+ * PUT keeps what is stored; `clear` erases content or notes. */
 export interface LessonInput {
   title: string
   type: LessonType
-  duration: number
+  duration: string
   content: string
   notes: string | null
+  clear?: Array<'content' | 'notes'>
+}
+
+/** "Video · 15:30": the lesson's kind and its duration as the author wrote it. */
+export function lessonKind(lesson: Pick<Lesson, 'type' | 'duration'>, video = 'Video', text = 'Reading'): string {
+  const kind = lesson.type === 'video' ? video : text
+  return lesson.duration ? `${kind} · ${lesson.duration}` : kind
 }
 
 export interface HeartbeatAccepted {
+  status: 'success'
   accepted: boolean
   duplicate: boolean
   credited_seconds: number

@@ -28,13 +28,13 @@ export function ConversationList({ chats, me, activePartner }: Props) {
               <span className="min-w-0 flex-1">
                 <span className="flex items-baseline justify-between gap-2">
                   <span className={`truncate ${chat.unread_count > 0 ? 'font-semibold' : 'font-medium'}`}>{chat.partner.name}</span>
-                  <time className="shrink-0 text-xs text-slate-500" dateTime={chat.last_message.created_at}>
-                    {new Date(chat.last_message.created_at).toLocaleDateString()}
+                  <time className="shrink-0 text-xs text-slate-500" dateTime={chat.last_message_at}>
+                    {new Date(chat.last_message_at).toLocaleDateString()}
                   </time>
                 </span>
                 <span className="block truncate text-sm text-slate-600 dark:text-slate-400">
-                  {chat.last_message.sender_id === me ? 'You: ' : ''}
-                  {chat.last_message.content}
+                  {chat.latest_message.sender_id === me ? 'You: ' : ''}
+                  {chat.last_message}
                 </span>
               </span>
               {chat.unread_count > 0 && (

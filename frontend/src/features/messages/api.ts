@@ -8,7 +8,7 @@ export const listChats = (signal?: AbortSignal) => api.page<ChatSummary>('/api/c
 export const chatPartners = (search: string, signal?: AbortSignal) =>
   api.page<ChatUser>('/api/chat-partners', { search: search.trim() || undefined, limit: 20 }, signal)
 
-/** Newest first from the server; `before` pages back through older messages. */
+/** The newest messages (oldest first within the page); `before` pages back through older messages. */
 export const history = (partnerId: number, before: number | null, signal?: AbortSignal) =>
   api.page<Message>(`/api/chats/${partnerId}`, { before: before ?? undefined, limit: HISTORY_PAGE }, signal)
 

@@ -1,9 +1,9 @@
 // The conversation list with unread counts, kept current by live `message.sent` events. Pure.
 import { asReadEvent } from './conversationState'
-import type { ChatSummary, MessageSentEvent } from './types'
+import { chatSummary, type ChatSummary, type MessageSentEvent } from './types'
 
 export function sortChats(chats: ChatSummary[]): ChatSummary[] {
-  return [...chats].sort((a, b) => b.last_message.id - a.last_message.id)
+  return [...chats].sort((a, b) => b.latest_message.id - a.latest_message.id)
 }
 
 export interface SentResult {
@@ -26,11 +26,11 @@ export function applySent(chats: ChatSummary[], event: MessageSentEvent, me: num
   const index = chats.findIndex((chat) => chat.partner.id === partnerId)
   if (index < 0) {
     if (!incoming || !event.sender) return { chats, unknownPartner: true }
-    return { chats: sortChats([{ partner: event.sender, last_message: last, unread_count: bump }, ...chats]), unknownPartner: false }
+    return { chats: sortChats([chatSummary(event.sender, last, bump), ...chats]), unknownPartner: false }
   }
   const chat = chats[index]
-  if (event.id <= chat.last_message.id) return { chats, unknownPartner: false }
-  const updated = { ...chat, last_message: last, unread_count: chat.unread_count + bump }
+  if (event.id <= chat.latest_message.id) return { chats, unknownPartner: false }
+  const updated = chatSummary(chat.partner, last, chat.unread_count + bump)
   return { chats: sortChats(chats.map((item, i) => (i === index ? updated : item))), unknownPartner: false }
 }
 

@@ -1,4 +1,4 @@
-// One open conversation: messages oldest first (the server pages newest first), merged from history
+// One open conversation: messages oldest first (as each history page lists them), merged from history
 // pages, my sends and live `message.sent` / `message.read` events. Pure, so it is tested without a DOM.
 import type { Page } from '../../lib/api'
 import type { Message, MessageReadEvent } from './types'
@@ -21,7 +21,7 @@ function merge(current: Message[], incoming: Message[]): Message[] {
   return [...byId.values()].sort((a, b) => a.id - b.id)
 }
 
-/** The first page (GET /api/chats/{id}, newest first; `total` is the conversation's size). */
+/** The first page (GET /api/chats/{id}: the newest messages; `total` is the conversation's size). */
 export function fromPage(partnerId: number, page: Page<Message>): Conversation {
   const messages = merge([], page.items)
   return { partnerId, messages, hasOlder: messages.length < page.total }

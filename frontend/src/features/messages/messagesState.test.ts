@@ -11,7 +11,7 @@ import {
   withOlder,
   withReadReceipt,
 } from './conversationState'
-import type { ChatSummary, ChatUser, Message, MessageSentEvent } from './types'
+import { chatSummary, type ChatSummary, type ChatUser, type Message, type MessageSentEvent } from './types'
 
 const ME = 1
 const ADA = 2
@@ -24,7 +24,7 @@ function msg(id: number, sender: number, recipient: number, read_at: string | nu
 const user = (id: number, name: string): ChatUser => ({ id, name, avatar: null, role: 'learner' })
 
 function chat(partner: ChatUser, lastId: number, unread: number): ChatSummary {
-  return { partner, last_message: { id: lastId, content: 'x', sender_id: partner.id, created_at: '' }, unread_count: unread }
+  return chatSummary(partner, { id: lastId, content: 'x', sender_id: partner.id, created_at: '' }, unread)
 }
 
 function sent(message: Message, sender: ChatUser | null = null): MessageSentEvent {
@@ -96,7 +96,7 @@ describe('conversation list', () => {
   it('bumps the unread count of an incoming message and moves the chat to the top', () => {
     const chats = sortChats([chat(ada, 10, 0), chat(bob, 12, 1)])
     const { chats: next } = applySent(chats, sent(msg(13, ADA, ME)), ME, null)
-    expect(next.map((c) => [c.partner.id, c.unread_count, c.last_message.id])).toEqual([
+    expect(next.map((c) => [c.partner.id, c.unread_count, c.latest_message.id])).toEqual([
       [ADA, 1, 13],
       [BOB, 1, 12],
     ])
