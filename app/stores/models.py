@@ -69,11 +69,6 @@ class User(Base):
     google_sub: Mapped[str | None] = mapped_column(String(255), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     is_blocked: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
-    # The next three are not read or written: failed sign-ins are counted per (account, client) in Redis
-    # (app/stores/login_attempts.py) and an account is never locked. A migration may drop them.
-    failed_login_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
-    first_failed_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
