@@ -124,7 +124,7 @@ class BusRelay:
             event.clear()
         if pubsub is not None:
             try:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # typed from redis 8.2
             except Exception:  # noqa: BLE001 - closing a broken connection may fail; nothing to do
                 pass
 
