@@ -13,6 +13,8 @@ from app.lessons.schemas import LessonPublic
 Level = Literal["Beginner", "Intermediate", "Advanced"]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# An edit may empty the category, as the original API allowed: the course becomes uncategorised.
+CategoryEdit = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Url = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=1000, pattern=r"^(https?://|/media/)\S+$")
 ]
@@ -37,7 +39,7 @@ class CourseUpdate(RequestBody):
 
     title: Title | None = None
     description: Annotated[str, Field(max_length=20_000)] | None = None
-    category: Category | None = None
+    category: CategoryEdit | None = None
     level: Level | None = None
     duration: Duration | None = None
     thumbnail_url: ImageUrl = None

@@ -99,7 +99,7 @@ async def course_ids_owned_by(tx: Tx, instructor_id: int) -> list[int]:
 async def categories(tx: Tx) -> list[tuple[str, int]]:
     query = (
         select(Course.category, func.count(Course.id))
-        .where(Course.is_published.is_(True))
+        .where(Course.is_published.is_(True), Course.category != "")
         .group_by(Course.category)
         .order_by(Course.category)
     )

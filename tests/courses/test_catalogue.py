@@ -238,6 +238,23 @@ async def test_categories_count_published_courses_only(client: httpx.AsyncClient
     ]
 
 
+async def test_an_edit_may_empty_the_category_and_the_list_leaves_it_out(
+    client: httpx.AsyncClient, api: Api
+) -> None:
+    teacher = await quick_account(api.runtime, "instructor")
+    course = await make_course(client, teacher, category="Art")
+    await make_course(client, teacher, category="Programming")
+    edited = await set_course(client, teacher, course["id"], category="  ")
+    assert edited["category"] == ""
+    assert (await client.get(f"/api/courses/{course['id']}")).json()["category"] == ""
+    assert (await client.get("/api/categories")).json() == ["Programming"]
+    assert (await client.get("/api/categories/counts")).json() == [{"name": "Programming", "course_count": 1}]
+    too_long = await client.put(
+        f"/api/courses/{course['id']}", headers=teacher.headers, json={"category": "x" * 101}
+    )
+    assert too_long.status_code == 422
+
+
 async def test_course_detail(client: httpx.AsyncClient, api: Api) -> None:
     teacher = await quick_account(
         api.runtime,
