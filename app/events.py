@@ -1,5 +1,6 @@
 """Domain events: every service publishes what happened, after its transaction commits, through one
-small interface. The real-time hub (issue 4) routes them to channels; until then they are logged."""
+small interface. A process with a hub routes them to channels (`app/live/publisher.py`); one without
+(the CLI's one-off commands: `create-admin`, `seed-demo`) only logs them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The wire protocol of /ws (SPEC §4): JSON text frames, one object per frame.
+"""The wire protocol of /ws (docs/PRODUCT.md, "WebSocket protocol"): JSON text frames, one object per frame.
 
 Client → server: {"op": ..., "id"?: ...} with ops auth, subscribe, unsubscribe, ping, presence,
 typing, refresh, plus application ops registered by the app (e.g. heartbeat).

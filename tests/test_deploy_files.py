@@ -1,6 +1,6 @@
 """compose.yaml, deploy/nginx.conf and .env.example are checked statically here (no Docker engine on CI):
 the compose file against the Compose Specification's JSON schema (as vendored by check-jsonschema), then
-the topology issue 7 asks for."""
+the production topology the README describes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The live views the workers push through the hub (SPEC §4 channels), each from its own loop:
+"""The live views the workers push through the hub (docs/PRODUCT.md, "Channels"), each from its own loop:
 
 - `course:{id}:leaderboard` (event `leaderboard`): courses marked dirty (progress, completion and
   enrollment events from the api, time folded by the telemetry worker) get the ranked top N from the same

@@ -1,4 +1,4 @@
-"""Analytics, reports and audit-log browsing (SPEC §3 "Analytics, reports, audit").
+"""Analytics, reports and audit-log browsing (docs/PRODUCT.md; README, "Learning domain").
 
 Scope: admins see the whole platform; instructors get the same views narrowed to the courses they own
 (enrollments, ratings, comments and telemetry of those courses, and the people enrolled in them);
@@ -546,7 +546,7 @@ def to_csv(model: type[BaseModel], rows: Sequence[BaseModel]) -> str:
 
 
 async def live(runtime: Runtime) -> LiveAnalytics:
-    """The real-time snapshot (SPEC §3 `/live`): read from Redis counters kept by the hub, the heartbeat
+    """The real-time snapshot (`/live`): read from Redis counters kept by the hub, the heartbeat
     path and the message events; cheap enough to answer on every request and every push."""
     counts = await live_store.live_counts(runtime.redis, online_key=runtime.settings.hub_config().online_key)
     busiest = sorted(counts.active_by_course.items(), key=lambda item: (-item[1], item[0]))

@@ -1,4 +1,4 @@
-"""Who may see and do what with a course (SPEC §2), in one place for every course-scoped domain."""
+"""Who may see and do what with a course (docs/PRODUCT.md), in one place for every course-scoped domain."""
 
 from __future__ import annotations
 

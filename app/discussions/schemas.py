@@ -1,4 +1,4 @@
-"""Discussion posts, replies, votes and private messages to a course's staff (SPEC §3 "Discussions").
+"""Discussion posts, replies, votes and private messages to a course's staff (docs/PRODUCT.md).
 
 Content is plain text, never HTML: it is stored as written (line endings normalised to `\\n`, control
 characters other than tab and newline removed, surrounding whitespace trimmed) and clients render it as

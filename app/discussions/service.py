@@ -1,6 +1,6 @@
 """Course discussions: threads, replies, votes, and private questions to a course's staff.
 
-Rules (SPEC §3 "Discussions", §2):
+Rules (docs/PRODUCT.md, "Roles and permissions" and "REST surface by area"):
 - Threads are two levels deep: a post with no parent starts a thread, and every reply points at the
   thread's first post (replying to a reply joins that reply's thread).
 - A private post is visible to its author, the author of the thread it belongs to, the course owner and

@@ -1,4 +1,4 @@
-"""The one ranking of SPEC §3, used by the REST leaderboard and (later) the live leaderboard channel.
+"""The one ranking, used by the REST leaderboard and the live leaderboard channel alike.
 
 Order: progress_percentage desc, then total_seconds_spent asc (less time for the same progress ranks
 higher), then earliest completion (not completed ranks after completed); equal keys share a rank

@@ -1,4 +1,4 @@
-"""The app's side of the real-time hub: who a token is, who may subscribe to what (SPEC §4 channels)."""
+"""The app's side of the real-time hub: who a token is, who may subscribe to what (docs/PRODUCT.md)."""
 
 from __future__ import annotations
 

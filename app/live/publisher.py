@@ -1,4 +1,4 @@
-"""Routes domain events to hub channels (SPEC §4 channel table). Called only after commit."""
+"""Routes domain events to hub channels (docs/PRODUCT.md, "Channels"). Called only after commit."""
 
 from __future__ import annotations
 

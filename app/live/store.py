@@ -1,4 +1,4 @@
-"""Redis-backed state of the live views (SPEC §4 `course:{id}:leaderboard`, `course:{id}:activity`,
+"""Redis-backed state of the live views (docs/PRODUCT.md: `course:{id}:leaderboard`, `course:{id}:activity`,
 `admin:analytics`), shared by every api instance and worker.
 
 Leaderboards: `lf:lb:dirty` is the set of courses whose ranking may have changed; a worker claims a course

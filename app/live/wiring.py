@@ -34,7 +34,7 @@ def _validation_message(error: ValidationError) -> str:
 
 
 def heartbeat_op(runtime: Runtime) -> OpHandler:
-    """`heartbeat {course_id, lesson_id, seconds_spent, seq?, client_ts?}` (SPEC §4): the REST heartbeat
+    """`heartbeat {course_id, lesson_id, seconds_spent, seq?, client_ts?}`: the REST heartbeat
     over the socket, with the same validation, permissions, wall-clock budget and reply fields."""
 
     async def handle(principal: HubPrincipal, frame: ClientFrame) -> dict[str, Any]:

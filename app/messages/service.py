@@ -1,6 +1,6 @@
 """Direct messages between users who share a course as teacher and learner, and with admins.
 
-Who may message whom (SPEC §3): a learner and the instructor of a course the learner is enrolled in,
+Who may message whom (docs/PRODUCT.md): a learner and the instructor of a course the learner is enrolled in,
 both ways; anyone and an admin, both ways. The rule is about the enrollment relationship, not the role
 labels, so an instructor enrolled in a colleague's course may write to that colleague like any learner.
 It is checked when a message is sent; reading a conversation that already exists stays possible after

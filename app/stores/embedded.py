@@ -147,7 +147,7 @@ class EmbeddedValkey:
 
 @dataclass
 class EmbeddedMongo:
-    """nx-27017: the MongoDB wire protocol on a SQLite file (see SPEC §5 for its differences)."""
+    """nx-27017: the MongoDB wire protocol on a SQLite file (differences: README)."""
 
     data_dir: Path
     _process: subprocess.Popen[bytes] | None = None

@@ -1,4 +1,4 @@
-"""SQLAlchemy models for every PostgreSQL table of SPEC §5. Alembic migrations are generated from these."""
+"""SQLAlchemy models of every PostgreSQL table (docs/PRODUCT.md); migrations are generated from them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The document store: lessons, progress and course_telemetry in MongoDB (SPEC §5).
+"""The document store: lessons, progress and course_telemetry in MongoDB (docs/PRODUCT.md, "Data").
 
 Rules that keep the same meaning on MongoDB and on the embedded nx-27017 server:
 - documents have deterministic string `_id`s and are written by `_id`;

@@ -125,7 +125,7 @@ async def deactivate(runtime: Runtime, *, actor_id: int, user_id: int, meta: Req
             details={"sessions_revoked": len(revoked)},
         )
     await runtime.revocations.revoke_sessions(list(revoked))
-    # Closes the user's live connections on every instance (the hub re-checks them, SPEC §4).
+    # Closes the user's live connections on every instance (the hub re-checks them, docs/ARCHITECTURE.md).
     await runtime.events.publish(
         DomainEvent(name="user.deactivated", data={"user_id": user_id}, user_ids=(user_id,))
     )

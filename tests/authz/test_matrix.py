@@ -1,4 +1,4 @@
-"""The authorization matrix (SPEC §2, §4; issue 7): every REST route and every WebSocket channel against
+"""The authorization matrix (docs/PRODUCT.md): every REST route and every WebSocket channel against
 nine kinds of caller, one test case per cell, read against the one world of tests/authz/world.py. The
 expected values are the data of tests/authz/table.py; the README shows the same table."""
 

@@ -1,4 +1,4 @@
-"""The catalogue (SPEC §3 "Courses and lessons"): who sees which courses, filters, paging, enrollment
+"""The catalogue (README, "Learning domain"): who sees which courses, filters, paging, enrollment
 flags, real ratings, categories, course detail, creation/publishing/updating and with-enrollments."""
 
 from __future__ import annotations

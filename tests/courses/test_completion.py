@@ -1,4 +1,4 @@
-"""Progress and completion (SPEC §3 "Enrollment, progress, completion"; §7 "completion was never recorded"):
+"""Progress and completion (docs/PRODUCT.md; the old API never recorded completion):
 the last lesson completes the course, and completion follows every change of the lesson list."""
 
 from __future__ import annotations

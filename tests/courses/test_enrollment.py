@@ -1,4 +1,4 @@
-"""Enrolling and leaving (SPEC §3 "Enrollment, progress, completion")."""
+"""Enrolling and leaving (docs/PRODUCT.md, "REST surface by area")."""
 
 from __future__ import annotations
 

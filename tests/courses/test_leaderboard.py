@@ -1,4 +1,4 @@
-"""Course leaderboards (SPEC §3 "Leaderboards"; §7 "the leaderboard counted people who were not enrolled")."""
+"""Course leaderboards (docs/PRODUCT.md; the old API counted people who were not enrolled)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Lessons (SPEC §3): ordering, HTML sanitizing with a real sanitizer, update and delete, and audit rows
-that carry the lesson's string id (the seed wrote text ids into an integer column, §7)."""
+"""Lessons (README): ordering, HTML sanitizing with a real sanitizer, update and delete, and audit rows
+that carry the lesson's string id (the seed wrote text ids into an integer column)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`GET /api/admin/students/{id}/stats` (SPEC §3 "Users (admin)"): per-course progress, time spent and a
+"""`GET /api/admin/students/{id}/stats` (README, "Learning domain"): per-course progress, time spent and a
 per-lesson breakdown; admins see every course of the student, instructors only the ones they teach."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Who may call which discussion endpoint, as one table (SPEC §2, §3 "Discussions").
+"""Who may call which discussion endpoint, as one table (docs/PRODUCT.md, "Roles and permissions").
 
 Each cell runs on fresh stores: a published course owned by an instructor, with a public post written by
 an enrolled learner (the "author" column). Request bodies are valid, so a cell's status is about the

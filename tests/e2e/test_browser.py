@@ -1,4 +1,4 @@
-"""The app in a real browser: the SPEC's live flows seen from two users at once, plus screenshots of the
+"""The app in a real browser: the live flows seen from two users at once, plus screenshots of the
 main pages under test-artifacts/screenshots/. Each scenario is one Node script in tests/e2e/browser/."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Redis restarts during a continuous publication stream to 500 WebSocket subscribers spread over both
-api instances (SPEC §4): every client either receives every publication once, in order, with no gap,
+api instances (docs/PRODUCT.md): every client either receives every publication once, in order, with no gap,
 or is told `recovered: false`; each instance's relay delivers again within 2 s of Redis coming back;
 no process crashes."""
 

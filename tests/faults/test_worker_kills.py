@@ -1,7 +1,7 @@
 """SIGKILL a worker 10 times while 100,000 heartbeats arrive over WebSockets through both api instances:
 once the stream has drained, the seconds credited in the accepted replies equal, exactly, the seconds
 in `course_telemetry`, in `progress` (and its lesson times) and in the PostgreSQL daily rollups, and the
-heartbeat counts equal the number of credited replies (SPEC §3: never lost, never counted twice)."""
+heartbeat counts equal the number of credited replies (docs/PRODUCT.md: never lost, never counted twice)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SQL and NoSQL injection (issue 7, hostile input): every query parameter of every GET operation of the
+"""SQL and NoSQL injection (hostile input): every query parameter of every GET operation of the
 OpenAPI document (so a new filter is covered as soon as it is declared), and every string field of every
 JSON body, receive injection strings and operator objects.
 

@@ -1,4 +1,4 @@
-"""Schemathesis against /api/openapi.json of a real `learnflow serve` (issue 7, hostile input).
+"""Schemathesis against /api/openapi.json of a real `learnflow serve` (hostile input).
 
 Every operation of the document, sent as each role (anonymous, learner, instructor, admin), with data that
 fits the schema (positive), data that does not (negative), and fitting data aimed at resources that exist

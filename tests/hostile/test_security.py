@@ -1,7 +1,7 @@
-"""Security cases of issue 7 (hostile input). Where a case was already proven elsewhere it is only
+"""Security cases against hostile input. Where a case was already proven elsewhere it is only
 referenced; this module adds what was missing (marked "here").
 
-issue-7 bullet                  | proven by (tests/…)
+attack                          | proven by (tests/…)
 --------------------------------|----------------------------------------------------------------------
 JWT alg none, REST              | http/test_errors_and_limits.py::test_a_jwt_with_alg_none_is_refused
 JWT wrong key / other alg, REST | http/test_errors_and_limits.py

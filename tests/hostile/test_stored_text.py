@@ -1,4 +1,4 @@
-"""HTML and script in every text field (issue 7, hostile input), by the README's rules: lesson `content`
+"""HTML and script in every text field (hostile input), by the README's rules: lesson `content`
 and `notes` are sanitized with nh3 (no scripts, event handlers or `javascript:` URLs); every other text
 (names, course fields, reviews, discussion posts, direct messages) is plain text, returned as written in
 a JSON string, never as markup. URL fields refuse a `javascript:` URL.

@@ -1,4 +1,4 @@
-"""A WebSocket fuzzer against a real `learnflow serve` (issue 7, hostile input).
+"""A WebSocket fuzzer against a real `learnflow serve` (hostile input).
 
 Over 10,000 malformed frames from a fixed seed: random bytes, bad JSON, JSON that is not an object,
 wrong types (or out-of-range values) for every field of every op, unknown ops, frames before `auth`,

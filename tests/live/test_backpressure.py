@@ -1,4 +1,4 @@
-"""Backpressure (SPEC §4): a client that stops reading overflows its own bounded queue and is closed
+"""Backpressure (docs/PRODUCT.md): a client that stops reading overflows its own bounded queue and is closed
 with 4008; another subscriber of the same channel gets everything, and the instance stays up."""
 
 from __future__ import annotations

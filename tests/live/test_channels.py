@@ -1,4 +1,4 @@
-"""Who may subscribe to which channel (SPEC §4 channel table), for allowed and denied principals. A
+"""Who may subscribe to which channel (docs/PRODUCT.md, "Channels"), for allowed and denied principals. A
 refused subscribe is an error reply with code `forbidden`; the connection stays open."""
 
 from __future__ import annotations

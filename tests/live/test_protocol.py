@@ -1,4 +1,4 @@
-"""The /ws protocol (SPEC §4) against a real `learnflow serve` with small limits: authentication, error
+"""The /ws protocol against a real `learnflow serve` with small limits: authentication, error
 replies that keep the socket usable, documented close codes, limits, refresh and token expiry."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Authorization is re-checked while connected (SPEC §4): changes made through the API on one instance
+"""Authorization is re-checked while connected (docs/PRODUCT.md): changes made through the API on one instance
 reach the connections of the user concerned on every instance."""
 
 from __future__ import annotations

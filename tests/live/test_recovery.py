@@ -1,4 +1,4 @@
-"""History and recovery (SPEC §4): a client that resubscribes with `since` gets exactly what it missed,
+"""History and recovery: a client that resubscribes with `since` gets exactly what it missed,
 in order, with `recovered: true`, or `recovered: false` when the history cannot guarantee it (trimmed,
 flushed, another epoch)."""
 

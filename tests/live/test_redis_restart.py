@@ -1,4 +1,4 @@
-"""Redis going away under the hub (SPEC §4): local subscribers keep being served, the relay reconnects
+"""Redis going away under the hub (docs/PRODUCT.md): local subscribers keep being served, the relay reconnects
 with backoff and resumes; publications missed meanwhile are recovered from history, or subscribers are
 told `{"event": "resubscribe", "recovered": false}`. Each test runs its own Valkey, so stopping it
 disturbs nobody else."""

@@ -390,7 +390,7 @@ async def caller(api: Api, who: str) -> dict[str, str]:
 async def test_permission_matrix(
     api: Api, runtime: Runtime, media_dir: Path, who: str, expected: tuple[int, str | None]
 ) -> None:
-    """Upload is not course-scoped: the role and the blocked flag decide (SPEC §3 Media, §2)."""
+    """Upload is not course-scoped: the role and the blocked flag decide (docs/PRODUCT.md)."""
     status, code = expected
     response = await upload(api.client, await caller(api, who), samples.png())
     assert response.status_code == status, response.text

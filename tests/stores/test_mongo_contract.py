@@ -1,4 +1,4 @@
-"""Contract tests for `app.stores.mongo.DocumentStore` (SPEC §5).
+"""Contract tests for `app.stores.mongo.DocumentStore` (docs/PRODUCT.md, "Data").
 
 They run unchanged against the embedded nx-27017 server (the default) and against a real MongoDB when
 TEST_MONGO_URL is set. The few tests marked `embedded_only` pin quirks of nx-27017 that explain the
@@ -500,7 +500,7 @@ async def test_delete_where_removes_matches_and_counts_them(lessons: DocumentSto
     assert await ids(lessons, LESSONS, {}) == ["e"]
 
 
-# --- quirks of the embedded nx-27017 server (SPEC §5) ----------------------------------------------
+# --- quirks of the embedded nx-27017 server (README) ----------------------------------------------------
 
 
 @embedded_only

@@ -1,4 +1,4 @@
-"""`learnflow worker` processes dying mid-batch, sharing a group and taking over (SPEC §3: an acknowledged
+"""`learnflow worker` processes dying mid-batch, sharing a group and taking over (an acknowledged
 heartbeat is never lost and never counted twice, even if a worker dies mid-batch).
 
 Every test ends with the three stores holding exactly what was put into the stream: the sum of the

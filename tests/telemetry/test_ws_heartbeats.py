@@ -1,4 +1,4 @@
-"""The `heartbeat` op of /ws (SPEC §4): the REST heartbeat over the socket, same rules and same answers.
+"""The `heartbeat` op of /ws: the REST heartbeat over the socket, same rules and same answers.
 
 The app runs under a real uvicorn on a local port (the hub's ops are wired by app.live.wiring exactly as
 in `learnflow serve`); the same payloads go through REST and WS and must be accepted or refused alike.

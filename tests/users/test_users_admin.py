@@ -1,4 +1,4 @@
-"""Admin management of users (SPEC §3 "Users (admin)"): lists, filters, roles, blocks, deactivation."""
+"""Admin management of users (README, "Auth and users"): lists, filters, roles, blocks, deactivation."""
 
 from __future__ import annotations
 
