@@ -72,6 +72,9 @@ def serve(args: argparse.Namespace) -> int:
             access_log=False,
             proxy_headers=False,  # the app resolves client IPs itself from TRUSTED_PROXIES
             ws_max_size=settings.ws_max_frame_bytes,
+            # Per-message deflate costs a zlib stream per browser socket and a compression per frame
+            # per subscriber; hub frames are small JSON, so it is not negotiated (README, "Real time").
+            ws_per_message_deflate=False,
         )
         log.info("serving", extra={"url": f"http://{config.host}:{config.port}"})
         # uvicorn re-raises the stop signal once it has shut down; turning it into SystemExit lets the
