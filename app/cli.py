@@ -50,6 +50,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from app.main import create_app
     from app.stores.migrate import upgrade
+    from realtime.uvicorn_ws import uvicorn_ws_options
 
     settings = _settings()
     settings.check_safe_to_serve(args.host or settings.host)
@@ -72,9 +73,7 @@ def serve(args: argparse.Namespace) -> int:
             access_log=False,
             proxy_headers=False,  # the app resolves client IPs itself from TRUSTED_PROXIES
             ws_max_size=settings.ws_max_frame_bytes,
-            # Per-message deflate costs a zlib stream per browser socket and a compression per frame
-            # per subscriber; hub frames are small JSON, so it is not negotiated (README, "Real time").
-            ws_per_message_deflate=False,
+            **uvicorn_ws_options(),
         )
         log.info("serving", extra={"url": f"http://{config.host}:{config.port}"})
         # uvicorn re-raises the stop signal once it has shut down; turning it into SystemExit lets the

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import resource
 import time
+import zlib
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 MARKER = b'"bts":'
+# What browsers offer in their handshake; a server that accepts it sends compressed frames (RSV1).
+BROWSER_EXTENSIONS = "permessage-deflate; client_max_window_bits"
 
 
 def raise_fd_limit() -> int:
@@ -59,6 +62,9 @@ class Stats:
     m1: float = 0.0
     recording: bool = False
     latencies: array = field(default_factory=lambda: array("d"))  # for frames published in [m0, m1]
+    # Per publication in [m0, m1] (keyed by its send time): [first, last] arrival across subscribers.
+    spans: dict[float, list[float]] = field(default_factory=dict)
+    disorder: int = 0  # bench frames that arrived after a later publication on the same socket
     closes: collections.Counter[int] = field(default_factory=collections.Counter)
     lost: int = 0  # connections that went away without a close frame
     open: int = 0
@@ -71,7 +77,18 @@ class Subscriber(asyncio.Protocol):
     """One WebSocket client. `steps` are (frame to send or None, reply marker) pairs run after the
     handshake; the connection is ready once every marker was seen."""
 
-    __slots__ = ("transport", "buffer", "state", "steps", "ready", "request", "closed", "count")
+    __slots__ = (
+        "transport",
+        "buffer",
+        "state",
+        "steps",
+        "ready",
+        "request",
+        "closed",
+        "count",
+        "inflater",
+        "last",
+    )
 
     def __init__(self, request: bytes, steps: list[tuple[bytes | None, bytes]], ready: asyncio.Future[None]):
         self.transport: asyncio.Transport | None = None
@@ -82,6 +99,8 @@ class Subscriber(asyncio.Protocol):
         self.request = request
         self.closed = False
         self.count = 0  # bench frames received while recording
+        self.inflater: Any = None  # set when the server accepted permessage-deflate
+        self.last = 0.0  # send time of the latest bench frame received
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -121,6 +140,8 @@ class Subscriber(asyncio.Protocol):
             if b" 101 " not in status + b" ":
                 self._fail(f"handshake refused: {status.decode(errors='replace')}")
                 return
+            if b"permessage-deflate" in data[:end].lower():
+                self.inflater = zlib.decompressobj(-15)
             data = data[end + 4 :]
             self.state = 1
             self._next_step()
@@ -147,7 +168,21 @@ class Subscriber(asyncio.Protocol):
             opcode = data[pos] & 0x0F
             start = pos + head
             pos = end
-            if opcode == 1:
+            if opcode == 1 and self.inflater is not None and data[start - head] & 0x40:
+                # A compressed message: inflate it, then read it like any other.
+                payload = self.inflater.decompress(data[start:end] + b"\x00\x00\xff\xff")
+                at = payload.find(MARKER)
+                if at >= 0:
+                    stats.frames += 1
+                    if stats.recording:
+                        self.count += 1
+                        if stats.m0 <= now <= stats.m1:
+                            stats.in_window += 1
+                        sent = float(payload[at + 6 : payload.find(b"}", at)])
+                        self._arrived(stats, sent, now)
+                elif self.state == 1:
+                    self._step_reply(payload)
+            elif opcode == 1:
                 at = data.find(MARKER, start, end)
                 if at >= 0:
                     stats.frames += 1
@@ -156,8 +191,7 @@ class Subscriber(asyncio.Protocol):
                         if stats.m0 <= now <= stats.m1:
                             stats.in_window += 1
                         sent = float(data[at + 6 : data.find(b"}", at, end)])
-                        if stats.m0 <= sent <= stats.m1:
-                            stats.latencies.append(now - sent)
+                        self._arrived(stats, sent, now)
                 elif self.state == 1:
                     self._step_reply(data[start:end])
             elif opcode == 9:
@@ -176,6 +210,19 @@ class Subscriber(asyncio.Protocol):
                 return
         if pos < size:
             self.buffer = data[pos:]
+
+    def _arrived(self, stats: Stats, sent: float, now: float) -> None:
+        # Publications are sent one after another, so their send times order them.
+        if sent <= self.last:
+            stats.disorder += 1
+        self.last = sent
+        if stats.m0 <= sent <= stats.m1:
+            stats.latencies.append(now - sent)
+            span = stats.spans.get(sent)
+            if span is None:
+                stats.spans[sent] = [now, now]
+            elif now > span[1]:
+                span[1] = now
 
     def _step_reply(self, payload: bytes) -> None:
         if not self.steps:
@@ -201,11 +248,13 @@ class Subscriber(asyncio.Protocol):
             self.transport.close()
 
 
-def upgrade_request(host: str, port: int, path: str) -> bytes:
+def upgrade_request(host: str, port: int, path: str, *, browser: bool = False) -> bytes:
+    """The upgrade request; `browser` adds the permessage-deflate offer every browser makes."""
     key = base64.b64encode(os.urandom(16)).decode()
+    offer = f"Sec-WebSocket-Extensions: {BROWSER_EXTENSIONS}\r\n" if browser else ""
     return (
         f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
     ).encode()
 
 
@@ -280,6 +329,7 @@ class Worker(PoolWorker):
         user_ids = spec.get("user_ids") or [None] * len(tokens)
         limit = asyncio.Semaphore(spec.get("concurrency", 64))
         source = self.next_source_address()
+        browser = bool(spec.get("browser", False))
         errors: collections.Counter[str] = collections.Counter()
         started = time.monotonic()
 
@@ -290,7 +340,7 @@ class Worker(PoolWorker):
                 steps = hub_steps(token or "", wanted) if spec["kind"] == "hub" else [(None, b'"ok":true')]
                 try:
                     _, protocol = await loop.create_connection(
-                        lambda: Subscriber(upgrade_request(host, port, path), steps, ready),
+                        lambda: Subscriber(upgrade_request(host, port, path, browser=browser), steps, ready),
                         host,
                         port,
                         local_addr=(source, 0),
@@ -312,6 +362,8 @@ class Worker(PoolWorker):
         STATS.frames = 0
         STATS.in_window = 0
         STATS.latencies = array("d")
+        STATS.spans = {}
+        STATS.disorder = 0
         STATS.closes.clear()
         STATS.lost = 0
         STATS.m0, STATS.m1 = m0, m1
@@ -326,6 +378,8 @@ class Worker(PoolWorker):
             "frames": STATS.frames,
             "in_window": STATS.in_window,
             "latencies": STATS.latencies.tobytes(),
+            "spans": STATS.spans,
+            "disorder": STATS.disorder,
             "closes": dict(STATS.closes),
             "lost": STATS.lost,
             "open": STATS.open,
@@ -430,8 +484,10 @@ class LoadGenerators(ProcessPool):
         channel: str | None = None,
         concurrency: int = 32,
         user_ids: list[int] | None = None,
+        browser: bool = False,
     ) -> dict[str, Any]:
-        """Open `count` subscribers split evenly across the processes."""
+        """Open `count` subscribers split evenly across the processes (`browser`: offering
+        permessage-deflate like a browser)."""
         share = len(self.pipes)
         calls = []
         for index in range(share):
@@ -444,6 +500,7 @@ class LoadGenerators(ProcessPool):
                 "count": len(mine),
                 "channel": channel,
                 "concurrency": concurrency,
+                "browser": browser,
                 "tokens": [tokens[i] for i in mine] if tokens is not None else None,
                 "user_ids": [user_ids[i] for i in mine] if user_ids is not None else None,
             }
@@ -458,10 +515,16 @@ class LoadGenerators(ProcessPool):
         results = await self.broadcast("collect")
         latencies = array("d")
         closes: collections.Counter[int] = collections.Counter()
+        spans: dict[float, list[float]] = {}
         for result in results:
             latencies.frombytes(result["latencies"])
             closes.update(result["closes"])
+            for sent, (first, last) in result["spans"].items():
+                known = spans.setdefault(sent, [first, last])
+                known[0], known[1] = min(known[0], first), max(known[1], last)
         return {
+            "spans": sorted(last - first for first, last in spans.values()),
+            "disorder": sum(r["disorder"] for r in results),
             "frames": sum(r["frames"] for r in results),
             "in_window": sum(r["in_window"] for r in results),
             "latencies": latencies,

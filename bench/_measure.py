@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,9 @@ class Phase:
     cpu_per_frame: float  # server CPU seconds per frame received while publishing
     loadgen_cpu: float  # load-generator CPU seconds per wall second (all processes)
     by_process: list[list[float]] | None = None  # latencies seen by each load-generator process
+    spans: list[float] = field(default_factory=list)  # per publication: first to last subscriber, sorted
+    disorder: int = 0  # frames that arrived after a later publication on the same socket
+    handshake: str = "plain"
 
     @property
     def delivered_per_second(self) -> float:
@@ -177,12 +180,17 @@ async def measure(
         cpu_per_frame=cpu * wall / max(1, frames1 - frames0),
         loadgen_cpu=loadgen_cpu,
         by_process=[sorted(values) for values in got["by_process"]],
+        spans=got["spans"],
+        disorder=got["disorder"],
+        handshake=getattr(args, "handshake_now", "plain"),
     )
     spread = sorted(got["per_client"].items())
     print(
         f"  {name:11} N={n:5} rate={rate:g}: delivered {phase.delivered_per_second:,.0f}/s "
         f"({phase.delivered_fraction:.1%} of {in_window} pubs x {phase.connected}); "
-        f"p50 {ms(phase.p(0.5))} p99 {ms(phase.p(0.99))} ms; server CPU {phase.cpu:.0%} "
+        f"p50 {ms(phase.p(0.5))} p99 {ms(phase.p(0.99))} max {ms(phase.p(1.0))} ms; "
+        f"fan-out span p50 {ms(percentile(phase.spans, 0.5))} max {ms(percentile(phase.spans, 1.0))} ms; "
+        f"out of order {phase.disorder}; server CPU {phase.cpu:.0%} "
         f"({phase.cpu_per_frame * 1e6:.1f} us/msg); load generators {phase.loadgen_cpu:.0%}; "
         f"closes {phase.closes}; frames per subscriber (count, subscribers) {spread[:3]}..{spread[-1:]}",
         flush=True,

@@ -1,8 +1,11 @@
-"""One client socket: a bounded outgoing queue drained by one writer task.
+"""One client socket: frames written straight to the socket while it keeps up, else a bounded outbox.
 
-`send` never blocks the caller: a publication fanned out to thousands of sockets costs one queue put
-each, and a client that cannot keep up overflows its own queue and is closed as a slow consumer
-without slowing anyone else.
+`send` never blocks the caller. Where the server offers prepared writes (realtime.frames), a frame is
+written to the transport at once when nothing is waiting before it and the transport is writable;
+otherwise it joins the connection's outbox, drained by a writer task that exists only while the
+outbox is non-empty. Without the capability every frame goes through the outbox and the ASGI send.
+A client that cannot keep up overflows its outbox and is closed as a slow consumer without slowing
+anyone else.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ import itertools
 import logging
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from realtime.metrics import MESSAGES_OUT, SLOW_CONSUMERS
+from realtime.frames import PREPARED_WRITES, PreparedWriter, text_frame
+from realtime.metrics import SLOW_CONSUMERS
 from realtime.protocol import CLOSE_REASONS, CloseCode
 
 log = logging.getLogger(__name__)
@@ -74,12 +79,13 @@ class Connection:
     __slots__ = (
         "id",
         "websocket",
-        "queue",
+        "direct",
+        "outbox",
+        "queue_size",
         "principal",
         "subscriptions",
         "closing",
         "writer",
-        "expiry_timer",
         "limiter",
         "violations",
         "closer",
@@ -88,27 +94,41 @@ class Connection:
     def __init__(self, websocket: WebSocket, *, queue_size: int, limiter: TokenBucket) -> None:
         self.id = f"{_ID_PREFIX}{next(_ids)}"
         self.websocket = websocket
-        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
+        extensions = websocket.scope.get("extensions") or {}
+        self.direct: PreparedWriter | None = extensions.get(PREPARED_WRITES)
+        # Frame bytes (direct) or texts (fallback) waiting, oldest first; None while nothing waits.
+        self.outbox: deque[Any] | None = None
+        self.queue_size = queue_size
         self.principal: HubPrincipal | None = None
         self.subscriptions: dict[str, Subscription] = {}
         self.closing: CloseCode | None = None
         self.writer: asyncio.Task[None] | None = None
-        self.expiry_timer: asyncio.TimerHandle | None = None
         self.limiter = limiter
         self.violations = 0
         self.closer: asyncio.Task[None] | None = None
 
-    def start_writer(self) -> None:
-        self.writer = asyncio.create_task(self._write())
-
-    def send(self, frame: str) -> None:
+    def send(self, frame: str, prepared: bytes | None = None) -> None:
+        """Queue or write one text frame; `prepared` is its frame bytes when the caller built them once
+        for many sockets."""
         if self.closing is not None:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        direct = self.direct
+        item: Any = frame
+        if direct is not None:
+            item = prepared if prepared is not None else text_frame(frame)
+            if self.outbox is None and direct.prepared_writable():
+                direct.write_prepared(item)
+                return
+        outbox = self.outbox
+        if outbox is None:
+            outbox = self.outbox = deque()
+        elif len(outbox) >= self.queue_size:
             SLOW_CONSUMERS.inc()
             self.close(CloseCode.SLOW_CONSUMER)
+            return
+        outbox.append(item)
+        if self.writer is None:
+            self.writer = asyncio.get_running_loop().create_task(self._write())
 
     def close(self, code: CloseCode) -> None:
         """Close soon (safe to call from fan-out). A slow consumer's queued frames are dropped; otherwise
@@ -120,11 +140,11 @@ class Connection:
 
     async def _close(self, code: CloseCode) -> None:
         writer = self.writer
-        if writer is not None and not writer.done():
+        if writer is not None:
             if code != CloseCode.SLOW_CONSUMER:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.queue.join(), FLUSH_BEFORE_CLOSE_SECONDS)
+                await asyncio.wait({writer}, timeout=FLUSH_BEFORE_CLOSE_SECONDS)
             writer.cancel()
+        self.outbox = None
         if self.websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 await self.websocket.close(code=int(code), reason=CLOSE_REASONS[code])
@@ -135,18 +155,29 @@ class Connection:
             await asyncio.wait({self.closer}, timeout=CLOSE_WAIT_SECONDS)
         if self.writer is not None:
             self.writer.cancel()
+        self.outbox = None
 
     async def _write(self) -> None:
+        """Drain the outbox in order; gone (and the outbox with it) once it is empty."""
+        direct = self.direct
         try:
-            while True:
-                frame = await self.queue.get()
-                try:
-                    await self.websocket.send_text(frame)
-                finally:
-                    self.queue.task_done()
-                MESSAGES_OUT.inc()
+            while self.outbox:
+                outbox = self.outbox
+                if direct is not None:
+                    await direct.prepared_drained()
+                    if not outbox:
+                        continue
+                    if not direct.write_prepared(outbox.popleft()):
+                        break
+                else:
+                    await self.websocket.send_text(outbox[0])
+                    if outbox:
+                        outbox.popleft()
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the socket went away; the reader side cleans up
             if self.closing is None:
                 self.closing = CloseCode.GOING_AWAY
+        finally:
+            self.outbox = None
+            self.writer = None

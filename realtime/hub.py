@@ -22,8 +22,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from realtime.config import HubConfig
 from realtime.connection import Connection, Subscription, TokenBucket
 from realtime.contracts import AuthFailed, Authorizer, OpHandler, TokenVerifier
+from realtime.frames import text_frame
 from realtime.history import RedisHistory
-from realtime.metrics import CONNECTIONS, MESSAGES_IN
+from realtime.metrics import CONNECTIONS, MESSAGES_IN, MESSAGES_OUT, PUBLICATIONS_OUT
 from realtime.online import OnlineUsers
 from realtime.presence import RedisPresence
 from realtime.protocol import (
@@ -41,6 +42,7 @@ from realtime.relay import BusRelay
 
 log = logging.getLogger(__name__)
 
+EXPIRY_SWEEP_SECONDS = 1.0
 BUILTIN_OPS = ("subscribe", "unsubscribe", "ping", "presence", "typing", "refresh", "auth")
 
 
@@ -83,6 +85,7 @@ class Hub:
         self._tasks = [
             asyncio.create_task(self._ping_loop(), name="hub-ping"),
             asyncio.create_task(self._presence_loop(), name="hub-presence"),
+            asyncio.create_task(self._expiry_loop(), name="hub-expiry"),
         ]
 
     async def stop(self) -> None:
@@ -124,11 +127,23 @@ class Hub:
         subscribers = self.subscribers.get(channel)
         if not subscribers:
             return
+        # The frame's bytes are built once for every subscriber of this instance.
+        prepared = text_frame(frame)
+        sent = 0
         for connection, subscription in subscribers.items():
             if subscription.pending is not None:
                 subscription.pending.append((offset, epoch, frame))
+            elif offset is not None and epoch == subscription.epoch:
+                # The common case, inlined: the next publication of the epoch this subscriber follows.
+                if offset > subscription.start_offset:
+                    subscription.start_offset = offset
+                    connection.send(frame, prepared)
+                    sent += 1
             else:
-                self._forward(connection, channel, subscription, offset, epoch, frame)
+                self._forward(connection, channel, subscription, offset, epoch, frame, prepared)
+                sent += 1
+        PUBLICATIONS_OUT.inc()
+        MESSAGES_OUT.inc(sent)
 
     def history_lost(self, channel: str) -> None:
         """The relay could not fill a gap: subscribers are told to refetch (`recovered: false`)."""
@@ -147,13 +162,14 @@ class Hub:
         offset: int | None,
         epoch: str | None,
         frame: str,
+        prepared: bytes | None = None,
     ) -> None:
         """Send one frame to one subscriber: publications once each, in offset order within an epoch."""
         if offset is None:
             if epoch is None:
                 # After "history lost", whatever epoch comes next is taken as it is.
                 subscription.epoch, subscription.start_offset = "", 0
-            connection.send(frame)
+            connection.send(frame, prepared)
             return
         if epoch != subscription.epoch:
             if subscription.epoch:
@@ -163,7 +179,7 @@ class Hub:
             subscription.epoch, subscription.start_offset = epoch or "", 0
         if offset > subscription.start_offset:
             subscription.start_offset = offset
-            connection.send(frame)
+            connection.send(frame, prepared)
 
     async def _on_control(self, message: str) -> None:
         kind, _, argument = message.partition("|")
@@ -207,7 +223,6 @@ class Hub:
         CONNECTIONS.inc()
         try:
             if await self._authenticate(connection):
-                connection.start_writer()
                 await self._read_loop(connection)
         except WebSocketDisconnect:
             pass
@@ -252,24 +267,13 @@ class Hub:
         self.by_user[principal.user_id].add(connection)
         if len(self.by_user[principal.user_id]) == 1:
             await self._set_online(principal.user_id, online=True)
-        self._schedule_expiry(connection)
-        await websocket.send_text(reply(frame.id, user_id=principal.user_id, expires_at=principal.expires_at))
+        connection.send(reply(frame.id, user_id=principal.user_id, expires_at=principal.expires_at))
         return True
 
     async def _refuse(self, connection: Connection, frame_id: Any, exc: ProtocolError | AuthFailed) -> None:
         """Answer the failed `auth` frame, then close with 4001."""
-        with contextlib.suppress(Exception):
-            await connection.websocket.send_text(error_reply(frame_id, exc.code, exc.message))
+        connection.send(error_reply(frame_id, exc.code, exc.message))
         connection.close(CloseCode.UNAUTHORIZED)
-
-    def _schedule_expiry(self, connection: Connection) -> None:
-        assert connection.principal is not None
-        if connection.expiry_timer is not None:
-            connection.expiry_timer.cancel()
-        delay = max(0.0, connection.principal.expires_at - time.time())
-        connection.expiry_timer = asyncio.get_running_loop().call_later(
-            delay, connection.close, CloseCode.TOKEN_EXPIRED
-        )
 
     async def _read_loop(self, connection: Connection) -> None:
         websocket = connection.websocket
@@ -352,7 +356,6 @@ class Hub:
             if refreshed.user_id != principal.user_id:
                 raise ProtocolError("wrong_user", "the new token belongs to another user", frame.id)
             connection.principal = refreshed
-            self._schedule_expiry(connection)
             return reply(frame.id, expires_at=refreshed.expires_at)
         if op == "auth":
             raise ProtocolError("already_authenticated", "this connection is already authenticated", frame.id)
@@ -455,8 +458,6 @@ class Hub:
             await self._announce(connection, channel, joined=False)
 
     async def _cleanup(self, connection: Connection) -> None:
-        if connection.expiry_timer is not None:
-            connection.expiry_timer.cancel()
         if connection.closing is None:
             connection.closing = CloseCode.NORMAL
         for channel in list(connection.subscriptions):
@@ -487,12 +488,25 @@ class Hub:
     # -- background loops ----------------------------------------------------------------------------
 
     async def _ping_loop(self) -> None:
+        """The only keepalive: the server does not send protocol-level pings as well (README)."""
         frame = dumps({"event": "ping"})
+        prepared = text_frame(frame)
         while True:
             await asyncio.sleep(self.config.server_ping_seconds)
             for connections in list(self.by_user.values()):
                 for connection in list(connections):
-                    connection.send(frame)
+                    connection.send(frame, prepared)
+
+    async def _expiry_loop(self) -> None:
+        """Once a second, close the connections whose token expired (one sweep, no timer per socket)."""
+        while True:
+            await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
+            now = time.time()
+            for connections in list(self.by_user.values()):
+                for connection in list(connections):
+                    principal = connection.principal
+                    if principal is not None and principal.expires_at <= now:
+                        connection.close(CloseCode.TOKEN_EXPIRED)
 
     async def _presence_loop(self) -> None:
         interval = max(0.5, self.config.presence_ttl_seconds / 3)

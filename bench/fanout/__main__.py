@@ -21,6 +21,7 @@ from bench._harness import (
     ensure_admins,
     machine,
     mint_tokens,
+    percentile,
     run,
     stack,
     start_hub,
@@ -65,9 +66,11 @@ async def run_n(
         tokens=tokens[:n] if name == "hub" else None,
         channel=HUB_CHANNEL if name == "hub" else None,
         concurrency=args.concurrency,
+        browser=args.handshake_now == "browser",
     )
     print(
-        f"  {name:11} N={n:5}: {connected['connected']} subscribers in {connected['seconds']:.1f}s "
+        f"  {name:11} N={n:5} {args.handshake_now}: {connected['connected']} subscribers in "
+        f"{connected['seconds']:.1f}s "
         f"({connected['connected'] / connected['seconds']:,.0f}/s)",
         flush=True,
     )
@@ -139,8 +142,10 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[Phase]:
 
             print(f"{name}: pid {server.pid}, port {server.port}", flush=True)
             try:
-                for n in ns:
-                    phases.extend(await run_n(name, server, n, loadgens, publish, tokens, args))
+                for handshake in args.handshakes:
+                    args.handshake_now = handshake
+                    for n in ns:
+                        phases.extend(await run_n(name, server, n, loadgens, publish, tokens, args))
             finally:
                 if closer is not None:
                     await closer()
@@ -158,15 +163,19 @@ def report(phases: list[Phase]) -> str:
         rows.append(
             [
                 p.server,
+                p.handshake,
                 p.n,
                 f"{p.rate:g}",
-                f"{p.rate * p.n:,.0f}",
+                f"{p.cpu_per_frame * 1e6:.1f}",
                 f"{p.delivered_per_second:,.0f}",
                 f"{p.delivered_fraction:.1%}",
                 ms(p.p(0.5)),
                 ms(p.p(0.99)),
+                ms(p.p(1.0)),
+                ms(percentile(p.spans, 0.5)),
+                ms(percentile(p.spans, 0.99)),
+                p.disorder,
                 f"{p.cpu:.0%}",
-                f"{p.cpu_per_frame * 1e6:.1f}",
                 f"{p.loadgen_cpu:.0%}",
                 closes,
             ]
@@ -175,57 +184,62 @@ def report(phases: list[Phase]) -> str:
         table(
             [
                 "server",
+                "handshake",
                 "N",
                 "pubs/s",
-                "offered msg/s",
+                "server CPU us/frame",
                 "delivered msg/s",
                 "delivered",
                 "p50 ms",
                 "p99 ms",
+                "max ms",
+                "span p50 ms",
+                "span p99 ms",
+                "out of order",
                 "server CPU",
-                "server CPU us/msg",
                 "loadgen CPU",
                 "closes",
             ],
             rows,
         )
     ]
-    by = {(p.server, p.n, p.rate): p for p in phases}
+    by = {(p.server, p.handshake, p.n, p.rate): p for p in phases}
     ratios = []
-    for key in sorted({(p.n, p.rate) for p in phases}):
+    for key in sorted({(p.handshake, p.n, p.rate) for p in phases}):
         hub = by.get(("hub", *key))
         if hub is None:
             continue
-        row: list[Any] = [key[0], f"{key[1]:g}"]
+        row: list[Any] = [key[0], key[1], f"{key[2]:g}", f"{hub.cpu_per_frame * 1e6:.1f}"]
         for other in ("broadcaster", "floor"):
             base = by.get((other, *key))
-            row.append(f"{hub.delivered_per_second / base.delivered_per_second:.2f}x" if base else "-")
+            row.append(f"{base.cpu_per_frame * 1e6:.1f}" if base else "-")
         for other in ("broadcaster", "floor"):
             base = by.get((other, *key))
-            row.append(f"{base.cpu_per_frame / hub.cpu_per_frame:.2f}x" if base else "-")
+            row.append(f"{hub.cpu_per_frame / base.cpu_per_frame:.2f}x" if base else "-")
         row.append(ms(hub.p(0.99)))
-        for other in ("broadcaster", "floor"):
-            base = by.get((other, *key))
-            row.append(ms(base.p(0.99)) if base else "-")
+        base = by.get(("floor", *key))
+        row.append(ms(base.p(0.99)) if base else "-")
         ratios.append(row)
     if ratios:
         out += [
             "",
             table(
                 [
+                    "handshake",
                     "N",
                     "pubs/s",
-                    "hub/broadcaster msg/s",
-                    "hub/floor msg/s",
-                    "hub/broadcaster efficiency",
-                    "hub/floor efficiency",
+                    "hub us/frame",
+                    "broadcaster us/frame",
+                    "floor us/frame",
+                    "hub/broadcaster CPU",
+                    "hub/floor CPU",
                     "hub p99 ms",
-                    "broadcaster p99 ms",
                     "floor p99 ms",
                 ],
                 ratios,
             ),
-            "(efficiency = the other server's CPU us per delivered message / ours; > 1 means we spend less)",
+            "(server CPU per delivered frame, ours / theirs: < 1 means we spend less; target hub/broadcaster"
+            " <= 0.33x and hub/floor <= 2x)",
         ]
     return "\n".join(out)
 
@@ -247,7 +261,13 @@ def main() -> None:
     )
     parser.add_argument("--profile", help="folder for py-spy profiles of the servers (needs py-spy)")
     parser.add_argument("--servers", default=",".join(SERVERS), help="subset of hub,broadcaster,floor")
+    parser.add_argument(
+        "--handshake",
+        default="plain,browser",
+        help="plain (offers no extension) and/or browser (offers permessage-deflate, as browsers do)",
+    )
     args = parser.parse_args()
+    args.handshakes = [h for h in args.handshake.split(",") if h]
     args.rates = [float(rate) for rate in args.rate.split(",")]
     raise_fd_limit()
     started = time.monotonic()
