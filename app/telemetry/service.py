@@ -19,13 +19,14 @@ async def record_heartbeat(
     """Validate, then append to the durable stream; returns only after the append."""
     if principal.is_blocked:
         raise Forbidden("Blocked accounts cannot record time.", code="user_blocked")
-    await runtime.heartbeat_targets.check(principal, course_id, heartbeat.lesson_id)
+    enrollment_id = await runtime.heartbeat_targets.check(principal, course_id, heartbeat.lesson_id)
     accepted = await runtime.telemetry.accept(
         user_id=principal.user_id,
         course_id=course_id,
         lesson_id=heartbeat.lesson_id,
         seconds=heartbeat.seconds_spent,
         seq=heartbeat.seq,
+        enrollment_id=enrollment_id,
     )
     if not accepted.duplicate:
         try:

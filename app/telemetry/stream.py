@@ -12,7 +12,7 @@ STREAM = "lf:telemetry"
 GROUP = "telemetry-workers"
 
 # KEYS: credit budget (per user), last seq (per user and course), stream.
-# ARGV: seconds, seq or "", tolerance ms, first-heartbeat max ms, user, course, lesson.
+# ARGV: seconds, seq or "", tolerance ms, first-heartbeat max ms, user, course, lesson, enrollment id.
 # The budget key holds the instant up to which the user's time is already credited; a heartbeat is
 # credited at most the wall-clock time between that instant and now (+ tolerance), across all courses,
 # so sending 60 s every second earns one second per second.
@@ -36,7 +36,8 @@ if seq ~= '' then redis.call('SET', KEYS[2], seq, 'PX', 86400000) end
 if credit == 0 then
   return {'accepted', 0, ''}
 end
-local id = redis.call('XADD', KEYS[3], '*', 'u', ARGV[5], 'c', ARGV[6], 'l', ARGV[7], 's', credit, 't', now)
+local id = redis.call(
+  'XADD', KEYS[3], '*', 'u', ARGV[5], 'c', ARGV[6], 'l', ARGV[7], 's', credit, 't', now, 'e', ARGV[8])
 return {'accepted', credit, id}
 """
 
@@ -56,7 +57,14 @@ class TelemetryStream:
         self._accept = redis.register_script(_ACCEPT)
 
     async def accept(
-        self, *, user_id: int, course_id: int, lesson_id: str, seconds: int, seq: int | None
+        self,
+        *,
+        user_id: int,
+        course_id: int,
+        lesson_id: str,
+        seconds: int,
+        seq: int | None,
+        enrollment_id: int,
     ) -> Acceptance:
         status, credit, entry_id = await self._accept(
             keys=[f"lf:hb:budget:{user_id}", f"lf:hb:seq:{user_id}:{course_id}", STREAM],
@@ -68,6 +76,7 @@ class TelemetryStream:
                 user_id,
                 course_id,
                 lesson_id,
+                enrollment_id,
             ],
         )
         return Acceptance(status == "duplicate", int(credit), str(entry_id) or None)
@@ -90,6 +99,8 @@ class Entry:
     lesson_id: str
     seconds: int
     at_ms: int
+    # The enrollment the heartbeat was accepted under (absent in entries written by older versions).
+    enrollment_id: int | None = None
 
 
 def _entries(raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
@@ -104,6 +115,7 @@ def _entries(raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
                     fields["l"],
                     int(fields["s"]),
                     int(fields["t"]),
+                    int(fields["e"]) if fields.get("e") else None,
                 )
             )
         except (KeyError, ValueError, TypeError):
