@@ -14,9 +14,15 @@ log = logging.getLogger(__name__)
 
 
 async def record_heartbeat(
-    runtime: Runtime, principal: Principal, course_id: int, heartbeat: HeartbeatIn
+    runtime: Runtime,
+    principal: Principal,
+    course_id: int,
+    heartbeat: HeartbeatIn,
+    *,
+    idempotency_key: str | None = None,
 ) -> HeartbeatAccepted:
-    """Validate, then append to the durable stream; returns only after the append."""
+    """Validate, then append to the durable stream; returns only after the append. A heartbeat
+    without `seq` is accepted at most once per `idempotency_key` (made up here when None)."""
     if principal.is_blocked:
         raise Forbidden("Blocked accounts cannot record time.", code="user_blocked")
     enrollment_id = await runtime.heartbeat_targets.check(principal, course_id, heartbeat.lesson_id)
@@ -27,6 +33,7 @@ async def record_heartbeat(
         seconds=heartbeat.seconds_spent,
         seq=heartbeat.seq,
         enrollment_id=enrollment_id,
+        idempotency_key=idempotency_key,
     )
     if not accepted.duplicate:
         try:
