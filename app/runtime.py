@@ -73,7 +73,7 @@ class Runtime:
             http=httpx.AsyncClient(timeout=10.0),
             events=LoggingPublisher(),
             telemetry=TelemetryStream(
-                redis,
+                create_redis(urls.redis_url, retries=0),
                 tolerance_seconds=settings.telemetry_tolerance_seconds,
                 first_heartbeat_max_seconds=settings.telemetry_first_heartbeat_max_seconds,
             ),
@@ -87,4 +87,5 @@ class Runtime:
         await self.http.aclose()
         await self.documents.close()
         await self.redis.aclose()
+        await self.telemetry.close()
         await self.db.close()

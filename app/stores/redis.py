@@ -10,7 +10,9 @@ from redis.exceptions import ConnectionError, TimeoutError
 MAX_CONNECTIONS = 200
 
 
-def create_redis(url: str) -> Redis:
+def create_redis(url: str, *, retries: int = 3) -> Redis:
+    """`retries=0` for a client whose commands are not idempotent (a command whose reply was lost may
+    have run: sending it again could apply it twice)."""
     pool = BlockingConnectionPool.from_url(
         url,
         # A burst (say, thousands of sockets authenticating at once) waits for a free connection
@@ -22,7 +24,7 @@ def create_redis(url: str) -> Redis:
         socket_connect_timeout=5,
         # After a Redis restart every pooled connection is dead; retrying on a fresh connection keeps
         # the first command after the restart from failing.
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
         retry_on_error=[ConnectionError, TimeoutError],
     )
     return Redis(connection_pool=pool)

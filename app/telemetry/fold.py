@@ -171,16 +171,34 @@ async def _prune_applied(
 
 
 async def enrolled_entries(db: Database, entries: Sequence[Entry]) -> list[Entry]:
-    """Drop heartbeats of people who left the course (or of deleted courses) since they were accepted."""
+    """Drop heartbeats of people who left the course (or of deleted courses) since they were accepted,
+    and those accepted under an earlier enrollment of a learner who enrolled again: a new enrollment
+    starts from zero, and its progress document's `applied` list no longer knows the old entries, so an
+    old entry delivered again (a worker died after writing it, before acknowledging) would count twice.
+    An entry naming another enrollment is still kept if it was accepted after the current one began
+    (an api whose enrollment cache had not caught up with the re-enrollment yet)."""
     pairs = {(entry.user_id, entry.course_id) for entry in entries}
     if not pairs:
         return []
     async with db.read() as tx:
-        query = select(Enrollment.user_id, Enrollment.course_id).where(
+        query = select(Enrollment.user_id, Enrollment.course_id, Enrollment.id, Enrollment.enrolled_at).where(
             tuple_(Enrollment.user_id, Enrollment.course_id).in_(list(pairs))
         )
-        live = {(int(user), int(course)) for user, course in (await tx.execute(query)).all()}
-    return [entry for entry in entries if (entry.user_id, entry.course_id) in live]
+        live = {
+            (int(user), int(course)): (int(enrollment_id), int(enrolled_at.timestamp() * 1000))
+            for user, course, enrollment_id, enrolled_at in (await tx.execute(query)).all()
+        }
+    kept = []
+    for entry in entries:
+        current = live.get((entry.user_id, entry.course_id))
+        if current is None:
+            continue
+        enrollment_id, since_ms = current
+        earlier = entry.enrollment_id is not None and entry.enrollment_id != enrollment_id
+        if earlier and entry.at_ms < since_ms:
+            continue
+        kept.append(entry)
+    return kept
 
 
 async def fold_into_documents(

@@ -4,6 +4,8 @@ from app.http.routing import Context, api_route
 from app.telemetry import service
 from app.telemetry.schemas import HeartbeatAccepted, HeartbeatIn
 
+_MAX_KEY = 128
+
 
 @api_route(
     "POST",
@@ -16,7 +18,11 @@ from app.telemetry.schemas import HeartbeatAccepted, HeartbeatIn
     errors=(403, 404),
 )
 async def heartbeat(ctx: Context[HeartbeatIn, None]) -> HeartbeatAccepted:
-    return await service.record_heartbeat(ctx.runtime, ctx.user, ctx.path_param("course_id"), ctx.body)
+    """Without `seq`, an `Idempotency-Key` header makes a retried request count once."""
+    key = (ctx.request.headers.get("idempotency-key") or "")[:_MAX_KEY] or None
+    return await service.record_heartbeat(
+        ctx.runtime, ctx.user, ctx.path_param("course_id"), ctx.body, idempotency_key=key
+    )
 
 
 routes = [heartbeat]

@@ -14,18 +14,26 @@ log = logging.getLogger(__name__)
 
 
 async def record_heartbeat(
-    runtime: Runtime, principal: Principal, course_id: int, heartbeat: HeartbeatIn
+    runtime: Runtime,
+    principal: Principal,
+    course_id: int,
+    heartbeat: HeartbeatIn,
+    *,
+    idempotency_key: str | None = None,
 ) -> HeartbeatAccepted:
-    """Validate, then append to the durable stream; returns only after the append."""
+    """Validate, then append to the durable stream; returns only after the append. A heartbeat
+    without `seq` is accepted at most once per `idempotency_key` (made up here when None)."""
     if principal.is_blocked:
         raise Forbidden("Blocked accounts cannot record time.", code="user_blocked")
-    await runtime.heartbeat_targets.check(principal, course_id, heartbeat.lesson_id)
+    enrollment_id = await runtime.heartbeat_targets.check(principal, course_id, heartbeat.lesson_id)
     accepted = await runtime.telemetry.accept(
         user_id=principal.user_id,
         course_id=course_id,
         lesson_id=heartbeat.lesson_id,
         seconds=heartbeat.seconds_spent,
         seq=heartbeat.seq,
+        enrollment_id=enrollment_id,
+        idempotency_key=idempotency_key,
     )
     if not accepted.duplicate:
         try:

@@ -3,6 +3,7 @@ appended in one Lua script, so acceptance, the anti-inflation budget and the app
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,8 +12,10 @@ from redis.asyncio import Redis
 STREAM = "lf:telemetry"
 GROUP = "telemetry-workers"
 
-# KEYS: credit budget (per user), last seq (per user and course), stream.
-# ARGV: seconds, seq or "", tolerance ms, first-heartbeat max ms, user, course, lesson.
+# KEYS: credit budget (per user), last seq (per user and course), stream, idempotency key (per user and
+# request; used only without a seq).
+# ARGV: seconds, seq or "", tolerance ms, first-heartbeat max ms, user, course, lesson, enrollment id,
+# idempotency window ms.
 # The budget key holds the instant up to which the user's time is already credited; a heartbeat is
 # credited at most the wall-clock time between that instant and now (+ tolerance), across all courses,
 # so sending 60 s every second earns one second per second.
@@ -25,6 +28,8 @@ if seq ~= '' then
   if last_seq and tonumber(seq) <= tonumber(last_seq) then
     return {'duplicate', 0, ''}
   end
+elseif redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[9]) == false then
+  return {'duplicate', 0, ''}
 end
 local until_ms = tonumber(redis.call('GET', KEYS[1]) or '0')
 local base = math.max(until_ms, now - 60000)
@@ -36,7 +41,8 @@ if seq ~= '' then redis.call('SET', KEYS[2], seq, 'PX', 86400000) end
 if credit == 0 then
   return {'accepted', 0, ''}
 end
-local id = redis.call('XADD', KEYS[3], '*', 'u', ARGV[5], 'c', ARGV[6], 'l', ARGV[7], 's', credit, 't', now)
+local id = redis.call(
+  'XADD', KEYS[3], '*', 'u', ARGV[5], 'c', ARGV[6], 'l', ARGV[7], 's', credit, 't', now, 'e', ARGV[8])
 return {'accepted', credit, id}
 """
 
@@ -48,7 +54,17 @@ class Acceptance:
     entry_id: str | None
 
 
+# How long a request's idempotency key is remembered: a client's key longer than any client retries one
+# request; a key the server made up only has to outlive the call that carries it.
+CLIENT_KEY_WINDOW_MS = 600_000
+SERVER_KEY_WINDOW_MS = 60_000
+
+
 class TelemetryStream:
+    """Acceptance. `redis` must not retry commands by itself (see `create_redis(retries=0)`): the
+    script is not idempotent for a heartbeat without `seq` unless it carries an idempotency key, and a
+    lost reply is reported to the caller, who may send the same heartbeat again."""
+
     def __init__(self, redis: Redis, *, tolerance_seconds: float, first_heartbeat_max_seconds: int) -> None:
         self._redis = redis
         self._tolerance_ms = int(tolerance_seconds * 1000)
@@ -56,10 +72,28 @@ class TelemetryStream:
         self._accept = redis.register_script(_ACCEPT)
 
     async def accept(
-        self, *, user_id: int, course_id: int, lesson_id: str, seconds: int, seq: int | None
+        self,
+        *,
+        user_id: int,
+        course_id: int,
+        lesson_id: str,
+        seconds: int,
+        seq: int | None,
+        enrollment_id: int,
+        idempotency_key: str | None = None,
     ) -> Acceptance:
+        """`idempotency_key`: for a heartbeat without `seq`, a key naming the request (the client's
+        `Idempotency-Key`, or one made up by the server); the same key again is a duplicate."""
+        window = CLIENT_KEY_WINDOW_MS
+        if seq is None and not idempotency_key:
+            idempotency_key, window = uuid.uuid4().hex, SERVER_KEY_WINDOW_MS
         status, credit, entry_id = await self._accept(
-            keys=[f"lf:hb:budget:{user_id}", f"lf:hb:seq:{user_id}:{course_id}", STREAM],
+            keys=[
+                f"lf:hb:budget:{user_id}",
+                f"lf:hb:seq:{user_id}:{course_id}",
+                STREAM,
+                f"lf:hb:idem:{user_id}:{idempotency_key or ''}",
+            ],
             args=[
                 seconds,
                 "" if seq is None else seq,
@@ -68,9 +102,18 @@ class TelemetryStream:
                 user_id,
                 course_id,
                 lesson_id,
+                enrollment_id,
+                window,
             ],
         )
         return Acceptance(status == "duplicate", int(credit), str(entry_id) or None)
+
+    @property
+    def client(self) -> Redis:
+        return self._redis
+
+    async def close(self) -> None:
+        await self._redis.aclose()
 
 
 def stream_order(entry_id: str) -> tuple[int, int] | None:
@@ -90,6 +133,8 @@ class Entry:
     lesson_id: str
     seconds: int
     at_ms: int
+    # The enrollment the heartbeat was accepted under (absent in entries written by older versions).
+    enrollment_id: int | None = None
 
 
 def _entries(raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
@@ -104,6 +149,7 @@ def _entries(raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
                     fields["l"],
                     int(fields["s"]),
                     int(fields["t"]),
+                    int(fields["e"]) if fields.get("e") else None,
                 )
             )
         except (KeyError, ValueError, TypeError):

@@ -23,25 +23,28 @@ class HeartbeatTargets:
     def __init__(self, db: Database, documents: DocumentStore) -> None:
         self._db = db
         self._documents = documents
-        self._enrolled: dict[tuple[int, int], tuple[float, bool]] = {}
+        # (user, course) -> (expiry, enrollment id or None when not allowed to send)
+        self._enrolled: dict[tuple[int, int], tuple[float, int | None]] = {}
         self._lessons: dict[int, tuple[float, frozenset[str]]] = {}
 
-    async def check(self, principal: Principal, course_id: int, lesson_id: str) -> None:
+    async def check(self, principal: Principal, course_id: int, lesson_id: str) -> int:
+        """The id of the enrollment the heartbeat counts toward; Forbidden/NotFound otherwise."""
         now = time.monotonic()
         key = (principal.user_id, course_id)
         cached = self._enrolled.get(key)
         if cached is None or cached[0] < now:
             async with self._db.read() as tx:
                 course = await courses.get(tx, course_id)
-                enrolled = (
-                    course is not None
-                    and access.can_see(principal, course)
-                    and await courses.enrollment(tx, principal.user_id, course_id) is not None
+                enrollment = (
+                    await courses.enrollment(tx, principal.user_id, course_id)
+                    if course is not None and access.can_see(principal, course)
+                    else None
                 )
+                enrolled = None if enrollment is None else enrollment.id
             if len(self._enrolled) > 100_000:
                 self._enrolled.clear()
             cached = self._enrolled[key] = (now + _CACHE_SECONDS, enrolled)
-        if not cached[1]:
+        if cached[1] is None:
             raise Forbidden("Only enrolled learners can record time in a course.", code="not_enrolled")
         known = self._lessons.get(course_id)
         # An unknown id refetches the course's lessons (it may be new), but at most once a second per
@@ -56,3 +59,4 @@ class HeartbeatTargets:
             known = self._lessons[course_id] = (now + _CACHE_SECONDS, ids)
         if lesson_id not in known[1]:
             raise NotFound("No such lesson in this course.", code="lesson_not_found")
+        return cached[1]

@@ -106,9 +106,25 @@ async def test_accepted_over_ws_like_rest_and_folded(
     assert without_seq["ok"] and without_seq["duplicate"] is False and without_seq["credited_seconds"] == 2
 
     entries: Any = await runtime.redis.xrange(STREAM)
+    enrollment = entries[0][1]["e"]  # the enrollment the time counts toward
+    assert enrollment.isdigit()
     assert [fields for _, fields in entries] == [
-        {"u": str(learner.id), "c": str(course_id), "l": lessons[0], "s": "10", "t": entries[0][1]["t"]},
-        {"u": str(learner.id), "c": str(course_id), "l": lessons[1], "s": "2", "t": entries[1][1]["t"]},
+        {
+            "u": str(learner.id),
+            "c": str(course_id),
+            "l": lessons[0],
+            "s": "10",
+            "t": entries[0][1]["t"],
+            "e": enrollment,
+        },
+        {
+            "u": str(learner.id),
+            "c": str(course_id),
+            "l": lessons[1],
+            "s": "2",
+            "t": entries[1][1]["t"],
+            "e": enrollment,
+        },
     ]
     worker = TelemetryWorker(runtime, consumer="ws-test")
     await worker.consumer.ensure_group()
