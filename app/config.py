@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # The REST leaderboard reuses a course's ranking for this long (the live channel pushes changes).
     leaderboard_cache_seconds: float = Field(2.0, ge=0, le=60)
     run_workers_in_process: bool = True
+    # bench/rest only: GET /api/bench/floor answers the anonymous catalogue's bytes from memory, the
+    # framework floor the catalogue is measured against. Never on in a deployment.
+    bench_floor_route: bool = False
 
     ws_auth_timeout_seconds: float = Field(2.0, gt=0)
     ws_max_frame_bytes: int = Field(64 * 1024, ge=1024)

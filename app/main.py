@@ -18,6 +18,7 @@ from app.analytics.routes import routes as analytics_routes
 from app.audit.routes import routes as audit_routes
 from app.auth.routes import routes as auth_routes
 from app.config import Settings
+from app.courses.floor import floor_route
 from app.courses.routes import routes as courses_routes
 from app.discussions.routes import routes as discussions_routes
 from app.http.errors import exception_handlers
@@ -81,6 +82,8 @@ def create_app(
         Mount("/api/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets"),
         *media_mounts(settings),
     ]
+    if settings.bench_floor_route:
+        routes.append(floor_route())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
