@@ -18,6 +18,7 @@ from app.analytics.routes import routes as analytics_routes
 from app.audit.routes import routes as audit_routes
 from app.auth.routes import routes as auth_routes
 from app.config import Settings
+from app.courses.counters import count_missing_lessons
 from app.courses.floor import floor_route
 from app.courses.routes import routes as courses_routes
 from app.discussions.routes import routes as discussions_routes
@@ -91,6 +92,7 @@ def create_app(
         app.state.runtime = runtime
         try:
             await runtime.documents.ensure_schema()
+            await count_missing_lessons(runtime)
             await start_hub(runtime)
             await bootstrap_admin(runtime)
             stop_background = await background(runtime) if background is not None else None

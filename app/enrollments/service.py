@@ -55,6 +55,9 @@ async def enroll(runtime: Runtime, principal: Principal, course_id: int, meta: R
 
 async def unenroll(runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta) -> None:
     async with runtime.db.transaction() as tx:
+        # The course's row first, as the lesson service takes it before the enrollments: the enrollment
+        # trigger updates the course's counter, and the other order could deadlock with a lesson change.
+        await courses.lock_for_counters(tx, course_id)
         # Learners may leave a course that was unpublished after they enrolled, so no visibility check
         # when they are enrolled; otherwise a hidden course is reported as missing, like everywhere else.
         enrollment = await courses.enrollment(tx, principal.user_id, course_id, for_update=True)

@@ -7,6 +7,7 @@ from typing import Any
 from app.audit.service import RequestMeta, record
 from app.config import Settings
 from app.courses import access
+from app.courses import store as courses
 from app.enrollments import store as enrollments
 from app.errors import NotFound, ValidationFailed
 from app.events import DomainEvent
@@ -124,6 +125,7 @@ async def create_lesson(
         await store.insert(
             runtime.documents, {"_id": lesson_id, "course_id": course_id, **fields, "order": order}
         )
+        await courses.lessons_changed(tx, course_id, +1)
         await record(
             tx,
             meta,
@@ -215,6 +217,7 @@ async def delete_lesson(
         if await store.get(runtime.documents, course_id, lesson_id) is None:
             raise NotFound("No such lesson in this course.", code="lesson_not_found")
         await store.delete(runtime.documents, lesson_id)
+        await courses.lessons_changed(tx, course_id, -1)
         await progress.forget_lesson(runtime.documents, course_id, lesson_id)
         await record(
             tx,

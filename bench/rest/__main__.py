@@ -108,6 +108,7 @@ async def populate(made: Stack) -> DataSet:
                             "order": n,
                         },
                     )
+                await courses.lessons_changed(tx, course.id, 5)
             published = course_ids[:20]
             for learner in learners:
                 for course_id in rng.sample(published, 5):
