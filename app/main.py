@@ -94,6 +94,7 @@ def create_app(
             await runtime.documents.ensure_schema()
             await count_missing_lessons(runtime)
             await start_hub(runtime)
+            await runtime.public_cache.start(runtime.redis)
             await bootstrap_admin(runtime)
             stop_background = await background(runtime) if background is not None else None
             try:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from app.audit.service import RequestMeta, record
 from app.courses import access, store
+from app.courses.public_cache import Page
 from app.courses.schemas import (
     CategoryPublic,
     CourseCreate,
@@ -146,6 +149,45 @@ async def get_course(runtime: Runtime, principal: Principal | None, course_id: i
     )
 
 
+_ITEM = TypeAdapter(CoursePublic)
+_DETAIL = TypeAdapter(CourseDetail)
+
+
+def uses_public_pages(principal: Principal | None) -> bool:
+    """Anonymous callers and learners see the same courses (the published ones); instructors and
+    admins also see drafts, so their pages are never the public ones."""
+    return principal is None or principal.role == "learner"
+
+
+async def public_catalogue(
+    runtime: Runtime, *, category: str | None, level: str | None, search: str | None, skip: int, limit: int
+) -> Page:
+    """The anonymous catalogue page, as cacheable bytes."""
+    items, total = await list_courses(
+        runtime, None, category=category, level=level, search=search, skip=skip, limit=limit
+    )
+    return Page.of_list(
+        [_ITEM.dump_json(item) for item in items],
+        [item.id for item in items],
+        total,
+        runtime.public_cache.seconds,
+    )
+
+
+async def public_course(runtime: Runtime, course_id: int) -> Page | None:
+    """The anonymous course page, as cacheable bytes (None for a draft: drafts are never cached;
+    anonymous callers cannot see them anyway)."""
+    detail = await get_course(runtime, None, course_id)
+    if not detail.is_published:
+        return None
+    return Page.of_one(_DETAIL.dump_json(detail), course_id, runtime.public_cache.seconds)
+
+
+async def enrolled_among(runtime: Runtime, user_id: int, course_ids: Sequence[int]) -> set[int]:
+    async with runtime.db.read() as tx:
+        return await store.enrolled_course_ids(tx, user_id, course_ids)
+
+
 async def create_course(
     runtime: Runtime, principal: Principal, body: CourseCreate, meta: RequestMeta
 ) -> CourseDetail:
@@ -207,6 +249,7 @@ async def update_course(
                     course_id=course_id,
                 )
             )
+    await runtime.public_cache.changed()
     for event in events:
         await runtime.events.publish(event)
     return await get_course(runtime, principal, course_id)
@@ -230,6 +273,7 @@ async def delete_course(runtime: Runtime, principal: Principal, course_id: int, 
     await lessons.delete_course(runtime.documents, course_id)
     await progress.delete_course(runtime.documents, course_id)
     await runtime.documents.delete_where(COURSE_TELEMETRY, {"course_id": course_id})
+    await runtime.public_cache.changed()
     await runtime.events.publish(
         DomainEvent(name="course.deleted", data={"course_id": course_id}, course_id=course_id)
     )

@@ -34,6 +34,7 @@ async def enroll(runtime: Runtime, principal: Principal, course_id: int, meta: R
         )
     # A new enrollment starts from zero, whatever a previous enrollment or a late telemetry write left.
     await progress.reset(runtime.documents, principal.user_id, course_id)
+    await runtime.public_cache.changed()
     await runtime.events.publish(
         DomainEvent(
             name="enrollment.created",
@@ -69,6 +70,7 @@ async def unenroll(runtime: Runtime, principal: Principal, course_id: int, meta:
             tx, meta, "unenrolled", actor_id=principal.user_id, resource_type="course", resource_id=course_id
         )
     await progress.delete(runtime.documents, principal.user_id, course_id)
+    await runtime.public_cache.changed()
     await runtime.events.publish(
         DomainEvent(
             name="enrollment.deleted",

@@ -136,6 +136,7 @@ async def create_lesson(
             details={"course_id": course_id, "title": body.title},
         )
         events = await recompute_course_completion(tx, runtime, course_id, meta, principal.user_id)
+    await runtime.public_cache.changed()
     await _publish(runtime, events)
     doc = await store.get(runtime.documents, course_id, lesson_id)
     assert doc is not None
@@ -203,6 +204,7 @@ async def update_lesson(
             resource_id=lesson_id,
             details={"course_id": course_id, "fields": sorted(changes)},
         )
+    await runtime.public_cache.changed()
     updated = await store.get(runtime.documents, course_id, lesson_id)
     assert updated is not None
     return LessonUpdated(**to_public(updated).model_dump(), message="Lesson updated successfully")
@@ -229,6 +231,7 @@ async def delete_lesson(
             details={"course_id": course_id},
         )
         events = await recompute_course_completion(tx, runtime, course_id, meta, principal.user_id)
+    await runtime.public_cache.changed()
     await _publish(runtime, events)
 
 
@@ -265,4 +268,5 @@ async def reorder(
                     resource_id=lesson_id,
                     details={"course_id": course_id, "fields": ["order"], "order": order},
                 )
+    await runtime.public_cache.changed()
     return [to_public(doc) for doc in await store.for_course(runtime.documents, course_id)]
