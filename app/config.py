@@ -108,7 +108,13 @@ class Settings(BaseSettings):
     leaderboard_top_n: int = Field(10, ge=1, le=100)
     # The REST leaderboard reuses a course's ranking for this long (the live channel pushes changes).
     leaderboard_cache_seconds: float = Field(2.0, ge=0, le=60)
+    # The anonymous catalogue and course pages are cached in each process (app/courses/public_cache.py),
+    # emptied on every change; entries also expire after this long. 0 turns the cache off.
+    public_cache_seconds: float = Field(30.0, ge=0, le=3600)
     run_workers_in_process: bool = True
+    # bench/rest only: GET /api/bench/floor answers the anonymous catalogue's bytes from memory, the
+    # framework floor the catalogue is measured against. Never on in a deployment.
+    bench_floor_route: bool = False
 
     ws_auth_timeout_seconds: float = Field(2.0, gt=0)
     ws_max_frame_bytes: int = Field(64 * 1024, ge=1024)

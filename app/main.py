@@ -18,6 +18,8 @@ from app.analytics.routes import routes as analytics_routes
 from app.audit.routes import routes as audit_routes
 from app.auth.routes import routes as auth_routes
 from app.config import Settings
+from app.courses.counters import count_missing_lessons
+from app.courses.floor import floor_route
 from app.courses.routes import routes as courses_routes
 from app.discussions.routes import routes as discussions_routes
 from app.http.errors import exception_handlers
@@ -81,6 +83,8 @@ def create_app(
         Mount("/api/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets"),
         *media_mounts(settings),
     ]
+    if settings.bench_floor_route:
+        routes.append(floor_route())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -88,7 +92,9 @@ def create_app(
         app.state.runtime = runtime
         try:
             await runtime.documents.ensure_schema()
+            await count_missing_lessons(runtime)
             await start_hub(runtime)
+            await runtime.public_cache.start(runtime.redis)
             await bootstrap_admin(runtime)
             stop_background = await background(runtime) if background is not None else None
             try:

@@ -8,6 +8,7 @@ import httpx
 from redis.asyncio import Redis
 
 from app.config import Settings
+from app.courses.public_cache import PublicCache
 from app.events import EventPublisher, LoggingPublisher
 from app.http.ratelimit import RateLimiter
 from app.leaderboards.cache import RankingCache
@@ -45,6 +46,7 @@ class Runtime:
     telemetry: TelemetryStream
     heartbeat_targets: HeartbeatTargets
     rankings: RankingCache
+    public_cache: PublicCache
     hub: Hub | None = None
 
     @classmethod
@@ -79,11 +81,13 @@ class Runtime:
             ),
             heartbeat_targets=HeartbeatTargets(db, documents),
             rankings=RankingCache(settings.leaderboard_cache_seconds),
+            public_cache=PublicCache(settings.public_cache_seconds),
         )
 
     async def close(self) -> None:
         if self.hub is not None:
             await self.hub.stop()
+        await self.public_cache.stop()
         await self.http.aclose()
         await self.documents.close()
         await self.redis.aclose()

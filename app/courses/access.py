@@ -11,10 +11,14 @@ from app.stores.sql import Tx
 
 def can_manage(principal: Principal | None, course: Course) -> bool:
     """Admins manage every course; instructors only those they own."""
+    return can_manage_course(principal, course.instructor_id)
+
+
+def can_manage_course(principal: Principal | None, instructor_id: int) -> bool:
     if principal is None:
         return False
     return principal.role == "admin" or (
-        principal.role == "instructor" and course.instructor_id == principal.user_id
+        principal.role == "instructor" and instructor_id == principal.user_id
     )
 
 

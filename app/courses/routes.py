@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from app.courses import service
+from starlette.responses import Response
+
+from app.courses import public, service
 from app.courses.schemas import (
     CategoryPublic,
     CourseCreate,
@@ -33,7 +35,9 @@ TEACHERS = ("instructor", "admin")
     auth="optional",
     paged=True,
 )
-async def list_courses(ctx: Context[None, CourseListQuery]) -> list[CoursePublic]:
+async def list_courses(ctx: Context[None, CourseListQuery]) -> list[CoursePublic] | Response:
+    if service.uses_public_pages(ctx.principal):
+        return await public.catalogue(ctx)
     q = ctx.query
     items, total = await service.list_courses(
         ctx.runtime,
@@ -93,8 +97,13 @@ async def category_counts(ctx: Context[None, None]) -> list[CategoryPublic]:
     auth="optional",
     errors=(404,),
 )
-async def get_course(ctx: Context[None, None]) -> CourseDetail:
-    return await service.get_course(ctx.runtime, ctx.principal, ctx.path_param("course_id"))
+async def get_course(ctx: Context[None, None]) -> CourseDetail | Response:
+    course_id = ctx.path_param("course_id")
+    if service.uses_public_pages(ctx.principal):
+        cached = await public.course_page(ctx, course_id)
+        if cached is not None:
+            return cached
+    return await service.get_course(ctx.runtime, ctx.principal, course_id)
 
 
 @api_route(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from app.audit.service import RequestMeta, record
 from app.courses import access, store
+from app.courses.public_cache import Page
 from app.courses.schemas import (
     CategoryPublic,
     CourseCreate,
@@ -16,7 +18,7 @@ from app.courses.schemas import (
     CourseUpdate,
     CourseWithEnrollments,
 )
-from app.errors import Forbidden
+from app.errors import Forbidden, NotFound
 from app.events import DomainEvent
 from app.lessons import store as lessons
 from app.lessons.service import to_public as lesson_public
@@ -32,47 +34,72 @@ def _full_name(first: str, last: str) -> str:
     return f"{first} {last}".strip()
 
 
+def _average(rating_sum: int, rating_count: int) -> float | None:
+    return round(rating_sum / rating_count, 2) if rating_count else None
+
+
+def _public(course: Any, *, instructor: str, avatar: str | None, is_enrolled: bool) -> CoursePublic:
+    """`course` is a Course or a catalogue row: both carry the course's columns and counters."""
+    average = _average(course.rating_sum, course.rating_count)
+    return CoursePublic(
+        id=course.id,
+        title=course.title,
+        description=course.description,
+        category=course.category,
+        level=course.level,
+        duration=course.duration,
+        thumbnail_url=course.thumbnail_url,
+        banner_url=course.banner_url,
+        instructor_id=course.instructor_id,
+        instructor=instructor,
+        instructorAvatar=avatar,
+        is_published=course.is_published,
+        is_leaderboard_public=course.is_leaderboard_public,
+        is_enrolled=is_enrolled,
+        lessonsCount=course.lessons_count or 0,
+        enrollment_count=course.enrollment_count,
+        enrolledStudents=course.enrollment_count,
+        rating=average or 0.0,
+        average_rating=average,
+        rating_count=course.rating_count,
+        created_at=course.created_at,
+        updated_at=course.updated_at,
+    )
+
+
+def from_row(row: Any) -> CoursePublic:
+    """A public view of one row of `store.catalogue_page`."""
+    return _public(
+        row,
+        instructor=_full_name(row.instructor_first_name or "", row.instructor_last_name or ""),
+        avatar=row.instructor_avatar_url,
+        is_enrolled=bool(row.is_enrolled),
+    )
+
+
 async def present(
     tx: Tx, runtime: Runtime, courses: Sequence[Course], principal: Principal | None
 ) -> list[CoursePublic]:
-    """Public views of courses, with their instructor, counts, rating and the caller's enrollment."""
+    """Public views of loaded courses, with their instructor, counters and the caller's enrollment."""
     ids = [course.id for course in courses]
     instructors = await store.users_by_id(tx, {course.instructor_id for course in courses})
     enrolled = await store.enrolled_course_ids(tx, principal.user_id, ids) if principal else set()
-    counts = await store.enrollment_counts(tx, ids)
-    ratings = await store.rating_averages(tx, ids)
-    lesson_counts = Counter(doc["course_id"] for doc in await lessons.for_courses(runtime.documents, ids))
     result = []
     for course in courses:
         teacher = instructors.get(course.instructor_id)
-        average, rating_count = ratings.get(course.id, (None, 0))
         result.append(
-            CoursePublic(
-                id=course.id,
-                title=course.title,
-                description=course.description,
-                category=course.category,
-                level=course.level,
-                duration=course.duration,
-                thumbnail_url=course.thumbnail_url,
-                banner_url=course.banner_url,
-                instructor_id=course.instructor_id,
+            _public(
+                course,
                 instructor=_full_name(teacher.first_name, teacher.last_name) if teacher else "",
-                instructorAvatar=teacher.avatar_url if teacher else None,
-                is_published=course.is_published,
-                is_leaderboard_public=course.is_leaderboard_public,
+                avatar=teacher.avatar_url if teacher else None,
                 is_enrolled=course.id in enrolled,
-                lessonsCount=lesson_counts.get(course.id, 0),
-                enrollment_count=counts.get(course.id, 0),
-                enrolledStudents=counts.get(course.id, 0),
-                rating=average or 0.0,
-                average_rating=average,
-                rating_count=rating_count,
-                created_at=course.created_at,
-                updated_at=course.updated_at,
             )
         )
     return result
+
+
+def _visibility(principal: Principal | None) -> Any:
+    return store.visible_to(principal.user_id if principal else None, principal.role if principal else None)
 
 
 async def list_courses(
@@ -85,22 +112,33 @@ async def list_courses(
     skip: int,
     limit: int,
 ) -> tuple[list[CoursePublic], int]:
-    visibility = store.visible_to(
-        principal.user_id if principal else None, principal.role if principal else None
-    )
     async with runtime.db.read() as tx:
-        rows, total = await store.list_courses(
-            tx, visibility=visibility, category=category, level=level, search=search, skip=skip, limit=limit
+        rows, total = await store.catalogue_page(
+            tx,
+            visibility=_visibility(principal),
+            enrolled_for=principal.user_id if principal else None,
+            category=category,
+            level=level,
+            search=search,
+            skip=skip,
+            limit=limit,
         )
-        return await present(tx, runtime, rows, principal), total
+    return [from_row(row) for row in rows], total
 
 
 async def get_course(runtime: Runtime, principal: Principal | None, course_id: int) -> CourseDetail:
     """The course with its lessons; their content and notes only for those who may open them."""
     async with runtime.db.read() as tx:
-        course = await access.visible_course(tx, principal, course_id)
-        (public,) = await present(tx, runtime, [course], principal)
-    opens_lessons = public.is_enrolled or access.can_manage(principal, course)
+        rows, _ = await store.catalogue_page(
+            tx,
+            visibility=_visibility(principal),
+            enrolled_for=principal.user_id if principal else None,
+            course_id=course_id,
+        )
+    if not rows:
+        raise NotFound("No such course.", code="course_not_found")
+    public = from_row(rows[0])
+    opens_lessons = public.is_enrolled or access.can_manage_course(principal, public.instructor_id)
     docs = await (
         lessons.for_course(runtime.documents, course_id)
         if opens_lessons
@@ -109,6 +147,45 @@ async def get_course(runtime: Runtime, principal: Principal | None, course_id: i
     return CourseDetail(
         **public.model_dump(), lessons=[lesson_public(doc, with_content=opens_lessons) for doc in docs]
     )
+
+
+_ITEM = TypeAdapter(CoursePublic)
+_DETAIL = TypeAdapter(CourseDetail)
+
+
+def uses_public_pages(principal: Principal | None) -> bool:
+    """Anonymous callers and learners see the same courses (the published ones); instructors and
+    admins also see drafts, so their pages are never the public ones."""
+    return principal is None or principal.role == "learner"
+
+
+async def public_catalogue(
+    runtime: Runtime, *, category: str | None, level: str | None, search: str | None, skip: int, limit: int
+) -> Page:
+    """The anonymous catalogue page, as cacheable bytes."""
+    items, total = await list_courses(
+        runtime, None, category=category, level=level, search=search, skip=skip, limit=limit
+    )
+    return Page.of_list(
+        [_ITEM.dump_json(item) for item in items],
+        [item.id for item in items],
+        total,
+        runtime.public_cache.seconds,
+    )
+
+
+async def public_course(runtime: Runtime, course_id: int) -> Page | None:
+    """The anonymous course page, as cacheable bytes (None for a draft: drafts are never cached;
+    anonymous callers cannot see them anyway)."""
+    detail = await get_course(runtime, None, course_id)
+    if not detail.is_published:
+        return None
+    return Page.of_one(_DETAIL.dump_json(detail), course_id, runtime.public_cache.seconds)
+
+
+async def enrolled_among(runtime: Runtime, user_id: int, course_ids: Sequence[int]) -> set[int]:
+    async with runtime.db.read() as tx:
+        return await store.enrolled_course_ids(tx, user_id, course_ids)
 
 
 async def create_course(
@@ -172,6 +249,7 @@ async def update_course(
                     course_id=course_id,
                 )
             )
+    await runtime.public_cache.changed()
     for event in events:
         await runtime.events.publish(event)
     return await get_course(runtime, principal, course_id)
@@ -195,6 +273,7 @@ async def delete_course(runtime: Runtime, principal: Principal, course_id: int, 
     await lessons.delete_course(runtime.documents, course_id)
     await progress.delete_course(runtime.documents, course_id)
     await runtime.documents.delete_where(COURSE_TELEMETRY, {"course_id": course_id})
+    await runtime.public_cache.changed()
     await runtime.events.publish(
         DomainEvent(name="course.deleted", data={"course_id": course_id}, course_id=course_id)
     )

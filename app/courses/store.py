@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy import Row, Select, and_, delete, exists, false, func, or_, select, true, update
 
-from app.stores.models import Course, Enrollment, Rating, User
+from app.stores.models import Course, Enrollment, User
 from app.stores.sql import Tx, like_escape
 
 
@@ -66,21 +66,83 @@ def _filtered(
     return query.where(and_(*conditions))
 
 
-async def list_courses(
+_PAGE_COLUMNS = (
+    *Course.__table__.c,
+    User.first_name.label("instructor_first_name"),
+    User.last_name.label("instructor_last_name"),
+    User.avatar_url.label("instructor_avatar_url"),
+)
+
+
+def _enrolled(user_id: int | None) -> Any:
+    if user_id is None:
+        return false().label("is_enrolled")
+    return (
+        exists().where(Enrollment.user_id == user_id, Enrollment.course_id == Course.id).label("is_enrolled")
+    )
+
+
+async def catalogue_page(
     tx: Tx,
     *,
     visibility: Any,
-    category: str | None,
-    level: str | None,
-    search: str | None,
-    skip: int,
-    limit: int,
-) -> tuple[Sequence[Course], int]:
+    enrolled_for: int | None,
+    category: str | None = None,
+    level: str | None = None,
+    search: str | None = None,
+    course_id: int | None = None,
+    skip: int = 0,
+    limit: int = 1,
+) -> tuple[list[Row[Any]], int]:
+    """One statement: the page of visible courses (with instructor, maintained counters and whether
+    `enrolled_for` is enrolled) and how many match. The count is the outer side of a lateral join, so
+    a page past the end still reports the total."""
     filters = {"visibility": visibility, "category": category, "level": level, "search": search}
-    total = (await tx.execute(_filtered(select(func.count(Course.id)), **filters))).scalar_one()
-    query = _filtered(select(Course), **filters).order_by(Course.created_at.desc(), Course.id.desc())
-    rows = (await tx.execute(query.offset(skip).limit(limit))).scalars().all()
-    return rows, int(total)
+    counted = _filtered(select(func.count().label("total")).select_from(Course), **filters)
+    page = _filtered(
+        select(*_PAGE_COLUMNS, _enrolled(enrolled_for)).outerjoin(User, User.id == Course.instructor_id),
+        **filters,
+    )
+    if course_id is not None:
+        counted = counted.where(Course.id == course_id)
+        page = page.where(Course.id == course_id)
+    total = counted.subquery("total")
+    paged = (
+        page.order_by(Course.created_at.desc(), Course.id.desc()).offset(skip).limit(limit).lateral("page")
+    )
+    query = select(total.c.total, paged).select_from(total.outerjoin(paged, true()))
+    rows = (await tx.execute(query)).all()
+    count = int(rows[0].total) if rows else 0
+    return [row for row in rows if row.id is not None], count
+
+
+async def lock_for_counters(tx: Tx, course_id: int) -> None:
+    """The lock a counter update takes on the course's row (none if there is no such course)."""
+    await tx.execute(select(Course.id).where(Course.id == course_id).with_for_update(key_share=True))
+
+
+async def without_lesson_count(tx: Tx) -> list[int]:
+    query = select(Course.id).where(Course.lessons_count.is_(None))
+    return list((await tx.execute(query)).scalars().all())
+
+
+async def lock_lesson_count(tx: Tx, course_id: int) -> tuple[bool, int | None]:
+    """(whether the course exists, its lesson count), with the course's row locked."""
+    query = select(Course.lessons_count).where(Course.id == course_id).with_for_update()
+    row = (await tx.execute(query)).one_or_none()
+    return (False, None) if row is None else (True, row[0])
+
+
+async def set_lesson_count(tx: Tx, course_id: int, count: int) -> None:
+    await tx.execute(update(Course).where(Course.id == course_id).values(lessons_count=count))
+
+
+async def lessons_changed(tx: Tx, course_id: int, delta: int) -> None:
+    """Keep `lessons_count` exact: called in the transaction that adds or deletes a lesson document
+    (under the course's row lock). A NULL count (not counted yet) stays NULL."""
+    await tx.execute(
+        update(Course).where(Course.id == course_id).values(lessons_count=Course.lessons_count + delta)
+    )
 
 
 async def owned_by(tx: Tx, instructor_id: int | None) -> Sequence[Course]:
@@ -127,28 +189,6 @@ async def enrolled_course_ids(tx: Tx, user_id: int, course_ids: Sequence[int]) -
         Enrollment.user_id == user_id, Enrollment.course_id.in_(course_ids)
     )
     return set((await tx.execute(query)).scalars().all())
-
-
-async def enrollment_counts(tx: Tx, course_ids: Sequence[int]) -> dict[int, int]:
-    if not course_ids:
-        return {}
-    query = (
-        select(Enrollment.course_id, func.count(Enrollment.id))
-        .where(Enrollment.course_id.in_(course_ids))
-        .group_by(Enrollment.course_id)
-    )
-    return {course_id: int(count) for course_id, count in (await tx.execute(query)).all()}
-
-
-async def rating_averages(tx: Tx, course_ids: Sequence[int]) -> dict[int, tuple[float, int]]:
-    if not course_ids:
-        return {}
-    query = (
-        select(Rating.course_id, func.avg(Rating.stars), func.count(Rating.id))
-        .where(Rating.course_id.in_(course_ids))
-        .group_by(Rating.course_id)
-    )
-    return {cid: (round(float(avg), 2), int(n)) for cid, avg, n in (await tx.execute(query)).all()}
 
 
 async def delete_enrollments(tx: Tx, course_id: int) -> None:

@@ -34,6 +34,7 @@ async def enroll(runtime: Runtime, principal: Principal, course_id: int, meta: R
         )
     # A new enrollment starts from zero, whatever a previous enrollment or a late telemetry write left.
     await progress.reset(runtime.documents, principal.user_id, course_id)
+    await runtime.public_cache.changed()
     await runtime.events.publish(
         DomainEvent(
             name="enrollment.created",
@@ -55,6 +56,9 @@ async def enroll(runtime: Runtime, principal: Principal, course_id: int, meta: R
 
 async def unenroll(runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta) -> None:
     async with runtime.db.transaction() as tx:
+        # The course's row first, as the lesson service takes it before the enrollments: the enrollment
+        # trigger updates the course's counter, and the other order could deadlock with a lesson change.
+        await courses.lock_for_counters(tx, course_id)
         # Learners may leave a course that was unpublished after they enrolled, so no visibility check
         # when they are enrolled; otherwise a hidden course is reported as missing, like everywhere else.
         enrollment = await courses.enrollment(tx, principal.user_id, course_id, for_update=True)
@@ -66,6 +70,7 @@ async def unenroll(runtime: Runtime, principal: Principal, course_id: int, meta:
             tx, meta, "unenrolled", actor_id=principal.user_id, resource_type="course", resource_id=course_id
         )
     await progress.delete(runtime.documents, principal.user_id, course_id)
+    await runtime.public_cache.changed()
     await runtime.events.publish(
         DomainEvent(
             name="enrollment.deleted",

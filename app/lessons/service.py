@@ -7,6 +7,7 @@ from typing import Any
 from app.audit.service import RequestMeta, record
 from app.config import Settings
 from app.courses import access
+from app.courses import store as courses
 from app.enrollments import store as enrollments
 from app.errors import NotFound, ValidationFailed
 from app.events import DomainEvent
@@ -124,6 +125,7 @@ async def create_lesson(
         await store.insert(
             runtime.documents, {"_id": lesson_id, "course_id": course_id, **fields, "order": order}
         )
+        await courses.lessons_changed(tx, course_id, +1)
         await record(
             tx,
             meta,
@@ -134,6 +136,7 @@ async def create_lesson(
             details={"course_id": course_id, "title": body.title},
         )
         events = await recompute_course_completion(tx, runtime, course_id, meta, principal.user_id)
+    await runtime.public_cache.changed()
     await _publish(runtime, events)
     doc = await store.get(runtime.documents, course_id, lesson_id)
     assert doc is not None
@@ -201,6 +204,7 @@ async def update_lesson(
             resource_id=lesson_id,
             details={"course_id": course_id, "fields": sorted(changes)},
         )
+    await runtime.public_cache.changed()
     updated = await store.get(runtime.documents, course_id, lesson_id)
     assert updated is not None
     return LessonUpdated(**to_public(updated).model_dump(), message="Lesson updated successfully")
@@ -215,6 +219,7 @@ async def delete_lesson(
         if await store.get(runtime.documents, course_id, lesson_id) is None:
             raise NotFound("No such lesson in this course.", code="lesson_not_found")
         await store.delete(runtime.documents, lesson_id)
+        await courses.lessons_changed(tx, course_id, -1)
         await progress.forget_lesson(runtime.documents, course_id, lesson_id)
         await record(
             tx,
@@ -226,6 +231,7 @@ async def delete_lesson(
             details={"course_id": course_id},
         )
         events = await recompute_course_completion(tx, runtime, course_id, meta, principal.user_id)
+    await runtime.public_cache.changed()
     await _publish(runtime, events)
 
 
@@ -262,4 +268,5 @@ async def reorder(
                     resource_id=lesson_id,
                     details={"course_id": course_id, "fields": ["order"], "order": order},
                 )
+    await runtime.public_cache.changed()
     return [to_public(doc) for doc in await store.for_course(runtime.documents, course_id)]

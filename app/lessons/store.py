@@ -40,6 +40,10 @@ async def for_courses(documents: DocumentStore, course_ids: Sequence[int]) -> li
     )
 
 
+async def count_for_course(documents: DocumentStore, course_id: int) -> int:
+    return await documents.count(LESSONS, {"course_id": course_id})
+
+
 async def syllabus(documents: DocumentStore, course_id: int) -> list[Document]:
     return await documents.find(
         LESSONS, {"course_id": course_id}, sort=(("order", 1), ("created_at", 1)), fields=SUMMARY_FIELDS

@@ -37,7 +37,8 @@ async def rate(runtime: Runtime, principal: Principal, course_id: int, body: Rat
             tx, user_id=principal.user_id, course_id=course_id, stars=body.stars, review=review or None
         )
         user = await courses.users_by_id(tx, {principal.user_id})
-        return _public(rating, user[principal.user_id])
+    await runtime.public_cache.changed()
+    return _public(rating, user[principal.user_id])
 
 
 async def ratings(
