@@ -20,6 +20,7 @@ from app.auth.routes import routes as auth_routes
 from app.config import Settings
 from app.courses.routes import routes as courses_routes
 from app.discussions.routes import routes as discussions_routes
+from app.enrollments.routes import routes as enrollments_routes
 from app.http.errors import exception_handlers
 from app.http.frontend import FrontendFallback
 from app.http.middleware import RequestContextMiddleware
@@ -47,6 +48,7 @@ def api_routes() -> list[BaseRoute]:
         *users_routes,
         *courses_routes,
         *lessons_routes,
+        *enrollments_routes,
         *progress_routes,
         *telemetry_routes,
         *discussions_routes,
