@@ -22,11 +22,13 @@ from app.courses.counters import count_missing_lessons
 from app.courses.floor import floor_route
 from app.courses.routes import routes as courses_routes
 from app.discussions.routes import routes as discussions_routes
+from app.enrollments.routes import routes as enrollments_routes
 from app.http.errors import exception_handlers
 from app.http.frontend import FrontendFallback
 from app.http.middleware import RequestContextMiddleware
 from app.http.openapi import docs_init, docs_page, openapi_document, openapi_endpoint
 from app.http.security_headers import SecurityHeadersMiddleware
+from app.leaderboards.routes import routes as leaderboards_routes
 from app.lessons.routes import routes as lessons_routes
 from app.live.routes import routes as live_routes
 from app.live.wiring import start_hub
@@ -35,6 +37,7 @@ from app.media.routes import routes as media_routes
 from app.messages.routes import routes as messages_routes
 from app.ops.routes import routes as ops_routes
 from app.progress.routes import routes as progress_routes
+from app.ratings.routes import routes as ratings_routes
 from app.runtime import Runtime, StoreUrls
 from app.telemetry.routes import routes as telemetry_routes
 from app.users.routes import routes as users_routes
@@ -48,7 +51,10 @@ def api_routes() -> list[BaseRoute]:
         *auth_routes,
         *users_routes,
         *courses_routes,
+        *ratings_routes,
+        *leaderboards_routes,
         *lessons_routes,
+        *enrollments_routes,
         *progress_routes,
         *telemetry_routes,
         *discussions_routes,

@@ -34,6 +34,7 @@ from app.analytics.schemas import (
     UserReportQuery,
     UserReportRow,
 )
+from app.audit import service as audit
 from app.http.pagination import page_headers
 from app.http.routing import Context, api_route
 
@@ -237,7 +238,7 @@ async def activity_report(ctx: Context[None, ActivityReportQuery]) -> ActivityRe
     `format=csv` answers the entries as CSV."""
     query = ctx.query
     scope = service.scope_of(ctx.user)
-    rows, total = await service.audit_logs(ctx.runtime, scope=scope, query=query)
+    rows, total = await audit.browse(ctx.runtime, instructor_id=scope.instructor_id, query=query)
     csv = _report(ctx, "activity", ActivityReportRow, rows, total)
     return csv or await service.activity_report_json(ctx.runtime, scope=scope, query=query, entries=rows)
 

@@ -1,4 +1,4 @@
-"""Analytics, reports and audit-log browsing (docs/PRODUCT.md; README, "Learning domain").
+"""Analytics and reports (docs/PRODUCT.md; README, "Learning domain").
 
 Scope: admins see the whole platform; instructors get the same views narrowed to the courses they own
 (enrollments, ratings, comments and telemetry of those courses, and the people enrolled in them);
@@ -50,14 +50,12 @@ from app.analytics.schemas import (
     UserReportQuery,
     UserReportRow,
 )
-from app.audit import store as audit_store
-from app.audit.schemas import AuditEntry, AuditLogPublic, AuditLogQuery, end_of, start_of
+from app.audit.schemas import AuditEntry, AuditLogPublic, end_of, start_of
 from app.errors import Forbidden
 from app.live import store as live_store
 from app.progress import store as progress_store
 from app.runtime import Runtime
 from app.security.principal import Principal
-from app.stores.models import AuditLog, User
 
 
 @dataclass(frozen=True)
@@ -465,47 +463,6 @@ async def activity_report_json(
         ],
         entries=[AuditLogPublic.of(entry) for entry in entries],
     )
-
-
-# --- audit log ---------------------------------------------------------------------------------------------
-
-
-def _audit_entry(entry: AuditLog, actor: User | None, *, scope: Scope) -> AuditEntry:
-    # Instructors see what happened in their courses, not where their learners connect from.
-    return AuditEntry(
-        id=entry.id,
-        user_id=entry.user_id,
-        user_email=actor.email if actor else None,
-        user_name=_name(actor.first_name, actor.last_name) if actor else None,
-        action=entry.action,
-        resource_type=entry.resource_type,
-        resource_id=entry.resource_id,
-        details=entry.details if isinstance(entry.details, dict) else {"value": entry.details},
-        ip_address=entry.ip_address if scope.is_platform else None,
-        user_agent=entry.user_agent if scope.is_platform else None,
-        created_at=entry.created_at,
-    )
-
-
-async def audit_logs(
-    runtime: Runtime, *, scope: Scope, query: AuditLogQuery | ActivityReportQuery
-) -> tuple[list[AuditEntry], int]:
-    """Newest first. Instructors see only entries about their own courses: resource_type "course" with
-    one of their course ids, or any entry whose details.course_id is one of their courses."""
-    async with runtime.db.read() as tx:
-        rows, total = await audit_store.list_entries(
-            tx,
-            instructor_id=scope.instructor_id,
-            user_id=query.user_id,
-            action=query.action,
-            resource_type=query.resource_type,
-            search=query.search,
-            since=start_of(query.date_from),
-            before=end_of(query.date_to),
-            skip=query.skip,
-            limit=query.limit,
-        )
-    return [_audit_entry(entry, actor, scope=scope) for entry, actor in rows], total
 
 
 # --- CSV export --------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.analytics import service
+from app.audit import service
 from app.audit.schemas import AuditLogPublic, AuditLogQuery
 from app.http.pagination import page_headers
 from app.http.routing import Context, api_route
@@ -28,7 +28,9 @@ async def list_audit_logs(ctx: Context[None, AuditLogQuery]) -> list[AuditLogPub
     Instructors see an entry when its resource_type is "course" and resource_id one of their courses, or
     when its details.course_id names one of their courses; they do not see IP addresses or user agents."""
     q = ctx.query
-    items, total = await service.audit_logs(ctx.runtime, scope=service.scope_of(ctx.user), query=q)
+    items, total = await service.browse(
+        ctx.runtime, instructor_id=service.instructor_scope(ctx.user), query=q
+    )
     ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
     return [AuditLogPublic.of(item) for item in items]
 

@@ -15,11 +15,7 @@ from app.courses.schemas import (
 from app.http.meta import request_meta
 from app.http.pagination import page_headers
 from app.http.routing import Context, api_route
-from app.http.schemas import Message, PageQuery
-from app.leaderboards import service as leaderboards
-from app.leaderboards.schemas import LeaderboardEntry, LeaderboardQuery
-from app.ratings import service as ratings
-from app.ratings.schemas import RatingInput, RatingPublic
+from app.http.schemas import Message
 
 TAGS = ["courses"]
 TEACHERS = ("instructor", "admin")
@@ -150,52 +146,6 @@ async def delete_course(ctx: Context[None, None]) -> Message:
     return Message(message="Course deleted successfully")
 
 
-@api_route(
-    "PUT",
-    "/api/courses/{course_id:int}/rating",
-    summary="Rate a course you are enrolled in (1–5)",
-    tags=TAGS,
-    body=RatingInput,
-    response=RatingPublic,
-    errors=(403, 404),
-)
-async def rate_course(ctx: Context[RatingInput, None]) -> RatingPublic:
-    return await ratings.rate(ctx.runtime, ctx.user, ctx.path_param("course_id"), ctx.body)
-
-
-@api_route(
-    "GET",
-    "/api/courses/{course_id:int}/ratings",
-    summary="A course's ratings, newest first",
-    tags=TAGS,
-    query=PageQuery,
-    response=list[RatingPublic],
-    auth="optional",
-    errors=(404,),
-    paged=True,
-)
-async def course_ratings(ctx: Context[None, PageQuery]) -> list[RatingPublic]:
-    q = ctx.query
-    items, total = await ratings.ratings(
-        ctx.runtime, ctx.principal, ctx.path_param("course_id"), skip=q.skip, limit=q.limit
-    )
-    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return items
-
-
-@api_route(
-    "GET",
-    "/api/courses/{course_id:int}/leaderboard",
-    summary="Ranked enrolled learners (enrolled learners when public; owner and admins always)",
-    tags=TAGS,
-    query=LeaderboardQuery,
-    response=list[LeaderboardEntry],
-    errors=(403, 404),
-)
-async def leaderboard(ctx: Context[None, LeaderboardQuery]) -> list[LeaderboardEntry]:
-    return await leaderboards.leaderboard(ctx.runtime, ctx.user, ctx.path_param("course_id"), ctx.query.limit)
-
-
 routes = [
     list_courses,
     with_enrollments,
@@ -205,7 +155,4 @@ routes = [
     create_course,
     update_course,
     delete_course,
-    rate_course,
-    course_ratings,
-    leaderboard,
 ]

@@ -16,7 +16,7 @@ from app.discussions.schemas import (
 from app.http.meta import request_meta
 from app.http.pagination import page_headers
 from app.http.routing import Context, api_route
-from app.http.schemas import Message, PageQuery
+from app.http.schemas import Message
 
 TAGS = ["discussions"]
 
@@ -117,23 +117,6 @@ async def private_reply(ctx: Context[ReplyCreate, None]) -> ReplySent:
 
 @api_route(
     "GET",
-    "/api/my-messages",
-    summary="My private posts and replies, and the private replies to my threads, newest first",
-    tags=TAGS,
-    query=PageQuery,
-    response=list[MessageItem],
-    errors=(401, 422),
-    paged=True,
-)
-async def my_messages(ctx: Context[None, PageQuery]) -> list[MessageItem]:
-    q = ctx.query
-    items, total = await service.my_messages(ctx.runtime, ctx.user, skip=q.skip, limit=q.limit)
-    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return items
-
-
-@api_route(
-    "GET",
     "/api/admin/messages",
     summary="Private threads of my courses (instructor) or of every course (admin), newest first",
     tags=TAGS,
@@ -159,6 +142,5 @@ routes = [
     delete_post,
     vote,
     private_reply,
-    my_messages,
     staff_messages,
 ]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from app.discussions import service as discussions
+from app.discussions.schemas import MessageItem
 from app.http.pagination import page_headers
 from app.http.routing import Context, api_route
 from app.http.schemas import PageQuery
@@ -121,4 +123,21 @@ async def mark_read(ctx: Context[None, ReadQuery]) -> ReadResult:
     return await service.mark_read(ctx.runtime, ctx.user, ctx.path_param("partner_id"), up_to=ctx.query.up_to)
 
 
-routes = [chat_partners, list_chats, history, send, mark_read]
+@api_route(
+    "GET",
+    "/api/my-messages",
+    summary="My private posts and replies, and the private replies to my threads, newest first",
+    tags=["discussions"],  # listed with the posts they come from
+    query=PageQuery,
+    response=list[MessageItem],
+    errors=(401, 422),
+    paged=True,
+)
+async def my_messages(ctx: Context[None, PageQuery]) -> list[MessageItem]:
+    q = ctx.query
+    items, total = await discussions.my_messages(ctx.runtime, ctx.user, skip=q.skip, limit=q.limit)
+    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
+    return items
+
+
+routes = [my_messages, chat_partners, list_chats, history, send, mark_read]

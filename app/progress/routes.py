@@ -1,40 +1,13 @@
 from __future__ import annotations
 
 from app.enrollments import service as enrollments
-from app.enrollments.schemas import Enrolled, LearnerEnrollment
+from app.enrollments.schemas import LearnerEnrollment
 from app.http.meta import request_meta
 from app.http.routing import Context, api_route
-from app.http.schemas import Message
 from app.progress import service
 from app.progress.schemas import LearnerStats, ProgressPublic, ProgressUpdate, StudentStats
 
 TAGS = ["learning"]
-
-
-@api_route(
-    "POST",
-    "/api/courses/{course_id:int}/enroll",
-    summary="Enroll in a published course",
-    tags=TAGS,
-    response=Enrolled,
-    status_code=201,
-    errors=(400, 403, 404, 409),
-)
-async def enroll(ctx: Context[None, None]) -> Enrolled:
-    return await enrollments.enroll(ctx.runtime, ctx.user, ctx.path_param("course_id"), request_meta(ctx))
-
-
-@api_route(
-    "DELETE",
-    "/api/courses/{course_id:int}/unenroll",
-    summary="Leave a course (removes your progress)",
-    tags=TAGS,
-    response=Message,
-    errors=(404,),
-)
-async def unenroll(ctx: Context[None, None]) -> Message:
-    await enrollments.unenroll(ctx.runtime, ctx.user, ctx.path_param("course_id"), request_meta(ctx))
-    return Message(message="Unenrolled successfully")
 
 
 @api_route(
@@ -105,8 +78,6 @@ async def student_stats(ctx: Context[None, None]) -> StudentStats:
 
 
 routes = [
-    enroll,
-    unenroll,
     get_progress,
     update_progress,
     my_progress,

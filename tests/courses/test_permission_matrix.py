@@ -175,11 +175,15 @@ async def test_draft_course(client: httpx.AsyncClient, api: Api, endpoint: str) 
 
 def test_every_route_is_in_the_table() -> None:
     from app.courses.routes import routes as course_routes
+    from app.enrollments.routes import routes as enrollment_routes
+    from app.leaderboards.routes import routes as leaderboard_routes
     from app.lessons.routes import routes as lesson_routes
     from app.progress.routes import routes as progress_routes
+    from app.ratings.routes import routes as rating_routes
 
     declared = set()
-    for route in [*course_routes, *lesson_routes, *progress_routes]:
+    routes = [*course_routes, *rating_routes, *leaderboard_routes, *lesson_routes, *enrollment_routes]
+    for route in [*routes, *progress_routes]:
         path = (
             route.path.replace("{course_id:int}", "{c}")
             .replace("{lesson_id}", "{l}")
