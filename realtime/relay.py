@@ -23,6 +23,7 @@ from typing import Any
 
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterPubSub
+from redis.exceptions import ClusterDownError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -220,8 +221,9 @@ class BusRelay:
                 try:
                     recovery = await self._history.since(channel, last[0], last[1])
                     break
-                except (RedisConnectionError, RedisTimeoutError):
-                    # E.g. a pooled connection that died with the old server; if Redis is away again,
+                except (RedisConnectionError, RedisTimeoutError, ClusterDownError):
+                    # E.g. a pooled connection that died with the old server, or a cluster that has not
+                    # yet marked its restarted shard healthy; if Redis is away again,
                     # the reconnect loop comes back here later (the history may well be intact).
                     if attempt == FILL_ATTEMPTS - 1:
                         raise
