@@ -44,7 +44,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     # One server (`redis://…`) or a Redis Cluster (`redis+cluster://host:port[,host:port…]`); or, for a
-    # cluster, REDIS_CLUSTER_URLS (comma-separated `redis://host:port` seeds) instead of REDIS_URL.
+    # cluster, REDIS_CLUSTER_URLS (comma-separated `redis://host:port` seeds), which wins when set.
     redis_url: str | None = None
     redis_cluster_urls: str | None = None
     mongo_url: str | None = None
@@ -147,7 +147,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _cluster_seeds(self) -> Settings:
-        if self.redis_cluster_urls and not self.redis_url:
+        if self.redis_cluster_urls:
             seeds = [url.strip() for url in self.redis_cluster_urls.split(",") if url.strip()]
             self.redis_url = cluster_url(seeds)
         return self

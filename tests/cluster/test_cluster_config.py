@@ -1,4 +1,5 @@
-"""Redis Cluster mode is chosen by configuration: `redis+cluster://` seeds in REDIS_URL, or REDIS_CLUSTER_URLS."""
+"""Redis Cluster mode is chosen by configuration: `redis+cluster://` seeds in REDIS_URL, or
+REDIS_CLUSTER_URLS."""
 
 from __future__ import annotations
 
@@ -29,10 +30,13 @@ def test_node_urls_become_one_cluster_url() -> None:
     assert cluster_url(["rediss://a:1"]) == "rediss+cluster://a:1"
 
 
-def test_settings_take_redis_cluster_urls_when_redis_url_is_unset() -> None:
+def test_redis_cluster_urls_win_over_redis_url_when_set() -> None:
     settings = make_settings(redis_cluster_urls="redis://a:7000, redis://b:7001")
     assert settings.redis_url == "redis+cluster://a:7000,b:7001"
-    assert make_settings(redis_url="redis://x:1", redis_cluster_urls="redis://a:1").redis_url == "redis://x:1"
+    chosen = make_settings(redis_url="redis://x:1", redis_cluster_urls="redis://a:1").redis_url
+    assert chosen == "redis+cluster://a:1"
+    # Compose passes an empty value when the cluster is not in use.
+    assert make_settings(redis_url="redis://x:1", redis_cluster_urls="").redis_url == "redis://x:1"
 
 
 async def test_the_factory_picks_the_client_and_the_rate_limit_storage_by_url() -> None:
