@@ -10,11 +10,15 @@ import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from app.config import Settings, UnsafeConfiguration
 from app.logs import configure_logging
 from app.runtime import StoreUrls
 from app.servers import resolve_store_urls
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger("learnflow")
 
@@ -60,7 +64,7 @@ def serve(args: argparse.Namespace) -> int:
         if args.seed_demo_if_empty and not _has_users(settings, urls):
             _print_seeded(_seed(settings, urls))
         background = None
-        if settings.run_workers_in_process:
+        if settings.run_workers_in_process and args.processes == 1:
             from workers.runner import start_workers
 
             background = start_workers
@@ -79,11 +83,29 @@ def serve(args: argparse.Namespace) -> int:
         # uvicorn re-raises the stop signal once it has shut down; turning it into SystemExit lets the
         # finally below stop the embedded servers instead of the process dying on the spot.
         signal.signal(signal.SIGTERM, _exit_on_signal)
-        uvicorn.Server(config).run()
+        if args.processes > 1:
+            _serve_processes(config, args.processes, settings, urls)
+        else:
+            uvicorn.Server(config).run()
     finally:
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+def _serve_processes(config: uvicorn.Config, count: int, settings: Settings, urls: StoreUrls) -> None:
+    """Several api processes; the stream workers (in embedded mode) run once, in this parent process."""
+    from app.processes import serve_processes, wait_for_stop_signal
+
+    def parent() -> None:
+        if not settings.run_workers_in_process:
+            wait_for_stop_signal()
+            return
+        from workers.runner import run_standalone
+
+        asyncio.run(run_standalone(settings, urls))
+
+    serve_processes(config, count, parent)
 
 
 def migrate(args: argparse.Namespace) -> int:
@@ -202,12 +224,25 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="learnflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="run the API (and embedded servers when no URLs are set)")
     serve_cmd.add_argument("--host")
     serve_cmd.add_argument("--port", type=int)
+    serve_cmd.add_argument(
+        "--processes",
+        type=_positive,
+        default=1,
+        help="api processes on the one port (SO_REUSEPORT), each with its own hub; workers run once",
+    )
     serve_cmd.add_argument(
         "--seed-demo-if-empty", action="store_true", help="load the demo data set when there are no users yet"
     )

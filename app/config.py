@@ -7,9 +7,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.stores.redis import cluster_url
 from realtime.config import HubConfig
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"
@@ -42,7 +43,10 @@ class Settings(BaseSettings):
     port: int = 8000
 
     database_url: str | None = None
+    # One server (`redis://…`) or a Redis Cluster (`redis+cluster://host:port[,host:port…]`); or, for a
+    # cluster, REDIS_CLUSTER_URLS (comma-separated `redis://host:port` seeds), which wins when set.
     redis_url: str | None = None
+    redis_cluster_urls: str | None = None
     mongo_url: str | None = None
     mongo_database: str = "learnflow"
     data_dir: Path = Field(Path(".learnflow"), validation_alias="LEARNFLOW_DATA_DIR")
@@ -146,6 +150,13 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @model_validator(mode="after")
+    def _cluster_seeds(self) -> Settings:
+        if self.redis_cluster_urls:
+            seeds = [url.strip() for url in self.redis_cluster_urls.split(",") if url.strip()]
+            self.redis_url = cluster_url(seeds)
+        return self
 
     @property
     def uses_embedded_servers(self) -> bool:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from realtime.keys import DEFAULT_KEYS, KeyLayout
+
 
 @dataclass(frozen=True)
 class HubConfig:
@@ -16,5 +18,7 @@ class HubConfig:
     history_ttl_seconds: int = 600
     presence_ttl_seconds: float = 30.0
     server_ping_seconds: float = 25.0
+    # Every Redis key and shard channel of the hub (realtime.keys).
+    keys: KeyLayout = DEFAULT_KEYS
     # Redis key prefix of the online-users sets (realtime.online); None turns the bookkeeping off.
-    online_key: str | None = "lf:online"
+    online_key: str | None = DEFAULT_KEYS.online

@@ -1,7 +1,8 @@
 """Channel history in Redis: a bounded stream per channel, with offsets and an epoch.
 
-Guarantees: `publish` assigns the next offset, appends to the history and PUBLISHes the complete frame
-in one Lua script, so offsets are gap-free and increase in publish order on every instance. The epoch
+Guarantees: `publish` assigns the next offset, appends to the history and SPUBLISHes the complete frame
+in one Lua script (its keys and shard channel share the channel's hash tag, see realtime.keys), so
+offsets are gap-free and increase in publish order on every instance. The epoch
 is created with the channel's first publication and disappears with its history (expiry, flush, lost
 Redis); a new epoch tells a resubscribing client that continuity cannot be guaranteed. History keeps
 at most `size` publications and expires `ttl` seconds after the last one.
@@ -12,16 +13,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
+from realtime.keys import DEFAULT_KEYS, KeyLayout
 from realtime.protocol import dumps
+from realtime.redis_client import RedisClient
 
-PUBSUB_PREFIX = "lf:pub:"
-_STREAM = "lf:hist:{}:s"
-_META = "lf:hist:{}:m"
-
-# KEYS: stream, meta.
-# ARGV: pubsub channel, frame head (before offset/epoch), fragment, size, ttl, epoch candidate.
+# KEYS: stream, meta, shard channel (declared so a cluster routes the script to the channel's shard).
+# ARGV: (unused), frame head (before offset/epoch), fragment, size, ttl, epoch candidate.
 _PUBLISH = """
 local epoch = redis.call('HGET', KEYS[2], 'epoch')
 if not epoch then
@@ -33,7 +30,7 @@ local frame = ARGV[2] .. '"offset":' .. offset .. ',"epoch":"' .. epoch .. '",' 
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[4], offset .. '-1', 'f', frame)
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
-redis.call('PUBLISH', ARGV[1], offset .. '|' .. epoch .. '|' .. frame)
+redis.call('SPUBLISH', KEYS[3], offset .. '|' .. epoch .. '|' .. frame)
 return {offset, epoch}
 """
 
@@ -52,32 +49,39 @@ class Recovery:
 
 
 class RedisHistory:
-    def __init__(self, redis: Redis, *, size: int, ttl_seconds: int) -> None:
+    def __init__(
+        self, redis: RedisClient, *, size: int, ttl_seconds: int, keys: KeyLayout = DEFAULT_KEYS
+    ) -> None:
         if size < 1 or ttl_seconds < 1:
             raise ValueError("history size and ttl must be positive")
         self._redis = redis
         self._size = size
         self._ttl = ttl_seconds
+        self._keys = keys
         self._script = redis.register_script(_PUBLISH)
 
     async def publish(self, channel: str, fragment: str) -> Position:
         """Append `fragment` (see realtime.protocol.publication_fragment) and relay it to every instance."""
         head = f'{{"channel":{dumps(channel)},'
         offset, epoch = await self._script(
-            keys=[_STREAM.format(channel), _META.format(channel)],
-            args=[PUBSUB_PREFIX + channel, head, fragment, self._size, self._ttl, uuid.uuid4().hex[:12]],
+            keys=[
+                self._keys.history_stream(channel),
+                self._keys.history_meta(channel),
+                self._keys.shard_channel(channel),
+            ],
+            args=["", head, fragment, self._size, self._ttl, uuid.uuid4().hex[:12]],
         )
         return Position(int(offset), str(epoch))
 
     async def position(self, channel: str) -> Position:
-        offset, epoch = await self._redis.hmget(_META.format(channel), ["offset", "epoch"])
+        offset, epoch = await self._redis.hmget(self._keys.history_meta(channel), ["offset", "epoch"])
         return Position(int(offset or 0), str(epoch or ""))
 
     async def since(self, channel: str, offset: int, epoch: str) -> Recovery:
         """The publications after `offset`, if the history still holds all of them in the same epoch."""
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hmget(_META.format(channel), ["offset", "epoch"])
-            pipe.xrange(_STREAM.format(channel), min=f"{offset + 1}-1", max="+")
+            pipe.hmget(self._keys.history_meta(channel), ["offset", "epoch"])
+            pipe.xrange(self._keys.history_stream(channel), min=f"{offset + 1}-1", max="+")
             (current_offset, current_epoch), entries = await pipe.execute()
         position = Position(int(current_offset or 0), str(current_epoch or ""))
         if position.offset == 0:

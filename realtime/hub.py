@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -38,6 +37,7 @@ from realtime.protocol import (
     publication_fragment,
     reply,
 )
+from realtime.redis_client import RedisClient
 from realtime.relay import BusRelay
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ BUILTIN_OPS = ("subscribe", "unsubscribe", "ping", "presence", "typing", "refres
 class Hub:
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         config: HubConfig,
         *,
         verifier: TokenVerifier,
@@ -65,15 +65,19 @@ class Hub:
         if clash:
             raise ValueError(f"application ops may not replace built-in ops: {sorted(clash)}")
         self.presence_for = presence_for
-        self.history = RedisHistory(redis, size=config.history_size, ttl_seconds=config.history_ttl_seconds)
-        self.presence = RedisPresence(redis, ttl_seconds=config.presence_ttl_seconds)
+        self.history = RedisHistory(
+            redis, size=config.history_size, ttl_seconds=config.history_ttl_seconds, keys=config.keys
+        )
+        self.presence = RedisPresence(redis, ttl_seconds=config.presence_ttl_seconds, keys=config.keys)
         self.redis = redis
         self.online = (
             OnlineUsers(redis, config.online_key, ttl_seconds=config.presence_ttl_seconds)
             if config.online_key
             else None
         )
-        self.relay = BusRelay(redis, self.history, self.deliver, self._on_control, on_lost=self.history_lost)
+        self.relay = BusRelay(
+            redis, self.history, self.deliver, self._on_control, on_lost=self.history_lost, keys=config.keys
+        )
         self.subscribers: dict[str, dict[Connection, Subscription]] = defaultdict(dict)
         self.by_user: dict[str, set[Connection]] = defaultdict(set)
         self._tasks: list[asyncio.Task[None]] = []

@@ -1,6 +1,7 @@
 """Who is online: users holding at least one open hub connection, on any instance.
 
-Each hub instance keeps one Redis set of its connected user ids (`{key}:i:{instance}`), updated when a
+All keys share the hash tag of `key` (by default `lf:{online}`), so the union runs on one Redis Cluster
+shard. Each hub instance keeps one Redis set of its connected user ids (`{key}:i:{instance}`), updated when a
 user's first local connection authenticates and when their last one closes, and rewritten in full by the
 hub's presence loop; the set expires `ttl` seconds after the last rewrite, so the users of an instance that
 died disappear on their own. A registry sorted set (`{key}:instances`, scored by expiry) names the live
@@ -13,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from redis.asyncio import Redis
+from realtime.redis_client import RedisClient
 
 
 def _instances_key(key: str) -> str:
@@ -25,7 +26,9 @@ def _instance_key(key: str, instance: str) -> str:
 
 
 class OnlineUsers:
-    def __init__(self, redis: Redis, key: str, *, ttl_seconds: float, instance: str | None = None) -> None:
+    def __init__(
+        self, redis: RedisClient, key: str, *, ttl_seconds: float, instance: str | None = None
+    ) -> None:
         self._redis = redis
         self.key = key
         self.instance = instance or uuid.uuid4().hex[:12]
@@ -63,7 +66,7 @@ class OnlineUsers:
             await pipe.execute()
 
 
-async def count_online(redis: Redis, key: str) -> int:
+async def count_online(redis: RedisClient, key: str) -> int:
     """Distinct users connected to any live instance."""
     instances = [str(name) for name in await redis.zrangebyscore(_instances_key(key), time.time(), "+inf")]
     if not instances:

@@ -1,12 +1,15 @@
-"""The bus relay: the only bridge between Redis pub/sub and the local hub.
+"""The bus relay: the only bridge between Redis sharded pub/sub and the local hub.
 
-One upstream subscription per channel per process, reference-counted by local subscribers. Payloads
+One upstream shard-channel subscription (SSUBSCRIBE; in a cluster, on the shard owning the channel's
+slot) per channel per process, reference-counted by local subscribers. Payloads
 are `offset|epoch|frame` for publications with history and `-|-|frame` for ephemeral ones (typing,
 presence diffs); the frame is relayed as-is, so it is encoded once per publication cluster-wide.
 When Redis goes away the relay reconnects with capped, jittered backoff, resubscribes, and fills the
 gap of every channel from history before it relays anything new (so order holds); where history cannot
 fill it, `on_lost(channel)` is called and the hub tells subscribers
-`{"channel", "event": "resubscribe", "recovered": false}` so they refetch. A publication is relayed to the
+`{"channel", "event": "resubscribe", "recovered": false}` so they refetch. The same gap fill runs when one
+channel's subscription is confirmed again without the relay reconnecting (a cluster client re-subscribes
+the channels of one shard that went away and came back, on its own). A publication is relayed to the
 hub at most once per epoch and offset.
 """
 
@@ -18,17 +21,19 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterPubSub
+from redis.exceptions import ClusterDownError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from realtime.history import PUBSUB_PREFIX, RedisHistory
+from realtime.history import RedisHistory
+from realtime.keys import DEFAULT_KEYS, KeyLayout
 from realtime.metrics import RELAY_RECONNECTS
+from realtime.redis_client import RedisClient
 
 log = logging.getLogger(__name__)
 
-CONTROL_CHANNEL = "lf:ctl"
 FILL_ATTEMPTS = 3
 Deliver = Callable[[str, int | None, str, str], None]
 Lost = Callable[[str], None]
@@ -38,7 +43,7 @@ ControlHandler = Callable[[str], Awaitable[None]]
 class BusRelay:
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         history: RedisHistory,
         deliver: Deliver,
         on_control: ControlHandler,
@@ -47,8 +52,10 @@ class BusRelay:
         # Reconnect attempts are cheap (a refused connect costs microseconds): a low cap bounds how long
         # relaying stays off after Redis is back (at most ~0.75 s with the jitter), whatever the outage.
         backoff_cap_seconds: float = 0.5,
+        keys: KeyLayout = DEFAULT_KEYS,
     ) -> None:
         self._redis = redis
+        self._keys = keys
         self._history = history
         self._deliver = deliver
         self._on_control = on_control
@@ -80,7 +87,7 @@ class BusRelay:
         event = self._confirmed.setdefault(channel, asyncio.Event())
         if self._refs[channel] == 1 and self._pubsub is not None and self.connected.is_set():
             try:
-                await self._pubsub.subscribe(PUBSUB_PREFIX + channel)
+                await self._pubsub.ssubscribe(self._keys.shard_channel(channel))
             except Exception:  # noqa: BLE001 - the reconnect loop resubscribes every channel
                 log.warning("subscribe failed; the relay will resubscribe", extra={"channel": channel})
         try:
@@ -98,7 +105,7 @@ class BusRelay:
         self._last.pop(channel, None)
         if self._pubsub is not None and self.connected.is_set():
             try:
-                await self._pubsub.unsubscribe(PUBSUB_PREFIX + channel)
+                await self._pubsub.sunsubscribe(self._keys.shard_channel(channel))
             except Exception:  # noqa: BLE001 - a dead connection drops its subscriptions anyway
                 pass
 
@@ -112,10 +119,10 @@ class BusRelay:
             self._last.setdefault(channel, (offset, epoch))
 
     async def publish_ephemeral(self, channel: str, frame: str) -> None:
-        await self._redis.publish(PUBSUB_PREFIX + channel, "-|-|" + frame)
+        await self._redis.spublish(self._keys.shard_channel(channel), "-|-|" + frame)
 
     async def publish_control(self, message: str) -> None:
-        await self._redis.publish(CONTROL_CHANNEL, message)
+        await self._redis.spublish(self._keys.control_channel, message)
 
     async def _close_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
@@ -135,7 +142,9 @@ class BusRelay:
             try:
                 pubsub = self._redis.pubsub()
                 self._pubsub = pubsub
-                await pubsub.subscribe(CONTROL_CHANNEL, *(PUBSUB_PREFIX + ch for ch in self._refs))
+                await pubsub.ssubscribe(
+                    self._keys.control_channel, *(self._keys.shard_channel(ch) for ch in self._refs)
+                )
                 self.connected.set()
                 if not first:
                     RELAY_RECONNECTS.inc()
@@ -155,30 +164,38 @@ class BusRelay:
 
     async def _read(self, pubsub: PubSub) -> None:
         while True:
-            message: dict[str, Any] | None = await pubsub.get_message(timeout=1.0)
+            message: dict[str, Any] | None = await (
+                pubsub.get_sharded_message(timeout=1.0)
+                if isinstance(pubsub, ClusterPubSub)  # reads every shard's connection
+                else pubsub.get_message(timeout=1.0)
+            )
             if message is None:
                 continue
             kind = message["type"]
             name = message["channel"]
             if isinstance(name, bytes):
                 name = name.decode()
-            if kind == "subscribe" and name.startswith(PUBSUB_PREFIX):
-                event = self._confirmed.get(name[len(PUBSUB_PREFIX) :])
+            channel = self._keys.channel_of(name)
+            if kind == "ssubscribe" and channel is not None:
+                event = self._confirmed.get(channel)
                 if event is not None:
+                    if event.is_set():
+                        await self._fill_gaps([channel])  # re-subscribed after its shard came back
                     event.set()
                 continue
-            if kind != "message":
+            if kind != "smessage":
                 continue
             data = message["data"]
             if isinstance(data, bytes):
                 data = data.decode()
-            if name == CONTROL_CHANNEL:
+            if name == self._keys.control_channel:
                 try:
                     await self._on_control(data)
                 except Exception:  # noqa: BLE001 - a failed re-check must not cost the relay its connection
                     log.exception("control message failed", extra={"control": data[:200]})
                 continue
-            self._dispatch(name[len(PUBSUB_PREFIX) :], data)
+            if channel is not None:
+                self._dispatch(channel, data)
 
     def _dispatch(self, channel: str, payload: str) -> None:
         offset_text, epoch, frame = payload.split("|", 2)
@@ -204,8 +221,9 @@ class BusRelay:
                 try:
                     recovery = await self._history.since(channel, last[0], last[1])
                     break
-                except (RedisConnectionError, RedisTimeoutError):
-                    # E.g. a pooled connection that died with the old server; if Redis is away again,
+                except (RedisConnectionError, RedisTimeoutError, ClusterDownError):
+                    # E.g. a pooled connection that died with the old server, or a cluster that has not
+                    # yet marked its restarted shard healthy; if Redis is away again,
                     # the reconnect loop comes back here later (the history may well be intact).
                     if attempt == FILL_ATTEMPTS - 1:
                         raise

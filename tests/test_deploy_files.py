@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRETS = ("JWT_SECRET", "POSTGRES_PASSWORD", "MONGO_PASSWORD", "REDIS_PASSWORD")
 STORES = ("postgres", "mongo", "redis")
 APP_SERVICES = ("migrate", "api", "worker")
+CLUSTER_NODES = ("redis-node-1", "redis-node-2", "redis-node-3")
+CLUSTER_PROFILE = (*CLUSTER_NODES, "redis-cluster-init")
+ONE_SHOT = ("migrate", "redis-cluster-init")
 
 
 def setting_env_names() -> set[str]:
@@ -89,7 +92,9 @@ def test_the_schema_check_catches_mistakes(breakage: Any) -> None:
 
 def test_compose_describes_the_production_topology() -> None:
     services = compose()["services"]
-    assert set(services) == {*STORES, *APP_SERVICES, "lb"}
+    assert set(services) == {*STORES, *APP_SERVICES, "lb", *CLUSTER_PROFILE}
+    # Everything of the Redis Cluster is optional: `docker compose up` without the profile starts none of it.
+    assert {name for name, service in services.items() if service.get("profiles")} == set(CLUSTER_PROFILE)
     assert services["api"]["deploy"]["replicas"] >= 2
     assert services["worker"]["deploy"]["replicas"] >= 2
     assert services["migrate"]["command"] == ["learnflow", "migrate"]
@@ -98,7 +103,8 @@ def test_compose_describes_the_production_topology() -> None:
         depends = services[name]["depends_on"]
         assert depends["migrate"] == {"condition": "service_completed_successfully"}
         assert all(depends[store] == {"condition": "service_healthy"} for store in STORES)
-    assert {store: {"condition": "service_healthy"} for store in STORES} == services["migrate"]["depends_on"]
+    migrate_depends = {name: dep for name, dep in services["migrate"]["depends_on"].items() if name in STORES}
+    assert {store: {"condition": "service_healthy"} for store in STORES} == migrate_depends
     assert services["lb"]["depends_on"] == {"api": {"condition": "service_healthy"}}
     for name in APP_SERVICES:
         env = services[name]["environment"]
@@ -114,7 +120,7 @@ def test_compose_describes_the_production_topology() -> None:
 def test_every_long_running_service_has_a_real_healthcheck() -> None:
     services = compose()["services"]
     for name, service in services.items():
-        if name == "migrate":  # one-shot: `service_completed_successfully` is its health
+        if name in ONE_SHOT:  # `service_completed_successfully` is its health
             assert "healthcheck" not in service
             continue
         check = service.get("healthcheck")
@@ -196,3 +202,35 @@ def test_nginx_balances_the_api_replicas_and_proxies_websockets() -> None:
     timeout = re.search(r"proxy_read_timeout (\d+)s;", conf)
     assert timeout is not None and int(timeout.group(1)) > 25  # longer than the hub's ping interval
     assert conf.count("{") == conf.count("}")
+
+
+def test_the_cluster_profile_is_a_three_master_redis_cluster_the_app_can_use() -> None:
+    services = compose()["services"]
+    for name in CLUSTER_NODES:
+        node = services[name]
+        assert node["profiles"] == ["cluster"]
+        command = " ".join(node["command"])
+        assert "--cluster-enabled yes" in command and "--appendonly yes" in command
+        assert "--requirepass ${REDIS_PASSWORD:?" in command and "--masterauth ${REDIS_PASSWORD:?" in command
+        assert [volume.split(":")[1] for volume in node["volumes"]] == ["/data"]
+    init = services["redis-cluster-init"]
+    assert init["profiles"] == ["cluster"] and init["restart"] == "no"
+    assert init["depends_on"] == {name: {"condition": "service_healthy"} for name in CLUSTER_NODES}
+    script = " ".join(init["entrypoint"])
+    assert "--cluster create" in script and all(f"getent hosts {name}" in script for name in CLUSTER_NODES)
+    assert "cluster_state:ok" in script  # a formed cluster is left alone on later runs
+    for name in APP_SERVICES:
+        service = services[name]
+        assert service["depends_on"]["redis-cluster-init"] == {
+            "condition": "service_completed_successfully",
+            "required": False,
+        }
+        assert service["environment"]["REDIS_CLUSTER_URLS"] == "${REDIS_CLUSTER_URLS:-}"
+    example = (ROOT / "deploy" / "compose.env.example").read_text()
+    seeds = next(line for line in example.splitlines() if "REDIS_CLUSTER_URLS=" in line).split("=", 1)[1]
+    assert [url.split("://")[1].rsplit("@", 1)[-1] for url in seeds.split(",")] == [
+        f"{n}:6379" for n in CLUSTER_NODES
+    ]
+    # The app reads them as a cluster.
+    settings = Settings(_env_file=None, redis_url="redis://x:1", redis_cluster_urls=seeds)
+    assert settings.redis_url is not None and settings.redis_url.startswith("redis+cluster://")

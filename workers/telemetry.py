@@ -43,7 +43,8 @@ class TelemetryWorker:
         on_folded: Callable[[set[int]], None] | None = None,
     ) -> None:
         self.runtime = runtime
-        self.consumer = StreamConsumer(runtime.redis, consumer or consumer_name())
+        # Not yet laid out for a Redis Cluster (one stream): README "Scaling out".
+        self.consumer = StreamConsumer(runtime.redis, consumer or consumer_name())  # type: ignore[arg-type]
         self.on_folded = on_folded
         self.batch_size = runtime.settings.telemetry_batch_size
         self.claim_idle_ms = int(runtime.settings.telemetry_claim_idle_seconds * 1000)

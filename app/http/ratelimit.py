@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import RedisClusterStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from app.errors import TooManyRequests
+from app.stores.redis import parse_cluster_url
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,26 @@ class LimitState:
         }
 
 
+def _storage(redis_url: str) -> RedisStorage:
+    """One key per (limit, scope, key), so in a Redis Cluster each moving window stays on one shard."""
+    cluster = parse_cluster_url(redis_url)
+    if cluster is None:
+        return RedisStorage(redis_url, implementation="redispy", key_prefix="lf:rl")
+    credentials = ""
+    if cluster.username or cluster.password:
+        credentials = f"{quote(cluster.username or '')}:{quote(cluster.password or '')}@"
+    return RedisClusterStorage(
+        f"async+redis+cluster://{credentials}{cluster.seeds}",
+        implementation="redispy",
+        key_prefix="lf:rl",
+        **({"ssl": True} if cluster.tls else {}),
+    )
+
+
 class RateLimiter:
     def __init__(self, redis_url: str, *, enabled: bool = True) -> None:
         self.enabled = enabled
-        self._storage = RedisStorage(redis_url, implementation="redispy", key_prefix="lf:rl")
+        self._storage = _storage(redis_url)
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._items: dict[str, RateLimitItem] = {}
 

@@ -25,13 +25,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
 from sqlalchemy import select
 
 from app.stores.models import Course
 from app.stores.sql import Tx
-from realtime.history import PUBSUB_PREFIX
+from realtime.keys import DEFAULT_KEYS, KeyLayout
 from realtime.online import count_online
+from realtime.redis_client import RedisClient, shard_subscribers
 
 
 @dataclass
@@ -51,16 +51,19 @@ class LiveTuning:
 
 TUNING = LiveTuning()
 
-_LB_DIRTY = "lf:lb:dirty"
-_LB_LOCK = "lf:lb:lock:{}"
+# Hash tags: each script's keys share one Redis Cluster slot: the leaderboard claim pairs the dirty set
+# with the course's lock (`{lb}`); the activity scripts and the counters read with them share `{act}`
+# (one shard carries all live-activity bookkeeping; see README "Scaling out").
+_LB_DIRTY = "lf:{lb}:dirty"
+_LB_LOCK = "lf:{{lb}}:lock:{}"
 _LB_SIG = "lf:lb:sig:{}"
-_ACT = "lf:act:{}"
-_ACT_JOINS = "lf:act:joins:{}"
-_ACT_DIRTY = "lf:act:dirty"
-_ACT_COURSES = "lf:act:courses"
+_ACT = "lf:{{act}}:{}"
+_ACT_JOINS = "lf:{{act}}:joins:{}"
+_ACT_DIRTY = "lf:{act}:dirty"
+_ACT_COURSES = "lf:{act}:courses"
 _ACT_LOCK = "lf:act:lock:{}"
-_RECENT = "lf:act:recent"
-_RATE = "lf:rate:{}:{}"
+_RECENT = "lf:{act}:recent"
+_RATE = "lf:{{act}}:rate:{}:{}"
 _ANALYTICS_LOCK = "lf:an:lock"
 _RATE_TTL = 180
 _JOINS_KEEP = 1000
@@ -77,20 +80,20 @@ def _rate_key(kind: str, second: int) -> str:
 # --- leaderboards ------------------------------------------------------------------------------------------
 
 
-async def mark_leaderboards(redis: Redis, course_ids: Iterable[int]) -> None:
+async def mark_leaderboards(redis: RedisClient, course_ids: Iterable[int]) -> None:
     ids = [str(course_id) for course_id in course_ids]
     if ids:
         await redis.sadd(_LB_DIRTY, *ids)
 
 
-async def forget_leaderboard(redis: Redis, course_id: int) -> None:
+async def forget_leaderboard(redis: RedisClient, course_id: int) -> None:
     async with redis.pipeline(transaction=False) as pipe:
         pipe.srem(_LB_DIRTY, str(course_id))
         pipe.delete(_LB_SIG.format(course_id))
         await pipe.execute()
 
 
-async def dirty_leaderboards(redis: Redis, limit: int = 1000) -> list[int]:
+async def dirty_leaderboards(redis: RedisClient, limit: int = 1000) -> list[int]:
     members = await redis.srandmember(_LB_DIRTY, limit)
     return sorted(int(member) for member in members or [] if str(member).isdigit())
 
@@ -105,7 +108,7 @@ return 0
 """
 
 
-async def claim_leaderboard(redis: Redis, course_id: int, lock_ms: int) -> bool:
+async def claim_leaderboard(redis: RedisClient, course_id: int, lock_ms: int) -> bool:
     """Take a dirty course for this push; False while its last push is younger than `lock_ms` (it stays
     dirty and is taken on a later tick). A change committed after the claim marks it dirty again."""
     claimed = await redis.register_script(_CLAIM_LEADERBOARD)(
@@ -114,13 +117,13 @@ async def claim_leaderboard(redis: Redis, course_id: int, lock_ms: int) -> bool:
     return bool(claimed)
 
 
-async def last_push(redis: Redis, course_id: int) -> str | None:
+async def last_push(redis: RedisClient, course_id: int) -> str | None:
     """The signature of the course's last leaderboard push (pushes that change nothing are skipped)."""
     value = await redis.get(_LB_SIG.format(course_id))
     return None if value is None else str(value)
 
 
-async def remember_push(redis: Redis, course_id: int, signature: str) -> None:
+async def remember_push(redis: RedisClient, course_id: int, signature: str) -> None:
     await redis.set(_LB_SIG.format(course_id), signature, ex=3600)
 
 
@@ -162,7 +165,7 @@ return joined and 1 or 0
 
 
 async def note_heartbeat(
-    redis: Redis, *, course_id: int, user_id: int, lesson_id: str, credited_seconds: int
+    redis: RedisClient, *, course_id: int, user_id: int, lesson_id: str, credited_seconds: int
 ) -> bool:
     """After an accepted heartbeat: the learner's activity entry, the course's recent learners and the
     heartbeat rate. Returns True when this heartbeat started a session (a join)."""
@@ -189,7 +192,7 @@ async def note_heartbeat(
     return bool(joined)
 
 
-async def active_courses(redis: Redis) -> list[int]:
+async def active_courses(redis: RedisClient) -> list[int]:
     """Courses with activity entries young enough to matter (older ones are dropped from the index)."""
     horizon = _now_ms() - int(TUNING.activity_idle_seconds * 10_000)
     async with redis.pipeline(transaction=False) as pipe:
@@ -199,7 +202,7 @@ async def active_courses(redis: Redis) -> list[int]:
     return sorted(int(member) for member in members if str(member).isdigit())
 
 
-async def claim_activity(redis: Redis, course_id: int, lock_ms: int) -> bool:
+async def claim_activity(redis: RedisClient, course_id: int, lock_ms: int) -> bool:
     return bool(await redis.set(_ACT_LOCK.format(course_id), "1", nx=True, px=lock_ms))
 
 
@@ -234,7 +237,7 @@ class ActivitySweep:
     joins: list[int]
 
 
-async def sweep_activity(redis: Redis, course_id: int) -> ActivitySweep:
+async def sweep_activity(redis: RedisClient, course_id: int) -> ActivitySweep:
     """Atomically: drop the learners idle past the timeout (returned as leaves), take the session starts
     queued since the last sweep, and clear the course's changed mark."""
     changed, active, leaves, joins = await redis.register_script(_SWEEP)(
@@ -252,7 +255,7 @@ async def sweep_activity(redis: Redis, course_id: int) -> ActivitySweep:
 # --- analytics ---------------------------------------------------------------------------------------------
 
 
-async def count_message(redis: Redis) -> None:
+async def count_message(redis: RedisClient) -> None:
     key = _rate_key("msg", int(time.time()))
     async with redis.pipeline(transaction=False) as pipe:
         pipe.incr(key)
@@ -269,7 +272,7 @@ class LiveCounts:
     messages_per_minute: int
 
 
-async def live_counts(redis: Redis, *, online_key: str | None) -> LiveCounts:
+async def live_counts(redis: RedisClient, *, online_key: str | None) -> LiveCounts:
     now = time.time()
     second = int(now)
     window = range(second - TUNING.rate_window_seconds + 1, second + 1)
@@ -295,7 +298,7 @@ async def live_counts(redis: Redis, *, online_key: str | None) -> LiveCounts:
     )
 
 
-async def claim_analytics(redis: Redis, lock_ms: int) -> bool:
+async def claim_analytics(redis: RedisClient, lock_ms: int) -> bool:
     return bool(await redis.set(_ANALYTICS_LOCK, "1", nx=True, px=lock_ms))
 
 
@@ -309,12 +312,10 @@ async def course_titles(tx: Tx, course_ids: Sequence[int]) -> dict[int, str]:
 # --- listeners ---------------------------------------------------------------------------------------------
 
 
-async def listened(redis: Redis, channels: Sequence[str]) -> dict[str, bool]:
-    """Whether any hub instance is subscribed to each channel (PUBSUB NUMSUB on the relay's channels)."""
-    result: dict[str, bool] = {}
-    for start in range(0, len(channels), 200):
-        chunk = channels[start : start + 200]
-        counts = await redis.pubsub_numsub(*(PUBSUB_PREFIX + channel for channel in chunk))
-        for channel, (_, count) in zip(chunk, counts, strict=True):
-            result[channel] = int(count) > 0
-    return result
+async def listened(
+    redis: RedisClient, channels: Sequence[str], keys: KeyLayout = DEFAULT_KEYS
+) -> dict[str, bool]:
+    """Whether any hub instance is subscribed to each channel (PUBSUB SHARDNUMSUB on the relay's shard
+    channels, asked of the shard owning each)."""
+    counts = await shard_subscribers(redis, [keys.shard_channel(channel) for channel in channels])
+    return {channel: counts.get(keys.shard_channel(channel), 0) > 0 for channel in channels}

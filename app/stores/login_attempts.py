@@ -11,11 +11,12 @@ import math
 import time
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from realtime.redis_client import RedisClient
 
-_FAILURES = "lf:login:fail:{account}:{client}"
-_NEXT = "lf:login:next:{account}:{client}"
-_KNOWN = "lf:login:known:{account}"
+# One hash tag per account, so the transactions below touch one Redis Cluster slot.
+_FAILURES = "lf:login:{{{account}}}:fail:{client}"
+_NEXT = "lf:login:{{{account}}}:next:{client}"
+_KNOWN = "lf:login:{{{account}}}:known"
 _KNOWN_KEEP = 20  # the most recent clients remembered per account
 
 
@@ -40,7 +41,7 @@ def _account_key(email: str) -> str:
 
 
 class LoginAttempts:
-    def __init__(self, redis: Redis, policy: ThrottlePolicy) -> None:
+    def __init__(self, redis: RedisClient, policy: ThrottlePolicy) -> None:
         self._redis = redis
         self.policy = policy
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from realtime.redis_client import RedisClient
 
 _JTI = "lf:revoked:jti:"
 _SESSION = "lf:revoked:sid:"
@@ -10,7 +10,7 @@ _USED = "lf:used:"
 
 
 class RevocationList:
-    def __init__(self, redis: Redis, access_ttl_seconds: int) -> None:
+    def __init__(self, redis: RedisClient, access_ttl_seconds: int) -> None:
         self._redis = redis
         self._ttl = access_ttl_seconds
 

@@ -24,7 +24,7 @@ from tests.conftest import TEST_MONGO_DATABASE, make_settings
 Instance = ManagedProcess
 
 
-def start_instance(urls: StoreUrls, **env: str) -> Instance:
+def start_instance(urls: StoreUrls, *args: str, **env: str) -> Instance:
     settings = make_settings()
     environment = {
         **os.environ,
@@ -43,7 +43,7 @@ def start_instance(urls: StoreUrls, **env: str) -> Instance:
     }
     workdir = Path(tempfile.mkdtemp(prefix="learnflow-instance-"))
     instance = ManagedProcess(
-        "api", learnflow("serve", "--port", "{port}"), environment, workdir, ready="http:/api/health"
+        "api", learnflow("serve", "--port", "{port}", *args), environment, workdir, ready="http:/api/health"
     )
     return instance.start(timeout=30)
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.live.store import listened
 from app.runtime import Runtime
 from tests.helpers import Api
 from tests.live.conftest import WsClient
@@ -147,8 +148,7 @@ async def test_analytics_are_pushed_only_while_an_admin_listens(
     assert (await ws.request(op="unsubscribe", channel="admin:analytics"))["ok"]
 
     async def nobody_listens() -> bool:
-        numsub = await runtime.redis.pubsub_numsub("lf:pub:admin:analytics")
-        return int(numsub[0][1]) == 0
+        return (await listened(runtime.redis, ["admin:analytics"])) == {"admin:analytics": False}
 
     await eventually(nobody_listens)
     assert await worker.analytics_tick() is False
