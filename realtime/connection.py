@@ -36,7 +36,7 @@ FLUSH_BEFORE_CLOSE_SECONDS = 1.0
 CLOSE_WAIT_SECONDS = 15.0
 
 
-@dataclass
+@dataclass(slots=True)
 class HubPrincipal:
     """Who is connected, as the app's token verifier describes them; the hub treats it as opaque."""
 
@@ -46,7 +46,7 @@ class HubPrincipal:
     payload: Any = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Subscription:
     """Where a subscriber is in its channel: the last offset it was sent, in which epoch ("" while the
     channel had no history)."""
@@ -59,6 +59,8 @@ class Subscription:
 
 
 class TokenBucket:
+    __slots__ = ("rate", "capacity", "tokens", "stamp")
+
     def __init__(self, rate: float, burst: int) -> None:
         self.rate = rate
         self.capacity = float(burst)
