@@ -107,7 +107,7 @@ class Settings(BaseSettings):
 
     telemetry_tolerance_seconds: float = Field(2.0, ge=0, le=30)
     telemetry_first_heartbeat_max_seconds: int = Field(15, ge=1, le=60)
-    telemetry_batch_size: int = Field(500, ge=1, le=10_000)
+    telemetry_batch_size: int = Field(2000, ge=1, le=10_000)
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
     leaderboard_top_n: int = Field(10, ge=1, le=100)
     # The REST leaderboard reuses a course's ranking for this long (the live channel pushes changes).

@@ -237,7 +237,7 @@ class RestartableValkey:
             data_dir=self.embedded.data_dir.resolve(),
             persist=True,
             appendonly="yes",
-            appendfsync="everysec",
+            appendfsync="always",
         )
         self._server.start(timeout=30)
         return self.url

@@ -162,6 +162,9 @@ def test_secrets_are_required_and_never_defaulted() -> None:
     assert services["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
     assert services["mongo"]["environment"]["MONGO_INITDB_ROOT_PASSWORD"].startswith("${MONGO_PASSWORD:?")
     assert "${REDIS_PASSWORD:?" in " ".join(services["redis"]["command"])
+    # Heartbeats are answered as credited after their append: it must be on disk by then.
+    redis_command = [str(part) for part in services["redis"]["command"]]
+    assert redis_command[redis_command.index("--appendfsync") + 1] == "always"
     env = services["api"]["environment"]
     assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"]
     assert "${REDIS_PASSWORD:?" in env["REDIS_URL"]

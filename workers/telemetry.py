@@ -25,9 +25,16 @@ from workers.metrics import BATCH_SIZE, CLAIMED, FOLDED, LAG, PENDING, STREAM_LE
 
 log = logging.getLogger("learnflow.worker.telemetry")
 
-# Test hook: die between the writes and the acknowledgement, as a crash would.
+# Test hook: die between the writes and the acknowledgement ("after-write"), or holding a window of
+# entries read but not written yet ("in-window"), as a crash would.
 FAILPOINT = "LEARNFLOW_FAILPOINT"
 _STATS_SECONDS = 5.0
+# Coalescing: after the first new entries, keep reading for up to this long (and at most a quarter of
+# the claim idle time, so held entries are never claimed from a live worker) before folding them all
+# in one flush, so a learner's several heartbeats become one write per document. Nothing is
+# acknowledged before the flush that contains it: a worker killed mid-window leaves its entries pending.
+# A flush holds at most `telemetry_batch_size` entries.
+WINDOW_SECONDS = 1.0
 
 
 def consumer_name() -> str:
@@ -48,6 +55,7 @@ class TelemetryWorker:
         self.on_folded = on_folded
         self.batch_size = runtime.settings.telemetry_batch_size
         self.claim_idle_ms = int(runtime.settings.telemetry_claim_idle_seconds * 1000)
+        self.window_seconds = min(WINDOW_SECONDS, self.claim_idle_ms / 4000)
         self.folded = 0  # entries this consumer acknowledged (folded or dropped), for logs and tests
         self.claimed = 0
 
@@ -95,6 +103,9 @@ class TelemetryWorker:
                     await self.report_stats()
                 ids, entries = await self.consumer.read_new(self.batch_size, block_ms=1000)
                 if ids:
+                    await self._fill_window(ids, entries)
+                    if os.environ.get(FAILPOINT) == "in-window":
+                        os._exit(137)
                     await self.process(ids, entries, redelivered=False)
                 delay = 0.1
             except asyncio.CancelledError:
@@ -110,6 +121,18 @@ class TelemetryWorker:
                 retry_own = True
                 await asyncio.sleep(delay)
                 delay = min(5.0, delay * 2)
+
+    async def _fill_window(self, ids: list[str], entries: list[Entry]) -> None:
+        deadline = time.monotonic() + self.window_seconds
+        while len(ids) < self.batch_size:
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                return
+            more_ids, more = await self.consumer.read_new(self.batch_size - len(ids), block_ms=left_ms)
+            if not more_ids:
+                return
+            ids += more_ids
+            entries += more
 
     async def process(self, ids: list[str], entries: list[Entry], *, redelivered: bool) -> None:
         kept = await enrolled_entries(self.runtime.db, entries)

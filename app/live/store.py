@@ -164,6 +164,37 @@ return joined and 1 or 0
 """
 
 
+@dataclass(frozen=True)
+class ActivityKeys:
+    """The keys an accepted heartbeat updates (for scripts that do it in bulk; see `note_heartbeat`)."""
+
+    dirty: str
+    courses: str
+    recent: str
+    rate: str
+    idle_ms: int
+    recent_ms: int
+
+    @staticmethod
+    def activity(course_id: int) -> str:
+        return _ACT.format(course_id)
+
+    @staticmethod
+    def joins(course_id: int) -> str:
+        return _ACT_JOINS.format(course_id)
+
+
+def activity_keys() -> ActivityKeys:
+    return ActivityKeys(
+        dirty=_ACT_DIRTY,
+        courses=_ACT_COURSES,
+        recent=_RECENT,
+        rate=_rate_key("hb", _now_ms() // 1000),
+        idle_ms=int(TUNING.activity_idle_seconds * 1000),
+        recent_ms=int(TUNING.recent_window_seconds * 1000),
+    )
+
+
 async def note_heartbeat(
     redis: RedisClient, *, course_id: int, user_id: int, lesson_id: str, credited_seconds: int
 ) -> bool:

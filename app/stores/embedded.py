@@ -127,7 +127,7 @@ class EmbeddedValkey:
             data_dir=self.data_dir.resolve(),
             persist=True,
             appendonly="yes",
-            appendfsync="everysec",
+            appendfsync="always",
         )
         server.start(timeout=_START_TIMEOUT_SECONDS)
         self._server = server

@@ -56,25 +56,28 @@ class HeartbeatBatcher:
         self._scheduled = False
         self.in_flight = 0
         self.batches = 0  # script calls made, for tests and metrics
+        self.shed = 0  # heartbeats refused by `admit`
 
     def admit(self) -> None:
-        """Raise Overloaded when this heartbeat would exceed the bound; cheap, and touches no store."""
+        """Take a place for one heartbeat (give it back with `release`), or raise Overloaded when all are
+        taken; cheap, and touches no store."""
         if self.in_flight >= self.max_in_flight:
+            self.shed += 1
             raise Overloaded()
+        self.in_flight += 1
+
+    def release(self) -> None:
+        self.in_flight -= 1
 
     async def submit(self, item: Pending) -> Acceptance:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Acceptance] = loop.create_future()
         self._queue.append((item, future))
-        self.in_flight += 1
         if not self._scheduled:
             self._scheduled = True
             # call_soon: every heartbeat handled in this tick joins the batch before it leaves.
             loop.call_soon(self._start)
-        try:
-            return await future
-        finally:
-            self.in_flight -= 1
+        return await future
 
     def _start(self) -> None:
         self._scheduled = False

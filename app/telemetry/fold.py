@@ -1,17 +1,20 @@
 """Folding accepted heartbeats into the stores, exactly once per stream entry.
 
 MongoDB: `course_telemetry` hourly buckets per (user, course, lesson) and the `progress` documents
-(`lesson_times`, `total_seconds_spent`, `last_accessed`). Every update carries the ids of the entries
-it applies and only matches a document whose `applied` list holds none of them; the ids are pushed in
-the same atomic update. PostgreSQL: daily rollups in `telemetry`, guarded by `telemetry_applied` in
-the same transaction. So an entry delivered again after a crash between writing and acknowledging
-changes nothing the second time.
+(`lesson_times`, `total_seconds_spent`, `last_accessed`). One upsert per document and batch carries
+the ids of the entries it applies and only matches a document whose `applied` list holds none of
+them; the ids are pushed in the same atomic update, and a missing document is created by the same
+operation (on a document that lists an id, the upsert's insert is refused as a duplicate `_id`, which
+sends that document's entries one by one). PostgreSQL: daily rollups in `telemetry`, guarded by
+`telemetry_applied`, in one statement. So an entry delivered again after a crash between writing and
+acknowledging changes nothing the second time.
 
 An `applied` list must keep an id for as long as its entry can be delivered again, i.e. while it is
 pending in the consumer group, however many newer entries reach the same document meanwhile (a
 successor worker folds new entries before the dead one's become idle enough to claim). So the lists
 are not cut to a fixed length; after each batch, ids older than the group's oldest pending entry
-(acknowledged, deleted, never to come back) are pulled from the documents the batch touched.
+(acknowledged, deleted, never to come back) are pulled from the documents the batch touched, by one
+operation per collection that reads nothing back.
 """
 
 from __future__ import annotations
@@ -24,22 +27,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import UpdateOne
-from sqlalchemy import delete, func, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from pymongo.errors import BulkWriteError
+from sqlalchemy import delete, select, text, tuple_
 
 from app.progress.store import empty_progress
-from app.stores.models import Enrollment, Telemetry, TelemetryApplied
+from app.stores.models import Enrollment, TelemetryApplied
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore, progress_id, telemetry_bucket_id
 from app.stores.sql import Database
 from app.telemetry.stream import Entry, stream_order
 
 log = logging.getLogger(__name__)
 
-# A document prunes its `applied` list once it holds more ids than this.
-_PRUNE_AT = 32
 # Safety net only, against a list growing without end while some entry stays pending for hours; a
 # document receives at most about one entry per second of its learner's wall-clock time.
 _APPLIED_CAP = 20_000
+_DUPLICATE_KEY = 11000
 
 
 def _iso(ms: int) -> str:
@@ -92,14 +94,43 @@ def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Gro
     return buckets, progress
 
 
-def _update(group: _Group, entry_ids: list[str], increments: dict[str, int]) -> UpdateOne:
+def _upsert(group: _Group, entry_ids: list[str], increments: dict[str, int]) -> UpdateOne:
+    """Apply `entry_ids` to the document unless it lists one of them, creating it if it is missing: a
+    single operation. On a document that already lists one, the filter matches nothing and the
+    upsert's insert fails with a duplicate `_id` (E11000): that is how "already applied" shows."""
     change: dict[str, Any] = {
         "$inc": increments,
         "$push": {"applied": {"$each": entry_ids, "$slice": -_APPLIED_CAP}},
     }
+    touched = {"_id", "applied", *(path.split(".", 1)[0] for path in increments)}
     if group.last_ms:
         change["$set"] = {"last_accessed": _iso(group.last_ms)}
-    return UpdateOne({"_id": group.shape["_id"], "applied": {"$nin": entry_ids}}, change)
+        touched.add("last_accessed")
+    change["$setOnInsert"] = {key: value for key, value in group.shape.items() if key not in touched}
+    return UpdateOne({"_id": group.shape["_id"], "applied": {"$nin": entry_ids}}, change, upsert=True)
+
+
+def _single(collection: str, group: _Group, entry: Entry) -> UpdateOne:
+    if collection == COURSE_TELEMETRY:
+        increments = {"seconds": entry.seconds, "heartbeats": 1}
+    else:
+        increments = {f"lesson_times.{entry.lesson_id}": entry.seconds, "total_seconds_spent": entry.seconds}
+    single = _Group(group.shape, last_ms=entry.at_ms if collection == PROGRESS else 0)
+    return _upsert(single, [entry.entry_id], increments)
+
+
+async def _bulk(coll: Any, ops: list[UpdateOne]) -> list[int]:
+    """Run `ops` (unordered); the indexes of those refused as already applied (E11000)."""
+    if not ops:
+        return []
+    try:
+        await coll.bulk_write(ops, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        if not errors or any(error.get("code") != _DUPLICATE_KEY for error in errors):
+            raise
+        return sorted(int(error["index"]) for error in errors)
+    return []
 
 
 async def _write_collection(
@@ -113,61 +144,39 @@ async def _write_collection(
     if not groups:
         return
     coll = documents.db[collection]
-    await coll.bulk_write(
-        [
-            UpdateOne({"_id": doc_id}, {"$setOnInsert": group.shape}, upsert=True)
-            for doc_id, group in groups.items()
-        ],
-        ordered=False,
-    )
+    retry = list(groups.values())
     if not redelivered:
-        ops = [_update(group, group.entry_ids, dict(group.increments)) for group in groups.values()]
-        result = await coll.bulk_write(ops, ordered=False)
-        if result.matched_count == len(ops):
+        ops = [_upsert(group, group.entry_ids, dict(group.increments)) for group in retry]
+        refused = await _bulk(coll, ops)
+        if not refused:
             return
         log.warning(
             "fresh telemetry entries were already applied; applying one by one",
             extra={"collection": collection},
         )
-    # One entry at a time: an entry already in a document's `applied` list matches nothing.
-    ops = []
-    for group in groups.values():
-        for entry_id in group.entry_ids:
-            entry = entries[entry_id]
-            if collection == COURSE_TELEMETRY:
-                increments = {"seconds": entry.seconds, "heartbeats": 1}
-            else:
-                increments = {
-                    f"lesson_times.{entry.lesson_id}": entry.seconds,
-                    "total_seconds_spent": entry.seconds,
-                }
-            single = _Group(group.shape, last_ms=entry.at_ms if collection == PROGRESS else 0)
-            ops.append(_update(single, [entry_id], increments))
-    await coll.bulk_write(ops, ordered=True)
+        retry = [retry[index] for index in refused]
+    # One entry at a time: an entry already in a document's `applied` list changes nothing.
+    singles = [
+        _single(collection, group, entries[entry_id]) for group in retry for entry_id in group.entry_ids
+    ]
+    refused = await _bulk(coll, singles)
+    # A refusal can also be two workers creating the same document at once; the document exists now,
+    # so a second refusal can only mean "already applied".
+    await _bulk(coll, [singles[index] for index in refused])
 
 
 async def _prune_applied(
     documents: DocumentStore, collection: str, doc_ids: list[str], settled_before: str
 ) -> None:
-    """Pull ids of entries older than `settled_before` (the oldest pending entry) from `applied`."""
+    """Pull ids of entries older than `settled_before` (the oldest pending entry) from the `applied`
+    lists of `doc_ids`: one operation, no read. Ids are compared as strings on their millisecond part
+    (13 digits until the year 2286), so only ids of earlier milliseconds go."""
     limit = stream_order(settled_before)
     if not doc_ids or limit is None:
         return
-    coll = documents.db[collection]
-    ops = []
-    async for doc in coll.find({"_id": {"$in": doc_ids}}, {"applied": 1}):
-        applied = doc.get("applied") or []
-        if len(applied) <= _PRUNE_AT:
-            continue
-        settled = []
-        for entry_id in applied:
-            order = stream_order(entry_id) if isinstance(entry_id, str) else None
-            if order is not None and order < limit:
-                settled.append(entry_id)
-        if settled:
-            ops.append(UpdateOne({"_id": doc["_id"]}, {"$pull": {"applied": {"$in": settled}}}))
-    if ops:
-        await coll.bulk_write(ops, ordered=False)
+    await documents.db[collection].update_many(
+        {"_id": {"$in": doc_ids}}, {"$pull": {"applied": {"$lt": f"{limit[0]}-"}}}
+    )
 
 
 async def enrolled_entries(db: Database, entries: Sequence[Entry]) -> list[Entry]:
@@ -219,53 +228,48 @@ async def fold_into_documents(
         await _prune_applied(documents, PROGRESS, list(progress), settled_before)
 
 
+# One statement per batch, whatever its size: arrays instead of one bind parameter per value, and a
+# text that never changes (compiled once). Entry ids new to `telemetry_applied` are the ones added.
+_ROLLUP = text(
+    """
+WITH batch AS (
+  SELECT * FROM unnest(
+    CAST(:ids AS text[]), CAST(:users AS int[]), CAST(:courses AS int[]), CAST(:lessons AS text[]),
+    CAST(:days AS date[]), CAST(:seconds AS int[])
+  ) AS b(entry_id, user_id, course_id, lesson_id, day, seconds)
+), fresh AS (
+  INSERT INTO telemetry_applied (entry_id) SELECT entry_id FROM batch
+  ON CONFLICT DO NOTHING RETURNING entry_id
+)
+INSERT INTO telemetry (user_id, course_id, lesson_id, day, seconds, heartbeats)
+SELECT b.user_id, b.course_id, b.lesson_id, b.day, sum(b.seconds), count(*)
+FROM batch b JOIN fresh f ON f.entry_id = b.entry_id
+GROUP BY b.user_id, b.course_id, b.lesson_id, b.day
+-- One order for every worker: concurrent upserts of overlapping rows wait instead of deadlocking.
+ORDER BY b.user_id, b.course_id, b.lesson_id, b.day
+ON CONFLICT (user_id, course_id, lesson_id, day) DO UPDATE SET
+  seconds = telemetry.seconds + EXCLUDED.seconds,
+  heartbeats = telemetry.heartbeats + EXCLUDED.heartbeats,
+  updated_at = now()
+"""
+)
+
+
 async def fold_into_rollups(db: Database, entries: Sequence[Entry]) -> None:
-    if not entries:
+    unique = sorted({entry.entry_id: entry for entry in entries}.values(), key=lambda entry: entry.entry_id)
+    if not unique:
         return
     async with db.transaction() as tx:
-        fresh_ids = set(
-            (
-                await tx.execute(
-                    insert(TelemetryApplied)
-                    .values([{"entry_id": entry_id} for entry_id in sorted({e.entry_id for e in entries})])
-                    .on_conflict_do_nothing()
-                    .returning(TelemetryApplied.entry_id)
-                )
-            ).scalars()
-        )
-        totals: dict[tuple[int, int, str, Any], list[int]] = defaultdict(lambda: [0, 0])
-        for entry in entries:
-            if entry.entry_id in fresh_ids:
-                day = datetime.fromtimestamp(entry.at_ms / 1000, UTC).date()
-                total = totals[(entry.user_id, entry.course_id, entry.lesson_id, day)]
-                total[0] += entry.seconds
-                total[1] += 1
-        if not totals:
-            return
-        statement = insert(Telemetry).values(
-            [
-                {
-                    "user_id": user,
-                    "course_id": course,
-                    "lesson_id": lesson,
-                    "day": day,
-                    "seconds": s,
-                    "heartbeats": n,
-                }
-                # One order for every worker: concurrent upserts of overlapping rows then wait for each
-                # other instead of deadlocking.
-                for (user, course, lesson, day), (s, n) in sorted(totals.items())
-            ]
-        )
         await tx.execute(
-            statement.on_conflict_do_update(
-                index_elements=[Telemetry.user_id, Telemetry.course_id, Telemetry.lesson_id, Telemetry.day],
-                set_={
-                    "seconds": Telemetry.seconds + statement.excluded.seconds,
-                    "heartbeats": Telemetry.heartbeats + statement.excluded.heartbeats,
-                    "updated_at": func.now(),
-                },
-            )
+            _ROLLUP,
+            {
+                "ids": [entry.entry_id for entry in unique],
+                "users": [entry.user_id for entry in unique],
+                "courses": [entry.course_id for entry in unique],
+                "lessons": [entry.lesson_id for entry in unique],
+                "days": [datetime.fromtimestamp(entry.at_ms / 1000, UTC).date() for entry in unique],
+                "seconds": [entry.seconds for entry in unique],
+            },
         )
 
 

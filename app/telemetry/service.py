@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from app.errors import Forbidden
-from app.live import store as live
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.telemetry.schemas import HeartbeatAccepted, HeartbeatIn
-
-log = logging.getLogger(__name__)
 
 
 async def record_heartbeat(
@@ -25,26 +20,19 @@ async def record_heartbeat(
     without `seq` is accepted at most once per `idempotency_key` (made up here when None)."""
     if principal.is_blocked:
         raise Forbidden("Blocked accounts cannot record time.", code="user_blocked")
-    enrollment_id = await runtime.heartbeat_targets.check(principal, course_id, heartbeat.lesson_id)
-    accepted = await runtime.telemetry.accept(
-        user_id=principal.user_id,
-        course_id=course_id,
-        lesson_id=heartbeat.lesson_id,
-        seconds=heartbeat.seconds_spent,
-        seq=heartbeat.seq,
-        enrollment_id=enrollment_id,
-        idempotency_key=idempotency_key,
-    )
-    if not accepted.duplicate:
-        try:
-            # Instructor live activity and the admin heartbeat rate; the heartbeat itself is already durable.
-            await live.note_heartbeat(
-                runtime.redis,
-                course_id=course_id,
-                user_id=principal.user_id,
-                lesson_id=heartbeat.lesson_id,
-                credited_seconds=accepted.credited_seconds,
-            )
-        except Exception:  # noqa: BLE001 - live views are best effort; the 202 stands
-            log.warning("could not update live activity", exc_info=True, extra={"course_id": course_id})
+    # Shed before any store work: a refusal under overload must cost next to nothing.
+    runtime.telemetry.admit()
+    try:
+        enrollment_id = await runtime.heartbeat_targets.check(principal, course_id, heartbeat.lesson_id)
+        accepted = await runtime.telemetry.accept(
+            user_id=principal.user_id,
+            course_id=course_id,
+            lesson_id=heartbeat.lesson_id,
+            seconds=heartbeat.seconds_spent,
+            seq=heartbeat.seq,
+            enrollment_id=enrollment_id,
+            idempotency_key=idempotency_key,
+        )
+    finally:
+        runtime.telemetry.release()
     return HeartbeatAccepted(duplicate=accepted.duplicate, credited_seconds=accepted.credited_seconds)

@@ -1,75 +1,137 @@
 """The durable telemetry stream in Redis: heartbeats are validated against the user's wall clock and
-appended in one Lua script, so acceptance, the anti-inflation budget and the append are atomic."""
+appended in one Lua script, so acceptance, the anti-inflation budget and the append are atomic.
+Acceptance is batched (app/telemetry/batcher.py); names of keys are in app/telemetry/keys.py."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 
-STREAM = "lf:telemetry"
-GROUP = "telemetry-workers"
+from app.live.store import ActivityKeys, activity_keys
+from app.telemetry import keys as keys_
+from app.telemetry.batcher import Acceptance, HeartbeatBatcher, Pending
 
-# KEYS: credit budget (per user), last seq (per user and course), stream, idempotency key (per user and
-# request; used only without a seq).
-# ARGV: seconds, seq or "", tolerance ms, first-heartbeat max ms, user, course, lesson, enrollment id,
-# idempotency window ms.
+__all__ = ["GROUP", "STREAM", "Acceptance", "Entry", "StreamConsumer", "TelemetryStream", "stream_order"]
+
+STREAM = keys_.STREAM
+GROUP = keys_.GROUP
+
+# Idempotency windows: a client's key must outlive any client retry of one request; a key the server
+# made up only has to outlive the call that carries it.
+CLIENT_KEY_WINDOW_MS = 600_000
+SERVER_KEY_WINDOW_MS = 60_000
+# Heartbeats waiting for or inside an acceptance call, per api process, before new ones are shed.
+MAX_IN_FLIGHT = 4000
+
+# One call accepts a whole batch, in order, so budgets and seqs stay exact within it and across api
+# instances (a script runs alone). KEYS: stream, heartbeat rate counter, activity dirty set, activity
+# courses zset, recent zset, then per heartbeat: budget (user), last seq (user and course), idempotency
+# key, activity hash (course), joins list (course).
+# ARGV: tolerance ms, first-heartbeat max ms, idle ms, recent window ms, then per heartbeat: seconds,
+# seq or "", user, course, lesson, enrollment id, idempotency window ms.
 # The budget key holds the instant up to which the user's time is already credited; a heartbeat is
 # credited at most the wall-clock time between that instant and now (+ tolerance), across all courses,
 # so sending 60 s every second earns one second per second.
 _ACCEPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local seq = ARGV[2]
-if seq ~= '' then
-  local last_seq = redis.call('GET', KEYS[2])
-  if last_seq and tonumber(seq) <= tonumber(last_seq) then
-    return {'duplicate', 0, ''}
+local tolerance, first = tonumber(ARGV[1]), tonumber(ARGV[2])
+local idle, recent = tonumber(ARGV[3]), tonumber(ARGV[4])
+local out = {}
+local noted = 0
+local n = (#KEYS - 5) / 5
+for i = 0, n - 1 do
+  local k, a = 5 + i * 5, 4 + i * 7
+  local seconds, seq = tonumber(ARGV[a + 1]), ARGV[a + 2]
+  local user, course, lesson = ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  local duplicate = false
+  if seq ~= '' then
+    local last_seq = redis.call('GET', KEYS[k + 2])
+    if last_seq and tonumber(seq) <= tonumber(last_seq) then duplicate = true end
+  elseif redis.call('SET', KEYS[k + 3], '1', 'NX', 'PX', ARGV[a + 7]) == false then
+    duplicate = true
   end
-elseif redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[9]) == false then
-  return {'duplicate', 0, ''}
+  if duplicate then
+    out[#out + 1] = 'duplicate'; out[#out + 1] = 0; out[#out + 1] = ''
+  else
+    local until_ms = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
+    local base = math.max(until_ms, now - 60000)
+    if until_ms == 0 then base = now - first end
+    local available = math.floor((now + tolerance - base) / 1000)
+    local credit = math.max(0, math.min(seconds, available))
+    redis.call('SET', KEYS[k + 1], base + credit * 1000, 'PX', 86400000)
+    if seq ~= '' then redis.call('SET', KEYS[k + 2], seq, 'PX', 86400000) end
+    local id = ''
+    if credit > 0 then
+      id = redis.call('XADD', KEYS[1], '*', 'u', user, 'c', course, 'l', lesson, 's', credit, 't', now,
+        'e', ARGV[a + 6])
+    end
+    out[#out + 1] = 'accepted'; out[#out + 1] = credit; out[#out + 1] = id
+    -- Live activity (instructor view, admin analytics), as app/live/store.py's heartbeat script does.
+    local started, session, joined = now, 0, true
+    local raw = redis.call('HGET', KEYS[k + 4], user)
+    if raw then
+      local ok, entry = pcall(cjson.decode, raw)
+      if ok and type(entry) == 'table' and now - (tonumber(entry.last_seen) or 0) <= idle then
+        started = tonumber(entry.session_started) or now
+        session = tonumber(entry.session_seconds) or 0
+        joined = false
+      end
+    end
+    redis.call('HSET', KEYS[k + 4], user, cjson.encode({
+      user_id = tonumber(user), lesson_id = lesson, session_started = started,
+      session_seconds = session + credit, last_seen = now}))
+    redis.call('PEXPIRE', KEYS[k + 4], idle * 10)
+    if joined then
+      redis.call('RPUSH', KEYS[k + 5], user)
+      redis.call('LTRIM', KEYS[k + 5], -1000, -1)
+      redis.call('PEXPIRE', KEYS[k + 5], idle * 10)
+    end
+    redis.call('SADD', KEYS[3], course)
+    redis.call('ZADD', KEYS[4], now, course)
+    redis.call('ZADD', KEYS[5], now, course .. ':' .. user)
+    noted = noted + 1
+  end
 end
-local until_ms = tonumber(redis.call('GET', KEYS[1]) or '0')
-local base = math.max(until_ms, now - 60000)
-if until_ms == 0 then base = now - tonumber(ARGV[4]) end
-local available = math.floor((now + tonumber(ARGV[3]) - base) / 1000)
-local credit = math.max(0, math.min(tonumber(ARGV[1]), available))
-redis.call('SET', KEYS[1], base + credit * 1000, 'PX', 86400000)
-if seq ~= '' then redis.call('SET', KEYS[2], seq, 'PX', 86400000) end
-if credit == 0 then
-  return {'accepted', 0, ''}
+if noted > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - recent)
+  redis.call('INCRBY', KEYS[2], noted)
+  redis.call('EXPIRE', KEYS[2], 180)
 end
-local id = redis.call(
-  'XADD', KEYS[3], '*', 'u', ARGV[5], 'c', ARGV[6], 'l', ARGV[7], 's', credit, 't', now, 'e', ARGV[8])
-return {'accepted', credit, id}
+return out
 """
 
 
-@dataclass(frozen=True)
-class Acceptance:
-    duplicate: bool
-    credited_seconds: int
-    entry_id: str | None
-
-
-# How long a request's idempotency key is remembered: a client's key longer than any client retries one
-# request; a key the server made up only has to outlive the call that carries it.
-CLIENT_KEY_WINDOW_MS = 600_000
-SERVER_KEY_WINDOW_MS = 60_000
-
-
 class TelemetryStream:
-    """Acceptance. `redis` must not retry commands by itself (see `create_redis(retries=0)`): the
-    script is not idempotent for a heartbeat without `seq` unless it carries an idempotency key, and a
-    lost reply is reported to the caller, who may send the same heartbeat again."""
+    """Acceptance, in batches (`HeartbeatBatcher`: one script call per event-loop tick). `redis` must
+    not resend commands by itself (`create_redis(retries=0)`): a lost reply may hide a batch that ran,
+    so it is reported to the callers, who send the same heartbeat again with its `seq` or key."""
 
-    def __init__(self, redis: Redis, *, tolerance_seconds: float, first_heartbeat_max_seconds: int) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        tolerance_seconds: float,
+        first_heartbeat_max_seconds: int,
+        max_in_flight: int = MAX_IN_FLIGHT,
+    ) -> None:
         self._redis = redis
         self._tolerance_ms = int(tolerance_seconds * 1000)
         self._first_ms = int(first_heartbeat_max_seconds * 1000)
         self._accept = redis.register_script(_ACCEPT)
+        self.batcher = HeartbeatBatcher(self._accept_batch, max_in_flight=max_in_flight)
+
+    def admit(self) -> None:
+        """Overloaded (503, Retry-After) when this process already holds its bound of heartbeats;
+        otherwise a place is taken until `release`."""
+        self.batcher.admit()
+
+    def release(self) -> None:
+        self.batcher.release()
 
     async def accept(
         self,
@@ -83,30 +145,40 @@ class TelemetryStream:
         idempotency_key: str | None = None,
     ) -> Acceptance:
         """`idempotency_key`: for a heartbeat without `seq`, a key naming the request (the client's
-        `Idempotency-Key`, or one made up by the server); the same key again is a duplicate."""
-        window = CLIENT_KEY_WINDOW_MS
-        if seq is None and not idempotency_key:
-            idempotency_key, window = uuid.uuid4().hex, SERVER_KEY_WINDOW_MS
-        status, credit, entry_id = await self._accept(
-            keys=[
-                f"lf:hb:budget:{user_id}",
-                f"lf:hb:seq:{user_id}:{course_id}",
-                STREAM,
-                f"lf:hb:idem:{user_id}:{idempotency_key or ''}",
-            ],
-            args=[
-                seconds,
-                "" if seq is None else seq,
-                self._tolerance_ms,
-                self._first_ms,
-                user_id,
-                course_id,
-                lesson_id,
-                enrollment_id,
-                window,
-            ],
+        `Idempotency-Key`, or one made up here); the same key again is a duplicate."""
+        return await self.batcher.submit(
+            Pending(user_id, course_id, lesson_id, seconds, seq, enrollment_id, idempotency_key or "")
         )
-        return Acceptance(status == "duplicate", int(credit), str(entry_id) or None)
+
+    async def _accept_batch(self, batch: Sequence[Pending]) -> list[Acceptance]:
+        live = activity_keys()
+        keys: list[str] = [keys_.STREAM, live.rate, live.dirty, live.courses, live.recent]
+        args: list[str | int] = [self._tolerance_ms, self._first_ms, live.idle_ms, live.recent_ms]
+        for item in batch:
+            key, window = item.idempotency_key, CLIENT_KEY_WINDOW_MS
+            if item.seq is None and not key:
+                key, window = uuid.uuid4().hex, SERVER_KEY_WINDOW_MS
+            keys += [
+                keys_.budget(item.user_id),
+                keys_.last_seq(item.user_id, item.course_id),
+                keys_.idempotency(item.user_id, key),
+                ActivityKeys.activity(item.course_id),
+                ActivityKeys.joins(item.course_id),
+            ]
+            args += [
+                item.seconds,
+                "" if item.seq is None else item.seq,
+                item.user_id,
+                item.course_id,
+                item.lesson_id,
+                item.enrollment_id,
+                window,
+            ]
+        reply: Any = await self._accept(keys=keys, args=args)
+        return [
+            Acceptance(reply[i] == "duplicate", int(reply[i + 1]), str(reply[i + 2]) or None)
+            for i in range(0, len(reply), 3)
+        ]
 
     @property
     def client(self) -> Redis:

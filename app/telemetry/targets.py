@@ -1,8 +1,18 @@
-"""Who may send heartbeats for which lesson, cached briefly in the api process."""
+"""Who may send heartbeats for which lesson, cached briefly in the api process.
+
+Without care, such a cache stampedes: entries made together (a classroom connecting at once) expire
+together, and each expiry sends every concurrent heartbeat of that key to the stores. So expiries are
+jittered (spread over 24–36 s), concurrent misses of one key share one look-up, and at most
+`MAX_LOOKUPS` look-ups run at a time per process (the rest wait for a free one, they never fail for it).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
 
 from app.courses import access
 from app.courses import store as courses
@@ -13,19 +23,54 @@ from app.stores.mongo import DocumentStore
 from app.stores.sql import Database
 
 _CACHE_SECONDS = 30.0
+_JITTER = 0.2  # expiry within ±20 % of _CACHE_SECONDS
 _MISS_REFETCH_SECONDS = 1.0
+# Well under the PostgreSQL pool (20): heartbeats must never take every connection from other requests.
+MAX_LOOKUPS = 8
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _expiry(now: float) -> float:
+    return now + _CACHE_SECONDS * random.uniform(1 - _JITTER, 1 + _JITTER)
 
 
 class HeartbeatTargets:
-    """Short-lived cache of (enrolled?) and (lessons of a course), so heartbeats do not hit the stores
-    thousands of times a second. An unenrollment or a deleted lesson is seen within 30 s."""
+    """Short-lived cache of (enrollment id or refused) and (lessons of a course), so heartbeats do not
+    hit the stores thousands of times a second. An unenrollment or a deleted lesson is seen within
+    36 s."""
 
-    def __init__(self, db: Database, documents: DocumentStore) -> None:
+    def __init__(self, db: Database, documents: DocumentStore, *, max_lookups: int = MAX_LOOKUPS) -> None:
         self._db = db
         self._documents = documents
         # (user, course) -> (expiry, enrollment id or None when not allowed to send)
         self._enrolled: dict[tuple[int, int], tuple[float, int | None]] = {}
-        self._lessons: dict[int, tuple[float, frozenset[str]]] = {}
+        self._lessons: dict[int, tuple[float, float, frozenset[str]]] = {}  # (fetched, expiry, ids)
+        self._lookups = asyncio.Semaphore(max_lookups)
+        self._inflight: dict[object, asyncio.Future[object]] = {}
+        self.lookups = 0  # store look-ups made, for tests
+
+    async def _once(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        """One look-up per key at a time, shared by every caller that missed meanwhile."""
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return cast(V, await asyncio.shield(pending))
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            async with self._lookups:
+                self.lookups += 1
+                value = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters get it, nobody else must be told
+            raise
+        else:
+            future.set_result(value)
+            return value
+        finally:
+            del self._inflight[key]
 
     async def check(self, principal: Principal, course_id: int, lesson_id: str) -> int:
         """The id of the enrollment the heartbeat counts toward; Forbidden/NotFound otherwise."""
@@ -33,30 +78,30 @@ class HeartbeatTargets:
         key = (principal.user_id, course_id)
         cached = self._enrolled.get(key)
         if cached is None or cached[0] < now:
-            async with self._db.read() as tx:
-                course = await courses.get(tx, course_id)
-                enrollment = (
-                    await courses.enrollment(tx, principal.user_id, course_id)
-                    if course is not None and access.can_see(principal, course)
-                    else None
-                )
-                enrolled = None if enrollment is None else enrollment.id
+            enrolled = await self._once(("enrolled", key), lambda: self._enrollment(principal, course_id))
             if len(self._enrolled) > 100_000:
                 self._enrolled.clear()
-            cached = self._enrolled[key] = (now + _CACHE_SECONDS, enrolled)
+            cached = self._enrolled[key] = (_expiry(now), enrolled)
         if cached[1] is None:
             raise Forbidden("Only enrolled learners can record time in a course.", code="not_enrolled")
         known = self._lessons.get(course_id)
         # An unknown id refetches the course's lessons (it may be new), but at most once a second per
         # course: a stream of made-up ids must not reach the document store on every heartbeat.
-        missed = (
-            known is not None
-            and lesson_id not in known[1]
-            and now - (known[0] - _CACHE_SECONDS) > _MISS_REFETCH_SECONDS
-        )
-        if known is None or known[0] < now or missed:
-            ids = frozenset(doc["_id"] for doc in await lessons.for_course(self._documents, course_id))
-            known = self._lessons[course_id] = (now + _CACHE_SECONDS, ids)
-        if lesson_id not in known[1]:
+        missed = known is not None and lesson_id not in known[2] and now - known[0] > _MISS_REFETCH_SECONDS
+        if known is None or known[1] < now or missed:
+            ids = await self._once(("lessons", course_id), lambda: self._lesson_ids(course_id))
+            known = self._lessons[course_id] = (now, _expiry(now), ids)
+        if lesson_id not in known[2]:
             raise NotFound("No such lesson in this course.", code="lesson_not_found")
         return cached[1]
+
+    async def _enrollment(self, principal: Principal, course_id: int) -> int | None:
+        async with self._db.read() as tx:
+            course = await courses.get(tx, course_id)
+            if course is None or not access.can_see(principal, course):
+                return None
+            enrollment = await courses.enrollment(tx, principal.user_id, course_id)
+            return None if enrollment is None else enrollment.id
+
+    async def _lesson_ids(self, course_id: int) -> frozenset[str]:
+        return frozenset(doc["_id"] for doc in await lessons.for_course(self._documents, course_id))

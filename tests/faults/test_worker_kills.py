@@ -69,10 +69,11 @@ class Sender:
                     self.credited.append(int(answer["credited_seconds"]))
                     progress[0] += 1
                     continue
-                # Refused under overload (a store timed out): a client retries the same seq later.
+                # Refused under overload (shed by admission, or a store timed out): a client retries the
+                # same seq later.
                 error = f"{answer['error']['code']}: {answer['error']['message']}"
                 self.errors[error] = self.errors.get(error, 0) + 1
-                assert answer["error"]["code"] == "store_unavailable", answer
+                assert answer["error"]["code"] in ("overloaded", "store_unavailable"), answer
                 retry = True
                 await asyncio.sleep(0.5)
 
@@ -156,7 +157,8 @@ async def test_sigkill_a_worker_ten_times_during_100k_heartbeats(
         },
     )
     assert len(kills) == KILLS and all(kill["exit"] == -9 for kill in kills)
-    assert all(error.startswith("store_unavailable") for error in errors)  # refused, then retried
+    # refused, then retried
+    assert all(error.startswith(("overloaded", "store_unavailable")) for error in errors)
     assert written.entries > total // 2  # most heartbeats were credited, so the stream carried them
     # Other fault tests' courses have enrolled learners (progress documents) but no time.
     others = {key: seconds for key, seconds in found.by_progress.items() if key[1] != course.course_id}
