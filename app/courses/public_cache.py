@@ -92,6 +92,7 @@ class PublicCache:
         self.generation = 0
         self.subscribed = False
         self._pages: dict[Hashable, Page] = {}
+        self._enrolled: dict[int, frozenset[int]] = {}
         self._computing: dict[tuple[Hashable, int], asyncio.Future[Page | None]] = {}
         self._redis: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -150,6 +151,25 @@ class PublicCache:
     def clear(self) -> None:
         self.generation += 1
         self._pages.clear()
+        self._enrolled.clear()
+
+    async def enrolled(
+        self, user_id: int, compute: Callable[[], Awaitable[frozenset[int]]]
+    ) -> frozenset[int]:
+        """The ids of the courses a learner is enrolled in; emptied like the pages (enrolling and leaving
+        are changes that call `changed()`)."""
+        if not self.subscribed:
+            return await compute()
+        found = self._enrolled.get(user_id)
+        if found is not None:
+            return found
+        generation = self.generation
+        found = await compute()
+        if generation == self.generation and self.subscribed:
+            if len(self._enrolled) >= _MAX_ENTRIES * 8:
+                self._enrolled.clear()
+            self._enrolled[user_id] = found
+        return found
 
     async def changed(self) -> None:
         """A public page may differ now: forget every page here and on every other instance."""
