@@ -39,7 +39,12 @@ async def catalogue(ctx: Context[None, CourseListQuery]) -> Response:
 
     page = await ctx.runtime.public_cache.get(key, compute)
     assert page is not None  # a catalogue page is always cacheable
-    headers = page_headers(ctx.request, skip=q.skip, limit=q.limit, total=page.total)
+    url = str(ctx.request.url)
+    headers = page.headers.get(url)
+    if headers is None:
+        headers = page_headers(ctx.request, skip=q.skip, limit=q.limit, total=page.total)
+        if len(page.headers) < 64:  # the Host header varies; keep the memo small
+            page.headers[url] = headers
     if ctx.principal is None:
         return _anonymous(ctx.request.headers.get("if-none-match"), page, headers)
     enrolled = await service.enrolled_in(ctx.runtime, ctx.principal.user_id)

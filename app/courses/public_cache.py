@@ -21,7 +21,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class Page:
     etag: str
     total: int
     expires: float
+    # Paging headers by request URL (they name it in Link), filled by the catalogue route.
+    headers: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of_list(cls, fragments: list[bytes], course_ids: list[int], total: int, seconds: float) -> Page:
