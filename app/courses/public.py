@@ -2,8 +2,9 @@
 
 Anonymous callers get the cached bytes with an ETag (`If-None-Match` with it: 304) and a short public
 `Cache-Control`. Learners see the same courses, so they get the same bytes with their own `is_enrolled`
-merged in: one indexed query for the listed courses; on a course page, a learner who is not enrolled
-gets exactly the anonymous page and one who is enrolled the full, uncached page (lessons with content).
+merged in (the ids of their courses, cached beside the pages and emptied with them); on a course page,
+a learner who is not enrolled gets exactly the anonymous page and one who is enrolled the full, uncached
+page (lessons with content).
 Instructors and admins (who also see drafts) never use these pages.
 """
 
@@ -38,17 +39,22 @@ async def catalogue(ctx: Context[None, CourseListQuery]) -> Response:
 
     page = await ctx.runtime.public_cache.get(key, compute)
     assert page is not None  # a catalogue page is always cacheable
-    headers = page_headers(ctx.request, skip=q.skip, limit=q.limit, total=page.total)
+    url = str(ctx.request.url)
+    headers = page.headers.get(url)
+    if headers is None:
+        headers = page_headers(ctx.request, skip=q.skip, limit=q.limit, total=page.total)
+        if len(page.headers) < 64:  # the Host header varies; keep the memo small
+            page.headers[url] = headers
     if ctx.principal is None:
         return _anonymous(ctx.request.headers.get("if-none-match"), page, headers)
-    enrolled = await service.enrolled_among(ctx.runtime, ctx.principal.user_id, page.course_ids)
-    return Response(page.list_for(enrolled), headers=headers, media_type="application/json")
+    enrolled = await service.enrolled_in(ctx.runtime, ctx.principal.user_id)
+    return Response(page.list_for(set(enrolled)), headers=headers, media_type="application/json")
 
 
 async def course_page(ctx: Context[None, None], course_id: int) -> Response | None:
     """The public course page, or None when the caller must get the full page (enrolled learners)."""
-    if ctx.principal is not None and await service.enrolled_among(
-        ctx.runtime, ctx.principal.user_id, [course_id]
+    if ctx.principal is not None and course_id in await service.enrolled_in(
+        ctx.runtime, ctx.principal.user_id
     ):
         return None
 

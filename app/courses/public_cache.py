@@ -21,7 +21,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class Page:
     etag: str
     total: int
     expires: float
+    # Paging headers by request URL (they name it in Link), filled by the catalogue route.
+    headers: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of_list(cls, fragments: list[bytes], course_ids: list[int], total: int, seconds: float) -> Page:
@@ -92,6 +94,7 @@ class PublicCache:
         self.generation = 0
         self.subscribed = False
         self._pages: dict[Hashable, Page] = {}
+        self._enrolled: dict[int, frozenset[int]] = {}
         self._computing: dict[tuple[Hashable, int], asyncio.Future[Page | None]] = {}
         self._redis: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -150,6 +153,25 @@ class PublicCache:
     def clear(self) -> None:
         self.generation += 1
         self._pages.clear()
+        self._enrolled.clear()
+
+    async def enrolled(
+        self, user_id: int, compute: Callable[[], Awaitable[frozenset[int]]]
+    ) -> frozenset[int]:
+        """The ids of the courses a learner is enrolled in; emptied like the pages (enrolling and leaving
+        are changes that call `changed()`)."""
+        if not self.subscribed:
+            return await compute()
+        found = self._enrolled.get(user_id)
+        if found is not None:
+            return found
+        generation = self.generation
+        found = await compute()
+        if generation == self.generation and self.subscribed:
+            if len(self._enrolled) >= _MAX_ENTRIES * 8:
+                self._enrolled.clear()
+            self._enrolled[user_id] = found
+        return found
 
     async def changed(self) -> None:
         """A public page may differ now: forget every page here and on every other instance."""

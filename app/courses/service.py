@@ -183,9 +183,14 @@ async def public_course(runtime: Runtime, course_id: int) -> Page | None:
     return Page.of_one(_DETAIL.dump_json(detail), course_id, runtime.public_cache.seconds)
 
 
-async def enrolled_among(runtime: Runtime, user_id: int, course_ids: Sequence[int]) -> set[int]:
-    async with runtime.db.read() as tx:
-        return await store.enrolled_course_ids(tx, user_id, course_ids)
+async def enrolled_in(runtime: Runtime, user_id: int) -> frozenset[int]:
+    """The courses a user is enrolled in, from the public cache while it holds them."""
+
+    async def compute() -> frozenset[int]:
+        async with runtime.db.read() as tx:
+            return frozenset(await store.all_enrolled_course_ids(tx, user_id))
+
+    return await runtime.public_cache.enrolled(user_id, compute)
 
 
 async def create_course(

@@ -182,6 +182,11 @@ async def enrollment(tx: Tx, user_id: int, course_id: int, *, for_update: bool =
     return (await tx.execute(query)).scalar_one_or_none()
 
 
+async def all_enrolled_course_ids(tx: Tx, user_id: int) -> list[int]:
+    query = select(Enrollment.course_id).where(Enrollment.user_id == user_id)
+    return list((await tx.execute(query)).scalars().all())
+
+
 async def enrolled_course_ids(tx: Tx, user_id: int, course_ids: Sequence[int]) -> set[int]:
     if not course_ids:
         return set()
