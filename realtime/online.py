@@ -16,6 +16,13 @@ from collections.abc import Iterable
 
 from realtime.redis_client import RedisClient
 
+# KEYS: a scratch key, then the instances' sets (all share the hash tag of `key`).
+_COUNT_UNION = """
+local count = redis.call('SUNIONSTORE', KEYS[1], unpack(KEYS, 2))
+redis.call('DEL', KEYS[1])
+return count
+"""
+
 
 def _instances_key(key: str) -> str:
     return f"{key}:instances"
@@ -72,8 +79,5 @@ async def count_online(redis: RedisClient, key: str) -> int:
     if not instances:
         return 0
     scratch = f"{key}:count:{uuid.uuid4().hex[:12]}"
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.sunionstore(scratch, [_instance_key(key, name) for name in instances])
-        pipe.delete(scratch)
-        count, _ = await pipe.execute()
-    return int(count)
+    keys = [scratch, *(_instance_key(key, name) for name in instances)]
+    return int(await redis.register_script(_COUNT_UNION)(keys=keys))

@@ -310,9 +310,12 @@ async def live_counts(redis: RedisClient, *, online_key: str | None) -> LiveCoun
     async with redis.pipeline(transaction=False) as pipe:
         pipe.zremrangebyscore(_RECENT, "-inf", int((now - TUNING.recent_window_seconds) * 1000))
         pipe.zrange(_RECENT, 0, -1)
-        pipe.mget([_rate_key("hb", s) for s in window])
-        pipe.mget([_rate_key("msg", s) for s in window])
-        _, recent, heartbeats, messages = await pipe.execute()
+        # One GET per second rather than MGET: redis-py refuses MGET in a cluster pipeline.
+        for kind in ("hb", "msg"):
+            for s in window:
+                pipe.get(_rate_key(kind, s))
+        _, recent, *rates = await pipe.execute()
+    heartbeats, messages = rates[: len(window)], rates[len(window) :]
     by_course: dict[int, set[str]] = defaultdict(set)
     learners: set[str] = set()
     for member in recent:

@@ -1,23 +1,26 @@
 """Cross-instance latency: publications made on instance A reach subscribers on instance B.
 
-    .venv/bin/python -m bench.crossinstance [--rate 1000] [--subscribers 10] [--seconds 5]
+    .venv/bin/python -m bench.crossinstance [--rate 1000] [--subscribers 10] [--seconds 5] [--redis-cluster]
 
 Two real `learnflow serve` processes on the same stores, started by the multi-instance harness
 (harness.cluster.Cluster, no workers). Publications go through the hub's publish
 path at a fixed rate (realtime.history.RedisHistory.publish: offset + history append + PUBLISH in one
 Lua script, which is all `Hub.publish` does on instance A), on one channel. Load-generator process 1
 holds the subscribers on instance B (the figure the target is about); process 0 holds as many on
-instance A, for comparison. Latency is publish call → frame received by the subscriber.
+instance A, for comparison. Latency is publish call → frame received by the subscriber. With
+`--redis-cluster`, Redis is a local 3-master cluster (harness.redis_cluster) and the relay's sharded
+pub/sub goes through the shard owning the channel.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from typing import Any
 
-from redis.asyncio import Redis
-
+from app.runtime import StoreUrls
+from app.stores.redis import create_redis
 from bench._harness import (
     TOKEN_TTL_SECONDS,
     ensure_admins,
@@ -32,6 +35,7 @@ from bench._harness import (
 from bench._loadgen import LoadGenerators, raise_fd_limit
 from bench._measure import HUB_CHANNEL, Phase, fragment, measure, ms, settle
 from harness.cluster import Cluster
+from harness.redis_cluster import RedisCluster
 from realtime.history import RedisHistory
 
 
@@ -52,7 +56,7 @@ async def bench(args: argparse.Namespace, made: Any) -> tuple[Phase, dict[str, A
     ).start()
     first, second = cluster.apis
     loadgens = LoadGenerators(2)
-    redis = Redis.from_url(made.urls.redis_url, decode_responses=True)
+    redis = create_redis(made.urls.redis_url)
     history = RedisHistory(redis, size=200, ttl_seconds=600)
 
     async def publish(seq: int, sent: float) -> Any:
@@ -91,12 +95,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured publishing before")
     parser.add_argument("--drain", type=float, default=5.0, help="max seconds to wait for late frames")
+    parser.add_argument("--redis-cluster", action="store_true", help="a local 3-master Redis Cluster")
     parser.add_argument("--profile", help="folder for a py-spy profile of instance A (needs py-spy)")
     args = parser.parse_args()
     raise_fd_limit()
     started = time.monotonic()
     out: list[Any] = []
-    with stack() as made:
+    with stack() as made, contextlib.ExitStack() as extra:
+        if args.redis_cluster:
+            shards = extra.enter_context(RedisCluster(made.workdir / "redis-cluster", masters=3))
+            made.urls = StoreUrls(made.urls.database_url, shards.url, made.urls.mongo_url)
 
         async def go() -> None:
             out.extend(await bench(args, made))
@@ -125,7 +133,11 @@ def main() -> None:
             ]
         )
     print()
-    print(f"cross-instance: {args.seconds:g} s measured (+{args.warmup:g} s warm-up); {machine()}")
+    redis_kind = "3-master Redis Cluster" if args.redis_cluster else "one Redis"
+    print(
+        f"cross-instance ({redis_kind}): {args.seconds:g} s measured "
+        f"(+{args.warmup:g} s warm-up); {machine()}"
+    )
     print(
         table(
             [
