@@ -105,7 +105,8 @@ def _watch(children: list[int], stopping: threading.Event, crashed: threading.Ev
                 done, status = pid, 0
             if done and not stopping.is_set():
                 log.error("api process exited; stopping", extra={"pid": pid, "status": status})
-                crashed.set()
+                if status != 0:  # a clean exit is a stop signal sent to the whole group (Ctrl-C)
+                    crashed.set()
                 main = threading.main_thread().ident
                 assert main is not None
                 signal.pthread_kill(main, signal.SIGTERM)
