@@ -65,7 +65,7 @@ def _serve_child(config: uvicorn.Config, sock: socket.socket) -> None:
 
 def serve_processes(config: uvicorn.Config, count: int, parent: Callable[[], None]) -> None:
     """Fork `count` servers of `config` (its app must not have been started), run `parent()` until it
-    returns (on SIGTERM/SIGINT), then stop the servers."""
+    returns (on SIGTERM/SIGINT), then stop the servers. Exits 1 if a server died on its own."""
     sockets = reuseport_sockets(config.host, config.port, count)
     children: list[int] = []
     for sock in sockets:
@@ -79,17 +79,21 @@ def serve_processes(config: uvicorn.Config, count: int, parent: Callable[[], Non
     for sock in sockets:
         sock.close()
     log.info("api processes started", extra={"pids": children, "port": config.port})
-    stopping = threading.Event()
-    watcher = threading.Thread(target=_watch, args=(children, stopping), name="api-processes", daemon=True)
+    stopping, crashed = threading.Event(), threading.Event()
+    watcher = threading.Thread(
+        target=_watch, args=(children, stopping, crashed), name="api-processes", daemon=True
+    )
     watcher.start()
     try:
         parent()
     finally:
         stopping.set()
         _stop(children)
+    if crashed.is_set():
+        raise SystemExit(1)
 
 
-def _watch(children: list[int], stopping: threading.Event) -> None:
+def _watch(children: list[int], stopping: threading.Event, crashed: threading.Event) -> None:
     """An api process that exits on its own stops the whole (the rest would serve a shrunken share)."""
     # Stop signals sent to the process must reach the main thread, which waits for them.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
@@ -101,6 +105,8 @@ def _watch(children: list[int], stopping: threading.Event) -> None:
                 done, status = pid, 0
             if done and not stopping.is_set():
                 log.error("api process exited; stopping", extra={"pid": pid, "status": status})
+                if status != 0:  # a clean exit is a stop signal sent to the whole group (Ctrl-C)
+                    crashed.set()
                 main = threading.main_thread().ident
                 assert main is not None
                 signal.pthread_kill(main, signal.SIGTERM)

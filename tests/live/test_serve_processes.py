@@ -97,3 +97,16 @@ async def test_processes_must_be_positive() -> None:
     with pytest.raises(SystemExit) as exited:
         main(["serve", "--processes", "0"])
     assert exited.value.code == 2
+
+
+def test_an_api_process_that_dies_stops_the_whole(store_urls: StoreUrls) -> None:
+    instance = start_instance(store_urls, "--processes", "2")
+    try:
+        victim, survivor = api_processes(instance)
+        victim.kill()
+        # The parent notices, stops the other api process and exits, so a supervisor restarts the whole.
+        assert instance.process is not None
+        assert instance.process.wait(timeout=20) == 1
+        assert not survivor.is_running() or survivor.status() == psutil.STATUS_ZOMBIE
+    finally:
+        stop_instance(instance)
