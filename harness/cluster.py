@@ -250,6 +250,17 @@ class RestartableValkey:
         else:
             self.embedded.stop()
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash: nothing is flushed on the way out; what survives is what was fsynced."""
+        server = self._server if self._server is not None else self.embedded._server
+        process = getattr(server, "_process", None)
+        if process is None:
+            raise RuntimeError("the embedded Valkey exposes no process to kill")
+        process.kill()
+        process.wait(timeout=10)
+        self._server = None
+        self.embedded._server = None
+
     def wipe(self) -> None:
         """Lose every key, as a Redis without persistence would on restart (call while stopped)."""
         for name in ("appendonlydir", "dump.rdb"):
@@ -349,6 +360,9 @@ class Stores:
 
     def stop_redis(self) -> None:
         self._owned(self.valkey, "Redis").stop()
+
+    def kill_redis(self) -> None:
+        self._owned(self.valkey, "Redis").kill()
 
     def start_redis(self) -> None:
         self._owned(self.valkey, "Redis").start()

@@ -1,20 +1,17 @@
 """Folding accepted heartbeats into the stores, exactly once per stream entry.
 
 MongoDB: `course_telemetry` hourly buckets per (user, course, lesson) and the `progress` documents
-(`lesson_times`, `total_seconds_spent`, `last_accessed`). One upsert per document and batch carries
-the ids of the entries it applies and only matches a document whose `applied` list holds none of
-them; the ids are pushed in the same atomic update, and a missing document is created by the same
-operation (on a document that lists an id, the upsert's insert is refused as a duplicate `_id`, which
-sends that document's entries one by one). PostgreSQL: daily rollups in `telemetry`, guarded by
-`telemetry_applied`, in one statement. So an entry delivered again after a crash between writing and
-acknowledging changes nothing the second time.
+(`lesson_times`, `total_seconds_spent`, `last_accessed`). Every update carries the ids of the entries
+it applies and only matches a document whose `applied` list holds none of them; the ids are pushed in
+the same atomic update. PostgreSQL: daily rollups in `telemetry`, guarded by `telemetry_applied`, in
+one statement. So an entry delivered again after a crash between writing and acknowledging
+changes nothing the second time.
 
 An `applied` list must keep an id for as long as its entry can be delivered again, i.e. while it is
 pending in the consumer group, however many newer entries reach the same document meanwhile (a
 successor worker folds new entries before the dead one's become idle enough to claim). So the lists
 are not cut to a fixed length; after each batch, ids older than the group's oldest pending entry
-(acknowledged, deleted, never to come back) are pulled from the documents the batch touched, by one
-operation per collection that reads nothing back.
+(acknowledged, deleted, never to come back) are pulled from the documents the batch touched.
 """
 
 from __future__ import annotations
@@ -27,7 +24,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError
 from sqlalchemy import delete, select, text, tuple_
 
 from app.progress.store import empty_progress
@@ -38,10 +34,11 @@ from app.telemetry.stream import Entry, stream_order
 
 log = logging.getLogger(__name__)
 
+# A document prunes its `applied` list once it holds more ids than this.
+_PRUNE_AT = 32
 # Safety net only, against a list growing without end while some entry stays pending for hours; a
 # document receives at most about one entry per second of its learner's wall-clock time.
 _APPLIED_CAP = 20_000
-_DUPLICATE_KEY = 11000
 
 
 def _iso(ms: int) -> str:
@@ -94,43 +91,14 @@ def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Gro
     return buckets, progress
 
 
-def _upsert(group: _Group, entry_ids: list[str], increments: dict[str, int]) -> UpdateOne:
-    """Apply `entry_ids` to the document unless it lists one of them, creating it if it is missing: a
-    single operation. On a document that already lists one, the filter matches nothing and the
-    upsert's insert fails with a duplicate `_id` (E11000): that is how "already applied" shows."""
+def _update(group: _Group, entry_ids: list[str], increments: dict[str, int]) -> UpdateOne:
     change: dict[str, Any] = {
         "$inc": increments,
         "$push": {"applied": {"$each": entry_ids, "$slice": -_APPLIED_CAP}},
     }
-    touched = {"_id", "applied", *(path.split(".", 1)[0] for path in increments)}
     if group.last_ms:
         change["$set"] = {"last_accessed": _iso(group.last_ms)}
-        touched.add("last_accessed")
-    change["$setOnInsert"] = {key: value for key, value in group.shape.items() if key not in touched}
-    return UpdateOne({"_id": group.shape["_id"], "applied": {"$nin": entry_ids}}, change, upsert=True)
-
-
-def _single(collection: str, group: _Group, entry: Entry) -> UpdateOne:
-    if collection == COURSE_TELEMETRY:
-        increments = {"seconds": entry.seconds, "heartbeats": 1}
-    else:
-        increments = {f"lesson_times.{entry.lesson_id}": entry.seconds, "total_seconds_spent": entry.seconds}
-    single = _Group(group.shape, last_ms=entry.at_ms if collection == PROGRESS else 0)
-    return _upsert(single, [entry.entry_id], increments)
-
-
-async def _bulk(coll: Any, ops: list[UpdateOne]) -> list[int]:
-    """Run `ops` (unordered); the indexes of those refused as already applied (E11000)."""
-    if not ops:
-        return []
-    try:
-        await coll.bulk_write(ops, ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors") or []
-        if not errors or any(error.get("code") != _DUPLICATE_KEY for error in errors):
-            raise
-        return sorted(int(error["index"]) for error in errors)
-    return []
+    return UpdateOne({"_id": group.shape["_id"], "applied": {"$nin": entry_ids}}, change)
 
 
 async def _write_collection(
@@ -144,39 +112,61 @@ async def _write_collection(
     if not groups:
         return
     coll = documents.db[collection]
-    retry = list(groups.values())
+    await coll.bulk_write(
+        [
+            UpdateOne({"_id": doc_id}, {"$setOnInsert": group.shape}, upsert=True)
+            for doc_id, group in groups.items()
+        ],
+        ordered=False,
+    )
     if not redelivered:
-        ops = [_upsert(group, group.entry_ids, dict(group.increments)) for group in retry]
-        refused = await _bulk(coll, ops)
-        if not refused:
+        ops = [_update(group, group.entry_ids, dict(group.increments)) for group in groups.values()]
+        result = await coll.bulk_write(ops, ordered=False)
+        if result.matched_count == len(ops):
             return
         log.warning(
             "fresh telemetry entries were already applied; applying one by one",
             extra={"collection": collection},
         )
-        retry = [retry[index] for index in refused]
-    # One entry at a time: an entry already in a document's `applied` list changes nothing.
-    singles = [
-        _single(collection, group, entries[entry_id]) for group in retry for entry_id in group.entry_ids
-    ]
-    refused = await _bulk(coll, singles)
-    # A refusal can also be two workers creating the same document at once; the document exists now,
-    # so a second refusal can only mean "already applied".
-    await _bulk(coll, [singles[index] for index in refused])
+    # One entry at a time: an entry already in a document's `applied` list matches nothing.
+    ops = []
+    for group in groups.values():
+        for entry_id in group.entry_ids:
+            entry = entries[entry_id]
+            if collection == COURSE_TELEMETRY:
+                increments = {"seconds": entry.seconds, "heartbeats": 1}
+            else:
+                increments = {
+                    f"lesson_times.{entry.lesson_id}": entry.seconds,
+                    "total_seconds_spent": entry.seconds,
+                }
+            single = _Group(group.shape, last_ms=entry.at_ms if collection == PROGRESS else 0)
+            ops.append(_update(single, [entry_id], increments))
+    await coll.bulk_write(ops, ordered=True)
 
 
 async def _prune_applied(
     documents: DocumentStore, collection: str, doc_ids: list[str], settled_before: str
 ) -> None:
-    """Pull ids of entries older than `settled_before` (the oldest pending entry) from the `applied`
-    lists of `doc_ids`: one operation, no read. Ids are compared as strings on their millisecond part
-    (13 digits until the year 2286), so only ids of earlier milliseconds go."""
+    """Pull ids of entries older than `settled_before` (the oldest pending entry) from `applied`."""
     limit = stream_order(settled_before)
     if not doc_ids or limit is None:
         return
-    await documents.db[collection].update_many(
-        {"_id": {"$in": doc_ids}}, {"$pull": {"applied": {"$lt": f"{limit[0]}-"}}}
-    )
+    coll = documents.db[collection]
+    ops = []
+    async for doc in coll.find({"_id": {"$in": doc_ids}}, {"applied": 1}):
+        applied = doc.get("applied") or []
+        if len(applied) <= _PRUNE_AT:
+            continue
+        settled = []
+        for entry_id in applied:
+            order = stream_order(entry_id) if isinstance(entry_id, str) else None
+            if order is not None and order < limit:
+                settled.append(entry_id)
+        if settled:
+            ops.append(UpdateOne({"_id": doc["_id"]}, {"$pull": {"applied": {"$in": settled}}}))
+    if ops:
+        await coll.bulk_write(ops, ordered=False)
 
 
 async def enrolled_entries(db: Database, entries: Sequence[Entry]) -> list[Entry]:
