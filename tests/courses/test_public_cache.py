@@ -190,3 +190,7 @@ async def test_drafts_never_enter_the_public_cache(client: httpx.AsyncClient, ru
     cached = list(runtime.public_cache._pages.values())
     assert cached, "the public pages were cached"
     assert all(b'"is_published":false' not in item.body and b"Draft" not in item.body for item in cached)
+
+
+async def test_the_bench_floor_route_exists_only_when_enabled(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/bench/floor")).status_code == 404
