@@ -92,5 +92,6 @@ class Runtime:
         await self.http.aclose()
         await self.documents.close()
         await self.redis.aclose()
+        await self.rate_limiter.close()
         await self.telemetry.close()
         await self.db.close()

@@ -118,8 +118,10 @@ class Hub:
         await self.relay.publish_ephemeral(channel, control_frame(channel, event, data=data))
 
     async def recheck_user(self, user_id: str) -> None:
-        """Re-run authorization for every connection of a user, on every instance."""
-        await self.relay.publish_control(f"recheck|{user_id}")
+        """Re-run authorization for every connection of a user, on every instance. Sent on the user's own
+        control channel, which shares a shard with `user:<id>`, so a notice published on `user:<id>` after
+        this call reaches the connection after the re-check has run (the relay handles messages in order)."""
+        await self.relay.publish_user_control(user_id, f"recheck|{user_id}")
 
     async def recheck_channels(self, prefix: str) -> None:
         """Re-run authorization for every subscription to channels starting with `prefix`, everywhere."""
@@ -271,6 +273,7 @@ class Hub:
         self.by_user[principal.user_id].add(connection)
         if len(self.by_user[principal.user_id]) == 1:
             await self._set_online(principal.user_id, online=True)
+        await self.relay.acquire_user(principal.user_id)
         connection.send(reply(frame.id, user_id=principal.user_id, expires_at=principal.expires_at))
         return True
 
@@ -471,11 +474,12 @@ class Hub:
                 log.warning("cleanup failed", extra={"channel": channel})
         if connection.principal is not None:
             connections = self.by_user.get(connection.principal.user_id)
-            if connections is not None:
+            if connections is not None and connection in connections:
                 connections.discard(connection)
                 if not connections:
                     self.by_user.pop(connection.principal.user_id, None)
                     await self._set_online(connection.principal.user_id, online=False)
+                await self.relay.release_user(connection.principal.user_id)
 
     async def _set_online(self, user_id: str, *, online: bool) -> None:
         """Online-users bookkeeping; best effort (the presence loop rewrites it every few seconds)."""

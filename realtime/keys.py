@@ -36,8 +36,21 @@ class KeyLayout:
 
     @property
     def control_channel(self) -> str:
-        """Re-authorization requests; every instance subscribes to this one shard channel."""
+        """Re-authorization requests for everyone (e.g. a course's channels); every instance subscribes."""
         return f"{self.prefix}:{{ctl}}"
+
+    def user_control(self, user_id: str) -> str:
+        """Re-checks of one user's connections. Tagged like the hub channel `user:<id>`, where the app
+        sends that user's notices, so in a cluster a re-check and a notice published after it travel on
+        one shard, in order: the connection acts on the change before the user can see the notice."""
+        return f"{self.prefix}:ctl:{{user:{user_id}}}"
+
+    def user_of_control(self, shard_channel: str) -> str | None:
+        """The user of a per-user control channel, or None if it is not one."""
+        head = f"{self.prefix}:ctl:{{user:"
+        if not shard_channel.startswith(head) or not shard_channel.endswith("}"):
+            return None
+        return shard_channel[len(head) : -1]
 
     def presence_entries(self, channel: str) -> str:
         return f"{self.prefix}:pres:{{{channel}}}:e"

@@ -64,6 +64,9 @@ class BusRelay:
         self._refs: dict[str, int] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
         self._last: dict[str, tuple[int, str]] = {}
+        # Per-user control channels, held while this process has a connection of the user.
+        self._user_refs: dict[str, int] = {}
+        self._user_confirmed: dict[str, asyncio.Event] = {}
         self._pubsub: PubSub | None = None
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
@@ -109,6 +112,34 @@ class BusRelay:
             except Exception:  # noqa: BLE001 - a dead connection drops its subscriptions anyway
                 pass
 
+    async def acquire_user(self, user_id: str) -> None:
+        """Receive the re-checks of `user_id` (one shard channel, tagged like `user:<id>`); returns once
+        Redis has confirmed the subscription."""
+        self._user_refs[user_id] = self._user_refs.get(user_id, 0) + 1
+        event = self._user_confirmed.setdefault(user_id, asyncio.Event())
+        if self._user_refs[user_id] == 1 and self._pubsub is not None and self.connected.is_set():
+            try:
+                await self._pubsub.ssubscribe(self._keys.user_control(user_id))
+            except Exception:  # noqa: BLE001 - the reconnect loop resubscribes every channel
+                log.warning("subscribe failed; the relay will resubscribe", extra={"user_id": user_id})
+        try:
+            await asyncio.wait_for(event.wait(), timeout=5.0)
+        except TimeoutError:
+            log.warning("user control subscription not confirmed in time", extra={"user_id": user_id})
+
+    async def release_user(self, user_id: str) -> None:
+        count = self._user_refs.get(user_id, 0) - 1
+        if count > 0:
+            self._user_refs[user_id] = count
+            return
+        self._user_refs.pop(user_id, None)
+        self._user_confirmed.pop(user_id, None)
+        if self._pubsub is not None and self.connected.is_set():
+            try:
+                await self._pubsub.sunsubscribe(self._keys.user_control(user_id))
+            except Exception:  # noqa: BLE001 - a dead connection drops its subscriptions anyway
+                pass
+
     def channels(self) -> list[str]:
         return list(self._refs)
 
@@ -124,10 +155,13 @@ class BusRelay:
     async def publish_control(self, message: str) -> None:
         await self._redis.spublish(self._keys.control_channel, message)
 
+    async def publish_user_control(self, user_id: str, message: str) -> None:
+        await self._redis.spublish(self._keys.user_control(user_id), message)
+
     async def _close_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
         self.connected.clear()
-        for event in self._confirmed.values():
+        for event in (*self._confirmed.values(), *self._user_confirmed.values()):
             event.clear()
         if pubsub is not None:
             try:
@@ -143,7 +177,9 @@ class BusRelay:
                 pubsub = self._redis.pubsub()
                 self._pubsub = pubsub
                 await pubsub.ssubscribe(
-                    self._keys.control_channel, *(self._keys.shard_channel(ch) for ch in self._refs)
+                    self._keys.control_channel,
+                    *(self._keys.user_control(user) for user in self._user_refs),
+                    *(self._keys.shard_channel(ch) for ch in self._refs),
                 )
                 self.connected.set()
                 if not first:
@@ -176,6 +212,12 @@ class BusRelay:
             if isinstance(name, bytes):
                 name = name.decode()
             channel = self._keys.channel_of(name)
+            user = self._keys.user_of_control(name)
+            if kind == "ssubscribe" and user is not None:
+                user_event = self._user_confirmed.get(user)
+                if user_event is not None:
+                    user_event.set()
+                continue
             if kind == "ssubscribe" and channel is not None:
                 event = self._confirmed.get(channel)
                 if event is not None:
@@ -188,7 +230,7 @@ class BusRelay:
             data = message["data"]
             if isinstance(data, bytes):
                 data = data.decode()
-            if name == self._keys.control_channel:
+            if name == self._keys.control_channel or user is not None:
                 try:
                     await self._on_control(data)
                 except Exception:  # noqa: BLE001 - a failed re-check must not cost the relay its connection

@@ -77,3 +77,12 @@ class RateLimiter:
 
     async def reset(self) -> None:
         await self._storage.reset()
+
+    async def close(self) -> None:
+        """Close the storage's own Redis client. `limits` (5.x, pinned) has no close of its own; its
+        redis-py client is `storage.bridge.storage`. Should that move, there is nothing to close here and
+        the connections go with the process."""
+        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
+        closer = getattr(client, "aclose", None)
+        if callable(closer):
+            await closer()

@@ -10,6 +10,7 @@ import pytest
 from app.errors import TooManyRequests
 from app.http.ratelimit import RateLimiter
 from app.live import store as live
+from app.runtime import StoreUrls
 from app.stores.login_attempts import LoginAttempts, ThrottlePolicy
 from app.stores.redis import create_redis
 from app.stores.revocation import RevocationList
@@ -17,6 +18,7 @@ from harness.redis_cluster import RedisCluster
 from realtime.keys import DEFAULT_KEYS
 from realtime.online import OnlineUsers, count_online
 from realtime.redis_client import RedisClient
+from tests.http.test_runtime_close import assert_closing_the_runtime_closes_the_limiter
 
 
 @pytest.fixture
@@ -70,3 +72,9 @@ async def test_live_view_claims_activity_and_online_counts_on_the_cluster(redis:
     assert (
         counts.users_online == 4 and counts.active_by_course == {5: 1} and counts.heartbeats_per_minute == 1
     )
+
+
+async def test_closing_the_runtime_closes_the_rate_limiters_cluster_connections(
+    redis_cluster: RedisCluster, store_urls: StoreUrls
+) -> None:
+    await assert_closing_the_runtime_closes_the_limiter(store_urls, redis_cluster.urls)
