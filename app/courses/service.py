@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from app.audit.service import RequestMeta, record
+from app.audit.service import record
 from app.courses import access, store
 from app.courses.schemas import (
     CategoryPublic,
@@ -18,6 +18,7 @@ from app.courses.schemas import (
 )
 from app.errors import Forbidden
 from app.events import DomainEvent
+from app.http.meta import RequestMeta
 from app.lessons import store as lessons
 from app.lessons.service import to_public as lesson_public
 from app.progress import store as progress
