@@ -123,8 +123,8 @@ def migrate(args: argparse.Namespace) -> int:
 
 
 def create_admin(args: argparse.Namespace) -> int:
-    from app.audit.service import SYSTEM
     from app.auth.schemas import RegisterRequest
+    from app.http.meta import SYSTEM
     from app.runtime import Runtime
     from app.stores.migrate import upgrade
     from app.users.service import AdminBootstrap, AdminPromotionRefused, ensure_admin

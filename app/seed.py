@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app.audit.service import RequestMeta
 from app.auth.service import NewAccount, create_account
 from app.courses import service as courses
 from app.courses.schemas import CourseCreate, CourseUpdate
 from app.enrollments import service as enrollments
+from app.http.meta import RequestMeta
 from app.lessons import service as lessons
 from app.lessons.schemas import LessonCreate
 from app.progress import service as progress

@@ -25,16 +25,17 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
+from app import channels
 from app.analytics import service as analytics
+from app.channels import ADMIN_ANALYTICS
 from app.courses import store as courses
 from app.leaderboards.service import top
 from app.lessons import store as lessons
 from app.live import store as live
-from app.live.hub import ADMIN_ANALYTICS
 from app.runtime import Runtime
+from app.timestamps import from_epoch_ms
 from realtime.hub import Hub
 from workers.metrics import LIVE_DIRTY_LEADERBOARDS, LIVE_ERRORS, LIVE_PUSHES, LIVE_TICK_SECONDS
 
@@ -47,18 +48,9 @@ _CACHE_MAX = 10_000
 
 def _iso(ms: Any) -> str | None:
     try:
-        stamp = datetime.fromtimestamp(float(ms) / 1000, UTC)
+        return from_epoch_ms(float(ms), timespec="seconds")
     except (TypeError, ValueError, OverflowError, OSError):
         return None
-    return stamp.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def leaderboard_channel(course_id: int) -> str:
-    return f"course:{course_id}:leaderboard"
-
-
-def activity_channel(course_id: int) -> str:
-    return f"course:{course_id}:activity"
 
 
 class LiveWorker:
@@ -121,10 +113,10 @@ class LiveWorker:
         LIVE_DIRTY_LEADERBOARDS.set(len(dirty))
         if not dirty:
             return 0
-        heard = await live.listened(redis, [leaderboard_channel(course_id) for course_id in dirty])
+        heard = await live.listened(redis, [channels.leaderboard(course_id) for course_id in dirty])
         pushes = 0
         for course_id in dirty:
-            channel = leaderboard_channel(course_id)
+            channel = channels.leaderboard(course_id)
             if not heard.get(channel):
                 continue
             if not await live.claim_leaderboard(redis, course_id, live.TUNING.leaderboard_lock_ms):
@@ -157,11 +149,11 @@ class LiveWorker:
             del self._activity_pushed[gone]
         if not course_ids:
             return 0
-        heard = await live.listened(redis, [activity_channel(course_id) for course_id in course_ids])
+        heard = await live.listened(redis, [channels.activity(course_id) for course_id in course_ids])
         lock_ms = max(50, int(live.TUNING.activity_interval_seconds * 900))
         pushes = 0
         for course_id in course_ids:
-            channel = activity_channel(course_id)
+            channel = channels.activity(course_id)
             if not heard.get(channel) or not await live.claim_activity(redis, course_id, lock_ms):
                 continue
             try:

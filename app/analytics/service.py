@@ -56,6 +56,7 @@ from app.live import store as live_store
 from app.progress import store as progress_store
 from app.runtime import Runtime
 from app.security.principal import Principal
+from app.timestamps import iso_z
 
 
 @dataclass(frozen=True)
@@ -480,8 +481,7 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return iso_z(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict | list):

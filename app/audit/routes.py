@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from app.audit import service
 from app.audit.schemas import AuditLogPublic, AuditLogQuery
-from app.http.pagination import page_headers
-from app.http.routing import Context, api_route
+from app.http.routing import Context, Page, api_route
 
 
 @api_route(
@@ -19,7 +18,7 @@ from app.http.routing import Context, api_route
     errors=(401, 403, 422),
     paged=True,
 )
-async def list_audit_logs(ctx: Context[None, AuditLogQuery]) -> list[AuditLogPublic]:
+async def list_audit_logs(ctx: Context[None, AuditLogQuery]) -> Page[AuditLogPublic]:
     """Filters: `user_id` (actor), `action` and `resource_type` (exact), `search` (literal text in the
     action, resource type or id, details or the actor's email), `date_from`/`date_to` (a date means the
     whole UTC day; a date-time is exact). `limit` at most 100. The original API's action names (e.g.
@@ -31,8 +30,7 @@ async def list_audit_logs(ctx: Context[None, AuditLogQuery]) -> list[AuditLogPub
     items, total = await service.browse(
         ctx.runtime, instructor_id=service.instructor_scope(ctx.user), query=q
     )
-    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return [AuditLogPublic.of(item) for item in items]
+    return Page([AuditLogPublic.of(item) for item in items], total)
 
 
 routes = [list_audit_logs]

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from app.audit import store
 from app.audit.schemas import AuditEntry, end_of, start_of
 from app.errors import Forbidden
+from app.http.meta import RequestMeta
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.models import AuditLog, User
 from app.stores.sql import Tx
-
-
-@dataclass(frozen=True)
-class RequestMeta:
-    """Who asked, from where: the real client IP (see app/http/middleware.py) and user agent."""
-
-    ip: str | None
-    user_agent: str | None
-
-
-SYSTEM = RequestMeta(ip=None, user_agent="learnflow-cli")
 
 
 async def record(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from app.audit.service import RequestMeta, record
+from app.audit.service import record
 from app.auth import store as sessions
 from app.auth.schemas import TokenPair
 from app.errors import BadRequest, Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed
 from app.events import DomainEvent
+from app.http.meta import RequestMeta
 from app.runtime import Runtime
 from app.security.passwords import hash_password, verify_password
 from app.security.tokens import InvalidToken, new_refresh_token, parse_refresh_token

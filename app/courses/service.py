@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from app.audit.service import RequestMeta, record
+from app.audit.service import record
 from app.courses import access, store
 from app.courses.public_cache import Page
 from app.courses.schemas import (
@@ -20,6 +20,7 @@ from app.courses.schemas import (
 )
 from app.errors import Forbidden, NotFound
 from app.events import DomainEvent
+from app.http.meta import RequestMeta
 from app.lessons import store as lessons
 from app.lessons.service import to_public as lesson_public
 from app.progress import store as progress

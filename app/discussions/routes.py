@@ -14,8 +14,7 @@ from app.discussions.schemas import (
     VoteResult,
 )
 from app.http.meta import request_meta
-from app.http.pagination import page_headers
-from app.http.routing import Context, api_route
+from app.http.routing import Context, Page, api_route
 from app.http.schemas import Message
 
 TAGS = ["discussions"]
@@ -32,15 +31,14 @@ TAGS = ["discussions"]
     errors=(401, 403, 404, 422),
     paged=True,
 )
-async def list_discussions(ctx: Context[None, DiscussionListQuery]) -> list[DiscussionItem]:
+async def list_discussions(ctx: Context[None, DiscussionListQuery]) -> Page[DiscussionItem]:
     """A flat list: every post the caller may see, replies included (a reply has a `parent_id`). With
     `threads=true`: first posts only; with `parent_id`: that thread's replies. `lesson_id` narrows to one
     lesson. Private posts appear only to their author, the thread's starter, the course owner and admins.
     `limit` is at most 100."""
     q = ctx.query
     items, total = await service.list_discussions(ctx.runtime, ctx.user, ctx.path_param("course_id"), q)
-    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return items
+    return Page(items, total)
 
 
 @api_route(
@@ -126,13 +124,12 @@ async def private_reply(ctx: Context[ReplyCreate, None]) -> ReplySent:
     errors=(401, 403, 404, 422),
     paged=True,
 )
-async def staff_messages(ctx: Context[None, CourseFilterQuery]) -> list[MessageItem]:
+async def staff_messages(ctx: Context[None, CourseFilterQuery]) -> Page[MessageItem]:
     q = ctx.query
     items, total = await service.staff_messages(
         ctx.runtime, ctx.user, course_id=q.course_id, skip=q.skip, limit=q.limit
     )
-    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return items
+    return Page(items, total)
 
 
 routes = [

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from app.audit.service import RequestMeta, record
+from app import channels
+from app.audit.service import record
 from app.courses import store as courses
 from app.courses.access import managed_course, participant_course, require_not_blocked
 from app.discussions import store
@@ -36,12 +37,14 @@ from app.discussions.schemas import (
 from app.discussions.store import Viewer
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.events import DomainEvent
+from app.http.meta import RequestMeta
 from app.lessons import store as lessons
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.models import Comment, Course, User
 from app.stores.mongo import LESSONS, DocumentStore
 from app.stores.sql import Tx
+from app.timestamps import iso_z
 from app.users import store as users
 
 log = logging.getLogger(__name__)
@@ -221,8 +224,8 @@ def _event_payload(comment: Comment, author: Author | None = None) -> dict[str, 
             "content": comment.content,
             "author": author.model_dump(),
             "upvotes": comment.upvotes,
-            "created_at": comment.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "updated_at": comment.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "created_at": iso_z(comment.created_at),
+            "updated_at": iso_z(comment.updated_at),
         }
     return payload
 
@@ -230,11 +233,12 @@ def _event_payload(comment: Comment, author: Author | None = None) -> dict[str, 
 def _event(
     name: str, data: dict[str, Any], *, comment: Comment, course: Course, starter_id: int
 ) -> DomainEvent:
-    """Private posts name their audience (author, thread starter, course owner); `_publish` adds the
-    admins, who may read every private post."""
+    """Private posts name their audience; `_publish` adds the admins once it has read them."""
     audience: tuple[int, ...] = ()
     if comment.is_private:
-        audience = tuple(sorted({comment.user_id, starter_id, course.instructor_id}))
+        audience = channels.private_post_audience(
+            author_id=comment.user_id, starter_id=starter_id, owner_id=course.instructor_id
+        )
     return DomainEvent(
         name=name,
         data=data,
@@ -251,7 +255,7 @@ async def _publish(runtime: Runtime, event: DomainEvent) -> None:
         if event.private:
             async with runtime.db.read() as tx:
                 admins = await users.active_admin_ids(tx)
-            event = replace(event, audience=tuple(sorted({*event.audience, *admins})))
+            event = channels.with_admins(event, admins)
         await runtime.events.publish(event)
     except Exception:  # noqa: BLE001 - logged with context; live views refetch on reconnect
         log.exception("publishing a domain event failed", extra={"event": event.name})

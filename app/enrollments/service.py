@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.audit.service import RequestMeta, record
+from app.audit.service import record
 from app.courses import access
 from app.courses import store as courses
 from app.courses.service import present
@@ -10,6 +10,7 @@ from app.enrollments import store
 from app.enrollments.schemas import Enrolled, LearnerEnrollment
 from app.errors import BadRequest, Conflict, NotFound
 from app.events import DomainEvent
+from app.http.meta import RequestMeta
 from app.lessons import store as lessons
 from app.progress import completion
 from app.progress import store as progress

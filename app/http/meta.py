@@ -1,9 +1,23 @@
+"""Who made a request and from where, as the audit trail records it."""
+
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from app.audit.service import RequestMeta
-from app.http.routing import Context
+if TYPE_CHECKING:  # only for the annotation: routing imports the stores, this module must not
+    from app.http.routing import Context
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """The real client IP (see app/http/middleware.py) and user agent."""
+
+    ip: str | None
+    user_agent: str | None
+
+
+SYSTEM = RequestMeta(ip=None, user_agent="learnflow-cli")
 
 
 def request_meta(ctx: Context[Any, Any]) -> RequestMeta:

@@ -27,6 +27,7 @@ from app.errors import (
 )
 from app.http.errors import response_for_exception, validation_details
 from app.http.jsonbody import check_json_depth
+from app.http.pagination import page_headers
 from app.http.principal import authenticate, rate_limit_key, reject_token_in_url
 from app.http.ratelimit import LimitState
 from app.runtime import Runtime
@@ -35,6 +36,7 @@ from app.security.principal import Principal
 log = logging.getLogger(__name__)
 
 BodyT = TypeVar("BodyT", bound=BaseModel | None)
+ItemT = TypeVar("ItemT")
 QueryT = TypeVar("QueryT", bound=BaseModel | None)
 
 AuthMode = Literal["none", "optional", "required"]
@@ -67,6 +69,15 @@ class Context(Generic[BodyT, QueryT]):
     def user_agent(self) -> str | None:
         agent = self.request.headers.get("user-agent")
         return agent[:500] if agent else None
+
+
+@dataclass(frozen=True)
+class Page(Generic[ItemT]):
+    """What a `paged=True` handler returns: one page of items (sent as the JSON array) and the total
+    they were taken from, from which `api_route` sets `X-Total-Count` and the `Link` header."""
+
+    items: Sequence[ItemT]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -173,6 +184,12 @@ def api_route(
                     principal=principal,
                 )
                 result = await handler(ctx)
+                if isinstance(result, Page):
+                    assert paged, f"{handler.__name__} returns a Page: declare it paged=True"
+                    ctx.response_headers.update(
+                        page_headers(request, skip=ctx.query.skip, limit=ctx.query.limit, total=result.total)
+                    )
+                    result = list(result.items)
                 response_obj = _to_response(result, adapter, status_code)
                 response_obj.headers.update(ctx.response_headers)
             except Exception as exc:  # noqa: BLE001 - every failure becomes the JSON error model

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.audit.service import RequestMeta, record
+from app.audit.service import record
 from app.config import Settings
 from app.courses import access
 from app.courses import store as courses
 from app.enrollments import store as enrollments
 from app.errors import NotFound, ValidationFailed
 from app.events import DomainEvent
+from app.http.meta import RequestMeta
 from app.lessons import store
 from app.lessons.duration import minutes_from_text, text_and_minutes
 from app.lessons.sanitize import image_sources, sanitize_html

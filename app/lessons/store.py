@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
-from app.progress.store import iso_now
 from app.stores.mongo import LESSONS, Document, DocumentStore
+from app.timestamps import now_iso_z
 
 
 def new_lesson_id() -> str:
@@ -65,12 +65,12 @@ async def get(documents: DocumentStore, course_id: int, lesson_id: str) -> Docum
 
 
 async def insert(documents: DocumentStore, lesson: Document) -> None:
-    now = iso_now()
+    now = now_iso_z()
     await documents.insert(LESSONS, {**lesson, "created_at": now, "updated_at": now})
 
 
 async def update(documents: DocumentStore, lesson_id: str, fields: Document) -> None:
-    await documents.update(LESSONS, lesson_id, {"$set": {**fields, "updated_at": iso_now()}})
+    await documents.update(LESSONS, lesson_id, {"$set": {**fields, "updated_at": now_iso_z()}})
 
 
 async def set_orders(documents: DocumentStore, orders: dict[str, int]) -> None:

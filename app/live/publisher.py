@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from app import channels
 from app.events import DomainEvent
 from app.live import store as live
 from realtime.hub import Hub
 
 log = logging.getLogger(__name__)
 
-# Events that change who may subscribe to what: the users concerned are re-authorized everywhere.
-_RECHECK = {
-    "enrollment.deleted",
-    "user.role_changed",
-    "user.blocked",
-    "user.unblocked",
-    "user.deactivated",
-    "session.revoked",
-}
-_TO_USERS = {
-    "message.sent",
-    "message.read",
-    "course.completed",
-    "course.reopened",
-    "progress.updated",
-    "user.role_changed",
-    "user.blocked",
-    "user.unblocked",
-}
-_DISCUSSION = {"comment.created", "comment.edited", "comment.deleted", "vote.changed"}
 # Events after which a course's ranking may differ: its live leaderboard is marked for a (coalesced) push.
 _LEADERBOARD = {
     "progress.updated",
@@ -66,17 +47,10 @@ class HubEventPublisher:
     async def _route(self, event: DomainEvent) -> None:
         # Re-authorize first: every instance handles bus messages in order, so by the time the user sees
         # e.g. `user.role_changed`, their connections already act on the new role.
-        if event.name in _RECHECK:
+        if event.name in channels.RECHECK:
             for user_id in sorted(set(event.user_ids)):
                 await self.hub.recheck_user(str(user_id))
-        if event.name in _DISCUSSION and event.course_id is not None:
-            if event.private:
-                for user_id in sorted(set(event.audience)):
-                    await self.hub.publish(f"user:{user_id}", event.name, event.data)
-            else:
-                await self.hub.publish(f"course:{event.course_id}:discussion", event.name, event.data)
-        if event.name in _TO_USERS:
-            for user_id in sorted(set(event.user_ids)):
-                await self.hub.publish(f"user:{user_id}", event.name, event.data)
-        if event.name in ("course.deleted", "course.access_narrowed") and event.course_id is not None:
-            await self.hub.recheck_channels(f"course:{event.course_id}:")
+        for channel in channels.channels_for(event):
+            await self.hub.publish(channel, event.name, event.data)
+        if event.name in channels.COURSE_RECHECK and event.course_id is not None:
+            await self.hub.recheck_channels(channels.of_course(event.course_id))

@@ -5,9 +5,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app import channels
 from app.errors import DomainError
 from app.http.routing import MAX_ID
-from app.live.hub import AppAuthorizer, AppTokenVerifier, has_presence
+from app.live.access import AppAuthorizer, AppTokenVerifier
 from app.live.publisher import HubEventPublisher
 from app.runtime import Runtime
 from app.security.principal import Principal
@@ -77,7 +78,7 @@ async def start_hub(runtime: Runtime) -> Hub:
         verifier=AppTokenVerifier(runtime),
         authorizer=AppAuthorizer(runtime),
         handlers={"heartbeat": heartbeat_op(runtime)},
-        presence_for=has_presence,
+        presence_for=channels.has_presence,
     )
     await hub.start()
     runtime.hub = hub

@@ -13,8 +13,9 @@ from typing import BinaryIO
 
 import filetype
 
-from app.audit.service import RequestMeta, record
+from app.audit.service import record
 from app.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.http.meta import RequestMeta
 from app.media.base import MediaKind, MediaStorage, MediaType, StoredMedia
 from app.runtime import Runtime
 

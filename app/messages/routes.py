@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from app.discussions import service as discussions
 from app.discussions.schemas import MessageItem
-from app.http.pagination import page_headers
-from app.http.routing import Context, api_route
+from app.http.routing import Context, Page, api_route
 from app.http.schemas import PageQuery
 from app.messages import service
 from app.messages.schemas import (
@@ -30,7 +29,7 @@ TAGS = ["messages"]
     errors=(401, 422),
     paged=True,
 )
-async def chat_partners(ctx: Context[None, PartnerQuery]) -> list[ChatUser]:
+async def chat_partners(ctx: Context[None, PartnerQuery]) -> Page[ChatUser]:
     """A learner's instructors and an instructor's learners (through course enrollments), plus every
     admin; an admin may message anyone, so an admin gets every active user. Sorted by name, paged with
     skip/limit (limit at most 100)."""
@@ -38,8 +37,7 @@ async def chat_partners(ctx: Context[None, PartnerQuery]) -> list[ChatUser]:
     items, total = await service.chat_partners(
         ctx.runtime, ctx.user, search=q.search, role=q.role, skip=q.skip, limit=q.limit
     )
-    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return items
+    return Page(items, total)
 
 
 @api_route(
@@ -52,14 +50,13 @@ async def chat_partners(ctx: Context[None, PartnerQuery]) -> list[ChatUser]:
     errors=(401, 422),
     paged=True,
 )
-async def list_chats(ctx: Context[None, PageQuery]) -> list[ChatSummary]:
+async def list_chats(ctx: Context[None, PageQuery]) -> Page[ChatSummary]:
     """One entry per partner: the partner, the newest message either way and how many of the partner's
     messages the caller has not read. Conversations with deactivated users are left out. Paged with
     skip/limit (limit at most 100)."""
     q = ctx.query
     items, total = await service.chats(ctx.runtime, ctx.user, skip=q.skip, limit=q.limit)
-    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return items
+    return Page(items, total)
 
 
 @api_route(
@@ -133,11 +130,10 @@ async def mark_read(ctx: Context[None, ReadQuery]) -> ReadResult:
     errors=(401, 422),
     paged=True,
 )
-async def my_messages(ctx: Context[None, PageQuery]) -> list[MessageItem]:
+async def my_messages(ctx: Context[None, PageQuery]) -> Page[MessageItem]:
     q = ctx.query
     items, total = await discussions.my_messages(ctx.runtime, ctx.user, skip=q.skip, limit=q.limit)
-    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return items
+    return Page(items, total)
 
 
 routes = [my_messages, chat_partners, list_chats, history, send, mark_read]

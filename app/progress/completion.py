@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from app.audit.service import RequestMeta, record
+from app.audit.service import record
 from app.events import DomainEvent
+from app.http.meta import RequestMeta
 from app.stores.models import Enrollment
 from app.stores.mongo import Document
 from app.stores.sql import Tx
+from app.timestamps import iso_z
 
 
 def percentage(completed: Sequence[str], lesson_ids: Sequence[str]) -> tuple[list[str], float]:
@@ -59,7 +61,7 @@ async def apply(
                 data={
                     "user_id": enrollment.user_id,
                     "course_id": enrollment.course_id,
-                    "completed_at": now.isoformat().replace("+00:00", "Z"),
+                    "completed_at": iso_z(now),
                 },
                 course_id=enrollment.course_id,
                 user_ids=(enrollment.user_id,),

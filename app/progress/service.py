@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from app.audit.service import RequestMeta, record
+from app.audit.service import record
 from app.courses import access
 from app.courses import store as courses
 from app.enrollments import store as enrollments
 from app.errors import Forbidden, NotFound
 from app.events import DomainEvent
+from app.http.meta import RequestMeta
 from app.lessons import store as lessons
 from app.progress import completion, store
 from app.progress.schemas import (

@@ -10,14 +10,10 @@ strings (see app/stores/mongo.py); ISO strings sort and compare the same on both
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from app.stores.mongo import PROGRESS, Document, DocumentStore, progress_id
-
-
-def iso_now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+from app.timestamps import now_iso_z
 
 
 def empty_progress(user_id: int, course_id: int) -> Document:
@@ -29,7 +25,7 @@ def empty_progress(user_id: int, course_id: int) -> Document:
         "lesson_times": {},
         "total_seconds_spent": 0,
         "last_accessed": None,
-        "created_at": iso_now(),
+        "created_at": now_iso_z(),
         "applied": [],
     }
 
@@ -79,7 +75,7 @@ async def mark_lesson(
         if completed
         else {"$pull": {"completed_lessons": lesson_id}}
     )
-    change["$set"] = {"last_accessed": iso_now()}
+    change["$set"] = {"last_accessed": now_iso_z()}
     await documents.update(PROGRESS, progress_id(user_id, course_id), change)
 
 

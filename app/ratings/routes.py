@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from app.http.pagination import page_headers
-from app.http.routing import Context, api_route
+from app.http.routing import Context, Page, api_route
 from app.http.schemas import PageQuery
 from app.ratings import service as ratings
 from app.ratings.schemas import RatingInput, RatingPublic
@@ -33,13 +32,12 @@ async def rate_course(ctx: Context[RatingInput, None]) -> RatingPublic:
     errors=(404,),
     paged=True,
 )
-async def course_ratings(ctx: Context[None, PageQuery]) -> list[RatingPublic]:
+async def course_ratings(ctx: Context[None, PageQuery]) -> Page[RatingPublic]:
     q = ctx.query
     items, total = await ratings.ratings(
         ctx.runtime, ctx.principal, ctx.path_param("course_id"), skip=q.skip, limit=q.limit
     )
-    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return items
+    return Page(items, total)
 
 
 routes = [rate_course, course_ratings]

@@ -31,6 +31,7 @@ from app.stores.models import Enrollment, TelemetryApplied
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore, progress_id, telemetry_bucket_id
 from app.stores.sql import Database
 from app.telemetry.stream import Entry, stream_order
+from app.timestamps import from_epoch_ms
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ _APPLIED_CAP = 20_000
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return from_epoch_ms(ms, timespec="milliseconds")
 
 
 def _hour(ms: int) -> str:

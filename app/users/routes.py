@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 from app.http.meta import request_meta
-from app.http.pagination import page_headers
-from app.http.routing import Context, api_route
+from app.http.routing import Context, Page, api_route
 from app.users import service
 from app.users.schemas import (
     BlockResult,
@@ -29,13 +28,12 @@ ADMIN = ("admin",)
     errors=(401, 403, 422),
     paged=True,
 )
-async def list_users(ctx: Context[None, UserListQuery]) -> list[UserPublic]:
+async def list_users(ctx: Context[None, UserListQuery]) -> Page[UserPublic]:
     q = ctx.query
     items, total = await service.list_users(
         ctx.runtime, skip=q.skip, limit=q.limit, role=q.role, search=q.search
     )
-    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return items
+    return Page(items, total)
 
 
 @api_route(

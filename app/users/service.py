@@ -6,12 +6,13 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.audit.service import SYSTEM, RequestMeta, record
+from app.audit.service import record
 from app.auth import store as sessions
 from app.auth.schemas import UserPublic
 from app.auth.service import sessions_revoked
 from app.errors import BadRequest, Conflict, NotFound, Unauthorized
 from app.events import DomainEvent
+from app.http.meta import SYSTEM, RequestMeta
 from app.runtime import Runtime
 from app.security.passwords import hash_password, verify_password
 from app.stores.models import User

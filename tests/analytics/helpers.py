@@ -13,11 +13,13 @@ import httpx
 from sqlalchemy import select
 
 from app.audit import store as audit_store
-from app.courses import store as courses_store
 from app.progress.store import empty_progress
 from app.runtime import Runtime
-from app.stores.models import AuditLog, Comment, Enrollment, Rating, Telemetry
+from app.stores.models import AuditLog, Comment, Rating, Telemetry
 from app.stores.mongo import PROGRESS
+from tests.builders import course_in_store
+from tests.builders import enrollment_in_store as enroll
+from tests.builders import fields_named as fields_named
 from tests.helpers import Account, Api
 
 # Reports answer objects; these keys hold their rows (the activity report's audit entries are `entries`).
@@ -52,40 +54,15 @@ async def add_course(
     is_published: bool = True,
     description: str = "",
 ) -> int:
-    async with runtime.db.transaction() as tx:
-        course = await courses_store.add(
-            tx,
-            title=title,
-            description=description,
-            category=category,
-            level=level,
-            duration="4 weeks",
-            instructor_id=instructor_id,
-            is_published=is_published,
-        )
-        return course.id
-
-
-async def enroll(
-    runtime: Runtime,
-    user_id: int,
-    course_id: int,
-    *,
-    enrolled_at: datetime | None = None,
-    progress: float = 0.0,
-    completed_at: datetime | None = None,
-) -> int:
-    async with runtime.db.transaction() as tx:
-        row = Enrollment(
-            user_id=user_id,
-            course_id=course_id,
-            enrolled_at=enrolled_at or datetime.now(UTC),
-            progress=progress,
-            completed_at=completed_at,
-        )
-        tx.add(row)
-        await tx.flush()
-        return row.id
+    return await course_in_store(
+        runtime,
+        instructor_id,
+        title=title,
+        description=description,
+        category=category,
+        level=level,
+        published=is_published,
+    )
 
 
 async def rate(runtime: Runtime, user_id: int, course_id: int, stars: int) -> None:
@@ -170,13 +147,6 @@ def parse_csv(response: httpx.Response) -> list[dict[str, str]]:
 
 def csv_header(response: httpx.Response) -> list[str]:
     return next(csv.reader(io.StringIO(response.text, newline="")))
-
-
-def fields_named(response: httpx.Response) -> set[str]:
-    assert response.status_code == 422, response.text
-    error = response.json()["error"]
-    assert error["code"] == "validation_error"
-    return {item["field"] for item in error["details"]}
 
 
 @dataclass

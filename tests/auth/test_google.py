@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from app.auth.cookies import STATE_COOKIE
 from app.runtime import Runtime
 from app.stores.models import AuditLog, User
+from tests.builders import error_code
 from tests.helpers import PASSWORD, Api, bearer, set_cookie
 from tests.standins.google_provider import (
     TOKEN_PATH,
@@ -168,11 +169,6 @@ async def user_by_id(runtime: Runtime, user_id: int) -> User:
         user = await tx.get(User, user_id)
     assert user is not None
     return user
-
-
-def error_code(response: httpx.Response) -> str:
-    code: str = response.json()["error"]["code"]
-    return code
 
 
 def ada(**changes: Any) -> GoogleProfile:

@@ -11,17 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.stores.models import AuditLog, User
+from tests.builders import fields_named as fields_named
 from tests.helpers import PASSWORD, Api, bearer
 
 NEW_PASSWORD = "Another456"
 _ips = itertools.count(1)
-
-
-def fields_named(response: httpx.Response) -> set[str]:
-    assert response.status_code == 422, response.text
-    error = response.json()["error"]
-    assert error["code"] == "validation_error"
-    return {item["field"] for item in error["details"]}
 
 
 async def register_raw(client: httpx.AsyncClient, **overrides: Any) -> httpx.Response:

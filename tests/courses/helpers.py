@@ -14,6 +14,8 @@ from sqlalchemy import select
 from app.runtime import Runtime
 from app.stores.models import AuditLog, Course, Enrollment, Rating, User
 from app.stores.mongo import LESSONS, PROGRESS, progress_id
+from tests.builders import error_code as error_code
+from tests.builders import fields_named as fields_named
 from tests.helpers import Account
 
 _LINK = re.compile(r'^\s*<([^>]*)>\s*;\s*rel="([^"]+)"\s*$')
@@ -114,19 +116,6 @@ async def lesson_ids(client: httpx.AsyncClient, who: Account, course_id: int) ->
     response = await client.get(f"/api/courses/{course_id}/lessons", headers=who.headers)
     assert response.status_code == 200, response.text
     return [lesson["id"] for lesson in response.json()]
-
-
-def error_code(response: httpx.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    code: str = error["code"]
-    return code
-
-
-def fields_named(response: httpx.Response) -> set[str]:
-    assert error_code(response, 422) == "validation_error"
-    return {item["field"] for item in response.json()["error"]["details"]}
 
 
 def links(response: httpx.Response) -> dict[str, dict[str, str]]:

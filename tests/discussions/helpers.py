@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,32 +10,20 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from app.courses import store as courses
 from app.runtime import Runtime
-from app.stores.models import AuditLog, Comment, Enrollment
+from app.stores.models import AuditLog, Comment
+from tests.builders import course_in_store, enrollment_in_store
+from tests.builders import error_code as error_code
+from tests.builders import fields_named as fields_named
 from tests.helpers import Account, Api
-
-_titles = itertools.count(1)
 
 
 async def make_course(runtime: Runtime, owner: Account, *, published: bool = True) -> int:
-    async with runtime.db.transaction() as tx:
-        course = await courses.add(
-            tx,
-            title=f"Course {next(_titles)}",
-            description="About things",
-            category="Testing",
-            level="Beginner",
-            duration="4 weeks",
-            instructor_id=owner.id,
-            is_published=published,
-        )
-        return course.id
+    return await course_in_store(runtime, owner.id, published=published)
 
 
 async def enroll(runtime: Runtime, account: Account, course_id: int) -> None:
-    async with runtime.db.transaction() as tx:
-        tx.add(Enrollment(user_id=account.id, course_id=course_id))
+    await enrollment_in_store(runtime, account.id, course_id)
 
 
 async def make_lesson(runtime: Runtime, course_id: int, lesson_id: str) -> str:
@@ -123,15 +110,3 @@ async def vote(
     return await client.post(
         f"/api/discussions/{comment_id}/vote", json={"vote_type": vote_type}, headers=account.headers
     )
-
-
-def fields_named(response: httpx.Response) -> set[str]:
-    assert response.status_code == 422, response.text
-    error = response.json()["error"]
-    assert error["code"] == "validation_error"
-    return {item["field"] for item in error["details"]}
-
-
-def error_code(response: httpx.Response) -> str:
-    code: str = response.json()["error"]["code"]
-    return code

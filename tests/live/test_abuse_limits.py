@@ -12,7 +12,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from app.live.hub import TYPING_INTERVAL_SECONDS
+from app.live.access import TYPING_INTERVAL_SECONDS
 from tests.helpers import Api
 from tests.live.conftest import Instance, WsClient
 from tests.live.helpers import cast_for_course

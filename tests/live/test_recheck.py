@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from app.live.hub import TYPING_INTERVAL_SECONDS
+from app.live.access import TYPING_INTERVAL_SECONDS
 from app.runtime import Runtime
 from tests.helpers import Api
 from tests.live.conftest import Instance, WsClient

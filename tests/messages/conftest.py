@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from app.courses import store as courses
 from app.runtime import Runtime
-from app.stores.models import Enrollment
+from tests.builders import course_in_store
+from tests.builders import enrollment_in_store as enroll
 from tests.helpers import Account, Api
 
 
@@ -42,23 +42,7 @@ class School:
 
 
 async def add_course(runtime: Runtime, instructor_id: int, title: str = "Course") -> int:
-    async with runtime.db.transaction() as tx:
-        course = await courses.add(
-            tx,
-            title=title,
-            description="About things",
-            category="Testing",
-            level="Beginner",
-            duration="4 weeks",
-            instructor_id=instructor_id,
-            is_published=True,
-        )
-        return course.id
-
-
-async def enroll(runtime: Runtime, user_id: int, course_id: int) -> None:
-    async with runtime.db.transaction() as tx:
-        tx.add(Enrollment(user_id=user_id, course_id=course_id))
+    return await course_in_store(runtime, instructor_id, title=title)
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import select
 
-from app.audit.service import SYSTEM
 from app.cli import main as cli_main
+from app.http.meta import SYSTEM
 from app.main import create_app
 from app.runtime import Runtime, StoreUrls
 from app.stores.models import AuditLog, User

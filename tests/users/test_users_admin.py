@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.stores.models import AuditLog, RefreshToken, User
+from tests.builders import fields_named as fields_named
 from tests.helpers import PASSWORD, Account, Api, bearer
 
 _LINK = re.compile(r'^\s*<([^>]*)>\s*;\s*rel="([^"]+)"\s*$')
@@ -23,13 +24,6 @@ def links(response: httpx.Response) -> dict[str, dict[str, str]]:
         assert match, f"malformed Link entry: {part!r}"
         result[match[2]] = dict(httpx.URL(match[1]).params)
     return result
-
-
-def fields_named(response: httpx.Response) -> set[str]:
-    assert response.status_code == 422, response.text
-    error = response.json()["error"]
-    assert error["code"] == "validation_error"
-    return {item["field"] for item in error["details"]}
 
 
 async def audit_rows(api: Api, action: str) -> list[AuditLog]:

@@ -1,10 +1,10 @@
-"""The app's side of the real-time hub: who a token is, who may subscribe to what (docs/PRODUCT.md)."""
+"""Who may use the hub: who a token is, and who may subscribe to which channel (docs/PRODUCT.md)."""
 
 from __future__ import annotations
 
-import re
 import time
 
+from app import channels
 from app.courses import access
 from app.courses import store as courses
 from app.errors import DomainError
@@ -16,10 +16,6 @@ from app.users import store as users
 from realtime.connection import HubPrincipal
 from realtime.contracts import AuthFailed
 from realtime.protocol import ProtocolError
-
-_USER = re.compile(r"^user:(\d{1,12})$")
-_COURSE = re.compile(r"^course:(\d{1,12}):(discussion|leaderboard|activity)$")
-ADMIN_ANALYTICS = "admin:analytics"
 
 
 class AppTokenVerifier:
@@ -83,15 +79,14 @@ class AppAuthorizer:
 
     async def may_subscribe(self, principal: HubPrincipal, channel: str) -> bool:
         who: Principal = principal.payload
-        if channel == ADMIN_ANALYTICS:
+        target = channels.parse(channel)
+        if isinstance(target, channels.AdminChannel):
             return who.role == "admin"
-        match = _USER.match(channel)
-        if match:
-            return int(match.group(1)) == who.user_id
-        match = _COURSE.match(channel)
-        if not match:
+        if isinstance(target, channels.UserChannel):
+            return target.user_id == who.user_id
+        if target is None:
             return False
-        course_id, kind = int(match.group(1)), match.group(2)
+        course_id, kind = target.course_id, target.kind
         async with self.runtime.db.read() as tx:
             course = await courses.get(tx, course_id)
             if course is None or not access.can_see(who, course):
@@ -123,7 +118,3 @@ class AppAuthorizer:
             cutoff = now - TYPING_INTERVAL_SECONDS
             self._last_typing = {k: t for k, t in self._last_typing.items() if t > cutoff}
         self._last_typing[key] = now
-
-
-def has_presence(channel: str) -> bool:
-    return channel.startswith("course:")
