@@ -513,7 +513,12 @@ class Worker(PoolWorker):
             "connect": self.connect,
             "measure": lambda argument: self.measure(*argument),
             "collect": lambda _: self.collect(),
-            "peek": lambda _: {"frames": STATS.frames, "open": STATS.open, "closes": dict(STATS.closes)},
+            "peek": lambda _: {
+                "frames": STATS.frames,
+                "open": STATS.open,
+                "closes": dict(STATS.closes),
+                "replies": sum(client.replies for client in self.clients),
+            },
             "requests": lambda argument: self.start_requests(*argument),
             "stall": self.stall,
             "release": self.release,

@@ -96,12 +96,13 @@ async def received(loadgens: LoadGenerators) -> int:
 
 
 async def drain(loadgens: LoadGenerators, limit: float) -> None:
-    """Wait until no more bench frames arrive (quiet for 0.5 s), at most `limit` seconds."""
+    """Wait until no more bench frames or request replies arrive (quiet for 0.5 s), at most `limit`
+    seconds."""
     deadline = time.monotonic() + limit
     last = -1
     quiet = 0
     while time.monotonic() < deadline:
-        frames = await received(loadgens)
+        frames = sum(p["frames"] + p.get("replies", 0) for p in await loadgens.broadcast("peek"))
         quiet = quiet + 1 if frames == last else 0
         if quiet >= 2:
             return

@@ -292,7 +292,8 @@ def report(phases: list[Phase], slow_checks: list[SlowCheck]) -> str:
         out.append(
             f"ordering {p.server} {p.handshake} N={p.n} {p.rate:g} pubs/s: {violations} violations "
             f"(offsets not increasing {p.offset_disorder}, send times {p.disorder}; ping requests "
-            f"{p.pings}, replies {p.replies}, missing {p.missing}, out of order {p.reply_disorder})"
+            f"{p.pings}, replies {p.replies}, missing {p.missing}, out of order {p.reply_disorder}); "
+            f"{p.delivered_fraction:.1%} of publications delivered before the drain limit"
         )
     out += [check.line() for check in slow_checks]
     return "\n".join(out)
