@@ -442,9 +442,11 @@ class Worker(PoolWorker):
             client.pings = client.replies = client.last_reply = 0
 
     def start_requests(self, count: int, interval: float, until: float) -> int:
-        """The first `count` clients send a ping request every `interval` s until wall time `until`,
+        """`count` clients send a ping request every `interval` s until wall time `until`,
         while they receive publications (call after `measure`, which resets the counts)."""
-        talkers = [client for client in self.clients[:count] if client not in self.stalled]
+        # Never the small-buffer clients, which the slow-consumer check may stall.
+        small = {id(client) for client in self.small}
+        talkers = [client for client in self.clients if id(client) not in small][:count]
 
         async def talk() -> None:
             while time.time() < until:
