@@ -16,6 +16,7 @@ import inspect
 import multiprocessing
 import os
 import resource
+import socket
 import time
 import zlib
 from array import array
@@ -27,6 +28,7 @@ from typing import Any
 MARKER = b'"bts":'
 # What browsers offer in their handshake; a server that accepts it sends compressed frames (RSV1).
 BROWSER_EXTENSIONS = "permessage-deflate; client_max_window_bits"
+SMALL_RECEIVE_BUFFER = 32 * 1024
 
 
 def raise_fd_limit() -> int:
@@ -68,6 +70,8 @@ class Stats:
     closes: collections.Counter[int] = field(default_factory=collections.Counter)
     lost: int = 0  # connections that went away without a close frame
     open: int = 0
+    offset_disorder: int = 0  # bench frames whose offset is not above the previous one on the socket
+    reply_disorder: int = 0  # ping replies whose id is not above the previous reply's on the socket
 
 
 STATS = Stats()
@@ -88,6 +92,11 @@ class Subscriber(asyncio.Protocol):
         "count",
         "inflater",
         "last",
+        "offset",
+        "code",
+        "pings",
+        "replies",
+        "last_reply",
     )
 
     def __init__(self, request: bytes, steps: list[tuple[bytes | None, bytes]], ready: asyncio.Future[None]):
@@ -101,6 +110,11 @@ class Subscriber(asyncio.Protocol):
         self.count = 0  # bench frames received while recording
         self.inflater: Any = None  # set when the server accepted permessage-deflate
         self.last = 0.0  # send time of the latest bench frame received
+        self.offset = 0  # offset of the latest bench frame received
+        self.code = 0  # close code received (0: none yet)
+        self.pings = 0  # ping requests sent while measuring
+        self.replies = 0  # their replies received
+        self.last_reply = 0  # id of the latest ping reply
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -180,8 +194,11 @@ class Subscriber(asyncio.Protocol):
                             stats.in_window += 1
                         sent = float(payload[at + 6 : payload.find(b"}", at)])
                         self._arrived(stats, sent, now)
+                        self._offset(stats, payload, 0, len(payload))
                 elif self.state == 1:
                     self._step_reply(payload)
+                elif self.pings:
+                    self._reply(stats, payload, 0, len(payload))
             elif opcode == 1:
                 at = data.find(MARKER, start, end)
                 if at >= 0:
@@ -192,14 +209,18 @@ class Subscriber(asyncio.Protocol):
                             stats.in_window += 1
                         sent = float(data[at + 6 : data.find(b"}", at, end)])
                         self._arrived(stats, sent, now)
+                        self._offset(stats, data, start, end)
                 elif self.state == 1:
                     self._step_reply(data[start:end])
+                elif self.pings:
+                    self._reply(stats, data, start, end)
             elif opcode == 9:
                 assert self.transport is not None
                 self.transport.write(_control(0xA, data[start:end]))
             elif opcode == 8:
                 code = int.from_bytes(data[start : start + 2], "big") if length >= 2 else 1005
                 stats.closes[code] += 1
+                self.code = code
                 self.closed = True
                 assert self.transport is not None
                 with contextlib.suppress(Exception):
@@ -223,6 +244,31 @@ class Subscriber(asyncio.Protocol):
                 stats.spans[sent] = [now, now]
             elif now > span[1]:
                 span[1] = now
+
+    def _offset(self, stats: Stats, data: bytes, start: int, end: int) -> None:
+        # Frames without an offset (none of ours lack one) are not checked.
+        at = data.find(b'"offset":', start, end)
+        if at >= 0:
+            offset = int(data[at + 9 : data.find(b",", at, end)])
+            if offset <= self.offset:
+                stats.offset_disorder += 1
+            self.offset = offset
+
+    def _reply(self, stats: Stats, data: bytes, start: int, end: int) -> None:
+        if data.find(b'"pong":true', start, end) < 0:
+            return
+        at = data.find(b'"id":', start, end)
+        reply_id = int(data[at + 5 : data.find(b",", at, end)])
+        if reply_id <= self.last_reply:
+            stats.reply_disorder += 1
+        self.last_reply = reply_id
+        self.replies += 1
+
+    def ping(self) -> None:
+        """Send a ping request (ids from 3 up: 1 and 2 were the set-up requests)."""
+        if self.transport is not None and not self.closed:
+            self.pings += 1
+            self.transport.write(client_frame(f'{{"op":"ping","id":{self.pings + 2}}}'))
 
     def _step_reply(self, payload: bytes) -> None:
         if not self.steps:
@@ -320,6 +366,9 @@ class Worker(PoolWorker):
     def __init__(self, index: int) -> None:
         super().__init__(index)
         self.clients: list[Subscriber] = []
+        self.stalled: list[Subscriber] = []
+        self.small: list[Subscriber] = []  # opened with a small receive buffer (see `connect`)
+        self.chatter: asyncio.Task[None] | None = None
 
     async def connect(self, spec: dict[str, Any]) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
@@ -333,24 +382,41 @@ class Worker(PoolWorker):
         errors: collections.Counter[str] = collections.Counter()
         started = time.monotonic()
 
-        async def one(token: str | None, user_id: int | None) -> None:
+        small = spec.get("small_buffers", 0)
+
+        async def one(token: str | None, user_id: int | None, index: int) -> None:
             async with limit:
                 ready: asyncio.Future[None] = loop.create_future()
                 wanted = channel.format(user_id=user_id) if channel else None
                 steps = hub_steps(token or "", wanted) if spec["kind"] == "hub" else [(None, b'"ok":true')]
                 try:
+                    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    if index < small:
+                        # Set before connecting, so that the window is never scaled up: loopback
+                        # autotunes receive buffers up to tcp_rmem's maximum (tens of MiB), which a
+                        # stalled client would take minutes to fill; a congested mobile link holds little.
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_RECEIVE_BUFFER)
+                    try:
+                        sock.setblocking(False)
+                        sock.bind((source, 0))
+                        await loop.sock_connect(sock, (host, port))
+                    except BaseException:
+                        sock.close()
+                        raise
                     _, protocol = await loop.create_connection(
                         lambda: Subscriber(upgrade_request(host, port, path, browser=browser), steps, ready),
-                        host,
-                        port,
-                        local_addr=(source, 0),
+                        sock=sock,
                     )
                     await asyncio.wait_for(ready, spec.get("timeout", 30.0))
                     self.clients.append(protocol)
+                    if index < small:
+                        self.small.append(protocol)
                 except Exception as exc:  # noqa: BLE001 - counted and reported
                     errors[str(exc)[:120] or type(exc).__name__] += 1
 
-        await asyncio.gather(*(one(token, uid) for token, uid in zip(tokens, user_ids, strict=True)))
+        await asyncio.gather(
+            *(one(token, uid, index) for index, (token, uid) in enumerate(zip(tokens, user_ids, strict=True)))
+        )
         return {
             "connected": len(tokens) - sum(errors.values()),
             "errors": dict(errors.most_common(3)),
@@ -366,10 +432,55 @@ class Worker(PoolWorker):
         STATS.disorder = 0
         STATS.closes.clear()
         STATS.lost = 0
+        STATS.offset_disorder = 0
+        STATS.reply_disorder = 0
         STATS.m0, STATS.m1 = m0, m1
         STATS.recording = True
         for client in self.clients:
             client.count = 0
+            client.offset = 0
+            client.pings = client.replies = client.last_reply = 0
+
+    def start_requests(self, count: int, interval: float, until: float) -> int:
+        """`count` clients send a ping request every `interval` s until wall time `until`,
+        while they receive publications (call after `measure`, which resets the counts)."""
+        # Never the small-buffer clients, which the slow-consumer check may stall.
+        small = {id(client) for client in self.small}
+        talkers = [client for client in self.clients if id(client) not in small][:count]
+
+        async def talk() -> None:
+            while time.time() < until:
+                for client in talkers:
+                    client.ping()
+                await asyncio.sleep(interval)
+
+        self.chatter = asyncio.get_running_loop().create_task(talk())
+        return len(talkers)
+
+    def stall(self, count: int) -> int:
+        """`count` clients opened with small buffers stop reading (their kernel buffers, then the
+        server's queue, fill)."""
+        self.stalled = [client for client in self.small if not client.closed][:count]
+        for client in self.stalled:
+            assert client.transport is not None
+            client.transport.pause_reading()
+        return len(self.stalled)
+
+    async def release(self, limit: float) -> dict[str, int]:
+        """Stalled clients read again; wait (at most `limit` s) until each saw its close. Their close
+        codes ("open": not closed in time, "lost": closed without a close frame)."""
+        for client in self.stalled:
+            if client.transport is not None and not client.closed:
+                client.transport.resume_reading()
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline and not all(client.closed for client in self.stalled):
+            await asyncio.sleep(0.1)
+        codes: collections.Counter[str] = collections.Counter(
+            (str(client.code) if client.code else "lost") if client.closed else "open"
+            for client in self.stalled
+        )
+        self.stalled = []
+        return dict(codes)
 
     def collect(self) -> dict[str, Any]:
         STATS.recording = False
@@ -383,6 +494,11 @@ class Worker(PoolWorker):
             "closes": dict(STATS.closes),
             "lost": STATS.lost,
             "open": STATS.open,
+            "offset_disorder": STATS.offset_disorder,
+            "reply_disorder": STATS.reply_disorder,
+            "pings": sum(client.pings for client in self.clients),
+            "replies": sum(client.replies for client in self.clients),
+            "missing": sum(max(0, client.pings - client.replies) for client in self.clients),
         }
 
     async def close_all(self) -> int:
@@ -390,6 +506,7 @@ class Worker(PoolWorker):
         for client in self.clients:
             client.close()
         self.clients = []
+        self.small = []
         await asyncio.sleep(0.5)
         return count
 
@@ -398,7 +515,15 @@ class Worker(PoolWorker):
             "connect": self.connect,
             "measure": lambda argument: self.measure(*argument),
             "collect": lambda _: self.collect(),
-            "peek": lambda _: {"frames": STATS.frames, "open": STATS.open, "closes": dict(STATS.closes)},
+            "peek": lambda _: {
+                "frames": STATS.frames,
+                "open": STATS.open,
+                "closes": dict(STATS.closes),
+                "replies": sum(client.replies for client in self.clients),
+            },
+            "requests": lambda argument: self.start_requests(*argument),
+            "stall": self.stall,
+            "release": self.release,
         }
 
 
@@ -485,9 +610,11 @@ class LoadGenerators(ProcessPool):
         concurrency: int = 32,
         user_ids: list[int] | None = None,
         browser: bool = False,
+        small_buffers: int = 0,
     ) -> dict[str, Any]:
         """Open `count` subscribers split evenly across the processes (`browser`: offering
-        permessage-deflate like a browser)."""
+        permessage-deflate like a browser; `small_buffers`: how many of them get a small receive buffer,
+        for Worker.stall)."""
         share = len(self.pipes)
         calls = []
         for index in range(share):
@@ -501,6 +628,7 @@ class LoadGenerators(ProcessPool):
                 "channel": channel,
                 "concurrency": concurrency,
                 "browser": browser,
+                "small_buffers": len(range(index, small_buffers, share)),
                 "tokens": [tokens[i] for i in mine] if tokens is not None else None,
                 "user_ids": [user_ids[i] for i in mine] if user_ids is not None else None,
             }
@@ -531,6 +659,10 @@ class LoadGenerators(ProcessPool):
             "closes": dict(closes),
             "lost": sum(r["lost"] for r in results),
             "open": sum(r["open"] for r in results),
+            **{
+                key: sum(r[key] for r in results)
+                for key in ("offset_disorder", "reply_disorder", "pings", "replies", "missing")
+            },
             "per_process": [(r["frames"], r["open"]) for r in results],
             "by_process": [array("d", r["latencies"]) for r in results],
             "per_client": sum((collections.Counter(r["per_client"]) for r in results), collections.Counter()),

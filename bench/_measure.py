@@ -23,14 +23,16 @@ FLOOR_CHANNEL = "bench:floor"
 Publish = Callable[[int, float], Awaitable[Any]]
 
 
-def fragment(seq: int, sent: float) -> str:
+def fragment(seq: int, sent: float, pad: str = "") -> str:
+    """`pad` makes the frame larger (e.g. to fill a stalled client's buffers quickly)."""
     # `bts` last: the load generator reads the send time up to the next `}`.
-    return publication_fragment("bench", {"seq": seq, "bts": sent})
+    data: dict[str, Any] = {"seq": seq, "pad": pad, "bts": sent} if pad else {"seq": seq, "bts": sent}
+    return publication_fragment("bench", data)
 
 
-def same_frame(seq: int, sent: float) -> str:
+def same_frame(seq: int, sent: float, pad: str = "") -> str:
     """The bytes our hub would deliver, for the baselines (offset = seq, a fixed epoch)."""
-    return publication_frame(HUB_CHANNEL, seq + 1, "bench0000000", fragment(seq, sent))
+    return publication_frame(HUB_CHANNEL, seq + 1, "bench0000000", fragment(seq, sent, pad))
 
 
 @dataclass
@@ -54,6 +56,11 @@ class Phase:
     spans: list[float] = field(default_factory=list)  # per publication: first to last subscriber, sorted
     disorder: int = 0  # frames that arrived after a later publication on the same socket
     handshake: str = "plain"
+    offset_disorder: int = 0  # frames whose offset was not above the previous one on the same socket
+    pings: int = 0  # ping requests sent by subscribers during the phase
+    replies: int = 0  # their replies received
+    missing: int = 0  # requests without a reply once the phase drained
+    reply_disorder: int = 0  # replies that arrived before an earlier request's reply
 
     @property
     def delivered_per_second(self) -> float:
@@ -89,12 +96,13 @@ async def received(loadgens: LoadGenerators) -> int:
 
 
 async def drain(loadgens: LoadGenerators, limit: float) -> None:
-    """Wait until no more bench frames arrive (quiet for 0.5 s), at most `limit` seconds."""
+    """Wait until no more bench frames or request replies arrive (quiet for 0.5 s), at most `limit`
+    seconds."""
     deadline = time.monotonic() + limit
     last = -1
     quiet = 0
     while time.monotonic() < deadline:
-        frames = await received(loadgens)
+        frames = sum(p["frames"] + p.get("replies", 0) for p in await loadgens.broadcast("peek"))
         quiet = quiet + 1 if frames == last else 0
         if quiet >= 2:
             return
@@ -126,6 +134,15 @@ async def measure(
     t0 = time.time() + 0.2
     m0, m1 = t0 + args.warmup, t0 + args.warmup + args.seconds
     await loadgens.broadcast("measure", (m0, m1))
+    requests = getattr(args, "requests_now", 0)
+    if requests:
+        share = len(loadgens.pipes)
+        await loadgens.call_all(
+            [
+                ("requests", (len(range(index, requests, share)), args.request_interval, m1))
+                for index in range(share)
+            ]
+        )
     await asyncio.sleep(max(0.0, t0 - time.time()))
     profiler = None
     if args.profile:
@@ -183,6 +200,11 @@ async def measure(
         spans=got["spans"],
         disorder=got["disorder"],
         handshake=getattr(args, "handshake_now", "plain"),
+        offset_disorder=got["offset_disorder"],
+        pings=got["pings"],
+        replies=got["replies"],
+        missing=got["missing"],
+        reply_disorder=got["reply_disorder"],
     )
     spread = sorted(got["per_client"].items())
     print(
@@ -190,7 +212,8 @@ async def measure(
         f"({phase.delivered_fraction:.1%} of {in_window} pubs x {phase.connected}); "
         f"p50 {ms(phase.p(0.5))} p99 {ms(phase.p(0.99))} max {ms(phase.p(1.0))} ms; "
         f"fan-out span p50 {ms(percentile(phase.spans, 0.5))} max {ms(percentile(phase.spans, 1.0))} ms; "
-        f"out of order {phase.disorder}; server CPU {phase.cpu:.0%} "
+        f"out of order {phase.disorder} (offsets {phase.offset_disorder}); "
+        f"pings {phase.pings} replies {phase.replies} missing {phase.missing}; server CPU {phase.cpu:.0%} "
         f"({phase.cpu_per_frame * 1e6:.1f} us/msg); load generators {phase.loadgen_cpu:.0%}; "
         f"closes {phase.closes}; frames per subscriber (count, subscribers) {spread[:3]}..{spread[-1:]}",
         flush=True,

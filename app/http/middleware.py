@@ -58,13 +58,35 @@ class RequestContextMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
+        request_id = self._annotate(scope)
+        token = request_id_var.set(request_id)
+        try:
+            if scope["type"] == "http":
+                await self._http(scope, receive, send, request_id)
+            else:
+                # A socket can stay open for hours, and this frame with it: keep nothing the socket
+                # does not need (no header dict, no send wrapper), only what is already in the scope.
+                await self.app(scope, receive, send)
+        finally:
+            request_id_var.reset(token)
+
+    def _annotate(self, scope: Scope) -> str:
+        """Put the client IP and the request id in the scope; the request id."""
+        forwarded_for: str | None = None
+        incoming = ""
+        # The last occurrence wins, for both headers.
+        for key, value in scope["headers"]:
+            if key == b"x-forwarded-for":
+                forwarded_for = value.decode("latin-1")
+            elif key == b"x-request-id":
+                incoming = value.decode("latin-1")
         peer = scope["client"][0] if scope.get("client") else None
-        scope["client_ip"] = client_ip(peer, headers.get("x-forwarded-for"), self.trusted)
-        incoming = headers.get("x-request-id", "")
+        scope["client_ip"] = client_ip(peer, forwarded_for, self.trusted)
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope["request_id"] = request_id
-        token = request_id_var.set(request_id)
+        return request_id
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -78,31 +100,29 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
+            await self.app(scope, receive, send_with_id)
         except Exception as exc:
             # Starlette's ServerErrorMiddleware sits outside this one, so without this an error raised
             # outside the api routes (a mounted app, /metrics, another middleware) would be answered
             # without a request id. Answer here in the JSON error model; the handler logs it.
-            if scope["type"] != "http" or response_started:
+            if response_started:
                 raise
             response = response_for_exception(Request(scope), exc)
             await response(scope, receive, send_with_id)
         finally:
-            if scope["type"] == "http":
-                route = scope.get("route")
-                template = getattr(route, "path", None) or "unmatched"
-                elapsed = time.perf_counter() - started
-                REQUESTS.labels(scope["method"], template, str(status)).inc()
-                LATENCY.labels(scope["method"], template).observe(elapsed)
-                log.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "route": template,
-                        "status": status,
-                        "ms": round(elapsed * 1000, 1),
-                        "client_ip": scope["client_ip"],
-                    },
-                )
-            request_id_var.reset(token)
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            elapsed = time.perf_counter() - started
+            REQUESTS.labels(scope["method"], template, str(status)).inc()
+            LATENCY.labels(scope["method"], template).observe(elapsed)
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": template,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 1),
+                    "client_ip": scope["client_ip"],
+                },
+            )

@@ -4,13 +4,19 @@
 
 For every server and every N: N subscribers on one channel, held by load-generator processes, and
 publications at a fixed rate through Redis, each carrying its send time. See bench/README.md.
+`--requests K`: K hub subscribers also send ping requests while receiving (ordering check);
+`--slow K`: after the hub's phases, one more phase at the highest rate with K subscribers that stop
+reading, then one without them (slow-consumer check: they must be closed 4008, the others' p99 must
+stay within 1.2x of the runs without them).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -44,6 +50,35 @@ from bench._measure import (
 from realtime.history import RedisHistory
 
 SERVERS = ("hub", "broadcaster", "floor")
+SLOW_P99_LIMIT = 1.2  # the others' p99 with stalled subscribers / without them
+
+
+@dataclass
+class SlowCheck:
+    stalled: int
+    codes: dict[str, int]
+    baseline: Phase
+    slow: Phase
+    after: Phase  # the same again once the stalled subscribers are gone: brackets a drifting machine
+
+    @property
+    def base_p99(self) -> float:
+        return (self.baseline.p(0.99) + self.after.p(0.99)) / 2
+
+    @property
+    def ratio(self) -> float:
+        return self.slow.p(0.99) / self.base_p99
+
+    def line(self) -> str:
+        closed = self.codes.get("4008", 0)
+        verdict = "met" if closed == self.stalled and self.ratio <= SLOW_P99_LIMIT else "MISSED"
+        return (
+            f"slow consumers ({self.slow.handshake}, N={self.slow.n}, {self.slow.rate:g} pubs/s): "
+            f"{self.stalled} stopped reading, closes {self.codes} ({closed}/{self.stalled} got 4008); "
+            f"others' p99 without them {ms(self.baseline.p(0.99))} ms before and {ms(self.after.p(0.99))} ms "
+            f"after, {ms(self.slow.p(0.99))} ms with them: {self.ratio:.2f}x the mean of before and after "
+            f"(target <= {SLOW_P99_LIMIT}x: {verdict})"
+        )
 
 
 async def run_n(
@@ -67,6 +102,7 @@ async def run_n(
         channel=HUB_CHANNEL if name == "hub" else None,
         concurrency=args.concurrency,
         browser=args.handshake_now == "browser",
+        small_buffers=args.slow if name == "hub" else 0,
     )
     print(
         f"  {name:11} N={n:5} {args.handshake_now}: {connected['connected']} subscribers in "
@@ -78,10 +114,27 @@ async def run_n(
         print(f"  {connected['failed']} connections failed: {connected['errors']}", flush=True)
         print("  server log tail:\n" + server.log.read_text()[-1500:], flush=True)
     phases = []
+    args.requests_now = args.requests if name == "hub" else 0
     try:
         for rate in sorted(args.rates):
             await settle(server, 5.0)
             phases.append(await measure(name, server, n, connected, rate, loadgens, publish, args))
+        if name == "hub" and args.slow:
+            await settle(server, 5.0)
+            share = len(loadgens.pipes)
+            stalled = sum(
+                await loadgens.call_all([("stall", len(range(i, args.slow, share))) for i in range(share)])
+            )
+            slow = await measure("hub+slow", server, n, connected, phases[-1].rate, loadgens, publish, args)
+            codes: collections.Counter[str] = collections.Counter()
+            for answer in await loadgens.broadcast("release", args.drain + 10.0):
+                codes.update(answer)
+            phases.append(slow)
+            await settle(server, 5.0)
+            after = await measure("hub-after", server, n, connected, slow.rate, loadgens, publish, args)
+            phases.append(after)
+            args.slow_checks.append(SlowCheck(stalled, dict(codes), phases[-3], slow, after))
+            print("  " + args.slow_checks[-1].line(), flush=True)
     finally:
         await loadgens.broadcast("close_all")
     return phases
@@ -96,17 +149,19 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[Phase]:
         tokens = mint_tokens(made.jwt_secret, users)
     loadgens = LoadGenerators(args.processes)
     redis = Redis.from_url(made.urls.redis_url, decode_responses=True)
+    pad = "x" * args.payload_bytes
     phases: list[Phase] = []
     try:
         for name in servers:
             closer: Callable[[], Awaitable[None]] | None = None
             if name == "hub":
-                server = start_hub(made)
+                queue = {"WS_OUTGOING_QUEUE_SIZE": str(args.queue_size)} if args.queue_size else {}
+                server = start_hub(made, **queue)
                 history = RedisHistory(redis, size=200, ttl_seconds=600)
 
                 async def publish(seq: int, sent: float, history: RedisHistory = history) -> Any:
                     # Exactly what Hub.publish does on an instance: append to history + PUBLISH, one script.
-                    return await history.publish(HUB_CHANNEL, fragment(seq, sent))
+                    return await history.publish(HUB_CHANNEL, fragment(seq, sent, pad))
 
             elif name == "broadcaster":
                 from broadcaster import Broadcast
@@ -129,7 +184,7 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[Phase]:
                 await broadcast.connect()
 
                 async def publish(seq: int, sent: float, broadcast: Broadcast = broadcast) -> Any:
-                    return await broadcast.publish(BROADCASTER_CHANNEL, same_frame(seq, sent))
+                    return await broadcast.publish(BROADCASTER_CHANNEL, same_frame(seq, sent, pad))
 
                 closer = broadcast.disconnect
             else:
@@ -138,7 +193,7 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[Phase]:
                 )
 
                 async def publish(seq: int, sent: float) -> Any:
-                    return await redis.publish(FLOOR_CHANNEL, same_frame(seq, sent))
+                    return await redis.publish(FLOOR_CHANNEL, same_frame(seq, sent, pad))
 
             print(f"{name}: pid {server.pid}, port {server.port}", flush=True)
             try:
@@ -156,7 +211,7 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[Phase]:
     return phases
 
 
-def report(phases: list[Phase]) -> str:
+def report(phases: list[Phase], slow_checks: list[SlowCheck]) -> str:
     rows = []
     for p in phases:
         closes = ",".join(f"{code}x{count}" for code, count in sorted(p.closes.items())) or "-"
@@ -241,6 +296,16 @@ def report(phases: list[Phase]) -> str:
             "(server CPU per delivered frame, ours / theirs: < 1 means we spend less; target hub/broadcaster"
             " <= 0.33x and hub/floor <= 2x)",
         ]
+    out.append("")
+    for p in phases:
+        violations = p.offset_disorder + p.disorder + p.missing + p.reply_disorder
+        out.append(
+            f"ordering {p.server} {p.handshake} N={p.n} {p.rate:g} pubs/s: {violations} violations "
+            f"(offsets not increasing {p.offset_disorder}, send times {p.disorder}; ping requests "
+            f"{p.pings}, replies {p.replies}, missing {p.missing}, out of order {p.reply_disorder}); "
+            f"{p.delivered_fraction:.1%} of publications delivered before the drain limit"
+        )
+    out += [check.line() for check in slow_checks]
     return "\n".join(out)
 
 
@@ -259,6 +324,25 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=32, help="connection attempts in flight per load-generator process"
     )
+    parser.add_argument(
+        "--payload-bytes", type=int, default=0, help="padding added to every publication's data"
+    )
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=0,
+        help="hub subscribers that also send ping requests (ordering check)",
+    )
+    parser.add_argument("--request-interval", type=float, default=0.1, help="seconds between their requests")
+    parser.add_argument(
+        "--slow",
+        type=int,
+        default=0,
+        help="hub subscribers that stop reading in an extra phase at the highest rate (slow-consumer check)",
+    )
+    parser.add_argument(
+        "--queue-size", type=int, default=0, help="the hub's outgoing queue bound (default: the hub's own)"
+    )
     parser.add_argument("--profile", help="folder for py-spy profiles of the servers (needs py-spy)")
     parser.add_argument("--servers", default=",".join(SERVERS), help="subset of hub,broadcaster,floor")
     parser.add_argument(
@@ -269,6 +353,7 @@ def main() -> None:
     args = parser.parse_args()
     args.handshakes = [h for h in args.handshake.split(",") if h]
     args.rates = [float(rate) for rate in args.rate.split(",")]
+    args.slow_checks = []
     raise_fd_limit()
     started = time.monotonic()
     with stack() as made:
@@ -283,7 +368,7 @@ def main() -> None:
         f"fan-out: rates {args.rate} pubs/s, {args.seconds:g} s measured per phase "
         f"(+{args.warmup:g} s warm-up), {args.processes} load-generator processes; {machine()}"
     )
-    print(report(phases))
+    print(report(phases, args.slow_checks))
     print(f"total {time.monotonic() - started:.0f} s")
 
 
