@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
 from app.courses import store as courses
 from app.runtime import Runtime
 from app.stores.models import Enrollment
+from tests.helpers import Account
 
 _titles = itertools.count(1)
 
@@ -62,6 +64,14 @@ async def enrollment_in_store(
         tx.add(row)
         await tx.flush()
         return row.id
+
+
+async def enroll(client: httpx.AsyncClient, who: Account, course_id: int) -> dict[str, Any]:
+    """`who` enrolls through the API (201 expected); the enrollment it answers."""
+    response = await client.post(f"/api/courses/{course_id}/enroll", headers=who.headers)
+    assert response.status_code == 201, response.text
+    enrollment: dict[str, Any] = response.json()
+    return enrollment
 
 
 def error_code(response: httpx.Response, status: int | None = None) -> str:

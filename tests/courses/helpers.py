@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.runtime import Runtime
 from app.stores.models import AuditLog, Course, Enrollment, Rating, User
 from app.stores.mongo import LESSONS, PROGRESS, progress_id
+from tests.builders import enroll as enroll
 from tests.builders import error_code as error_code
 from tests.builders import fields_named as fields_named
 from tests.helpers import Account
@@ -83,13 +84,6 @@ async def add_lesson(
     assert response.status_code == 201, response.text
     lesson: dict[str, Any] = response.json()
     return lesson
-
-
-async def enroll(client: httpx.AsyncClient, who: Account, course_id: int) -> dict[str, Any]:
-    response = await client.post(f"/api/courses/{course_id}/enroll", headers=who.headers)
-    assert response.status_code == 201, response.text
-    enrollment: dict[str, Any] = response.json()
-    return enrollment
 
 
 async def mark(

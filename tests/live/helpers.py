@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from app.security.tokens import TokenCodec
+from tests.builders import enroll as enroll
 from tests.conftest import make_settings
 from tests.helpers import Account, Api
 
@@ -38,11 +39,6 @@ async def create_course(
         updated = await client.put(f"/api/courses/{course_id}", headers=owner.headers, json=changes)
         assert updated.status_code == 200, updated.text
     return course_id
-
-
-async def enroll(client: httpx.AsyncClient, learner: Account, course_id: int) -> None:
-    response = await client.post(f"/api/courses/{course_id}/enroll", headers=learner.headers)
-    assert response.status_code == 201, response.text
 
 
 @dataclass

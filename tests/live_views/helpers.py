@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from app.runtime import Runtime
+from tests import builders
 from tests.helpers import Account, Api
 from tests.live.conftest import WsClient
 
@@ -55,8 +56,7 @@ async def enroll(
     api: Api, client: httpx.AsyncClient, course_id: int, account: Account | None = None
 ) -> Account:
     learner = account or await api.account("learner")
-    response = await client.post(f"/api/courses/{course_id}/enroll", headers=learner.headers)
-    assert response.status_code == 201, response.text
+    await builders.enroll(client, learner, course_id)
     return learner
 
 

@@ -23,6 +23,7 @@ from app.runtime import Runtime, StoreUrls
 from app.stores.models import Telemetry
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS
 from app.telemetry.stream import GROUP, STREAM
+from tests.builders import enroll as enroll
 from tests.conftest import TEST_MONGO_DATABASE, make_settings
 from tests.helpers import Account, Api
 from workers.telemetry import FAILPOINT
@@ -59,11 +60,6 @@ async def make_course(client: httpx.AsyncClient, teacher: Account, lessons: int 
     )
     assert published.status_code == 200, published.text
     return course_id, lesson_ids
-
-
-async def enroll(client: httpx.AsyncClient, learner: Account, course_id: int) -> None:
-    response = await client.post(f"/api/courses/{course_id}/enroll", headers=learner.headers)
-    assert response.status_code == 201, response.text
 
 
 async def classroom(api: Api, *, learners: int, courses: int = 1, lessons: int = 2) -> Classroom:
