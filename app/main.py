@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +20,7 @@ from app.analytics.routes import routes as analytics_routes
 from app.audit.routes import routes as audit_routes
 from app.auth.routes import routes as auth_routes
 from app.config import Settings
-from app.courses.counters import count_missing_lessons
+from app.courses.counters import start_counting_missing_lessons
 from app.courses.floor import floor_route
 from app.courses.routes import routes as courses_routes
 from app.discussions.routes import routes as discussions_routes
@@ -96,9 +98,10 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = Runtime.open(settings, urls)
         app.state.runtime = runtime
+        counting: asyncio.Task[None] | None = None
         try:
             await runtime.documents.ensure_schema()
-            await count_missing_lessons(runtime)
+            counting = await start_counting_missing_lessons(runtime)
             await start_hub(runtime)
             await runtime.public_cache.start(runtime.redis)
             await bootstrap_admin(runtime)
@@ -109,6 +112,10 @@ def create_app(
                 if stop_background is not None:
                     await stop_background()
         finally:
+            if counting is not None:
+                counting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await counting
             await runtime.close()
 
     middleware = [

@@ -3,6 +3,8 @@ sequence of enrollments, unenrollments, ratings, lesson additions and deletions 
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from typing import Any
 
 import httpx
@@ -10,10 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.courses.counters import count_missing_lessons
+from app.courses.counters import count_missing_lessons, start_counting_missing_lessons
 from app.runtime import Runtime
+from app.stores.embedded import free_port
 from app.stores.models import Course, Enrollment, Rating
 from app.stores.mongo import LESSONS
+from app.stores.sql import Database
 from tests.courses.helpers import add_lesson, make_course, quick_account
 
 LEARNERS = 3
@@ -124,3 +128,31 @@ async def test_unknown_lesson_counts_are_counted_once_from_the_document_store(
     assert await count_missing_lessons(runtime) == 0
     shown = (await client.get(f"/api/courses/{course_id}")).json()
     assert shown["lessonsCount"] == 3
+
+
+async def test_lesson_counts_wait_for_postgres_when_it_is_away_at_start(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    teacher = await quick_account(runtime, "instructor")
+    course_id = (await make_course(client, teacher))["id"]
+    await add_lesson(client, teacher, course_id, "Only")
+    async with runtime.db.transaction() as tx:
+        course = await tx.get(Course, course_id)
+        assert course is not None
+        course.lessons_count = None
+    away = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/learnflow")
+    starting = dataclasses.replace(runtime, db=away)
+    counting = await start_counting_missing_lessons(starting, retry_seconds=0.05)
+    try:
+        assert counting is not None  # start-up went on instead of failing
+        await asyncio.sleep(0.3)
+        assert not counting.done()  # still trying, not crashed
+        assert (await columns(runtime, course_id))["lessons"] is None
+        starting.db = runtime.db  # PostgreSQL is reachable again
+        await asyncio.wait_for(counting, timeout=10)
+    finally:
+        if counting is not None:
+            counting.cancel()
+        await away.engine.dispose()
+    assert (await columns(runtime, course_id))["lessons"] == 1
+    assert await start_counting_missing_lessons(runtime) is None  # reachable: counted inline

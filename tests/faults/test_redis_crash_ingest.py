@@ -121,8 +121,8 @@ async def test_sigkill_redis_during_ingest_loses_no_credited_heartbeat(
     # A batch can run in Redis and its reply still fail (the crash took the connection): such a heartbeat
     # was refused to the client yet credited in the stream, and its resend is a duplicate.
     unanswered = sum(sender.unanswered + sum(sender.errors.values()) for sender in senders)
-    found = await totals(store_runtime)
-    mine = {key: seconds for key, seconds in found.by_progress.items() if key[1] == course.course_id}
+    found = await totals(store_runtime, course.course_id)
+    mine = found.by_progress
     errors: dict[str, int] = {}
     for sender in senders:
         for code, count in sender.errors.items():

@@ -135,18 +135,20 @@ class Totals:
     by_progress: dict[tuple[int, int], int]
 
 
-async def totals(runtime: Runtime) -> Totals:
-    buckets = await runtime.documents.db[COURSE_TELEMETRY].find({}).to_list(None)
-    progress = await runtime.documents.db[PROGRESS].find({}).to_list(None)
+async def totals(runtime: Runtime, course_id: int | None = None) -> Totals:
+    """What the three stores hold: everything, or one course's share (the fault tests share their stores
+    across tests, so each reads its own course)."""
+    scope: dict[str, Any] = {} if course_id is None else {"course_id": course_id}
+    buckets = await runtime.documents.db[COURSE_TELEMETRY].find(scope).to_list(None)
+    progress = await runtime.documents.db[PROGRESS].find(scope).to_list(None)
+    query = select(
+        func.coalesce(func.sum(Telemetry.seconds), 0),
+        func.coalesce(func.sum(Telemetry.heartbeats), 0),
+    )
+    if course_id is not None:
+        query = query.where(Telemetry.course_id == course_id)
     async with runtime.db.read() as tx:
-        seconds, heartbeats = (
-            await tx.execute(
-                select(
-                    func.coalesce(func.sum(Telemetry.seconds), 0),
-                    func.coalesce(func.sum(Telemetry.heartbeats), 0),
-                )
-            )
-        ).one()
+        seconds, heartbeats = (await tx.execute(query)).one()
     return Totals(
         bucket_seconds=sum(int(doc["seconds"]) for doc in buckets),
         bucket_heartbeats=sum(int(doc["heartbeats"]) for doc in buckets),
