@@ -81,7 +81,6 @@ async def test_the_same_acceptance_sent_again_counts_once_and_the_client_never_r
     assert shared is not None and shared.get_retries() > 0  # other, idempotent commands still retry
 
 
-
 async def test_the_streams_redis_syncs_every_write_before_it_is_answered(runtime: Runtime) -> None:
     config = await runtime.telemetry.client.config_get("append*")
     assert config["appendonly"] == "yes" and config["appendfsync"] == "always"
