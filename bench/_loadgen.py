@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bench._wsframe import client_control, client_frame, next_frame
+
 MARKER = b'"bts":'
 # What browsers offer in their handshake; a server that accepts it sends compressed frames (RSV1).
 BROWSER_EXTENSIONS = "permessage-deflate; client_max_window_bits"
@@ -37,23 +39,6 @@ def raise_fd_limit() -> int:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def client_frame(text: str) -> bytes:
-    """A masked text frame (mask key 0, so the payload is sent as is)."""
-    payload = text.encode()
-    length = len(payload)
-    if length < 126:
-        head = bytes([0x81, 0x80 | length])
-    elif length < 65536:
-        head = bytes([0x81, 0x80 | 126]) + length.to_bytes(2, "big")
-    else:
-        head = bytes([0x81, 0x80 | 127]) + length.to_bytes(8, "big")
-    return head + b"\x00\x00\x00\x00" + payload
-
-
-def _control(opcode: int, payload: bytes) -> bytes:
-    return bytes([0x80 | opcode, 0x80 | len(payload)]) + b"\x00\x00\x00\x00" + payload
 
 
 @dataclass
@@ -163,26 +148,11 @@ class Subscriber(asyncio.Protocol):
         stats = STATS
         pos = 0
         size = len(data)
-        while pos + 2 <= size:
-            length = data[pos + 1] & 0x7F
-            head = 2
-            if length == 126:
-                if pos + 4 > size:
-                    break
-                length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-                head = 4
-            elif length == 127:
-                if pos + 10 > size:
-                    break
-                length = int.from_bytes(data[pos + 2 : pos + 10], "big")
-                head = 10
-            end = pos + head + length
-            if end > size:
-                break
-            opcode = data[pos] & 0x0F
-            start = pos + head
+        while (found := next_frame(data, pos)) is not None:
+            first, start, end = found
+            opcode = first & 0x0F
             pos = end
-            if opcode == 1 and self.inflater is not None and data[start - head] & 0x40:
+            if opcode == 1 and self.inflater is not None and first & 0x40:
                 # A compressed message: inflate it, then read it like any other.
                 payload = self.inflater.decompress(data[start:end] + b"\x00\x00\xff\xff")
                 at = payload.find(MARKER)
@@ -216,15 +186,15 @@ class Subscriber(asyncio.Protocol):
                     self._reply(stats, data, start, end)
             elif opcode == 9:
                 assert self.transport is not None
-                self.transport.write(_control(0xA, data[start:end]))
+                self.transport.write(client_control(0xA, data[start:end]))
             elif opcode == 8:
-                code = int.from_bytes(data[start : start + 2], "big") if length >= 2 else 1005
+                code = int.from_bytes(data[start : start + 2], "big") if end - start >= 2 else 1005
                 stats.closes[code] += 1
                 self.code = code
                 self.closed = True
                 assert self.transport is not None
                 with contextlib.suppress(Exception):
-                    self.transport.write(_control(0x8, data[start : start + 2]))
+                    self.transport.write(client_control(0x8, data[start : start + 2]))
                 self.transport.close()
                 if not self.ready.done():
                     self.ready.set_exception(ConnectionError(f"closed during set-up with code {code}"))
@@ -290,7 +260,7 @@ class Subscriber(asyncio.Protocol):
         if self.transport is not None and not self.closed:
             self.closed = True
             with contextlib.suppress(Exception):
-                self.transport.write(_control(0x8, (1000).to_bytes(2, "big")))
+                self.transport.write(client_control(0x8, (1000).to_bytes(2, "big")))
             self.transport.close()
 
 

@@ -18,18 +18,11 @@ import os
 
 from redis.asyncio import Redis
 
+from bench._wsframe import CLOSE, PING, PONG, next_frame, server_frame, unmask
+
 GUID = b"258EAFA5-E14A-47C5-95CA-C5AB0DC85B11"
 READY = b"\x81\x0b" + b'{"ok":true}'
 OPEN: set[FloorProtocol] = set()
-
-
-def frame(payload: bytes) -> bytes:
-    length = len(payload)
-    if length < 126:
-        return bytes([0x81, length]) + payload
-    if length < 65536:
-        return bytes([0x81, 126]) + length.to_bytes(2, "big") + payload
-    return bytes([0x81, 127]) + length.to_bytes(8, "big") + payload
 
 
 class FloorProtocol(asyncio.Protocol):
@@ -68,29 +61,18 @@ class FloorProtocol(asyncio.Protocol):
             data = data[end + 4 :]
         # Client frames (always masked): answer pings and closes, ignore the rest.
         pos = 0
-        while pos + 2 <= len(data):
-            length = data[pos + 1] & 0x7F
-            head = 2
-            if length == 126:
-                length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-                head = 4
-            elif length == 127:
-                length = int.from_bytes(data[pos + 2 : pos + 10], "big")
-                head = 10
-            end = pos + head + 4 + length
-            if end > len(data):
-                break
-            opcode = data[pos] & 0x0F
-            mask = data[pos + head : pos + head + 4]
-            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(data[pos + head + 4 : end]))
+        while (found := next_frame(data, pos)) is not None:
+            first, start, end = found
+            opcode = first & 0x0F
+            payload = unmask(data, start, end)
             pos = end
-            if opcode == 8:
+            if opcode == CLOSE:
                 OPEN.discard(self)
-                self.transport.write(bytes([0x88, len(payload[:2])]) + payload[:2])
+                self.transport.write(server_frame(payload[:2], CLOSE))
                 self.transport.close()
                 return
-            if opcode == 9:
-                self.transport.write(bytes([0x8A, len(payload)]) + payload)
+            if opcode == PING:
+                self.transport.write(server_frame(payload, PONG))
         self.buffer = data[pos:]
 
 
@@ -102,7 +84,7 @@ async def relay(redis_url: str, channel: str) -> None:
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
         if message is None or message["type"] != "message":
             continue
-        encoded = frame(message["data"])
+        encoded = server_frame(message["data"])
         for protocol in OPEN:
             protocol.transport.write(encoded)  # type: ignore[union-attr]
 

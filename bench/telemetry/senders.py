@@ -23,13 +23,12 @@ from typing import Any
 from bench._loadgen import (
     PoolWorker,
     ProcessPool,
-    _control,
-    client_frame,
     hub_steps,
     merge_connects,
     run_pool_worker,
     upgrade_request,
 )
+from bench._wsframe import client_control, client_frame, next_frame
 
 
 @dataclass
@@ -102,7 +101,7 @@ class Learner(asyncio.Protocol):
             self.closed = True
             if self.kind == "ws":
                 with contextlib.suppress(Exception):
-                    self.transport.write(_control(0x8, (1000).to_bytes(2, "big")))
+                    self.transport.write(client_control(0x8, (1000).to_bytes(2, "big")))
             self.transport.close()
 
     # -- sending -------------------------------------------------------------------------------------
@@ -235,24 +234,10 @@ class Learner(asyncio.Protocol):
             self.transport.write(hub_steps(self.spec["token"], None)[0][0] or b"")
         pos = 0
         size = len(data)
-        while pos + 2 <= size:
-            length = data[pos + 1] & 0x7F
-            head = 2
-            if length == 126:
-                if pos + 4 > size:
-                    break
-                length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-                head = 4
-            elif length == 127:
-                if pos + 10 > size:
-                    break
-                length = int.from_bytes(data[pos + 2 : pos + 10], "big")
-                head = 10
-            end = pos + head + length
-            if end > size:
-                break
-            opcode = data[pos] & 0x0F
-            payload = data[pos + head : end]
+        while (found := next_frame(data, pos)) is not None:
+            first, start, end = found
+            opcode = first & 0x0F
+            payload = data[start:end]
             pos = end
             if opcode == 1:
                 if self.state == 1:
@@ -268,9 +253,9 @@ class Learner(asyncio.Protocol):
                 # anything else (server pings as JSON, publications) is ignored
             elif opcode == 9:
                 assert self.transport is not None
-                self.transport.write(_control(0xA, payload))
+                self.transport.write(client_control(0xA, payload))
             elif opcode == 8:
-                code = int.from_bytes(payload[:2], "big") if length >= 2 else 1005
+                code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
                 TOTALS.errors[f"closed by server with {code}"] += 1
                 self.closed = True
                 assert self.transport is not None
