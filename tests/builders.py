@@ -66,6 +66,32 @@ async def enrollment_in_store(
         return row.id
 
 
+async def published_course(
+    client: httpx.AsyncClient, teacher: Account, *, lessons: int = 2, title: str = "A course"
+) -> tuple[int, list[str]]:
+    """A course `teacher` creates, fills with `lessons` text lessons and publishes, all through the API;
+    its id and its lesson ids in order."""
+    made = await client.post(
+        "/api/courses", headers=teacher.headers, json={"title": title, "category": "C", "level": "Beginner"}
+    )
+    assert made.status_code == 201, made.text
+    course_id = int(made.json()["id"])
+    lesson_ids = []
+    for n in range(lessons):
+        lesson = await client.post(
+            f"/api/courses/{course_id}/lessons",
+            headers=teacher.headers,
+            json={"title": f"Lesson {n + 1}", "type": "text", "content": "x"},
+        )
+        assert lesson.status_code == 201, lesson.text
+        lesson_ids.append(str(lesson.json()["id"]))
+    published = await client.put(
+        f"/api/courses/{course_id}", headers=teacher.headers, json={"is_published": True}
+    )
+    assert published.status_code == 200, published.text
+    return course_id, lesson_ids
+
+
 async def enroll(client: httpx.AsyncClient, who: Account, course_id: int) -> dict[str, Any]:
     """`who` enrolls through the API (201 expected); the enrollment it answers."""
     response = await client.post(f"/api/courses/{course_id}/enroll", headers=who.headers)

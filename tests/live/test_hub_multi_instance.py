@@ -5,6 +5,7 @@ from typing import Any
 
 import httpx
 
+from tests.builders import enroll, published_course
 from tests.helpers import Api
 from tests.live.conftest import Instance
 
@@ -12,26 +13,9 @@ from tests.live.conftest import Instance
 async def make_course(api: Api, client: httpx.AsyncClient) -> tuple[Any, Any, int, list[str]]:
     teacher = await api.account("instructor")
     learner = await api.account("learner")
-    course = (
-        await client.post(
-            "/api/courses",
-            headers=teacher.headers,
-            json={"title": "Live", "category": "Cat", "level": "Beginner"},
-        )
-    ).json()
-    lessons = []
-    for n in range(3):
-        made = await client.post(
-            f"/api/courses/{course['id']}/lessons",
-            headers=teacher.headers,
-            json={"title": f"L{n}", "type": "text", "content": "x"},
-        )
-        lessons.append(made.json()["id"])
-    await client.put(f"/api/courses/{course['id']}", headers=teacher.headers, json={"is_published": True})
-    assert (
-        await client.post(f"/api/courses/{course['id']}/enroll", headers=learner.headers)
-    ).status_code == 201
-    return teacher, learner, course["id"], lessons
+    course_id, lessons = await published_course(client, teacher, lessons=3, title="Live")
+    await enroll(client, learner, course_id)
+    return teacher, learner, course_id, lessons
 
 
 async def test_publication_on_instance_a_reaches_a_client_on_instance_b_in_order(

@@ -28,24 +28,7 @@ async def make_course(
     api: Api, client: httpx.AsyncClient, *, lessons: int = 3, learners: int = 2, title: str = "Live course"
 ) -> Course:
     owner = await api.account("instructor")
-    made = await client.post(
-        "/api/courses", headers=owner.headers, json={"title": title, "category": "Cat", "level": "Beginner"}
-    )
-    assert made.status_code == 201, made.text
-    course_id: int = made.json()["id"]
-    lesson_ids = []
-    for number in range(lessons):
-        lesson = await client.post(
-            f"/api/courses/{course_id}/lessons",
-            headers=owner.headers,
-            json={"title": f"Lesson {number + 1}", "type": "text", "content": "x"},
-        )
-        assert lesson.status_code == 201, lesson.text
-        lesson_ids.append(lesson.json()["id"])
-    published = await client.put(
-        f"/api/courses/{course_id}", headers=owner.headers, json={"is_published": True}
-    )
-    assert published.status_code == 200, published.text
+    course_id, lesson_ids = await builders.published_course(client, owner, lessons=lessons, title=title)
     course = Course(course_id, owner, lesson_ids)
     for _ in range(learners):
         course.learners.append(await enroll(api, client, course_id))

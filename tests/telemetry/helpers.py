@@ -24,6 +24,7 @@ from app.stores.models import Telemetry
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS
 from app.telemetry.stream import GROUP, STREAM
 from tests.builders import enroll as enroll
+from tests.builders import published_course
 from tests.conftest import TEST_MONGO_DATABASE, make_settings
 from tests.helpers import Account, Api
 from workers.telemetry import FAILPOINT
@@ -39,27 +40,7 @@ class Classroom:
 
 
 async def make_course(client: httpx.AsyncClient, teacher: Account, lessons: int = 2) -> tuple[int, list[str]]:
-    made = await client.post(
-        "/api/courses",
-        headers=teacher.headers,
-        json={"title": "Telemetry", "category": "C", "level": "Beginner"},
-    )
-    assert made.status_code == 201, made.text
-    course_id = int(made.json()["id"])
-    lesson_ids = []
-    for n in range(lessons):
-        lesson = await client.post(
-            f"/api/courses/{course_id}/lessons",
-            headers=teacher.headers,
-            json={"title": f"L{n}", "type": "text", "content": "x"},
-        )
-        assert lesson.status_code == 201, lesson.text
-        lesson_ids.append(str(lesson.json()["id"]))
-    published = await client.put(
-        f"/api/courses/{course_id}", headers=teacher.headers, json={"is_published": True}
-    )
-    assert published.status_code == 200, published.text
-    return course_id, lesson_ids
+    return await published_course(client, teacher, lessons=lessons, title="Telemetry")
 
 
 async def classroom(api: Api, *, learners: int, courses: int = 1, lessons: int = 2) -> Classroom:

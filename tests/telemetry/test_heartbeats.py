@@ -8,6 +8,7 @@ import httpx
 from app.runtime import Runtime
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, progress_id
 from app.telemetry.stream import STREAM
+from tests.builders import enroll, published_course
 from tests.helpers import Api
 from workers.telemetry import TelemetryWorker
 
@@ -15,24 +16,9 @@ from workers.telemetry import TelemetryWorker
 async def course_with_learner(api: Api, client: httpx.AsyncClient) -> tuple[Any, Any, int, list[str]]:
     teacher = await api.account("instructor")
     learner = await api.account("learner")
-    course = (
-        await client.post(
-            "/api/courses", headers=teacher.headers, json={"title": "T", "category": "C", "level": "Beginner"}
-        )
-    ).json()
-    lessons = []
-    for n in range(2):
-        made = await client.post(
-            f"/api/courses/{course['id']}/lessons",
-            headers=teacher.headers,
-            json={"title": f"L{n}", "type": "text", "content": "x"},
-        )
-        lessons.append(made.json()["id"])
-    await client.put(f"/api/courses/{course['id']}", headers=teacher.headers, json={"is_published": True})
-    assert (
-        await client.post(f"/api/courses/{course['id']}/enroll", headers=learner.headers)
-    ).status_code == 201
-    return teacher, learner, course["id"], lessons
+    course_id, lessons = await published_course(client, teacher, lessons=2, title="T")
+    await enroll(client, learner, course_id)
+    return teacher, learner, course_id, lessons
 
 
 async def test_inflation_is_credited_wall_clock_time_only(
