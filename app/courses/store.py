@@ -190,6 +190,14 @@ async def enrollment(tx: Tx, user_id: int, course_id: int, *, for_update: bool =
     return (await tx.execute(query)).scalar_one_or_none()
 
 
+async def enrollments_of_course(tx: Tx, course_id: int, *, for_update: bool = False) -> Sequence[Enrollment]:
+    """A course's enrollments in the order they were made (locked with `for_update`)."""
+    query = select(Enrollment).where(Enrollment.course_id == course_id).order_by(Enrollment.id)
+    if for_update:
+        query = query.with_for_update()
+    return (await tx.execute(query)).scalars().all()
+
+
 async def enrollments_of_user(
     tx: Tx, user_id: int, course_ids: Sequence[int] | None = None
 ) -> Sequence[tuple[Enrollment, Course]]:

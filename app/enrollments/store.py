@@ -27,13 +27,6 @@ async def remove(tx: Tx, enrollment: Enrollment) -> None:
     await tx.flush()
 
 
-async def for_course(tx: Tx, course_id: int, *, for_update: bool = False) -> Sequence[Enrollment]:
-    query = select(Enrollment).where(Enrollment.course_id == course_id).order_by(Enrollment.id)
-    if for_update:
-        query = query.with_for_update()
-    return (await tx.execute(query)).scalars().all()
-
-
 async def with_users(tx: Tx, course_id: int) -> Sequence[tuple[Enrollment, User]]:
     query = (
         select(Enrollment, User)
