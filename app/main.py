@@ -20,7 +20,6 @@ from app.analytics.routes import routes as analytics_routes
 from app.audit.routes import routes as audit_routes
 from app.auth.routes import routes as auth_routes
 from app.config import Settings
-from app.courses.counters import start_counting_missing_lessons
 from app.courses.floor import floor_route
 from app.courses.routes import routes as courses_routes
 from app.discussions.routes import routes as discussions_routes
@@ -31,6 +30,7 @@ from app.http.middleware import RequestContextMiddleware
 from app.http.openapi import docs_init, docs_page, openapi_document, openapi_endpoint
 from app.http.security_headers import SecurityHeadersMiddleware
 from app.leaderboards.routes import routes as leaderboards_routes
+from app.lessons.counters import start_counting_missing_lessons
 from app.lessons.routes import routes as lessons_routes
 from app.live.routes import routes as live_routes
 from app.live.wiring import start_hub

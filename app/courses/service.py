@@ -23,11 +23,9 @@ from app.events import DomainEvent
 from app.http.meta import RequestMeta
 from app.lessons import store as lessons
 from app.lessons.service import to_public as lesson_public
-from app.progress import store as progress
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.models import Course
-from app.stores.mongo import COURSE_TELEMETRY
 from app.stores.sql import Tx
 
 
@@ -276,9 +274,7 @@ async def delete_course(runtime: Runtime, principal: Principal, course_id: int, 
             resource_id=course_id,
             details={"title": title},
         )
-    await lessons.delete_course(runtime.documents, course_id)
-    await progress.delete_course(runtime.documents, course_id)
-    await runtime.documents.delete_where(COURSE_TELEMETRY, {"course_id": course_id})
+    await store.remove_documents(runtime.documents, course_id)
     await runtime.public_cache.changed()
     await runtime.events.publish(
         DomainEvent(name="course.deleted", data={"course_id": course_id}, course_id=course_id)

@@ -1,4 +1,5 @@
-"""SQL for courses, and the enrollment look-ups every course-scoped domain needs."""
+"""SQL for courses, the enrollment look-ups every course-scoped domain needs, and the removal of a
+deleted course's documents."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, delete, exists, false, func, or_, select, true, update
 
 from app.stores.models import Course, Enrollment, User
+from app.stores.mongo import COURSE_SCOPED, DocumentStore
 from app.stores.sql import Tx, like_escape
 
 
@@ -39,6 +41,12 @@ async def set_fields(tx: Tx, course: Course, **fields: Any) -> Course:
 async def remove(tx: Tx, course: Course) -> None:
     await tx.delete(course)
     await tx.flush()
+
+
+async def remove_documents(documents: DocumentStore, course_id: int) -> None:
+    """A deleted course's lessons, progress and telemetry documents."""
+    for collection in COURSE_SCOPED:
+        await documents.delete_where(collection, {"course_id": course_id})
 
 
 def visible_to(user_id: int | None, role: str | None) -> Any:
@@ -180,6 +188,29 @@ async def enrollment(tx: Tx, user_id: int, course_id: int, *, for_update: bool =
     if for_update:
         query = query.with_for_update()
     return (await tx.execute(query)).scalar_one_or_none()
+
+
+async def enrollments_of_course(tx: Tx, course_id: int, *, for_update: bool = False) -> Sequence[Enrollment]:
+    """A course's enrollments in the order they were made (locked with `for_update`)."""
+    query = select(Enrollment).where(Enrollment.course_id == course_id).order_by(Enrollment.id)
+    if for_update:
+        query = query.with_for_update()
+    return (await tx.execute(query)).scalars().all()
+
+
+async def enrollments_of_user(
+    tx: Tx, user_id: int, course_ids: Sequence[int] | None = None
+) -> Sequence[tuple[Enrollment, Course]]:
+    """A user's enrollments with their courses, the newest first (only those in `course_ids` if given)."""
+    query = (
+        select(Enrollment, Course)
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(Enrollment.user_id == user_id)
+        .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+    )
+    if course_ids is not None:
+        query = query.where(Enrollment.course_id.in_(course_ids))
+    return [(row[0], row[1]) for row in (await tx.execute(query)).all()]
 
 
 async def all_enrolled_course_ids(tx: Tx, user_id: int) -> list[int]:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from app.enrollments import service
-from app.enrollments.schemas import Enrolled
+from app.enrollments.schemas import Enrolled, LearnerEnrollment
 from app.http.meta import request_meta
 from app.http.routing import Context, api_route
 from app.http.schemas import Message
@@ -35,4 +35,15 @@ async def unenroll(ctx: Context[None, None]) -> Message:
     return Message(message="Unenrolled successfully")
 
 
-routes = [enroll, unenroll]
+@api_route(
+    "GET",
+    "/api/learner/enrollments",
+    summary="The courses you are enrolled in (id = course id), with your progress",
+    tags=TAGS,
+    response=list[LearnerEnrollment],
+)
+async def learner_enrollments(ctx: Context[None, None]) -> list[LearnerEnrollment]:
+    return await service.learner_enrollments(ctx.runtime, ctx.user)
+
+
+routes = [enroll, unenroll, learner_enrollments]

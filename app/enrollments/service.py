@@ -88,7 +88,7 @@ LISTED_COURSE_FIELDS = {"id", "title", "description", "category", "level", "dura
 
 async def learner_enrollments(runtime: Runtime, principal: Principal) -> list[LearnerEnrollment]:
     async with runtime.db.read() as tx:
-        rows = await store.of_user(tx, principal.user_id)
+        rows = await courses.enrollments_of_user(tx, principal.user_id)
         public = await present(tx, runtime, [course for _, course in rows], principal)
     ids = [course.id for course in public]
     lesson_ids: dict[int, list[str]] = {course_id: [] for course_id in ids}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from app.stores.models import Course, Enrollment, User
+from app.stores.models import Enrollment, User
 from app.stores.sql import Tx
 
 
@@ -27,13 +27,6 @@ async def remove(tx: Tx, enrollment: Enrollment) -> None:
     await tx.flush()
 
 
-async def for_course(tx: Tx, course_id: int, *, for_update: bool = False) -> Sequence[Enrollment]:
-    query = select(Enrollment).where(Enrollment.course_id == course_id).order_by(Enrollment.id)
-    if for_update:
-        query = query.with_for_update()
-    return (await tx.execute(query)).scalars().all()
-
-
 async def with_users(tx: Tx, course_id: int) -> Sequence[tuple[Enrollment, User]]:
     query = (
         select(Enrollment, User)
@@ -41,18 +34,4 @@ async def with_users(tx: Tx, course_id: int) -> Sequence[tuple[Enrollment, User]
         .where(Enrollment.course_id == course_id)
         .order_by(Enrollment.id)
     )
-    return [(row[0], row[1]) for row in (await tx.execute(query)).all()]
-
-
-async def of_user(
-    tx: Tx, user_id: int, course_ids: Sequence[int] | None = None
-) -> Sequence[tuple[Enrollment, Course]]:
-    query = (
-        select(Enrollment, Course)
-        .join(Course, Course.id == Enrollment.course_id)
-        .where(Enrollment.user_id == user_id)
-        .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
-    )
-    if course_ids is not None:
-        query = query.where(Enrollment.course_id.in_(course_ids))
     return [(row[0], row[1]) for row in (await tx.execute(query)).all()]

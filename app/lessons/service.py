@@ -8,7 +8,6 @@ from app.audit.service import record
 from app.config import Settings
 from app.courses import access
 from app.courses import store as courses
-from app.enrollments import store as enrollments
 from app.errors import NotFound, ValidationFailed
 from app.events import DomainEvent
 from app.http.meta import RequestMeta
@@ -93,7 +92,7 @@ async def recompute_course_completion(
 ) -> list[DomainEvent]:
     """After the lesson list changed: every enrollment's percentage and completion, recomputed."""
     lesson_ids = [doc["_id"] for doc in await store.for_course(runtime.documents, course_id)]
-    rows = await enrollments.for_course(tx, course_id, for_update=True)
+    rows = await courses.enrollments_of_course(tx, course_id, for_update=True)
     docs = await progress.for_pairs(runtime.documents, [(row.user_id, course_id) for row in rows])
     events: list[DomainEvent] = []
     for row in rows:

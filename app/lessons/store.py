@@ -80,7 +80,3 @@ async def set_orders(documents: DocumentStore, orders: dict[str, int]) -> None:
 
 async def delete(documents: DocumentStore, lesson_id: str) -> None:
     await documents.delete(LESSONS, lesson_id)
-
-
-async def delete_course(documents: DocumentStore, course_id: int) -> None:
-    await documents.delete_where(LESSONS, {"course_id": course_id})

@@ -5,11 +5,9 @@ Leaderboards: `lf:lb:dirty` is the set of courses whose ranking may have changed
 with `SET lf:lb:lock:{id} NX PX 1000` (and takes it out of the set in the same script), so at most one push
 per second per course leaves the whole cluster. `lf:lb:sig:{id}` remembers what was pushed last.
 
-Activity: `lf:act:{course}` is a hash {user_id: JSON entry} of the learners seen recently, written by one
-script per accepted heartbeat; a session restarts after `activity_idle_seconds` without heartbeats. The
-same script marks the course changed (`lf:act:dirty`), queues session starts (`lf:act:joins:{course}`), and
-notes the course in `lf:act:courses` (scored by last heartbeat). A worker sweeps a course atomically:
-entries idle longer than the timeout are removed and returned as leaves.
+Activity: what the script accepting heartbeats writes, with its key layout and timings, is described in
+app/telemetry/activity.py (session entries per course, session starts, changed courses). A worker sweeps a
+course atomically: entries idle longer than the timeout are removed and returned as leaves.
 
 Analytics: `lf:act:recent` scores "course:user" by last heartbeat (the last five minutes are counted);
 `lf:rate:hb:{second}` / `lf:rate:msg:{second}` count heartbeats and messages per second (summed over the
@@ -29,6 +27,7 @@ from sqlalchemy import select
 
 from app.stores.models import Course
 from app.stores.sql import Tx
+from app.telemetry import activity
 from realtime.keys import DEFAULT_KEYS, KeyLayout
 from realtime.online import count_online
 from realtime.redis_client import RedisClient, shard_subscribers
@@ -38,9 +37,7 @@ from realtime.redis_client import RedisClient, shard_subscribers
 class LiveTuning:
     """Timings of the live views. Module-level (`TUNING`) so tests can shorten them."""
 
-    activity_idle_seconds: float = 60.0  # no heartbeat for this long: the session ends (a leave)
     activity_refresh_seconds: float = 5.0  # a watched course's activity is re-sent at least this often
-    recent_window_seconds: float = 300.0  # "learners active in the last 5 minutes"
     rate_window_seconds: int = 60  # heartbeats / messages "per minute"
     leaderboard_interval_seconds: float = 0.5  # worker tick; pushes are capped by the lock below
     leaderboard_lock_ms: int = 1000  # at most one push per course per this many ms, cluster-wide
@@ -57,13 +54,12 @@ TUNING = LiveTuning()
 _LB_DIRTY = "lf:{lb}:dirty"
 _LB_LOCK = "lf:{{lb}}:lock:{}"
 _LB_SIG = "lf:lb:sig:{}"
-_ACT = "lf:{{act}}:{}"
-_ACT_JOINS = "lf:{{act}}:joins:{}"
-_ACT_DIRTY = "lf:{act}:dirty"
-_ACT_COURSES = "lf:{act}:courses"
+_ACT = activity.ACTIVITY
+_ACT_JOINS = activity.JOINS
+_ACT_DIRTY = activity.DIRTY
+_ACT_COURSES = activity.COURSES
 _ACT_LOCK = "lf:act:lock:{}"
-_RECENT = "lf:{act}:recent"
-_RATE = "lf:{{act}}:rate:{}:{}"
+_RECENT = activity.RECENT
 _ANALYTICS_LOCK = "lf:an:lock"
 _RATE_TTL = 180
 _JOINS_KEEP = 1000
@@ -73,8 +69,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _rate_key(kind: str, second: int) -> str:
-    return _RATE.format(kind, second)
+_rate_key = activity.rate_key
 
 
 # --- leaderboards ------------------------------------------------------------------------------------------
@@ -164,37 +159,6 @@ return joined and 1 or 0
 """
 
 
-@dataclass(frozen=True)
-class ActivityKeys:
-    """The keys an accepted heartbeat updates (for scripts that do it in bulk; see `note_heartbeat`)."""
-
-    dirty: str
-    courses: str
-    recent: str
-    rate: str
-    idle_ms: int
-    recent_ms: int
-
-    @staticmethod
-    def activity(course_id: int) -> str:
-        return _ACT.format(course_id)
-
-    @staticmethod
-    def joins(course_id: int) -> str:
-        return _ACT_JOINS.format(course_id)
-
-
-def activity_keys() -> ActivityKeys:
-    return ActivityKeys(
-        dirty=_ACT_DIRTY,
-        courses=_ACT_COURSES,
-        recent=_RECENT,
-        rate=_rate_key("hb", _now_ms() // 1000),
-        idle_ms=int(TUNING.activity_idle_seconds * 1000),
-        recent_ms=int(TUNING.recent_window_seconds * 1000),
-    )
-
-
 async def note_heartbeat(
     redis: RedisClient, *, course_id: int, user_id: int, lesson_id: str, credited_seconds: int
 ) -> bool:
@@ -215,9 +179,9 @@ async def note_heartbeat(
             lesson_id,
             credited_seconds,
             now,
-            int(TUNING.activity_idle_seconds * 1000),
+            int(activity.TUNING.activity_idle_seconds * 1000),
             str(course_id),
-            int(TUNING.recent_window_seconds * 1000),
+            int(activity.TUNING.recent_window_seconds * 1000),
         ],
     )
     return bool(joined)
@@ -225,7 +189,7 @@ async def note_heartbeat(
 
 async def active_courses(redis: RedisClient) -> list[int]:
     """Courses with activity entries young enough to matter (older ones are dropped from the index)."""
-    horizon = _now_ms() - int(TUNING.activity_idle_seconds * 10_000)
+    horizon = _now_ms() - int(activity.TUNING.activity_idle_seconds * 10_000)
     async with redis.pipeline(transaction=False) as pipe:
         pipe.zremrangebyscore(_ACT_COURSES, "-inf", horizon)
         pipe.zrange(_ACT_COURSES, 0, -1)
@@ -273,7 +237,7 @@ async def sweep_activity(redis: RedisClient, course_id: int) -> ActivitySweep:
     queued since the last sweep, and clear the course's changed mark."""
     changed, active, leaves, joins = await redis.register_script(_SWEEP)(
         keys=[_ACT.format(course_id), _ACT_JOINS.format(course_id), _ACT_DIRTY, _ACT_COURSES],
-        args=[_now_ms(), int(TUNING.activity_idle_seconds * 1000), str(course_id)],
+        args=[_now_ms(), int(activity.TUNING.activity_idle_seconds * 1000), str(course_id)],
     )
     return ActivitySweep(
         changed=bool(changed),
@@ -308,7 +272,7 @@ async def live_counts(redis: RedisClient, *, online_key: str | None) -> LiveCoun
     second = int(now)
     window = range(second - TUNING.rate_window_seconds + 1, second + 1)
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.zremrangebyscore(_RECENT, "-inf", int((now - TUNING.recent_window_seconds) * 1000))
+        pipe.zremrangebyscore(_RECENT, "-inf", int((now - activity.TUNING.recent_window_seconds) * 1000))
         pipe.zrange(_RECENT, 0, -1)
         # One GET per second rather than MGET: redis-py refuses MGET in a cluster pipeline.
         for kind in ("hb", "msg"):

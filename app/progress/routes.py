@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from app.enrollments import service as enrollments
-from app.enrollments.schemas import LearnerEnrollment
 from app.http.meta import request_meta
 from app.http.routing import Context, api_route
 from app.progress import service
@@ -55,17 +53,6 @@ async def learner_stats(ctx: Context[None, None]) -> LearnerStats:
 
 @api_route(
     "GET",
-    "/api/learner/enrollments",
-    summary="The courses you are enrolled in (id = course id), with your progress",
-    tags=TAGS,
-    response=list[LearnerEnrollment],
-)
-async def learner_enrollments(ctx: Context[None, None]) -> list[LearnerEnrollment]:
-    return await enrollments.learner_enrollments(ctx.runtime, ctx.user)
-
-
-@api_route(
-    "GET",
     "/api/admin/students/{user_id:int}/stats",
     summary="A student's per-course progress, time and per-lesson breakdown (admin; instructor: own courses)",
     tags=["users"],
@@ -82,6 +69,5 @@ routes = [
     update_progress,
     my_progress,
     learner_stats,
-    learner_enrollments,
     student_stats,
 ]

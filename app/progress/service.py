@@ -5,7 +5,6 @@ from __future__ import annotations
 from app.audit.service import record
 from app.courses import access
 from app.courses import store as courses
-from app.enrollments import store as enrollments
 from app.errors import Forbidden, NotFound
 from app.events import DomainEvent
 from app.http.meta import RequestMeta
@@ -109,7 +108,7 @@ async def progress_of_user(
     runtime: Runtime, user_id: int, course_ids: list[int] | None = None
 ) -> list[ProgressPublic]:
     async with runtime.db.read() as tx:
-        rows = await enrollments.of_user(tx, user_id, course_ids)
+        rows = await courses.enrollments_of_user(tx, user_id, course_ids)
     ids = [course.id for _, course in rows]
     by_course: dict[int, list[str]] = {course_id: [] for course_id in ids}
     for doc in await lessons.for_courses(runtime.documents, ids):
@@ -140,7 +139,7 @@ async def student_stats(runtime: Runtime, principal: Principal, student_id: int)
     async with runtime.db.read() as tx:
         users = await courses.users_by_id(tx, {student_id})
         scope = None if principal.is_admin else await courses.course_ids_owned_by(tx, principal.user_id)
-        rows = await enrollments.of_user(tx, student_id, scope)
+        rows = await courses.enrollments_of_user(tx, student_id, scope)
     student = users.get(student_id)
     if student is None or (scope is not None and not rows):
         raise NotFound("No such student in your courses.", code="student_not_found")

@@ -88,7 +88,3 @@ async def forget_lesson(documents: DocumentStore, course_id: int, lesson_id: str
 
 async def delete(documents: DocumentStore, user_id: int, course_id: int) -> None:
     await documents.delete(PROGRESS, progress_id(user_id, course_id))
-
-
-async def delete_course(documents: DocumentStore, course_id: int) -> None:
-    await documents.delete_where(PROGRESS, {"course_id": course_id})

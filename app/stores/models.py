@@ -117,7 +117,7 @@ class Course(Base):
     is_published: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     is_leaderboard_public: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     # Maintained counters the catalogue reads (migration 0006): enrollments and ratings by triggers,
-    # lessons by the lesson service; NULL lessons_count = not counted yet (app/courses/counters.py).
+    # lessons by the lesson service; NULL lessons_count = not counted yet (app/lessons/counters.py).
     lessons_count: Mapped[int | None] = mapped_column(Integer, server_default="0")
     enrollment_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     rating_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")

@@ -29,6 +29,9 @@ Document = dict[str, Any]
 LESSONS = "lessons"
 PROGRESS = "progress"
 COURSE_TELEMETRY = "course_telemetry"
+# Each of these collections holds documents of one course (`course_id`); nothing cascades here, so a
+# course's deletion removes them itself, as ON DELETE CASCADE removes the course's rows in SQL.
+COURSE_SCOPED = (LESSONS, PROGRESS, COURSE_TELEMETRY)
 
 INDEXES: dict[str, list[tuple[str, list[tuple[str, int]]]]] = {
     LESSONS: [("course_order", [("course_id", ASCENDING), ("order", ASCENDING)])],

@@ -11,8 +11,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from app.live.store import ActivityKeys, activity_keys
 from app.telemetry import keys as keys_
+from app.telemetry.activity import ActivityKeys, activity_keys
 from app.telemetry.batcher import Acceptance, HeartbeatBatcher, Pending
 
 __all__ = ["GROUP", "STREAM", "Acceptance", "Entry", "StreamConsumer", "TelemetryStream", "stream_order"]
@@ -71,7 +71,7 @@ for i = 0, n - 1 do
         'e', ARGV[a + 6])
     end
     out[#out + 1] = 'accepted'; out[#out + 1] = credit; out[#out + 1] = id
-    -- Live activity (instructor view, admin analytics), as app/live/store.py's heartbeat script does.
+    -- Live activity (instructor view, admin analytics): app/telemetry/activity.py.
     local started, session, joined = now, 0, true
     local raw = redis.call('HGET', KEYS[k + 4], user)
     if raw then

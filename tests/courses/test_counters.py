@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.courses.counters import count_missing_lessons, start_counting_missing_lessons
+from app.lessons.counters import count_missing_lessons, start_counting_missing_lessons
 from app.runtime import Runtime
 from app.stores.embedded import free_port
 from app.stores.models import Course, Enrollment, Rating

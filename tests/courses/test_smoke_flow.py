@@ -3,6 +3,7 @@ from __future__ import annotations
 import httpx
 
 from app.runtime import Runtime
+from app.stores.mongo import LESSONS, PROGRESS
 from tests.helpers import Api, RecordingPublisher
 
 
@@ -85,6 +86,10 @@ async def test_course_lifecycle_with_completion_and_reopen(
     assert stats.json()["courses"][0]["completed_lessons"] == 2
     assert "course.completed" in runtime.events.names()  # type: ignore[attr-defined]
     assert "course.reopened" in runtime.events.names()  # type: ignore[attr-defined]
+    assert await runtime.documents.count(LESSONS, {"course_id": course["id"]}) == 3
+    assert await runtime.documents.count(PROGRESS, {"course_id": course["id"]}) == 1
     gone = await client.delete(f"/api/courses/{course['id']}", headers=teacher.headers)
     assert gone.status_code == 200
+    assert await runtime.documents.count(LESSONS, {"course_id": course["id"]}) == 0
+    assert await runtime.documents.count(PROGRESS, {"course_id": course["id"]}) == 0
     assert (await client.get(f"/api/courses/{course['id']}", headers=admin.headers)).status_code == 404

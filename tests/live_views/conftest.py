@@ -14,6 +14,7 @@ import uvicorn
 from app.live import store as live_store
 from app.runtime import Runtime
 from app.stores.embedded import free_port
+from app.telemetry import activity
 from tests.live.conftest import WsClient, ws_connect
 from workers.live import LiveWorker
 
@@ -34,6 +35,15 @@ def tuning(monkeypatch: pytest.MonkeyPatch) -> live_store.LiveTuning:
     )
     monkeypatch.setattr(live_store, "TUNING", fast)
     return fast
+
+
+@pytest.fixture(autouse=True)
+def activity_tuning(monkeypatch: pytest.MonkeyPatch) -> activity.ActivityTuning:
+    """The activity's timings as in production, for a test to change on the returned object (the script
+    accepting heartbeats and the worker's sweep both read them)."""
+    fresh = activity.ActivityTuning()
+    monkeypatch.setattr(activity, "TUNING", fresh)
+    return fresh
 
 
 @pytest.fixture

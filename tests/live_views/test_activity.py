@@ -12,6 +12,7 @@ import pytest
 
 from app.live import store as live_store
 from app.runtime import Runtime
+from app.telemetry import activity
 from tests.helpers import Api
 from tests.live.conftest import WsClient
 from tests.live_views.helpers import frames, heartbeat, make_course, published, subscribe
@@ -33,8 +34,9 @@ async def test_activity_shows_the_learner_lesson_and_session_then_the_leave(
     ws_connect: Connect,
     worker: LiveWorker,
     tuning: live_store.LiveTuning,
+    activity_tuning: activity.ActivityTuning,
 ) -> None:
-    tuning.activity_idle_seconds = 2.5
+    activity_tuning.activity_idle_seconds = 2.5
     tuning.activity_refresh_seconds = 60.0
     course = await make_course(api, client, lessons=2, learners=2)
     learner, idle = course.learners
@@ -68,7 +70,7 @@ async def test_activity_shows_the_learner_lesson_and_session_then_the_leave(
     assert push["data"]["joins"] == [] and push["data"]["leaves"] == []
 
     # No heartbeat for longer than the timeout: a leave, and nobody active.
-    await asyncio.sleep(tuning.activity_idle_seconds + 0.3)
+    await asyncio.sleep(activity_tuning.activity_idle_seconds + 0.3)
     assert await tick(worker) == 1
     [push] = await frames(ws, channel)
     assert push["data"]["active"] == [] and push["data"]["joins"] == []

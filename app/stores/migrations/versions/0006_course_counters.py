@@ -5,7 +5,7 @@ average rating; reading them from columns makes each page one SQL statement. Enr
 are counted by triggers, so every writer (including ON DELETE CASCADE from users) keeps them exact;
 they are backfilled here. Lessons live in the document store, which a migration cannot reach:
 `lessons_count` stays NULL on existing courses until the app counts them once at start-up
-(app/courses/counters.py), and new courses start at 0.
+(app/lessons/counters.py), and new courses start at 0.
 
 Revision ID: 0006
 Revises: 0004

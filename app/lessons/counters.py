@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from app.courses import store
+from app.courses import store as courses
 from app.errors import StoreUnavailable
-from app.lessons import store as lessons
+from app.lessons import store
 from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -21,15 +21,15 @@ log = logging.getLogger(__name__)
 async def count_missing_lessons(runtime: Runtime) -> int:
     """Fill every NULL `lessons_count`; returns how many courses were counted."""
     async with runtime.db.read() as tx:
-        missing = await store.without_lesson_count(tx)
+        missing = await courses.without_lesson_count(tx)
     counted = 0
     for course_id in missing:
         async with runtime.db.transaction() as tx:
-            exists, count = await store.lock_lesson_count(tx, course_id)
+            exists, count = await courses.lock_lesson_count(tx, course_id)
             if not exists or count is not None:
                 continue
-            await store.set_lesson_count(
-                tx, course_id, await lessons.count_for_course(runtime.documents, course_id)
+            await courses.set_lesson_count(
+                tx, course_id, await store.count_for_course(runtime.documents, course_id)
             )
             counted += 1
     return counted
