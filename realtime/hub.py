@@ -11,21 +11,17 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from realtime.backends import Backends
 from realtime.config import HubConfig
 from realtime.connection import Connection, Subscription, TokenBucket
 from realtime.contracts import AuthFailed, Authorizer, OpHandler, TokenVerifier
 from realtime.frames import text_frame
-from realtime.history import RedisHistory
 from realtime.metrics import CONNECTIONS, MESSAGES_IN, MESSAGES_OUT, PUBLICATIONS_OUT
-from realtime.online import OnlineUsers
-from realtime.presence import RedisPresence
 from realtime.protocol import (
     ClientFrame,
     CloseCode,
@@ -37,8 +33,6 @@ from realtime.protocol import (
     publication_fragment,
     reply,
 )
-from realtime.redis_client import RedisClient
-from realtime.relay import BusRelay
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +43,7 @@ BUILTIN_OPS = ("subscribe", "unsubscribe", "ping", "presence", "typing", "refres
 class Hub:
     def __init__(
         self,
-        redis: RedisClient,
+        backends: Backends,
         config: HubConfig,
         *,
         verifier: TokenVerifier,
@@ -65,19 +59,12 @@ class Hub:
         if clash:
             raise ValueError(f"application ops may not replace built-in ops: {sorted(clash)}")
         self.presence_for = presence_for
-        self.history = RedisHistory(
-            redis, size=config.history_size, ttl_seconds=config.history_ttl_seconds, keys=config.keys
-        )
-        self.presence = RedisPresence(redis, ttl_seconds=config.presence_ttl_seconds, keys=config.keys)
-        self.redis = redis
-        self.online = (
-            OnlineUsers(redis, config.online_key, ttl_seconds=config.presence_ttl_seconds)
-            if config.online_key
-            else None
-        )
-        self.relay = BusRelay(
-            redis, self.history, self.deliver, self._on_control, on_lost=self.history_lost, keys=config.keys
-        )
+        self.history = backends.history
+        self.presence = backends.presence
+        self.online = backends.online
+        self.relay = backends.relay
+        self.unavailable = backends.unavailable
+        self.relay.bind(self.deliver, self._on_control, self.history_lost)
         self.subscribers: dict[str, dict[Connection, Subscription]] = defaultdict(dict)
         self.by_user: dict[str, set[Connection]] = defaultdict(set)
         self._tasks: list[asyncio.Task[None]] = []
@@ -102,7 +89,7 @@ class Hub:
             for connection in list(connections):
                 connection.close(CloseCode.GOING_AWAY)
         if self.online is not None:
-            with contextlib.suppress(Exception):  # Redis away: the entries expire on their own
+            with contextlib.suppress(Exception):  # store away: the entries expire on their own
                 await asyncio.wait_for(self.online.forget(), 2.0)
         await self.relay.stop()
 
@@ -122,6 +109,10 @@ class Hub:
         control channel, which shares a shard with `user:<id>`, so a notice published on `user:<id>` after
         this call reaches the connection after the re-check has run (the relay handles messages in order)."""
         await self.relay.publish_user_control(user_id, f"recheck|{user_id}")
+
+    async def has_listeners(self, channels: Sequence[str]) -> dict[str, bool]:
+        """Whether any hub the relay reaches (this one included) has a subscriber of each channel."""
+        return await self.relay.has_listeners(channels)
 
     async def recheck_channels(self, prefix: str) -> None:
         """Re-run authorization for every subscription to channels starting with `prefix`, everywhere."""
@@ -320,12 +311,13 @@ class Hub:
             connection.send(
                 error_reply(exc.frame_id if exc.frame_id is not None else frame_id, exc.code, exc.message)
             )
-        except (RedisConnectionError, RedisTimeoutError):
-            log.warning("op failed: redis unavailable", extra={"connection": connection.id})
-            connection.send(error_reply(frame_id, "unavailable", "the message bus is unavailable; retry"))
-        except Exception:  # noqa: BLE001 - one bad frame never takes the connection or process down
-            log.exception("op failed", extra={"connection": connection.id})
-            connection.send(error_reply(frame_id, "internal_error", "the operation failed"))
+        except Exception as exc:  # noqa: BLE001 - one bad frame never takes the connection or process down
+            if isinstance(exc, self.unavailable):
+                log.warning("op failed: message bus unavailable", extra={"connection": connection.id})
+                connection.send(error_reply(frame_id, "unavailable", "the message bus is unavailable; retry"))
+            else:
+                log.exception("op failed", extra={"connection": connection.id})
+                connection.send(error_reply(frame_id, "internal_error", "the operation failed"))
 
     async def _dispatch(self, connection: Connection, frame: ClientFrame) -> str | None:
         principal = connection.principal
