@@ -98,7 +98,7 @@ async def serve_hub() -> AsyncIterator[ServeHub]:
             "outgoing_queue_size": QUEUE_SIZE,
             "frames_per_second": 1000.0,
             "frame_burst": 1000,
-            "online_key": None,
+            "track_online": False,
             **overrides,
         }
         config = HubConfig(**settings)
