@@ -18,7 +18,13 @@ class HubConfig:
     history_ttl_seconds: int = 600
     presence_ttl_seconds: float = 30.0
     server_ping_seconds: float = 25.0
-    # Every Redis key and shard channel of the hub (realtime.keys).
+    # Every Redis key and shard channel of the hub (realtime.keys), under one prefix (`lf` by default):
+    # hubs with different prefixes share a Redis without seeing each other.
     keys: KeyLayout = DEFAULT_KEYS
-    # Redis key prefix of the online-users sets (realtime.online); None turns the bookkeeping off.
-    online_key: str | None = DEFAULT_KEYS.online
+    # Keep the online-users sets (realtime.online); False turns the bookkeeping off.
+    track_online: bool = True
+
+    @property
+    def online_key(self) -> str | None:
+        """Where the online-users sets live (under the prefix), or None when they are not kept."""
+        return self.keys.online if self.track_online else None

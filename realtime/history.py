@@ -11,8 +11,8 @@ at most `size` publications and expires `ttl` seconds after the last one.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
+from realtime.backends import Position, Recovery
 from realtime.keys import DEFAULT_KEYS, KeyLayout
 from realtime.protocol import dumps
 from realtime.redis_client import RedisClient
@@ -33,19 +33,6 @@ redis.call('EXPIRE', KEYS[2], ARGV[5])
 redis.call('SPUBLISH', KEYS[3], offset .. '|' .. epoch .. '|' .. frame)
 return {offset, epoch}
 """
-
-
-@dataclass(frozen=True)
-class Position:
-    offset: int
-    epoch: str
-
-
-@dataclass(frozen=True)
-class Recovery:
-    frames: list[tuple[int, str]]
-    recovered: bool
-    position: Position
 
 
 class RedisHistory:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio.client import PubSub
@@ -27,28 +27,40 @@ from redis.exceptions import ClusterDownError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from realtime.history import RedisHistory
+from realtime.backends import ControlHandler, Deliver, History, Lost
 from realtime.keys import DEFAULT_KEYS, KeyLayout
 from realtime.metrics import RELAY_RECONNECTS
-from realtime.redis_client import RedisClient
+from realtime.redis_client import RedisClient, shard_subscribers
 
 log = logging.getLogger(__name__)
 
 FILL_ATTEMPTS = 3
-Deliver = Callable[[str, int | None, str, str], None]
-Lost = Callable[[str], None]
-ControlHandler = Callable[[str], Awaitable[None]]
+
+
+def _not_bound(*_: Any) -> None:
+    raise RuntimeError("the relay is not bound to a hub (Relay.bind)")
+
+
+async def _control_not_bound(message: str) -> None:
+    _not_bound(message)
+
+
+async def channels_with_listeners(
+    redis: RedisClient, channels: Sequence[str], keys: KeyLayout = DEFAULT_KEYS
+) -> dict[str, bool]:
+    """Whether any hub instance holds each channel (PUBSUB SHARDNUMSUB on the relay's shard channels,
+    asked of the shard owning each). For processes without a hub of their own, e.g. workers that push
+    a view only while someone watches it."""
+    counts = await shard_subscribers(redis, [keys.shard_channel(channel) for channel in channels])
+    return {channel: counts.get(keys.shard_channel(channel), 0) > 0 for channel in channels}
 
 
 class BusRelay:
     def __init__(
         self,
         redis: RedisClient,
-        history: RedisHistory,
-        deliver: Deliver,
-        on_control: ControlHandler,
+        history: History,
         *,
-        on_lost: Lost,
         # Reconnect attempts are cheap (a refused connect costs microseconds): a low cap bounds how long
         # relaying stays off after Redis is back (at most ~0.75 s with the jitter), whatever the outage.
         backoff_cap_seconds: float = 0.5,
@@ -57,9 +69,9 @@ class BusRelay:
         self._redis = redis
         self._keys = keys
         self._history = history
-        self._deliver = deliver
-        self._on_control = on_control
-        self._on_lost = on_lost
+        self._deliver: Deliver = _not_bound
+        self._on_control: ControlHandler = _control_not_bound
+        self._on_lost: Lost = _not_bound
         self._backoff_cap = backoff_cap_seconds
         self._refs: dict[str, int] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
@@ -70,6 +82,11 @@ class BusRelay:
         self._pubsub: PubSub | None = None
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
+
+    def bind(self, deliver: Deliver, on_control: ControlHandler, on_lost: Lost) -> None:
+        self._deliver = deliver
+        self._on_control = on_control
+        self._on_lost = on_lost
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="bus-relay")
@@ -157,6 +174,9 @@ class BusRelay:
 
     async def publish_user_control(self, user_id: str, message: str) -> None:
         await self._redis.spublish(self._keys.user_control(user_id), message)
+
+    async def has_listeners(self, channels: Sequence[str]) -> dict[str, bool]:
+        return await channels_with_listeners(self._redis, channels, self._keys)
 
     async def _close_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None

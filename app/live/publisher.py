@@ -8,6 +8,7 @@ from app import channels
 from app.events import DomainEvent
 from app.live import store as live
 from realtime.hub import Hub
+from realtime.redis_client import RedisClient
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,9 @@ _LEADERBOARD = {
 
 
 class HubEventPublisher:
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, redis: RedisClient) -> None:
         self.hub = hub
+        self.redis = redis
 
     async def publish(self, event: DomainEvent) -> None:
         try:
@@ -38,11 +40,11 @@ class HubEventPublisher:
     async def _note(self, event: DomainEvent) -> None:
         """Feed the live views the workers push (leaderboards, admin analytics)."""
         if event.name in _LEADERBOARD and event.course_id is not None:
-            await live.mark_leaderboards(self.hub.redis, [event.course_id])
+            await live.mark_leaderboards(self.redis, [event.course_id])
         elif event.name == "course.deleted" and event.course_id is not None:
-            await live.forget_leaderboard(self.hub.redis, event.course_id)
+            await live.forget_leaderboard(self.redis, event.course_id)
         elif event.name == "message.sent":
-            await live.count_message(self.hub.redis)
+            await live.count_message(self.redis)
 
     async def _route(self, event: DomainEvent) -> None:
         # Re-authorize first: every instance handles bus messages in order, so by the time the user sees

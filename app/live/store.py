@@ -28,9 +28,9 @@ from sqlalchemy import select
 from app.stores.models import Course
 from app.stores.sql import Tx
 from app.telemetry import activity
-from realtime.keys import DEFAULT_KEYS, KeyLayout
 from realtime.online import count_online
-from realtime.redis_client import RedisClient, shard_subscribers
+from realtime.redis_client import RedisClient
+from realtime.relay import channels_with_listeners
 
 
 @dataclass
@@ -310,10 +310,6 @@ async def course_titles(tx: Tx, course_ids: Sequence[int]) -> dict[int, str]:
 # --- listeners ---------------------------------------------------------------------------------------------
 
 
-async def listened(
-    redis: RedisClient, channels: Sequence[str], keys: KeyLayout = DEFAULT_KEYS
-) -> dict[str, bool]:
-    """Whether any hub instance is subscribed to each channel (PUBSUB SHARDNUMSUB on the relay's shard
-    channels, asked of the shard owning each)."""
-    counts = await shard_subscribers(redis, [keys.shard_channel(channel) for channel in channels])
-    return {channel: counts.get(keys.shard_channel(channel), 0) > 0 for channel in channels}
+async def listened(redis: RedisClient, channels: Sequence[str]) -> dict[str, bool]:
+    """Whether any hub instance is subscribed to each channel."""
+    return await channels_with_listeners(redis, channels)

@@ -19,6 +19,7 @@ from realtime.connection import HubPrincipal
 from realtime.contracts import OpHandler
 from realtime.hub import Hub
 from realtime.protocol import ClientFrame, ProtocolError
+from realtime.redis_backends import redis_backends
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,10 @@ def heartbeat_op(runtime: Runtime) -> OpHandler:
 
 async def start_hub(runtime: Runtime) -> Hub:
     """Start this process's hub and route domain events through it."""
+    config = runtime.settings.hub_config()
     hub = Hub(
-        runtime.redis,
-        runtime.settings.hub_config(),
+        redis_backends(runtime.redis, config),
+        config,
         verifier=AppTokenVerifier(runtime),
         authorizer=AppAuthorizer(runtime),
         handlers={"heartbeat": heartbeat_op(runtime)},
@@ -82,5 +84,5 @@ async def start_hub(runtime: Runtime) -> Hub:
     )
     await hub.start()
     runtime.hub = hub
-    runtime.events = HubEventPublisher(hub)
+    runtime.events = HubEventPublisher(hub, runtime.redis)
     return hub

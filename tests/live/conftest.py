@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import shutil
 import tempfile
@@ -13,11 +11,11 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 from app.runtime import StoreUrls
 from harness.cluster import ManagedProcess, learnflow
 from tests.conftest import TEST_MONGO_DATABASE, make_settings
+from tests.ws_client import WsClient as WsClient
 
 # A `learnflow serve` process of the multi-instance harness: output in a log file, ready when
 # /api/health answers, killed with the test run even if pytest itself is killed.
@@ -80,49 +78,6 @@ def instance_with(store_urls: StoreUrls) -> Iterator[Callable[..., Instance]]:
     finally:
         for instance in started.values():
             stop_instance(instance)
-
-
-class WsClient:
-    """A test client of /ws: sends frames with ids, collects everything else as it arrives."""
-
-    def __init__(self, connection: ClientConnection) -> None:
-        self.connection = connection
-        self._next = 0
-
-    async def send(self, **frame: Any) -> Any:
-        self._next += 1
-        frame.setdefault("id", self._next)
-        await self.connection.send(json.dumps(frame))
-        return frame["id"]
-
-    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
-        raw = await asyncio.wait_for(self.connection.recv(), timeout)
-        value: dict[str, Any] = json.loads(raw)
-        return value
-
-    async def request(self, timeout: float = 5.0, **frame: Any) -> dict[str, Any]:
-        """Send a frame and return its reply; other frames that arrive first are skipped."""
-        frame_id = await self.send(**frame)
-        while True:
-            message = await self.recv(timeout)
-            if message.get("id") == frame_id and "ok" in message:
-                return message
-
-    async def until(self, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
-        while True:
-            message = await self.recv(timeout)
-            if predicate(message):
-                return message
-
-    async def closed(self, timeout: float = 5.0) -> tuple[int | None, list[dict[str, Any]]]:
-        """Read until the server closes the socket: the close code and every frame received before it."""
-        frames: list[dict[str, Any]] = []
-        try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    frames.append(json.loads(await self.connection.recv()))
-        except ConnectionClosed as exc:
-            return (exc.rcvd.code if exc.rcvd is not None else None), frames
 
 
 @pytest.fixture

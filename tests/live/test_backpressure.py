@@ -6,17 +6,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from app.runtime import Runtime
 from tests.helpers import Api
 from tests.live.conftest import Instance, WsClient
+from tests.ws_client import open_sluggish as open_sluggish_client
 
 Connect = Callable[..., Awaitable[WsClient]]
 PUBLICATIONS = 200
@@ -30,13 +29,7 @@ def tight(instance_with: Callable[..., Instance]) -> Instance:
 
 
 async def open_sluggish(instance: Instance) -> WsClient:
-    """A client with tiny socket buffers whose library stops reading once one frame is waiting."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", instance.port))
-    connection = await connect(instance.ws, sock=sock, max_queue=1, max_size=2**22, compression=None)
-    return WsClient(connection)
+    return await open_sluggish_client(instance.ws, instance.port)
 
 
 async def test_a_client_that_stops_reading_is_closed_4008_and_others_get_everything(

@@ -258,13 +258,8 @@ async def test_the_relay_fills_a_gap_from_history_in_order(
     history = RedisHistory(own_redis, size=100, ttl_seconds=600)
     delivered: list[tuple[int | None, str]] = []
     lost: list[str] = []
-    relay = BusRelay(
-        own_redis,
-        history,
-        lambda channel, offset, epoch, frame: delivered.append((offset, frame)),
-        noop,
-        on_lost=lost.append,
-    )
+    relay = BusRelay(own_redis, history)
+    relay.bind(lambda channel, offset, epoch, frame: delivered.append((offset, frame)), noop, lost.append)
     await relay.start()
     published: list[int] = []
 

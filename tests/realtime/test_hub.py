@@ -1,0 +1,235 @@
+"""The hub's protocol end to end on its in-memory parts: authentication, subscriptions, ordered delivery
+with offsets, recovery with `since`, presence, typing, re-checks, errors, and a slow consumer's 4008."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from typing import Any
+
+from realtime.connection import Connection
+from realtime.hub import Hub
+from tests.realtime.conftest import HISTORY_SIZE, QUEUE_SIZE, ServeHub
+from tests.ws_client import WsClient, open_sluggish
+
+
+def on(channel: str, event: str | None = None) -> Any:
+    return lambda message: (
+        message.get("channel") == channel and (event is None or message.get("event") == event)
+    )
+
+
+async def publications(client: WsClient, channel: str, count: int) -> list[dict[str, Any]]:
+    received: list[dict[str, Any]] = []
+    while len(received) < count:
+        message = await client.recv()
+        if message.get("channel") == channel and "offset" in message:
+            received.append(message)
+    return received
+
+
+def the_connection(hub: Hub, user_id: int) -> Connection:
+    (connection,) = hub.by_user[str(user_id)]
+    return connection
+
+
+async def test_auth_must_come_first_and_a_bad_token_closes_4001(serve_hub: ServeHub) -> None:
+    served = await serve_hub()
+    early = await served.client()
+    await early.send(op="subscribe", channel="news", id=7)
+    code, frames = await early.closed()
+    assert code == 4001
+    assert [(frame["id"], frame["ok"], frame["error"]["code"]) for frame in frames] == [
+        (7, False, "auth_required")
+    ]
+
+    wrong = await served.client()
+    await wrong.send(op="auth", token="nobody", id=1)
+    code, frames = await wrong.closed()
+    assert code == 4001
+    assert frames[0]["error"]["code"] == "invalid_token"
+
+    good = await served.client()
+    answer = await good.request(op="auth", token="user:5")
+    assert answer["ok"] is True and answer["user_id"] == "5"
+    assert (await good.request(op="auth", token="user:5"))["error"]["code"] == "already_authenticated"
+
+
+async def test_publications_arrive_once_in_order_with_increasing_offsets(serve_hub: ServeHub) -> None:
+    served = await serve_hub()
+    first, second = await served.client(1), await served.client(2)
+    replies = [await client.request(op="subscribe", channel="news") for client in (first, second)]
+    assert [(reply["ok"], reply["offset"], reply["epoch"]) for reply in replies] == [(True, 0, "")] * 2
+
+    offsets = [await served.hub.publish("news", "story", {"n": n}) for n in range(40)]
+    assert offsets == list(range(1, 41))
+    for client in (first, second):
+        received = await publications(client, "news", 40)
+        assert [message["data"]["n"] for message in received] == list(range(40))
+        assert [message["offset"] for message in received] == offsets
+        assert {message["epoch"] for message in received} == {received[0]["epoch"]} != {""}
+        assert {message["event"] for message in received} == {"story"}
+    # Nothing more (no duplicate) is sent before the reply to a later request.
+    for client in (first, second):
+        ping = await client.send(op="ping")
+        assert await client.recv() == {"id": ping, "ok": True, "pong": True}
+
+    # Unsubscribed: publications stop.
+    assert (await first.request(op="unsubscribe", channel="news"))["ok"] is True
+    await served.hub.publish("news", "story", {"n": 40})
+    assert [m["offset"] for m in await publications(second, "news", 1)] == [41]
+    ping = await first.send(op="ping")
+    assert await first.recv() == {"id": ping, "ok": True, "pong": True}
+
+
+async def test_since_recovers_what_was_missed_and_says_when_it_cannot(serve_hub: ServeHub) -> None:
+    served = await serve_hub()
+    client = await served.client(1)
+    await client.request(op="subscribe", channel="news")
+    for n in range(3):
+        await served.hub.publish("news", "story", {"n": n})
+    seen = await publications(client, "news", 3)
+    epoch = seen[-1]["epoch"]
+    await client.connection.close()
+
+    # Away for two publications: the new connection gets exactly those, in order, then live ones.
+    for n in range(3, 5):
+        await served.hub.publish("news", "story", {"n": n})
+    back = await served.client(1)
+    answer = await back.request(op="subscribe", channel="news", since={"offset": 3, "epoch": epoch})
+    assert (answer["recovered"], answer["offset"], answer["epoch"]) == (True, 5, epoch)
+    await served.hub.publish("news", "story", {"n": 5})
+    assert [m["offset"] for m in await publications(back, "news", 3)] == [4, 5, 6]
+
+    # More missed than the history holds: not recovered, and no partial backlog.
+    behind = await served.client(2)
+    answer = await behind.request(op="subscribe", channel="news", since={"offset": 0, "epoch": epoch})
+    assert (answer["recovered"], answer["offset"]) == (False, 6)
+    await served.hub.publish("news", "story", {"n": 6})
+    assert [m["offset"] for m in await publications(behind, "news", 1)] == [7]
+
+    # An epoch the history never had, or an offset from the future: not recovered.
+    for since in ({"offset": 6, "epoch": "other"}, {"offset": 99, "epoch": epoch}):
+        stranger = await served.client(3)
+        answer = await stranger.request(op="subscribe", channel="news", since=since)
+        assert answer["recovered"] is False and answer["epoch"] == epoch
+
+    # A channel with no history: a client that saw nothing has missed nothing.
+    fresh = await served.client(4)
+    answer = await fresh.request(op="subscribe", channel="room:empty", since={"offset": 0, "epoch": ""})
+    assert (answer["recovered"], answer["offset"], answer["epoch"]) == (True, 0, "")
+    assert HISTORY_SIZE < 7
+
+
+async def test_presence_lists_members_and_announces_joins_and_leaves(serve_hub: ServeHub) -> None:
+    served = await serve_hub()
+    first = await served.client(1)
+    await first.request(op="subscribe", channel="room:1")
+    own = await first.until(on("room:1", "presence"))  # its own join comes first
+    assert [entry["id"] for entry in own["joins"]] == [1]
+    second = await served.client(2)
+    await second.request(op="subscribe", channel="room:1")
+    joined = await first.until(on("room:1", "presence"))
+    assert [entry["id"] for entry in joined["joins"]] == [2] and joined["leaves"] == []
+
+    members = (await second.request(op="presence", channel="room:1"))["members"]
+    assert sorted(member["id"] for member in members) == [1, 2]
+    assert all(member["client_id"] for member in members)
+
+    await second.connection.close()
+    left = await first.until(on("room:1", "presence"))
+    assert left["joins"] == [] and [entry["id"] for entry in left["leaves"]] == [2]
+    assert [m["id"] for m in (await first.request(op="presence", channel="room:1"))["members"]] == [1]
+
+    # Channels without presence refuse the op.
+    await first.request(op="subscribe", channel="news")
+    refused = await first.request(op="presence", channel="news")
+    assert refused["error"]["code"] == "not_subscribed"
+
+
+async def test_typing_reaches_the_others_without_an_offset(serve_hub: ServeHub) -> None:
+    served = await serve_hub()
+    first, second = await served.client(1), await served.client(2)
+    for client in (first, second):
+        await client.request(op="subscribe", channel="room:2")
+    assert (await first.request(op="typing", channel="room:2"))["ok"] is True
+    typing = await second.until(on("room:2", "typing"))
+    assert typing["data"] == {"user": {"id": 1}} and "offset" not in typing
+
+    await first.request(op="subscribe", channel="news")
+    assert (await first.request(op="typing", channel="news"))["error"]["code"] == "forbidden"
+
+
+async def test_errors_are_answered_and_the_connection_stays(serve_hub: ServeHub) -> None:
+    served = await serve_hub()
+    client = await served.client(1)
+    unknown = await client.request(op="dance")
+    assert unknown["ok"] is False and unknown["error"]["code"] == "unknown_op"
+    forbidden = await client.request(op="subscribe", channel="private:2")
+    assert forbidden["error"]["code"] == "forbidden"
+    assert (await client.request(op="subscribe", channel="private:1"))["ok"] is True
+    bad_since = await client.request(op="subscribe", channel="news", since={"offset": -1, "epoch": ""})
+    assert bad_since["error"]["code"] == "invalid_frame"
+    assert (await client.request(op="echo", text="hi")) == {
+        "id": client._next,
+        "ok": True,
+        "echo": "hi",
+        "user": "1",
+    }
+    assert (await client.request(op="echo", text="fail"))["error"]["code"] == "refused"
+    await client.connection.send("not json")
+    assert (await client.recv())["error"]["code"] == "invalid_json"
+    assert (await client.request(op="ping"))["pong"] is True
+
+
+async def test_a_recheck_drops_forbidden_users_everywhere(serve_hub: ServeHub) -> None:
+    served = await serve_hub()
+    client = await served.client(9)
+    await client.request(op="subscribe", channel="private:9")
+    served.accounts.blocked.add("9")
+    await served.hub.recheck_user("9")
+    code, _ = await client.closed()
+    assert code == 4003
+
+
+async def test_has_listeners_follows_local_subscriptions(serve_hub: ServeHub) -> None:
+    served = await serve_hub()
+    assert await served.hub.has_listeners(["news", "room:3"]) == {"news": False, "room:3": False}
+    client = await served.client(1)
+    await client.request(op="subscribe", channel="news")
+    assert await served.hub.has_listeners(["news", "room:3"]) == {"news": True, "room:3": False}
+    await client.request(op="unsubscribe", channel="news")
+    assert await served.hub.has_listeners(["news"]) == {"news": False}
+
+
+# Incompressible and large, so the socket buffers fill long before the publications run out.
+BLOB = base64.b64encode(os.urandom(37_500)).decode()
+
+
+async def test_a_client_that_stops_reading_is_closed_4008_and_others_get_everything(
+    serve_hub: ServeHub,
+) -> None:
+    served = await serve_hub()
+    sluggish = await open_sluggish(served.url, served.port)
+    served.opened.append(sluggish)
+    assert (await sluggish.request(op="auth", token="user:1"))["ok"] is True
+    assert (await sluggish.request(op="subscribe", channel="news"))["ok"] is True
+    reader = await served.client(2)
+    await reader.request(op="subscribe", channel="news")
+
+    count = 200
+    reading = asyncio.create_task(publications(reader, "news", count))
+    for n in range(count):
+        await served.hub.publish("news", "bulk", {"n": n, "blob": BLOB})
+        await asyncio.sleep(0.003)
+    received = await asyncio.wait_for(reading, 30)
+    assert [m["data"]["n"] for m in received] == list(range(count))
+
+    code, frames = await sluggish.closed(timeout=20)
+    assert code == 4008
+    delivered = [m["data"]["n"] for m in frames if m.get("channel") == "news"]
+    assert delivered == list(range(len(delivered))) and len(delivered) < count
+    assert QUEUE_SIZE < count
+    assert (await reader.request(op="ping"))["pong"] is True
+    assert list(served.hub.by_user) == ["2"]
