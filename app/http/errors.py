@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ExceptionHandler
 
-from app.errors import DomainError, StoreUnavailable
-from app.stores.availability import unavailable_store
+from app.errors import StoreUnavailable
+from app.stores.availability import client_error
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +88,17 @@ def validation_details(error: ValidationError, location: str) -> list[dict[str, 
 
 
 def response_for_exception(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, DomainError):
-        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
     if isinstance(exc, HTTPException):
         code = _HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return error_response(exc.status_code, code, message, None, dict(exc.headers or {}))
-    store = unavailable_store(exc)
-    if store is not None:
-        log.warning("store unavailable", extra={"store": store, "path": request.url.path})
-        return response_for_exception(request, StoreUnavailable(store))
+    error = client_error(exc)
+    if error is not None:
+        if isinstance(error, StoreUnavailable) and error is not exc:
+            log.warning(
+                "store unavailable", extra={"store": error.details["store"], "path": request.url.path}
+            )
+        return error_response(error.status, error.code, error.message, error.details, error.headers)
     log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
     return error_response(500, "internal_error", "An unexpected error occurred. It has been logged.")
 

@@ -6,13 +6,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from app import channels
-from app.errors import DomainError
+from app.errors import StoreUnavailable
 from app.http.routing import MAX_ID
 from app.live.access import AppAuthorizer, AppTokenVerifier
 from app.live.publisher import HubEventPublisher
 from app.runtime import Runtime
 from app.security.principal import Principal
-from app.stores.availability import unavailable_store
+from app.stores.availability import client_error
 from app.telemetry import service as telemetry
 from app.telemetry.schemas import HeartbeatIn
 from realtime.connection import HubPrincipal
@@ -56,16 +56,13 @@ def heartbeat_op(runtime: Runtime) -> OpHandler:
         who: Principal = principal.payload
         try:
             accepted = await telemetry.record_heartbeat(runtime, who, course_id, heartbeat)
-        except DomainError as exc:
-            raise ProtocolError(exc.code, exc.message, frame.id) from exc
         except Exception as exc:
-            store = unavailable_store(exc)
-            if store is None:
+            error = client_error(exc)
+            if error is None:
                 raise
-            log.warning("heartbeat refused: store unavailable", extra={"store": store})
-            raise ProtocolError(
-                "store_unavailable", f"The {store} store is unavailable; try again shortly.", frame.id
-            ) from exc
+            if isinstance(error, StoreUnavailable) and error is not exc:
+                log.warning("heartbeat refused: store unavailable", extra={"store": error.details["store"]})
+            raise ProtocolError(error.code, error.message, frame.id) from exc
         return accepted.model_dump(exclude={"status"})  # REST-only field of the original API
 
     return handle

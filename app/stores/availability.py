@@ -1,4 +1,5 @@
-"""Driver errors that mean a store cannot be reached, each named by its store, for 503 responses."""
+"""Driver errors that mean a store cannot be reached, each named by its store, for 503 responses; and
+the one mapping from an exception to what a client is told, shared by REST and the WebSocket ops."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import asyncpg
 import pymongo.errors
 import redis.exceptions
 import sqlalchemy.exc
+
+from app.errors import DomainError, StoreUnavailable
 
 UNAVAILABLE_ERRORS: tuple[tuple[str, tuple[type[BaseException], ...]], ...] = (
     (
@@ -34,3 +37,12 @@ def unavailable_store(exc: BaseException) -> str | None:
             return "postgres"
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def client_error(exc: BaseException) -> DomainError | None:
+    """What a client is told about `exc`: the domain error itself, `store_unavailable` naming an
+    unreachable store, or None for anything else (a bug: logged, and answered as an internal error)."""
+    if isinstance(exc, DomainError):
+        return exc
+    store = unavailable_store(exc)
+    return StoreUnavailable(store) if store is not None else None
