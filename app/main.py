@@ -32,6 +32,7 @@ from app.http.security_headers import SecurityHeadersMiddleware
 from app.leaderboards.routes import routes as leaderboards_routes
 from app.lessons.counters import start_counting_missing_lessons
 from app.lessons.routes import routes as lessons_routes
+from app.live.publisher import HubEventPublisher
 from app.live.routes import routes as live_routes
 from app.live.wiring import start_hub
 from app.media.routes import media_routes as media_mounts
@@ -102,7 +103,9 @@ def create_app(
         try:
             await runtime.documents.ensure_schema()
             counting = await start_counting_missing_lessons(runtime)
-            await start_hub(runtime)
+            hub = await start_hub(runtime)
+            # From here on every domain event goes out on its channels (app/channels.py names them).
+            runtime.events = HubEventPublisher(hub, runtime.redis)
             await runtime.public_cache.start(runtime.redis)
             await bootstrap_admin(runtime)
             stop_background = await background(runtime) if background is not None else None

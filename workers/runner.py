@@ -9,6 +9,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from app.config import Settings
+from app.live.publisher import HubEventPublisher
 from app.live.wiring import start_hub
 from app.runtime import Runtime, StoreUrls
 from workers.live import LiveWorker
@@ -47,7 +48,8 @@ async def run_standalone(settings: Settings, urls: StoreUrls) -> None:
         loop.add_signal_handler(signum, stopping.set)
     try:
         await runtime.documents.ensure_schema()
-        await start_hub(runtime)  # live views publish through the same hub code as the api
+        hub = await start_hub(runtime)  # live views publish through the same hub code as the api
+        runtime.events = HubEventPublisher(hub, runtime.redis)
         stop = await start_workers(runtime)
         log.info("workers running")
         await stopping.wait()

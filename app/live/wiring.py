@@ -9,7 +9,6 @@ from app import channels
 from app.errors import StoreUnavailable
 from app.http.routing import MAX_ID
 from app.live.access import AppAuthorizer, AppTokenVerifier
-from app.live.publisher import HubEventPublisher
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.availability import client_error
@@ -69,7 +68,8 @@ def heartbeat_op(runtime: Runtime) -> OpHandler:
 
 
 async def start_hub(runtime: Runtime) -> Hub:
-    """Start this process's hub and route domain events through it."""
+    """Start this process's hub (stopped by `Runtime.close`). The caller routes domain events through it
+    by installing `HubEventPublisher` as `runtime.events`."""
     config = runtime.settings.hub_config()
     hub = Hub(
         redis_backends(runtime.redis, config),
@@ -81,5 +81,4 @@ async def start_hub(runtime: Runtime) -> Hub:
     )
     await hub.start()
     runtime.hub = hub
-    runtime.events = HubEventPublisher(hub, runtime.redis)
     return hub
