@@ -245,6 +245,8 @@ class Learner(asyncio.Protocol):
                         self.state = 2
                         if not self.ready.done():
                             self.ready.set_result(None)
+                    elif payload.startswith(b'{"event":'):
+                        pass  # a keepalive ping can come before a slow auth reply
                     else:
                         self._fail(f"auth refused: {payload[:200].decode(errors='replace')}")
                         return
