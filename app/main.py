@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,7 +28,7 @@ from app.http.middleware import RequestContextMiddleware
 from app.http.openapi import docs_init, docs_page, openapi_document, openapi_endpoint
 from app.http.security_headers import SecurityHeadersMiddleware
 from app.leaderboards.routes import routes as leaderboards_routes
-from app.lessons.counters import start_counting_missing_lessons
+from app.lessons.counters import count_missing_lessons
 from app.lessons.routes import routes as lessons_routes
 from app.live.publisher import HubEventPublisher
 from app.live.routes import routes as live_routes
@@ -42,6 +40,7 @@ from app.ops.routes import routes as ops_routes
 from app.progress.routes import routes as progress_routes
 from app.ratings.routes import routes as ratings_routes
 from app.runtime import Runtime, StoreUrls
+from app.startup import StartupSteps
 from app.telemetry.routes import routes as telemetry_routes
 from app.users.routes import routes as users_routes
 from app.users.service import bootstrap_admin
@@ -99,15 +98,15 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = Runtime.open(settings, urls)
         app.state.runtime = runtime
-        counting: asyncio.Task[None] | None = None
+        steps = StartupSteps()
         try:
             await runtime.documents.ensure_schema()
-            counting = await start_counting_missing_lessons(runtime)
+            await steps.run("lesson counts", lambda: count_missing_lessons(runtime))
             hub = await start_hub(runtime)
             # From here on every domain event goes out on its channels (app/channels.py names them).
             runtime.events = HubEventPublisher(hub, runtime.redis)
             await runtime.public_cache.start(runtime.redis)
-            await bootstrap_admin(runtime)
+            await steps.run("admin bootstrap", lambda: bootstrap_admin(runtime))
             stop_background = await background(runtime) if background is not None else None
             try:
                 yield
@@ -115,10 +114,7 @@ def create_app(
                 if stop_background is not None:
                     await stop_background()
         finally:
-            if counting is not None:
-                counting.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await counting
+            await steps.stop()
             await runtime.close()
 
     middleware = [

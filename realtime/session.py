@@ -244,7 +244,7 @@ class Sessions:
                 position = await self.hub.history.position(channel)
                 backlog = []
         except BaseException:
-            # Redis is unreachable (or the task was cancelled): leave nothing half-subscribed behind.
+            # The bus or history is unreachable (or the task was cancelled): leave nothing half-subscribed.
             if connection.subscriptions.get(channel) is subscription:
                 self.hub.forget(connection, channel)
                 await self.hub.relay.release(channel)
@@ -279,7 +279,7 @@ class Sessions:
             await self.hub.relay.publish_ephemeral(
                 channel, dumps({"channel": channel, "event": "presence", **diff})
             )
-        except Exception:  # noqa: BLE001 - Redis away: the subscription itself stands
+        except Exception:  # noqa: BLE001 - the bus away: the subscription itself stands
             log.warning("presence update failed", extra={"channel": channel, "connection": connection.id})
 
     async def _unsubscribe(self, connection: Connection, channel: str) -> None:
@@ -315,5 +315,5 @@ class Sessions:
                 await self.hub.online.add(user_id)
             elif user_id not in self.hub.by_user:
                 await self.hub.online.remove(user_id)
-        except Exception:  # noqa: BLE001 - Redis away: the next refresh repairs it
+        except Exception:  # noqa: BLE001 - the store away: the next refresh repairs it
             log.warning("online-users update failed", extra={"user_id": user_id})

@@ -9,9 +9,9 @@ Activity: what the script accepting heartbeats writes, with its key layout and t
 app/telemetry/activity.py (session entries per course, session starts, changed courses). A worker sweeps a
 course atomically: entries idle longer than the timeout are removed and returned as leaves.
 
-Analytics: `lf:act:recent` scores "course:user" by last heartbeat (the last five minutes are counted);
-`lf:rate:hb:{second}` / `lf:rate:msg:{second}` count heartbeats and messages per second (summed over the
-last 60 s); users online come from the hub's online sets (realtime.online).
+Analytics: `lf:{act}:recent` scores "course:user" by last heartbeat (the last five minutes are counted);
+`lf:{act}:rate:hb:{second}` / `lf:{act}:rate:msg:{second}` count heartbeats and messages per second
+(summed over the last 60 s); users online come from the hub's online sets (realtime.online).
 """
 
 from __future__ import annotations
@@ -123,68 +123,6 @@ async def remember_push(redis: RedisClient, course_id: int, signature: str) -> N
 
 
 # --- activity ----------------------------------------------------------------------------------------------
-
-# KEYS: activity hash, joins list, dirty set, courses zset, recent zset, heartbeat counter.
-# ARGV: user id, lesson id, credited seconds, now ms, idle ms, course id, recent window ms.
-_HEARTBEAT = """
-local now = tonumber(ARGV[4])
-local idle = tonumber(ARGV[5])
-local started, seconds, joined = now, 0, true
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if raw then
-  local ok, entry = pcall(cjson.decode, raw)
-  if ok and type(entry) == 'table' and now - (tonumber(entry.last_seen) or 0) <= idle then
-    started = tonumber(entry.session_started) or now
-    seconds = tonumber(entry.session_seconds) or 0
-    joined = false
-  end
-end
-seconds = seconds + tonumber(ARGV[3])
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({
-  user_id = tonumber(ARGV[1]), lesson_id = ARGV[2], session_started = started,
-  session_seconds = seconds, last_seen = now}))
-redis.call('PEXPIRE', KEYS[1], idle * 10)
-if joined then
-  redis.call('RPUSH', KEYS[2], ARGV[1])
-  redis.call('LTRIM', KEYS[2], -1000, -1)
-  redis.call('PEXPIRE', KEYS[2], idle * 10)
-end
-redis.call('SADD', KEYS[3], ARGV[6])
-redis.call('ZADD', KEYS[4], now, ARGV[6])
-redis.call('ZADD', KEYS[5], now, ARGV[6] .. ':' .. ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - tonumber(ARGV[7]))
-redis.call('INCR', KEYS[6])
-redis.call('EXPIRE', KEYS[6], 180)
-return joined and 1 or 0
-"""
-
-
-async def note_heartbeat(
-    redis: RedisClient, *, course_id: int, user_id: int, lesson_id: str, credited_seconds: int
-) -> bool:
-    """After an accepted heartbeat: the learner's activity entry, the course's recent learners and the
-    heartbeat rate. Returns True when this heartbeat started a session (a join)."""
-    now = _now_ms()
-    joined = await redis.register_script(_HEARTBEAT)(
-        keys=[
-            _ACT.format(course_id),
-            _ACT_JOINS.format(course_id),
-            _ACT_DIRTY,
-            _ACT_COURSES,
-            _RECENT,
-            _rate_key("hb", now // 1000),
-        ],
-        args=[
-            str(user_id),
-            lesson_id,
-            credited_seconds,
-            now,
-            int(activity.TUNING.activity_idle_seconds * 1000),
-            str(course_id),
-            int(activity.TUNING.recent_window_seconds * 1000),
-        ],
-    )
-    return bool(joined)
 
 
 async def active_courses(redis: RedisClient) -> list[int]:

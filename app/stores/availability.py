@@ -30,6 +30,8 @@ def unavailable_store(exc: BaseException) -> str | None:
     """The store an exception says is unreachable, or None when it is some other error."""
     seen: BaseException | None = exc
     while seen is not None:
+        if isinstance(seen, StoreUnavailable):
+            return str(seen.details["store"])
         for store, types in UNAVAILABLE_ERRORS:
             if isinstance(seen, types):
                 return store

@@ -3,6 +3,8 @@ keeps to one slot (a cross-slot one would fail with CROSSSLOT), and the results 
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,6 +16,7 @@ from app.runtime import StoreUrls
 from app.stores.login_attempts import LoginAttempts, ThrottlePolicy
 from app.stores.redis import create_redis
 from app.stores.revocation import RevocationList
+from app.telemetry import activity
 from harness.redis_cluster import RedisCluster
 from realtime.keys import DEFAULT_KEYS
 from realtime.online import OnlineUsers, count_online
@@ -61,7 +64,23 @@ async def test_live_view_claims_activity_and_online_counts_on_the_cluster(redis:
     assert await live.claim_leaderboard(redis, 2, 1000)
     assert not await live.claim_leaderboard(redis, 2, 1000)  # locked: one push per second
     assert await live.dirty_leaderboards(redis) == [1, 3]
-    assert await live.note_heartbeat(redis, course_id=5, user_id=7, lesson_id="l1", credited_seconds=15)
+    # What the heartbeat-accepting script leaves behind (app/telemetry/activity.py), written as it does.
+    now_ms = int(time.time() * 1000)
+    entry = {
+        "user_id": 7,
+        "lesson_id": "l1",
+        "session_started": now_ms,
+        "session_seconds": 15,
+        "last_seen": now_ms,
+    }
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hset(activity.ACTIVITY.format(5), "7", json.dumps(entry))
+        pipe.rpush(activity.JOINS.format(5), "7")
+        pipe.sadd(activity.DIRTY, "5")
+        pipe.zadd(activity.COURSES, {"5": now_ms})
+        pipe.zadd(activity.RECENT, {"5:7": now_ms})
+        pipe.incr(activity.rate_key("hb", now_ms // 1000))
+        await pipe.execute()
     sweep = await live.sweep_activity(redis, 5)
     assert sweep.changed and sweep.joins == [7] and [entry["user_id"] for entry in sweep.active] == [7]
     online = [OnlineUsers(redis, DEFAULT_KEYS.online, ttl_seconds=30) for _ in range(3)]

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.lessons.counters import count_missing_lessons, start_counting_missing_lessons
+from app.lessons.counters import count_missing_lessons
 from app.runtime import Runtime
+from app.startup import StartupSteps
 from app.stores.embedded import free_port
 from app.stores.models import Course, Enrollment, Rating
 from app.stores.mongo import LESSONS
@@ -140,19 +141,21 @@ async def test_lesson_counts_wait_for_postgres_when_it_is_away_at_start(
         course = await tx.get(Course, course_id)
         assert course is not None
         course.lessons_count = None
+    assert (await client.get("/api/courses")).status_code == 200  # a page cached with 0 lessons
     away = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/learnflow")
     starting = dataclasses.replace(runtime, db=away)
-    counting = await start_counting_missing_lessons(starting, retry_seconds=0.05)
+    steps = StartupSteps(retry_seconds=0.05)
     try:
-        assert counting is not None  # start-up went on instead of failing
+        assert not await steps.run("lesson counts", lambda: count_missing_lessons(starting))
         await asyncio.sleep(0.3)
-        assert not counting.done()  # still trying, not crashed
+        (waiting,) = steps.waiting
+        assert not waiting.done()  # still trying, not crashed
         assert (await columns(runtime, course_id))["lessons"] is None
         starting.db = runtime.db  # PostgreSQL is reachable again
-        await asyncio.wait_for(counting, timeout=10)
+        await asyncio.wait_for(waiting, timeout=10)
     finally:
-        if counting is not None:
-            counting.cancel()
+        await steps.stop()
         await away.engine.dispose()
     assert (await columns(runtime, course_id))["lessons"] == 1
-    assert await start_counting_missing_lessons(runtime) is None  # reachable: counted inline
+    listed = {c["id"]: c for c in (await client.get("/api/courses")).json()}
+    assert listed[course_id]["lessonsCount"] == 1  # the cached page was forgotten

@@ -171,6 +171,14 @@ async def test_postgres_down_fails_readiness(store_urls: StoreUrls) -> None:
         assert (await http.get("/api/health")).status_code == 200
 
 
+async def test_postgres_down_at_start_with_admin_bootstrap_still_starts(store_urls: StoreUrls) -> None:
+    dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/learnflow"
+    urls = StoreUrls(dead, store_urls.redis_url, store_urls.mongo_url)
+    async with separate_app(urls, admin_email="root@example.com", admin_password=PASSWORD) as http:
+        assert_not_ready(await http.get("/api/ready"), "postgres")
+        assert (await http.get("/api/health")).status_code == 200
+
+
 async def test_postgres_down_answers_503_not_500(store_urls: StoreUrls) -> None:
     dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/learnflow"
     async with separate_app(StoreUrls(dead, store_urls.redis_url, store_urls.mongo_url)) as http:
