@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.errors import StoreUnavailable
+from app.stores.plain import PlainReads
 
 # Services receive a `Tx` and hand it to store functions; they never use it directly.
 Tx = AsyncSession
@@ -34,6 +35,8 @@ class Database:
             echo=echo,
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Per-request single-statement look-ups (the caller's account) skip the session machinery.
+        self.plain = PlainReads(self.url, pool_size=max(2, pool_size // 2))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -58,6 +61,7 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        await self.plain.close()
         await self.engine.dispose()
 
 
