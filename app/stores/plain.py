@@ -17,11 +17,14 @@ import asyncpg
 from app.errors import StoreUnavailable
 
 # A dropped or refused connection; any other error (a bad statement) is the caller's bug and propagates.
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+# A statement sent on a connection whose server end just closed can also fail inside the driver's
+# protocol state machine (InternalClientError) before the close itself is read.
+_BROKEN_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
 )
 
 
@@ -64,9 +67,13 @@ class PlainReads:
             try:
                 pool = await self._get_pool()
                 async with pool.acquire(timeout=self._acquire_timeout) as connection:
-                    row: asyncpg.Record | None = await connection.fetchrow(statement, *args)
+                    try:
+                        row: asyncpg.Record | None = await connection.fetchrow(statement, *args)
+                    except _BROKEN_CONNECTION_ERRORS:
+                        connection.terminate()  # never handed out again; the pool opens a new one
+                        raise
                     return row
-            except _CONNECTION_ERRORS as exc:
+            except _BROKEN_CONNECTION_ERRORS as exc:
                 if attempt == 2:
                     raise StoreUnavailable("postgres") from exc
             except TimeoutError as exc:
