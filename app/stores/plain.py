@@ -40,10 +40,10 @@ async def _keep_session_state(connection: asyncpg.Connection) -> None:
 
 
 class PlainReads:
-    def __init__(self, url: str, *, pool_size: int, acquire_timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, pool_size: int, timeout: float = 10.0) -> None:
         self._dsn = driver_dsn(url)
         self._pool_size = pool_size
-        self._acquire_timeout = acquire_timeout
+        self._timeout = timeout
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
 
@@ -58,7 +58,10 @@ class PlainReads:
                     max_size=self._pool_size,
                     reset=_keep_session_state,
                     max_inactive_connection_lifetime=300.0,
-                    timeout=self._acquire_timeout,
+                    timeout=self._timeout,  # to connect
+                    # Bounds every statement, so waiting for a pooled connection is bounded too
+                    # (`acquire(timeout=...)` would cost a task per call).
+                    command_timeout=self._timeout,
                 )
             return self._pool
 
@@ -66,7 +69,7 @@ class PlainReads:
         for attempt in (1, 2):
             try:
                 pool = await self._get_pool()
-                async with pool.acquire(timeout=self._acquire_timeout) as connection:
+                async with pool.acquire() as connection:
                     try:
                         row: asyncpg.Record | None = await connection.fetchrow(statement, *args)
                     except _BROKEN_CONNECTION_ERRORS:

@@ -40,7 +40,7 @@ class Database:
         event.listen(self.engine.sync_engine.pool, "checkout", _drop_closed_connection)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Per-request single-statement look-ups (the caller's account) skip the session machinery.
-        self.plain = PlainReads(self.url, pool_size=max(2, pool_size // 2))
+        self.plain = PlainReads(self.url, pool_size=pool_size)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
