@@ -20,6 +20,8 @@ _URL_TOKEN_PARAMS = ("token", "access_token", "jwt")
 
 def reject_token_in_url(connection: HTTPConnection) -> None:
     """URLs end up in logs, histories and Referer headers, so a token there is refused outright."""
+    if not connection.scope.get("query_string"):
+        return  # no query string to parse (most requests)
     if any(name in connection.query_params for name in _URL_TOKEN_PARAMS):
         raise BadRequest(
             "Tokens are never accepted in the URL; send an Authorization header.", code="token_in_url"
@@ -79,7 +81,16 @@ async def principal_from_token(token: str, runtime: Runtime) -> tuple[Principal,
 
 
 async def _principal(claims: AccessClaims, runtime: Runtime) -> Principal:
-    return (await _principal_and_user(claims, runtime))[0]
+    """Every authenticated request: the revocation list, then the caller's current role and flags as
+    one plain read (no session), so a revocation or an account change counts on the next request."""
+    if await runtime.revocations.is_revoked(claims.jti, claims.session_id):
+        raise Unauthorized("The token has been revoked.", code="token_revoked")
+    account = await users_store.account_state(runtime.db, claims.user_id)
+    if account is None:
+        raise Unauthorized("The account no longer exists.", code="invalid_token")
+    if not account.is_active:
+        raise Unauthorized("The account has been deactivated.", code="account_deactivated")
+    return _principal_of(claims, account.id, account.role, account.email, account.is_blocked)
 
 
 async def _principal_and_user(claims: AccessClaims, runtime: Runtime) -> tuple[Principal, User]:
@@ -91,16 +102,19 @@ async def _principal_and_user(claims: AccessClaims, runtime: Runtime) -> tuple[P
         raise Unauthorized("The account no longer exists.", code="invalid_token")
     if not user.is_active:
         raise Unauthorized("The account has been deactivated.", code="account_deactivated")
-    principal = Principal(
-        user_id=user.id,
-        role=user.role,
-        email=user.email,
-        is_blocked=user.is_blocked,
+    return _principal_of(claims, user.id, user.role, user.email, user.is_blocked), user
+
+
+def _principal_of(claims: AccessClaims, user_id: int, role: str, email: str, is_blocked: bool) -> Principal:
+    return Principal(
+        user_id=user_id,
+        role=role,
+        email=email,
+        is_blocked=is_blocked,
         jti=claims.jti,
         session_id=claims.session_id,
         expires_at=claims.expires_at,
     )
-    return principal, user
 
 
 async def authenticate(connection: HTTPConnection, runtime: Runtime, *, required: bool) -> Principal | None:

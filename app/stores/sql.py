@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.errors import StoreUnavailable
+from app.stores.plain import PlainReads
 
 # Services receive a `Tx` and hand it to store functions; they never use it directly.
 Tx = AsyncSession
@@ -29,11 +32,15 @@ class Database:
             self.url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            # No ping round trip per checkout: see _drop_closed_connection.
+            pool_pre_ping=False,
             pool_timeout=10,
             echo=echo,
         )
+        event.listen(self.engine.sync_engine.pool, "checkout", _drop_closed_connection)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Per-request single-statement look-ups (the caller's account) skip the session machinery.
+        self.plain = PlainReads(self.url, pool_size=pool_size)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -58,7 +65,19 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        await self.plain.close()
         await self.engine.dispose()
+
+
+def _drop_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """When PostgreSQL stops or restarts it closes every client connection, and the driver sees the
+    socket close while the connection sits in the pool; such a connection is replaced at checkout
+    (SQLAlchemy reconnects when a checkout listener raises DisconnectionError) instead of failing its
+    first statement. This local check replaces a `SELECT 1` round trip before every session. A
+    connection cut without the driver noticing fails its statement (a 503) and SQLAlchemy then
+    invalidates the whole pool."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def like_escape(text: str) -> str:
