@@ -6,6 +6,8 @@ takes effect on the caller's next request rather than when the token expires.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from starlette.requests import HTTPConnection
 
 from app.errors import BadRequest, Unauthorized
@@ -14,6 +16,10 @@ from app.security.principal import Principal
 from app.security.tokens import AccessClaims, InvalidToken
 from app.stores.models import User
 from app.users import store as users_store
+from app.users.store import AccountState
+
+# The caller's row as either read gives it: the plain per-request read or the ORM user (WebSocket).
+_Account = TypeVar("_Account", AccountState, User)
 
 _URL_TOKEN_PARAMS = ("token", "access_token", "jwt")
 
@@ -83,26 +89,29 @@ async def principal_from_token(token: str, runtime: Runtime) -> tuple[Principal,
 async def _principal(claims: AccessClaims, runtime: Runtime) -> Principal:
     """Every authenticated request: the revocation list, then the caller's current role and flags as
     one plain read (no session), so a revocation or an account change counts on the next request."""
-    if await runtime.revocations.is_revoked(claims.jti, claims.session_id):
-        raise Unauthorized("The token has been revoked.", code="token_revoked")
-    account = await users_store.account_state(runtime.db, claims.user_id)
-    if account is None:
-        raise Unauthorized("The account no longer exists.", code="invalid_token")
-    if not account.is_active:
-        raise Unauthorized("The account has been deactivated.", code="account_deactivated")
+    await _refuse_revoked(claims, runtime)
+    account = _usable(await users_store.account_state(runtime.db, claims.user_id))
     return _principal_of(claims, account.id, account.role, account.email, account.is_blocked)
 
 
 async def _principal_and_user(claims: AccessClaims, runtime: Runtime) -> tuple[Principal, User]:
+    await _refuse_revoked(claims, runtime)
+    async with runtime.db.read() as tx:
+        user = _usable(await users_store.get(tx, claims.user_id))
+    return _principal_of(claims, user.id, user.role, user.email, user.is_blocked), user
+
+
+async def _refuse_revoked(claims: AccessClaims, runtime: Runtime) -> None:
     if await runtime.revocations.is_revoked(claims.jti, claims.session_id):
         raise Unauthorized("The token has been revoked.", code="token_revoked")
-    async with runtime.db.read() as tx:
-        user = await users_store.get(tx, claims.user_id)
-    if user is None:
+
+
+def _usable(account: _Account | None) -> _Account:
+    if account is None:
         raise Unauthorized("The account no longer exists.", code="invalid_token")
-    if not user.is_active:
+    if not account.is_active:
         raise Unauthorized("The account has been deactivated.", code="account_deactivated")
-    return _principal_of(claims, user.id, user.role, user.email, user.is_blocked), user
+    return account
 
 
 def _principal_of(claims: AccessClaims, user_id: int, role: str, email: str, is_blocked: bool) -> Principal:
