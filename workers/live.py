@@ -12,8 +12,9 @@
 - `admin:analytics` (event `analytics`): the GET /api/analytics/live snapshot every
   `analytics_interval_seconds`, only while an admin is subscribed.
 
-"Someone listens" is PUBSUB NUMSUB on the relay channel: every hub instance with a local subscriber holds
-one subscription to it. Every loop runs in every worker process; the Redis locks make each push a
+"Someone listens" is PUBSUB SHARDNUMSUB on the relay's shard channel
+(realtime.relay.channels_with_listeners): every hub instance with a local subscriber holds one
+subscription to it. Every loop runs in every worker process; the Redis locks make each push a
 cluster-wide singleton. Tests drive the `*_tick` methods directly.
 """
 
