@@ -110,6 +110,11 @@ class Tier:
     driver: str  # what sets the count
     utilisation_of_one: float  # the load as a multiple of one unit's planned capacity
 
+    @classmethod
+    def scaled(cls, name: str, demand: float, capacity_of_one: float, driver: str) -> Tier:
+        """A tier that grows by adding units of `capacity_of_one` until they carry `demand`."""
+        return cls(name, _count(demand, capacity_of_one), driver, demand / capacity_of_one)
+
 
 def _count(demand: float, capacity: float) -> int:
     return max(1, math.ceil(demand / capacity - 1e-9))
@@ -149,11 +154,11 @@ def plan(figures: Figures, learners: int) -> tuple[Load, list[Tier], str]:
     )
     tiers = [
         Tier("api", _count(max(api_by_cpu, api_by_memory), 1.0), api_driver, max(api_by_cpu, api_by_memory)),
-        Tier(
+        Tier.scaled(
             "worker",
-            _count(worker_cpu_s, figures.cores_per_worker_machine * usable),
+            worker_cpu_s,
+            figures.cores_per_worker_machine * usable,
             f"CPU {worker_cpu_s:,.1f} cores",
-            worker_cpu_s / (figures.cores_per_worker_machine * usable),
         ),
         Tier(
             "Redis shards",
@@ -161,11 +166,11 @@ def plan(figures: Figures, learners: int) -> tuple[Load, list[Tier], str]:
             f"{redis_units:,.0f} command units/s; hottest slot `{{act}}` {hot_slot:,.0f}/s",
             max(redis_units, hot_slot) / shard_budget,
         ),
-        Tier(
+        Tier.scaled(
             "Mongo shards",
-            _count(mongo_writes, figures.mongo_writes_per_second_per_shard * usable),
+            mongo_writes,
+            figures.mongo_writes_per_second_per_shard * usable,
             f"{mongo_writes:,.0f} updates/s",
-            mongo_writes / (figures.mongo_writes_per_second_per_shard * usable),
         ),
         Tier(
             "PostgreSQL",
