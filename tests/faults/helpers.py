@@ -6,15 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.helpers import Account, Api
-from tests.telemetry.helpers import enroll, make_course
+from tests.telemetry.helpers import Written, enroll, make_course
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "figures"
 
@@ -134,3 +135,22 @@ class Subscriber:
             await self.connection.close()
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
+
+
+class HeartbeatSender(Protocol):
+    learner: Account
+    credited: list[int]  # credited seconds per reply, 0 for a duplicate
+    errors: dict[str, int]  # error replies by code
+
+
+def tally(senders: Sequence[HeartbeatSender], course_id: int) -> tuple[Written, dict[str, int]]:
+    """What the senders' replies credited (what the stores must hold) and their error replies by code."""
+    written = Written()
+    errors: dict[str, int] = {}
+    for sender in senders:
+        for credited in sender.credited:
+            if credited:
+                written.add(sender.learner.id, course_id, credited)
+        for code, count in sender.errors.items():
+            errors[code] = errors.get(code, 0) + count
+    return written, errors

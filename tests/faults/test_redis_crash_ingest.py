@@ -14,9 +14,9 @@ from websockets.exceptions import ConnectionClosed
 
 from app.runtime import Runtime
 from harness.cluster import Cluster
-from tests.faults.helpers import Course, course_with_learners, gather_limited, report
+from tests.faults.helpers import Course, course_with_learners, gather_limited, report, tally
 from tests.helpers import Account, Api
-from tests.telemetry.helpers import Written, totals, wait_until_drained
+from tests.telemetry.helpers import totals, wait_until_drained
 
 LEARNERS = 100
 PER_LEARNER = 60
@@ -113,20 +113,12 @@ async def test_sigkill_redis_during_ingest_loses_no_credited_heartbeat(
     send_seconds = time.monotonic() - started
     await wait_until_drained(store_runtime.redis, timeout=180)
 
-    written = Written()
-    for sender in senders:
-        for credited in sender.credited:
-            if credited:
-                written.add(sender.learner.id, course.course_id, credited)
+    written, errors = tally(senders, course.course_id)
     # A batch can run in Redis and its reply still fail (the crash took the connection): such a heartbeat
     # was refused to the client yet credited in the stream, and its resend is a duplicate.
-    unanswered = sum(sender.unanswered + sum(sender.errors.values()) for sender in senders)
+    unanswered = sum(sender.unanswered for sender in senders) + sum(errors.values())
     found = await totals(store_runtime, course.course_id)
     mine = found.by_progress
-    errors: dict[str, int] = {}
-    for sender in senders:
-        for code, count in sender.errors.items():
-            errors[code] = errors.get(code, 0) + count
     report(
         "faults_redis_crash_ingest",
         {

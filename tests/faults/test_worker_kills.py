@@ -15,9 +15,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from app.runtime import Runtime
 from harness.cluster import Cluster
-from tests.faults.helpers import Course, course_with_learners, gather_limited, report
+from tests.faults.helpers import Course, course_with_learners, gather_limited, report, tally
 from tests.helpers import Account, Api
-from tests.telemetry.helpers import Written, assert_exact, consumers, totals, wait_until_drained
+from tests.telemetry.helpers import assert_exact, consumers, totals, wait_until_drained
 
 HEARTBEATS = int(os.environ.get("FAULTS_HEARTBEATS", "100000"))
 LEARNERS = int(os.environ.get("FAULTS_LEARNERS", "1000"))
@@ -122,16 +122,8 @@ async def test_sigkill_a_worker_ten_times_during_100k_heartbeats(
     await wait_until_drained(store_runtime.redis, timeout=600)
     drain_seconds = time.monotonic() - drain_started
 
-    written = Written()
-    for sender in senders:
-        for credited in sender.credited:
-            if credited:
-                written.add(sender.learner.id, course.course_id, credited)
+    written, errors = tally(senders, course.course_id)
     found = await totals(store_runtime, course.course_id)
-    errors: dict[str, int] = {}
-    for sender in senders:
-        for code, count in sender.errors.items():
-            errors[code] = errors.get(code, 0) + count
     report(
         "faults_worker_kills",
         {
