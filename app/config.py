@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     leaderboard_top_n: int = Field(10, ge=1, le=100)
     # The REST leaderboard reuses a course's ranking for this long (the live channel pushes changes).
     leaderboard_cache_seconds: float = Field(2.0, ge=0, le=60)
-    # The anonymous catalogue and course pages are cached in each process (app/courses/public_cache.py),
+    # The anonymous catalogue and course pages are cached in each process (app/http/public_cache.py),
     # emptied on every change; entries also expire after this long. 0 turns the cache off.
     public_cache_seconds: float = Field(30.0, ge=0, le=3600)
     run_workers_in_process: bool = True
@@ -190,6 +190,7 @@ class Settings(BaseSettings):
             history_size=self.ws_history_size,
             history_ttl_seconds=self.ws_history_ttl_seconds,
             presence_ttl_seconds=self.ws_presence_ttl_seconds,
+            metrics_namespace="learnflow",
         )
 
     @property

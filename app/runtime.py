@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import httpx
 
 from app.config import Settings
-from app.courses.public_cache import PublicCache
 from app.events import EventPublisher, LoggingPublisher
+from app.http.public_cache import PublicCache
 from app.http.ratelimit import RateLimiter
-from app.leaderboards.cache import RankingCache
 from app.security.tokens import TokenCodec
 from app.stores.login_attempts import LoginAttempts, ThrottlePolicy
 from app.stores.mongo import DocumentStore
 from app.stores.redis import create_redis
 from app.stores.revocation import RevocationList
 from app.stores.sql import Database
-from app.telemetry.stream import TelemetryStream
-from app.telemetry.targets import HeartbeatTargets
 from realtime.hub import Hub
 from realtime.redis_client import RedisClient
+
+P = TypeVar("P")
 
 
 @dataclass
@@ -43,11 +44,22 @@ class Runtime:
     login_attempts: LoginAttempts
     http: httpx.AsyncClient
     events: EventPublisher
-    telemetry: TelemetryStream
-    heartbeat_targets: HeartbeatTargets
-    rankings: RankingCache
     public_cache: PublicCache
     hub: Hub | None = None
+    _parts: dict[Callable[[Runtime], Any], Any] = field(default_factory=dict, repr=False)
+
+    def part(self, build: Callable[[Runtime], P]) -> P:
+        """The object `build` makes from this runtime, made on first use and then kept for the process.
+
+        A domain keeps its own process-wide state this way (the telemetry stream, the rankings cache)
+        without this module importing the domain; `build` is a module-level function of that domain, so
+        every caller gets the same object. Parts with an async `close()` are closed with the runtime.
+        """
+        try:
+            return cast(P, self._parts[build])
+        except KeyError:
+            made = self._parts[build] = build(self)
+            return made
 
     @classmethod
     def open(cls, settings: Settings, urls: StoreUrls) -> Runtime:
@@ -74,14 +86,6 @@ class Runtime:
             ),
             http=httpx.AsyncClient(timeout=10.0),
             events=LoggingPublisher(),
-            telemetry=TelemetryStream(
-                # Not yet laid out for a Redis Cluster (one stream, cross-slot accept script): README.
-                create_redis(urls.redis_url, retries=0),  # type: ignore[arg-type]
-                tolerance_seconds=settings.telemetry_tolerance_seconds,
-                first_heartbeat_max_seconds=settings.telemetry_first_heartbeat_max_seconds,
-            ),
-            heartbeat_targets=HeartbeatTargets(db, documents),
-            rankings=RankingCache(settings.leaderboard_cache_seconds),
             public_cache=PublicCache(settings.public_cache_seconds),
         )
 
@@ -93,5 +97,9 @@ class Runtime:
         await self.documents.close()
         await self.redis.aclose()
         await self.rate_limiter.close()
-        await self.telemetry.close()
+        for made in self._parts.values():
+            close = getattr(made, "close", None)
+            if close is not None:
+                await close()
+        self._parts.clear()
         await self.db.close()

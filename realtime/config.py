@@ -23,6 +23,8 @@ class HubConfig:
     keys: KeyLayout = DEFAULT_KEYS
     # Keep the online-users sets (realtime.online); False turns the bookkeeping off.
     track_online: bool = True
+    # Prometheus metric names start with this (realtime.metrics): `<namespace>_ws_connections`, ...
+    metrics_namespace: str = "realtime"
 
     @property
     def online_key(self) -> str | None:

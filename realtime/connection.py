@@ -20,10 +20,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client import Counter
 from starlette.websockets import WebSocket, WebSocketState
 
 from realtime.frames import PREPARED_WRITES, PreparedWriter, text_frame
-from realtime.metrics import SLOW_CONSUMERS
 from realtime.protocol import CLOSE_REASONS, CloseCode
 
 log = logging.getLogger(__name__)
@@ -89,11 +89,14 @@ class Connection:
         "closing",
         "writer",
         "limiter",
+        "slow_consumers",
         "violations",
         "closer",
     )
 
-    def __init__(self, websocket: WebSocket, *, queue_size: int, limiter: TokenBucket) -> None:
+    def __init__(
+        self, websocket: WebSocket, *, queue_size: int, limiter: TokenBucket, slow_consumers: Counter
+    ) -> None:
         self.id = f"{_ID_PREFIX}{next(_ids)}"
         self.websocket = websocket
         extensions = websocket.scope.get("extensions") or {}
@@ -106,6 +109,7 @@ class Connection:
         self.closing: CloseCode | None = None
         self.writer: asyncio.Task[None] | None = None
         self.limiter = limiter
+        self.slow_consumers = slow_consumers
         self.violations = 0
         self.closer: asyncio.Task[None] | None = None
 
@@ -125,7 +129,7 @@ class Connection:
         if outbox is None:
             outbox = self.outbox = deque()
         elif len(outbox) >= self.queue_size:
-            SLOW_CONSUMERS.inc()
+            self.slow_consumers.inc()
             self.close(CloseCode.SLOW_CONSUMER)
             return
         outbox.append(item)

@@ -22,7 +22,7 @@ from realtime.config import HubConfig
 from realtime.connection import Connection, Subscription
 from realtime.contracts import Authorizer, OpHandler, TokenVerifier
 from realtime.frames import text_frame
-from realtime.metrics import MESSAGES_OUT, PUBLICATIONS_OUT
+from realtime.metrics import hub_metrics
 from realtime.protocol import CloseCode, control_frame, dumps, publication_fragment
 from realtime.session import Sessions
 
@@ -44,6 +44,7 @@ class Hub:
         presence_for: Callable[[str], bool] = lambda channel: False,
     ) -> None:
         self.config = config
+        self.metrics = hub_metrics(config.metrics_namespace)
         self.verifier = verifier
         self.authorizer = authorizer
         self.handlers = dict(handlers or {})
@@ -132,8 +133,8 @@ class Hub:
             else:
                 self.forward(connection, channel, subscription, offset, epoch, frame, prepared)
                 sent += 1
-        PUBLICATIONS_OUT.inc()
-        MESSAGES_OUT.inc(sent)
+        self.metrics.publications_out.inc()
+        self.metrics.messages_out.inc(sent)
 
     def history_lost(self, channel: str) -> None:
         """The relay could not fill a gap: subscribers are told to refetch (`recovered: false`)."""

@@ -1,4 +1,4 @@
-"""The hub's parts in one process's memory: history, presence and a relay, with no Redis.
+"""The hub's parts in one process's memory: history, presence, a relay and online users, with no Redis.
 
 For a single-process deployment, development, and tests of the hub on its own (tests/realtime). The
 semantics are those of the Redis parts (realtime.history, realtime.presence, realtime.relay): offsets
@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,6 +189,28 @@ class MemoryPresence:
         return [json.loads(info) for info, expires_at in entries.values() if expires_at >= now]
 
 
+class MemoryOnline:
+    """The users connected to this process's hub; `count()` is what `count_online` is for Redis."""
+
+    def __init__(self) -> None:
+        self._users: set[str] = set()
+
+    async def add(self, user_id: str) -> None:
+        self._users.add(user_id)
+
+    async def remove(self, user_id: str) -> None:
+        self._users.discard(user_id)
+
+    async def refresh(self, user_ids: Iterable[str]) -> None:
+        self._users = set(user_ids)
+
+    async def forget(self) -> None:
+        self._users.clear()
+
+    def count(self) -> int:
+        return len(self._users)
+
+
 def memory_backends(config: HubConfig, *, clock: Clock = time.monotonic) -> Backends:
     """History, presence and relay for a hub that runs in this process alone."""
     relay = MemoryRelay()
@@ -198,4 +220,5 @@ def memory_backends(config: HubConfig, *, clock: Clock = time.monotonic) -> Back
         ),
         presence=MemoryPresence(ttl_seconds=config.presence_ttl_seconds, clock=clock),
         relay=relay,
+        online=MemoryOnline() if config.track_online else None,
     )

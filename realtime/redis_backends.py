@@ -8,6 +8,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from realtime.backends import Backends
 from realtime.config import HubConfig
 from realtime.history import RedisHistory
+from realtime.metrics import hub_metrics
 from realtime.online import OnlineUsers
 from realtime.presence import RedisPresence
 from realtime.redis_client import RedisClient
@@ -21,7 +22,12 @@ def redis_backends(redis: RedisClient, config: HubConfig) -> Backends:
     return Backends(
         history=history,
         presence=RedisPresence(redis, ttl_seconds=config.presence_ttl_seconds, keys=config.keys),
-        relay=BusRelay(redis, history, keys=config.keys),
+        relay=BusRelay(
+            redis,
+            history,
+            keys=config.keys,
+            reconnects=hub_metrics(config.metrics_namespace).relay_reconnects,
+        ),
         online=(
             OnlineUsers(redis, config.online_key, ttl_seconds=config.presence_ttl_seconds)
             if config.online_key

@@ -21,6 +21,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from prometheus_client import Counter
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterPubSub
 from redis.exceptions import ClusterDownError
@@ -29,7 +30,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from realtime.backends import ControlHandler, Deliver, History, Lost
 from realtime.keys import DEFAULT_KEYS, KeyLayout
-from realtime.metrics import RELAY_RECONNECTS
 from realtime.redis_client import RedisClient, shard_subscribers
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,10 @@ class BusRelay:
         # relaying stays off after Redis is back (at most ~0.75 s with the jitter), whatever the outage.
         backoff_cap_seconds: float = 0.5,
         keys: KeyLayout = DEFAULT_KEYS,
+        reconnects: Counter | None = None,
     ) -> None:
         self._redis = redis
+        self._reconnects = reconnects
         self._keys = keys
         self._history = history
         self._deliver: Deliver = _not_bound
@@ -203,7 +205,8 @@ class BusRelay:
                 )
                 self.connected.set()
                 if not first:
-                    RELAY_RECONNECTS.inc()
+                    if self._reconnects is not None:
+                        self._reconnects.inc()
                     # Before anything new is relayed: what was published while we were away, in order.
                     # New messages wait on the subscribed connection meanwhile.
                     await self._fill_gaps(list(self._refs))

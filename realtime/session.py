@@ -15,7 +15,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from realtime.connection import Connection, Subscription, TokenBucket
 from realtime.contracts import AuthFailed
-from realtime.metrics import CONNECTIONS, MESSAGES_IN
 from realtime.protocol import (
     ClientFrame,
     CloseCode,
@@ -55,12 +54,14 @@ class Sessions:
     async def serve(self, websocket: WebSocket) -> None:
         await websocket.accept()
         config = self.hub.config
+        metrics = self.hub.metrics
         connection = Connection(
             websocket,
             queue_size=config.outgoing_queue_size,
             limiter=TokenBucket(config.frames_per_second, config.frame_burst),
+            slow_consumers=metrics.slow_consumers,
         )
-        CONNECTIONS.inc()
+        metrics.connections.inc()
         try:
             if await self._authenticate(connection):
                 await self._read_loop(connection)
@@ -70,7 +71,7 @@ class Sessions:
             log.exception("connection failed", extra={"connection": connection.id})
             connection.close(CloseCode.INTERNAL_ERROR)
         finally:
-            CONNECTIONS.dec()
+            metrics.connections.dec()
             await self._cleanup(connection)
             await connection.finish()
 
@@ -123,7 +124,7 @@ class Sessions:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            MESSAGES_IN.inc()
+            self.hub.metrics.messages_in.inc()
             text = message.get("text")
             size = len(text) if text is not None else len(message.get("bytes") or b"")
             if size > limit:

@@ -33,9 +33,9 @@ from app.analytics import service as analytics
 from app.channels import ADMIN_ANALYTICS
 from app.courses import store as courses
 from app.leaderboards.service import top
-from app.lessons import store as lessons
 from app.live import store as live
 from app.runtime import Runtime
+from app.syllabus import store as lessons
 from app.timestamps import from_epoch_ms
 from realtime.hub import Hub
 from workers.metrics import LIVE_DIRTY_LEADERBOARDS, LIVE_ERRORS, LIVE_PUSHES, LIVE_TICK_SECONDS

@@ -13,9 +13,9 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from app.courses import service
-from app.courses.public_cache import Page
 from app.courses.schemas import CourseListQuery
 from app.http.pagination import page_headers
+from app.http.public_cache import Page
 from app.http.routing import Context
 
 CACHE_CONTROL = "public, max-age=5"

@@ -13,8 +13,7 @@ from app.courses.schemas import (
     CourseWithEnrollments,
 )
 from app.http.meta import request_meta
-from app.http.pagination import page_headers
-from app.http.routing import Context, api_route
+from app.http.routing import Context, Page, api_route
 from app.http.schemas import Message
 
 TAGS = ["courses"]
@@ -31,7 +30,7 @@ TEACHERS = ("instructor", "admin")
     auth="optional",
     paged=True,
 )
-async def list_courses(ctx: Context[None, CourseListQuery]) -> list[CoursePublic] | Response:
+async def list_courses(ctx: Context[None, CourseListQuery]) -> Page[CoursePublic] | Response:
     if service.uses_public_pages(ctx.principal):
         return await public.catalogue(ctx)
     q = ctx.query
@@ -44,8 +43,7 @@ async def list_courses(ctx: Context[None, CourseListQuery]) -> list[CoursePublic
         skip=q.skip,
         limit=q.limit,
     )
-    ctx.response_headers.update(page_headers(ctx.request, skip=q.skip, limit=q.limit, total=total))
-    return items
+    return Page(items, total)
 
 
 @api_route(

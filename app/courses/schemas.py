@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
 
 from app.http.schemas import PageQuery, RequestBody, UtcDatetime, blank_is_none, without_nulls
-from app.lessons.schemas import LessonPublic
+from app.syllabus.schemas import LessonPublic
 
 Level = Literal["Beginner", "Intermediate", "Advanced"]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]

@@ -9,7 +9,6 @@ from pydantic import TypeAdapter
 
 from app.audit.service import record
 from app.courses import access, store
-from app.courses.public_cache import Page
 from app.courses.schemas import (
     CategoryPublic,
     CourseCreate,
@@ -21,12 +20,13 @@ from app.courses.schemas import (
 from app.errors import Forbidden, NotFound
 from app.events import DomainEvent
 from app.http.meta import RequestMeta
-from app.lessons import store as lessons
-from app.lessons.service import to_public as lesson_public
+from app.http.public_cache import Page
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.models import Course
 from app.stores.sql import Tx
+from app.syllabus import store as lessons
+from app.syllabus.public import to_public as lesson_public
 
 
 def _full_name(first: str, last: str) -> str:

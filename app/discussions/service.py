@@ -38,12 +38,12 @@ from app.discussions.store import Viewer
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.events import DomainEvent
 from app.http.meta import RequestMeta
-from app.lessons import store as lessons
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.models import Comment, Course, User
 from app.stores.mongo import LESSONS, DocumentStore
 from app.stores.sql import Tx
+from app.syllabus import store as lessons
 from app.timestamps import iso_z
 from app.users import store as users
 

@@ -11,12 +11,12 @@ from app.enrollments.schemas import Enrolled, LearnerEnrollment
 from app.errors import BadRequest, Conflict, NotFound
 from app.events import DomainEvent
 from app.http.meta import RequestMeta
-from app.lessons import store as lessons
 from app.progress import completion
 from app.progress import store as progress
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.mongo import progress_id
+from app.syllabus import store as lessons
 
 
 async def enroll(runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta) -> Enrolled:

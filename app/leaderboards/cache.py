@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from app.leaderboards.ranking import Ranked
+from app.runtime import Runtime
 
 _MAX_COURSES = 10_000
 
@@ -44,3 +45,12 @@ class RankingCache:
         if len(self._rankings) >= _MAX_COURSES:
             self._rankings.clear()
         self._rankings[course_id] = (time.monotonic() + self.seconds, task.result())
+
+
+def _rankings(runtime: Runtime) -> RankingCache:
+    return RankingCache(runtime.settings.leaderboard_cache_seconds)
+
+
+def rankings(runtime: Runtime) -> RankingCache:
+    """This process's rankings cache."""
+    return runtime.part(_rankings)

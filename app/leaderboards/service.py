@@ -5,13 +5,14 @@ from __future__ import annotations
 from app.courses import access
 from app.enrollments import store as enrollments
 from app.errors import Forbidden
+from app.leaderboards.cache import rankings
 from app.leaderboards.ranking import Ranked, Standing, rank
 from app.leaderboards.schemas import LeaderboardEntry
-from app.lessons import store as lessons
 from app.progress import completion
 from app.progress import store as progress
 from app.runtime import Runtime
 from app.security.principal import Principal
+from app.syllabus import store as lessons
 
 
 async def standings(runtime: Runtime, course_id: int) -> list[Standing]:
@@ -71,4 +72,4 @@ async def leaderboard(
     async def compute() -> list[Ranked]:
         return rank(await standings(runtime, course_id))
 
-    return _entries(await runtime.rankings.get(course_id, compute), limit)
+    return _entries(await rankings(runtime).get(course_id, compute), limit)

@@ -6,8 +6,8 @@ Run at start-up (app/startup.py retries it while PostgreSQL is away)."""
 from __future__ import annotations
 
 from app.courses import store as courses
-from app.lessons import store
 from app.runtime import Runtime
+from app.syllabus import store
 
 
 async def count_missing_lessons(runtime: Runtime) -> int:
@@ -27,4 +27,3 @@ async def count_missing_lessons(runtime: Runtime) -> int:
     if counted:
         await runtime.public_cache.changed()  # pages cached meanwhile showed these courses with 0 lessons
     return counted
-

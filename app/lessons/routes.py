@@ -8,10 +8,10 @@ from app.lessons.schemas import (
     LessonCreate,
     LessonCreated,
     LessonOrder,
-    LessonPublic,
     LessonUpdate,
     LessonUpdated,
 )
+from app.syllabus.schemas import LessonPublic
 
 TAGS = ["lessons"]
 TEACHERS = ("instructor", "admin")

@@ -11,7 +11,6 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     Field,
     PlainValidator,
@@ -21,9 +20,9 @@ from pydantic import (
     field_validator,
 )
 
-from app.http.schemas import RequestBody, UtcDatetime, blank_is_none
+from app.http.schemas import RequestBody, blank_is_none
+from app.syllabus.schemas import LessonPublic, LessonType
 
-LessonType = Literal["video", "text"]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Content = Annotated[str, Field(max_length=200_000)]
 Notes = Annotated[str, Field(max_length=50_000)]
@@ -96,20 +95,6 @@ class LessonUpdate(RequestBody):
 
 class LessonOrder(RequestBody):
     lesson_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=1000)]
-
-
-class LessonPublic(BaseModel):
-    id: str
-    course_id: int
-    title: str
-    type: LessonType
-    duration: str = Field(description="As the author gave it")
-    duration_minutes: int | None = Field(description="Whole minutes, null when the duration is not readable")
-    content: str | None = Field(description="null where the caller may not open the lesson")
-    notes: str | None
-    order: int
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
 
 
 class LessonCreated(LessonPublic):

@@ -11,13 +11,10 @@ from app.courses import store as courses
 from app.errors import NotFound, ValidationFailed
 from app.events import DomainEvent
 from app.http.meta import RequestMeta
-from app.lessons import store
-from app.lessons.duration import minutes_from_text, text_and_minutes
 from app.lessons.sanitize import image_sources, sanitize_html
 from app.lessons.schemas import (
     LessonCreate,
     LessonCreated,
-    LessonPublic,
     LessonUpdate,
     LessonUpdated,
     check_video_url,
@@ -28,33 +25,10 @@ from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.mongo import Document
 from app.stores.sql import Tx
-
-
-def _duration(doc: Document) -> tuple[str, int | None]:
-    """(text, minutes) of a lesson document; a number stored as the duration is whole minutes."""
-    value = doc.get("duration", "")
-    if isinstance(value, int):
-        return text_and_minutes(value)
-    text = str(value)
-    return text, doc["duration_minutes"] if "duration_minutes" in doc else minutes_from_text(text)
-
-
-def to_public(doc: Document, *, with_content: bool = True) -> LessonPublic:
-    """The lesson as the API shows it; without `with_content`, content and notes are null."""
-    text, minutes = _duration(doc)
-    return LessonPublic(
-        id=doc["_id"],
-        course_id=doc["course_id"],
-        title=doc["title"],
-        type=doc["type"],
-        duration=text,
-        duration_minutes=minutes,
-        content=(doc.get("content") or "") if with_content else None,
-        notes=doc.get("notes") if with_content else None,
-        order=doc["order"],
-        created_at=doc["created_at"],
-        updated_at=doc["updated_at"],
-    )
+from app.syllabus import store
+from app.syllabus.duration import text_and_minutes
+from app.syllabus.public import to_public
+from app.syllabus.schemas import LessonPublic
 
 
 def _stored_duration(value: str | int) -> dict[str, Any]:

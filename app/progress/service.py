@@ -8,7 +8,6 @@ from app.courses import store as courses
 from app.errors import Forbidden, NotFound
 from app.events import DomainEvent
 from app.http.meta import RequestMeta
-from app.lessons import store as lessons
 from app.progress import completion, store
 from app.progress.schemas import (
     CourseBreakdown,
@@ -23,6 +22,7 @@ from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.models import Enrollment
 from app.stores.mongo import Document, progress_id
+from app.syllabus import store as lessons
 
 
 def to_public(

@@ -103,7 +103,8 @@ def create_redis(url: str, *, retries: int = 3) -> RedisClient:
         retry=_retry(retries),
         retry_on_error=[ConnectionError, TimeoutError],
     )
-    return Redis(connection_pool=pool)
+    # from_pool: the client owns the pool, so closing the client closes its connections too.
+    return Redis.from_pool(pool)
 
 
 async def ping(client: RedisClient) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.errors import Forbidden
 from app.runtime import Runtime
 from app.security.principal import Principal
+from app.telemetry import parts
 from app.telemetry.schemas import HeartbeatAccepted, HeartbeatIn
 
 
@@ -21,10 +22,11 @@ async def record_heartbeat(
     if principal.is_blocked:
         raise Forbidden("Blocked accounts cannot record time.", code="user_blocked")
     # Shed before any store work: a refusal under overload must cost next to nothing.
-    runtime.telemetry.admit()
+    stream = parts.stream(runtime)
+    stream.admit()
     try:
-        enrollment_id = await runtime.heartbeat_targets.check(principal, course_id, heartbeat.lesson_id)
-        accepted = await runtime.telemetry.accept(
+        enrollment_id = await parts.targets(runtime).check(principal, course_id, heartbeat.lesson_id)
+        accepted = await stream.accept(
             user_id=principal.user_id,
             course_id=course_id,
             lesson_id=heartbeat.lesson_id,
@@ -34,5 +36,5 @@ async def record_heartbeat(
             idempotency_key=idempotency_key,
         )
     finally:
-        runtime.telemetry.release()
+        stream.release()
     return HeartbeatAccepted(duplicate=accepted.duplicate, credited_seconds=accepted.credited_seconds)

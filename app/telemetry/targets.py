@@ -17,10 +17,10 @@ from typing import TypeVar, cast
 from app.courses import access
 from app.courses import store as courses
 from app.errors import Forbidden, NotFound
-from app.lessons import store as lessons
 from app.security.principal import Principal
 from app.stores.mongo import DocumentStore
 from app.stores.sql import Database
+from app.syllabus import store as lessons
 
 _CACHE_SECONDS = 30.0
 _JITTER = 0.2  # expiry within ±20 % of _CACHE_SECONDS

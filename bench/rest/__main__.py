@@ -44,12 +44,12 @@ class DataSet:
 async def populate(made: Stack) -> DataSet:
     from app.courses import store as courses
     from app.enrollments import store as enrollments
-    from app.lessons import store as lessons
     from app.ratings import store as ratings
     from app.security.tokens import TokenCodec
     from app.stores.models import Comment, User
     from app.stores.mongo import DocumentStore
     from app.stores.sql import Database
+    from app.syllabus import store as lessons
 
     rng = random.Random(15)
     database = Database(made.urls.database_url)

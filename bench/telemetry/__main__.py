@@ -55,11 +55,11 @@ async def populate(made: Stack, args: argparse.Namespace) -> list[dict[str, Any]
     """Learners enrolled in `--courses` published courses of `--lessons` lessons each, created through the
     app's store layer; one access token each. Fresh users every run (a run tag in their emails)."""
     from app.courses import store as courses
-    from app.lessons import store as lessons
     from app.security.tokens import TokenCodec
     from app.stores.models import Enrollment, User
     from app.stores.mongo import DocumentStore
     from app.stores.sql import Database
+    from app.syllabus import store as lessons
 
     tag = uuid.uuid4().hex[:6]
     database = Database(made.urls.database_url)

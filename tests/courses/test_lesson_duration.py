@@ -1,10 +1,10 @@
-"""Reading a lesson's free-text duration as whole minutes (app/lessons/duration.py)."""
+"""Reading a lesson's free-text duration as whole minutes (app/syllabus/duration.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.lessons.duration import minutes_from_text, text_and_minutes
+from app.syllabus.duration import minutes_from_text, text_and_minutes
 
 
 @pytest.mark.parametrize(

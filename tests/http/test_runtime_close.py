@@ -9,6 +9,7 @@ import redis.asyncio as redis
 
 from app.http.ratelimit import RateLimiter
 from app.runtime import Runtime, StoreUrls
+from app.telemetry import parts as telemetry_parts
 from tests.conftest import make_settings
 
 
@@ -40,3 +41,22 @@ async def test_closing_a_limiter_whose_storage_has_no_client_does_nothing(store_
     limiter = RateLimiter(store_urls.redis_url)
     limiter._storage.bridge = object()  # type: ignore[assignment]  # as if `limits` moved its client
     await limiter.close()
+
+
+async def test_a_domains_part_is_made_once_and_closed_with_the_runtime(store_urls: StoreUrls) -> None:
+    before = await client_ids([store_urls.redis_url])
+    runtime = Runtime.open(make_settings(), store_urls)
+    try:
+        stream = telemetry_parts.stream(runtime)
+        assert telemetry_parts.stream(runtime) is stream
+        other = Runtime.open(make_settings(), store_urls)
+        try:
+            assert telemetry_parts.stream(other) is not stream
+        finally:
+            await other.close()
+        assert await stream.client.ping()
+        opened = await client_ids([store_urls.redis_url]) - before
+        assert opened, "the stream's client holds a connection of its own"
+    finally:
+        await runtime.close()
+    assert not opened & await client_ids([store_urls.redis_url])

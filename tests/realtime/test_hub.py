@@ -8,8 +8,11 @@ import base64
 import os
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from realtime.connection import Connection
 from realtime.hub import Hub
+from realtime.memory import MemoryOnline
 from tests.realtime.conftest import HISTORY_SIZE, QUEUE_SIZE, ServeHub
 from tests.ws_client import WsClient, open_sluggish
 
@@ -233,3 +236,39 @@ async def test_a_client_that_stops_reading_is_closed_4008_and_others_get_everyth
     assert QUEUE_SIZE < count
     assert (await reader.request(op="ping"))["pong"] is True
     assert list(served.hub.by_user) == ["2"]
+
+
+async def test_online_users_count_people_not_connections(serve_hub: ServeHub) -> None:
+    served = await serve_hub(track_online=True)
+    online = served.hub.online
+    assert isinstance(online, MemoryOnline)
+    first, second = await served.client(1), await served.client(1)
+    await served.client(2)
+    assert online.count() == 2
+
+    async def count_becomes(expected: int) -> None:
+        async with asyncio.timeout(5):
+            while online.count() != expected:
+                await asyncio.sleep(0.01)
+
+    await first.connection.close()
+    await asyncio.sleep(0.1)
+    assert online.count() == 2  # user 1 still holds a connection
+    await second.connection.close()
+    await count_becomes(1)
+    await served.hub.stop()
+    assert online.count() == 0
+
+
+async def test_metrics_are_named_under_the_configured_namespace(serve_hub: ServeHub) -> None:
+    served = await serve_hub(metrics_namespace="hubtest")
+    assert REGISTRY.get_sample_value("hubtest_ws_connections") == 0
+    client = await served.client(1)
+    await client.request(op="subscribe", channel="news")
+    assert REGISTRY.get_sample_value("hubtest_ws_connections") == 1
+    assert REGISTRY.get_sample_value("hubtest_ws_messages_in_total") == 1  # the subscribe; auth is apart
+    before = REGISTRY.get_sample_value("hubtest_ws_publications_total") or 0
+    await served.hub.publish("news", "posted", {"n": 1})
+    await publications(client, "news", 1)
+    assert REGISTRY.get_sample_value("hubtest_ws_publications_total") == before + 1
+    assert REGISTRY.get_sample_value("realtime_ws_connections") in (None, 0)

@@ -15,6 +15,7 @@ from asgi_lifespan import LifespanManager
 
 from app.main import create_app
 from app.runtime import Runtime, StoreUrls
+from app.telemetry import parts as telemetry_parts
 from app.telemetry.stream import STREAM
 from tests.conftest import make_settings
 from tests.helpers import Api
@@ -52,7 +53,10 @@ async def test_budget_is_exact_for_one_user_heartbeating_at_once_through_two_ins
     room = await classroom(api, learners=1, courses=2, lessons=1)
     learner = room.learners[0]
     (course_a, lessons_a), (course_b, lessons_b) = room.courses.items()
-    batches_before = runtime.telemetry.batcher.batches, other_runtime.telemetry.batcher.batches
+    batches_before = (
+        telemetry_parts.stream(runtime).batcher.batches,
+        telemetry_parts.stream(other_runtime).batcher.batches,
+    )
 
     def send(http: httpx.AsyncClient, course: int, lesson: str) -> Any:
         return http.post(
@@ -83,8 +87,8 @@ async def test_budget_is_exact_for_one_user_heartbeating_at_once_through_two_ins
     assert len(entries) == sum(1 for reply in replies if reply.json()["credited_seconds"] > 0)
     # Grouped: fewer script calls than heartbeats on each instance.
     made = (
-        runtime.telemetry.batcher.batches - batches_before[0],
-        other_runtime.telemetry.batcher.batches - batches_before[1],
+        telemetry_parts.stream(runtime).batcher.batches - batches_before[0],
+        telemetry_parts.stream(other_runtime).batcher.batches - batches_before[1],
     )
     assert 0 < made[0] < 80 and 0 < made[1] < 80, made
 
@@ -131,7 +135,7 @@ async def test_past_its_bound_the_api_sheds_before_any_store_work(
     room = await classroom(api, learners=1, courses=1, lessons=1)
     learner = room.learners[0]
     ((course_id, lessons),) = room.courses.items()
-    batcher = runtime.telemetry.batcher
+    batcher = telemetry_parts.stream(runtime).batcher
     bound = batcher.max_in_flight
     batcher.in_flight = bound  # every place taken, as under a flood
     try:

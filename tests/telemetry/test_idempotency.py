@@ -10,6 +10,7 @@ import pytest
 
 from app.courses import store as courses
 from app.runtime import Runtime
+from app.telemetry import parts as telemetry_parts
 from app.telemetry.stream import STREAM
 from tests.helpers import Api
 from tests.telemetry.helpers import classroom
@@ -70,17 +71,17 @@ async def test_the_same_acceptance_sent_again_counts_once_and_the_client_never_r
         "enrollment_id": enrollment.id,
         "idempotency_key": "server-made-key",
     }
-    once = await runtime.telemetry.accept(**call)
-    twice = await runtime.telemetry.accept(**call)
+    once = await telemetry_parts.stream(runtime).accept(**call)
+    twice = await telemetry_parts.stream(runtime).accept(**call)
     assert (once.duplicate, once.credited_seconds) == (False, 4)
     assert (twice.duplicate, twice.credited_seconds) == (True, 0)
     assert await runtime.redis.xlen(STREAM) == 1
-    retry = runtime.telemetry.client.get_retry()
+    retry = telemetry_parts.stream(runtime).client.get_retry()
     assert retry is not None and retry.get_retries() == 0
     shared = runtime.redis.get_retry()
     assert shared is not None and shared.get_retries() > 0  # other, idempotent commands still retry
 
 
 async def test_the_streams_redis_syncs_every_write_before_it_is_answered(runtime: Runtime) -> None:
-    config = await runtime.telemetry.client.config_get("append*")
+    config = await telemetry_parts.stream(runtime).client.config_get("append*")
     assert config["appendonly"] == "yes" and config["appendfsync"] == "always"
