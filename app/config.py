@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     telemetry_first_heartbeat_max_seconds: int = Field(15, ge=1, le=60)
     telemetry_batch_size: int = Field(2000, ge=1, le=10_000)
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
+    # Partitions of the heartbeat stream (app/telemetry/keys.py): more spread ingest over the shards of a
+    # Redis Cluster. Every api and worker must use the same number.
+    telemetry_partitions: int = Field(1, ge=1, le=64)
     leaderboard_top_n: int = Field(10, ge=1, le=100)
     # The REST leaderboard reuses a course's ranking for this long (the live channel pushes changes).
     leaderboard_cache_seconds: float = Field(2.0, ge=0, le=60)

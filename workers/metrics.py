@@ -3,10 +3,18 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 STREAM_LENGTH = Gauge(
-    "learnflow_telemetry_stream_length", "Entries in the telemetry stream (not yet acknowledged)"
+    "learnflow_telemetry_stream_length",
+    "Entries in a partition of the telemetry stream (not yet acknowledged)",
+    ["partition"],
 )
-PENDING = Gauge("learnflow_telemetry_pending", "Entries delivered to a worker and not yet acknowledged")
-LAG = Gauge("learnflow_telemetry_consumer_lag", "Entries in the stream no worker has read yet")
+PENDING = Gauge(
+    "learnflow_telemetry_pending",
+    "Entries of a partition delivered to a worker and not yet acknowledged",
+    ["partition"],
+)
+LAG = Gauge(
+    "learnflow_telemetry_consumer_lag", "Entries in a partition no worker has read yet", ["partition"]
+)
 BATCH_SIZE = Histogram(
     "learnflow_telemetry_batch_size",
     "Heartbeats per folded batch",

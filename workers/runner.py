@@ -23,12 +23,16 @@ Stop = Callable[[], Awaitable[None]]
 async def start_workers(runtime: Runtime) -> Stop:
     """Start every worker as a task of the running loop; returns the function that stops them."""
     live = LiveWorker(runtime)
+    # One consumer per partition of the heartbeat stream; every worker process consumes all of them
+    # (their consumer groups share the entries out among the processes).
     tasks = [
         asyncio.create_task(
-            TelemetryWorker(runtime, on_folded=live.on_folded).run(), name="telemetry-worker"
-        ),
-        asyncio.create_task(live.run(), name="live-views"),
+            TelemetryWorker(runtime, on_folded=live.on_folded, partition=partition).run(),
+            name=f"telemetry-worker-{partition}",
+        )
+        for partition in range(runtime.settings.telemetry_partitions)
     ]
+    tasks.append(asyncio.create_task(live.run(), name="live-views"))
 
     async def stop() -> None:
         for task in tasks:

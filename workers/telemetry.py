@@ -48,10 +48,14 @@ class TelemetryWorker:
         *,
         consumer: str | None = None,
         on_folded: Callable[[set[int]], None] | None = None,
+        partition: int = 0,
     ) -> None:
         self.runtime = runtime
-        # Not yet laid out for a Redis Cluster (one stream): README "Scaling out".
-        self.consumer = StreamConsumer(runtime.redis, consumer or consumer_name())  # type: ignore[arg-type]
+        self.consumer = StreamConsumer(
+            runtime.redis,  # type: ignore[arg-type]
+            consumer or consumer_name(),
+            partition,
+        )
         self.on_folded = on_folded
         self.batch_size = runtime.settings.telemetry_batch_size
         self.claim_idle_ms = int(runtime.settings.telemetry_claim_idle_seconds * 1000)
@@ -61,7 +65,10 @@ class TelemetryWorker:
 
     async def run(self) -> None:
         await self.consumer.ensure_group()
-        log.info("telemetry worker started", extra={"consumer": self.consumer.consumer})
+        log.info(
+            "telemetry worker started",
+            extra={"consumer": self.consumer.consumer, "partition": self.consumer.partition},
+        )
         try:
             await self._loop()
         finally:
@@ -153,9 +160,10 @@ class TelemetryWorker:
 
     async def report_stats(self) -> None:
         length, pending, lag = await self.consumer.stats()
-        STREAM_LENGTH.set(length)
-        PENDING.set(pending)
-        LAG.set(lag)
+        partition = str(self.consumer.partition)
+        STREAM_LENGTH.labels(partition).set(length)
+        PENDING.labels(partition).set(pending)
+        LAG.labels(partition).set(lag)
         log.info(
             "telemetry stream",
             extra={

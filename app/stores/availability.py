@@ -21,7 +21,17 @@ UNAVAILABLE_ERRORS: tuple[tuple[str, tuple[type[BaseException], ...]], ...] = (
             asyncpg.CannotConnectNowError,
         ),
     ),
-    ("redis", (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)),
+    (
+        "redis",
+        (
+            redis.exceptions.ConnectionError,
+            redis.exceptions.TimeoutError,
+            # A Redis Cluster with a shard away ("CLUSTERDOWN"), or a slot moving or not served yet.
+            redis.exceptions.ClusterDownError,
+            redis.exceptions.TryAgainError,
+            redis.exceptions.SlotNotCoveredError,
+        ),
+    ),
     ("mongo", (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError)),
 )
 

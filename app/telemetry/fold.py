@@ -30,7 +30,8 @@ from app.progress.store import empty_progress
 from app.stores.models import Enrollment, TelemetryApplied
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore, progress_id, telemetry_bucket_id
 from app.stores.sql import Database
-from app.telemetry.stream import Entry, stream_order
+from app.telemetry.keys import applied_order
+from app.telemetry.stream import Entry
 from app.timestamps import from_epoch_ms
 
 log = logging.getLogger(__name__)
@@ -149,8 +150,9 @@ async def _write_collection(
 async def _prune_applied(
     documents: DocumentStore, collection: str, doc_ids: list[str], settled_before: str
 ) -> None:
-    """Pull ids of entries older than `settled_before` (the oldest pending entry) from `applied`."""
-    limit = stream_order(settled_before)
+    """Pull ids of entries older than `settled_before` (the oldest pending entry of a partition) from
+    `applied`; ids of other partitions are compared with their own partition's, never with this one."""
+    limit = applied_order(settled_before)
     if not doc_ids or limit is None:
         return
     coll = documents.db[collection]
@@ -161,8 +163,8 @@ async def _prune_applied(
             continue
         settled = []
         for entry_id in applied:
-            order = stream_order(entry_id) if isinstance(entry_id, str) else None
-            if order is not None and order < limit:
+            order = applied_order(entry_id) if isinstance(entry_id, str) else None
+            if order is not None and order[0] == limit[0] and order < limit:
                 settled.append(entry_id)
         if settled:
             ops.append(UpdateOne({"_id": doc["_id"]}, {"$pull": {"applied": {"$in": settled}}}))

@@ -1,7 +1,15 @@
 """Every Redis name of the telemetry pipeline, in one place.
 
-Per-user keys are built by these functions only, so a layout for Redis Cluster (a hash tag per user,
-`{u<id>}`, with the stream split by user) changes here and nowhere else.
+The stream is split into partitions so that ingest spreads over the shards of a Redis Cluster: a
+learner's heartbeats all go to partition `user_id % partitions`, and every key the accept script touches
+for them (their budget, their `seq` per course, their idempotency keys) carries the partition's hash
+tag, so one script call touches one slot. Partition 0 keeps the single stream's name (`lf:telemetry`);
+its keys are tagged with that name, which hashes to the stream's own slot. Partition k > 0 is
+`lf:telemetry:{t<k>}` with keys tagged `{t<k>}`.
+
+Each partition has its own consumer group (same name, per stream). An entry is known to the folds by its
+*applied id*: the stream id for partition 0 (so ids stored before partitions existed stay valid), and
+`<k>/<stream id>` for partition k, since two streams can hand out the same id.
 """
 
 from __future__ import annotations
@@ -10,14 +18,40 @@ STREAM = "lf:telemetry"
 GROUP = "telemetry-workers"
 
 
-def budget(user_id: int) -> str:
+def partition_of(user_id: int, partitions: int) -> int:
+    return user_id % partitions
+
+
+def stream(partition: int) -> str:
+    return STREAM if partition == 0 else f"{STREAM}:{{t{partition}}}"
+
+
+def _tag(partition: int) -> str:
+    return f"{{{STREAM}}}" if partition == 0 else f"{{t{partition}}}"
+
+
+def budget(partition: int, user_id: int) -> str:
     """The instant up to which the user's time is already credited (ms)."""
-    return f"lf:hb:budget:{user_id}"
+    return f"lf:hb:{_tag(partition)}:budget:{user_id}"
 
 
-def last_seq(user_id: int, course_id: int) -> str:
-    return f"lf:hb:seq:{user_id}:{course_id}"
+def last_seq(partition: int, user_id: int, course_id: int) -> str:
+    return f"lf:hb:{_tag(partition)}:seq:{user_id}:{course_id}"
 
 
-def idempotency(user_id: int, key: str) -> str:
-    return f"lf:hb:idem:{user_id}:{key}"
+def idempotency(partition: int, user_id: int, key: str) -> str:
+    return f"lf:hb:{_tag(partition)}:idem:{user_id}:{key}"
+
+
+def applied_id(partition: int, stream_id: str) -> str:
+    return stream_id if partition == 0 else f"{partition}/{stream_id}"
+
+
+def applied_order(entry_id: str) -> tuple[int, int, int] | None:
+    """(partition, ms, seq) of an applied id, comparable within one partition; None when it is not one."""
+    partition, slash, stream_id = entry_id.rpartition("/")
+    ms, _, seq = stream_id.partition("-")
+    try:
+        return (int(partition) if slash else 0), int(ms), int(seq or "0")
+    except ValueError:
+        return None

@@ -12,11 +12,11 @@ from app.telemetry.targets import HeartbeatTargets
 def _stream(runtime: Runtime) -> TelemetryStream:
     settings = runtime.settings
     return TelemetryStream(
-        # Not yet laid out for a Redis Cluster (one stream, cross-slot accept script): README.
         # No retries: the accept script is not idempotent for a heartbeat without `seq`.
         create_redis(runtime.urls.redis_url, retries=0),  # type: ignore[arg-type]
         tolerance_seconds=settings.telemetry_tolerance_seconds,
         first_heartbeat_max_seconds=settings.telemetry_first_heartbeat_max_seconds,
+        partitions=settings.telemetry_partitions,
     )
 
 

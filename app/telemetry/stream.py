@@ -4,18 +4,24 @@ Acceptance is batched (app/telemetry/batcher.py); names of keys are in app/telem
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from app.telemetry import keys as keys_
 from app.telemetry.activity import ActivityKeys, activity_keys
 from app.telemetry.batcher import Acceptance, HeartbeatBatcher, Pending
 
-__all__ = ["GROUP", "STREAM", "Acceptance", "Entry", "StreamConsumer", "TelemetryStream", "stream_order"]
+log = logging.getLogger(__name__)
+
+__all__ = ["GROUP", "STREAM", "Acceptance", "Entry", "StreamConsumer", "TelemetryStream"]
 
 STREAM = keys_.STREAM
 GROUP = keys_.GROUP
@@ -27,12 +33,11 @@ SERVER_KEY_WINDOW_MS = 60_000
 # Heartbeats waiting for or inside an acceptance call, per api process, before new ones are shed.
 MAX_IN_FLIGHT = 4000
 
-# One call accepts a whole batch, in order, so budgets and seqs stay exact within it and across api
-# instances (a script runs alone). KEYS: stream, heartbeat rate counter, activity dirty set, activity
-# courses zset, recent zset, then per heartbeat: budget (user), last seq (user and course), idempotency
-# key, activity hash (course), joins list (course).
-# ARGV: tolerance ms, first-heartbeat max ms, idle ms, recent window ms, then per heartbeat: seconds,
-# seq or "", user, course, lesson, enrollment id, idempotency window ms.
+# One call accepts a partition's share of a batch, in order, so budgets and seqs stay exact within it and
+# across api instances (a script runs alone). Every key is in the partition's slot (app/telemetry/keys.py).
+# KEYS: the partition's stream, then per heartbeat: budget (user), last seq (user and course),
+# idempotency key. ARGV: tolerance ms, first-heartbeat max ms, then per heartbeat: seconds, seq or "",
+# user, course, lesson, enrollment id, idempotency window ms.
 # The budget key holds the instant up to which the user's time is already credited; a heartbeat is
 # credited at most the wall-clock time between that instant and now (+ tolerance), across all courses,
 # so sending 60 s every second earns one second per second.
@@ -40,14 +45,11 @@ _ACCEPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local tolerance, first = tonumber(ARGV[1]), tonumber(ARGV[2])
-local idle, recent = tonumber(ARGV[3]), tonumber(ARGV[4])
 local out = {}
-local noted = 0
-local n = (#KEYS - 5) / 5
+local n = (#KEYS - 1) / 3
 for i = 0, n - 1 do
-  local k, a = 5 + i * 5, 4 + i * 7
+  local k, a = 1 + i * 3, 2 + i * 7
   local seconds, seq = tonumber(ARGV[a + 1]), ARGV[a + 2]
-  local user, course, lesson = ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
   local duplicate = false
   if seq ~= '' then
     local last_seq = redis.call('GET', KEYS[k + 2])
@@ -67,42 +69,56 @@ for i = 0, n - 1 do
     if seq ~= '' then redis.call('SET', KEYS[k + 2], seq, 'PX', 86400000) end
     local id = ''
     if credit > 0 then
-      id = redis.call('XADD', KEYS[1], '*', 'u', user, 'c', course, 'l', lesson, 's', credit, 't', now,
-        'e', ARGV[a + 6])
+      id = redis.call('XADD', KEYS[1], '*', 'u', ARGV[a + 3], 'c', ARGV[a + 4], 'l', ARGV[a + 5],
+        's', credit, 't', now, 'e', ARGV[a + 6])
     end
     out[#out + 1] = 'accepted'; out[#out + 1] = credit; out[#out + 1] = id
-    -- Live activity (instructor view, admin analytics): app/telemetry/activity.py.
-    local started, session, joined = now, 0, true
-    local raw = redis.call('HGET', KEYS[k + 4], user)
-    if raw then
-      local ok, entry = pcall(cjson.decode, raw)
-      if ok and type(entry) == 'table' and now - (tonumber(entry.last_seen) or 0) <= idle then
-        started = tonumber(entry.session_started) or now
-        session = tonumber(entry.session_seconds) or 0
-        joined = false
-      end
-    end
-    redis.call('HSET', KEYS[k + 4], user, cjson.encode({
-      user_id = tonumber(user), lesson_id = lesson, session_started = started,
-      session_seconds = session + credit, last_seen = now}))
-    redis.call('PEXPIRE', KEYS[k + 4], idle * 10)
-    if joined then
-      redis.call('RPUSH', KEYS[k + 5], user)
-      redis.call('LTRIM', KEYS[k + 5], -1000, -1)
-      redis.call('PEXPIRE', KEYS[k + 5], idle * 10)
-    end
-    redis.call('SADD', KEYS[3], course)
-    redis.call('ZADD', KEYS[4], now, course)
-    redis.call('ZADD', KEYS[5], now, course .. ':' .. user)
-    noted = noted + 1
   end
 end
-if noted > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - recent)
-  redis.call('INCRBY', KEYS[2], noted)
-  redis.call('EXPIRE', KEYS[2], 180)
-end
 return out
+"""
+
+# The live activity of the heartbeats a batch accepted (app/telemetry/activity.py); every key is in the
+# `{act}` slot. KEYS: heartbeat rate counter, activity dirty set, activity courses zset, recent zset, then
+# per heartbeat: activity hash (course), joins list (course). ARGV: idle ms, recent window ms, then per
+# heartbeat: user, course, lesson, credited seconds.
+_NOTE_ACTIVITY = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local idle, recent = tonumber(ARGV[1]), tonumber(ARGV[2])
+local n = (#KEYS - 4) / 2
+for i = 0, n - 1 do
+  local k, a = 4 + i * 2, 2 + i * 4
+  local user, course, lesson, credit = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
+  local started, session, joined = now, 0, true
+  local raw = redis.call('HGET', KEYS[k + 1], user)
+  if raw then
+    local ok, entry = pcall(cjson.decode, raw)
+    if ok and type(entry) == 'table' and now - (tonumber(entry.last_seen) or 0) <= idle then
+      started = tonumber(entry.session_started) or now
+      session = tonumber(entry.session_seconds) or 0
+      joined = false
+    end
+  end
+  redis.call('HSET', KEYS[k + 1], user, cjson.encode({
+    user_id = tonumber(user), lesson_id = lesson, session_started = started,
+    session_seconds = session + credit, last_seen = now}))
+  redis.call('PEXPIRE', KEYS[k + 1], idle * 10)
+  if joined then
+    redis.call('RPUSH', KEYS[k + 2], user)
+    redis.call('LTRIM', KEYS[k + 2], -1000, -1)
+    redis.call('PEXPIRE', KEYS[k + 2], idle * 10)
+  end
+  redis.call('SADD', KEYS[2], course)
+  redis.call('ZADD', KEYS[3], now, course)
+  redis.call('ZADD', KEYS[4], now, course .. ':' .. user)
+end
+if n > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - recent)
+  redis.call('INCRBY', KEYS[1], n)
+  redis.call('EXPIRE', KEYS[1], 180)
+end
+return n
 """
 
 
@@ -118,11 +134,14 @@ class TelemetryStream:
         tolerance_seconds: float,
         first_heartbeat_max_seconds: int,
         max_in_flight: int = MAX_IN_FLIGHT,
+        partitions: int = 1,
     ) -> None:
         self._redis = redis
         self._tolerance_ms = int(tolerance_seconds * 1000)
         self._first_ms = int(first_heartbeat_max_seconds * 1000)
+        self.partitions = partitions
         self._accept = redis.register_script(_ACCEPT)
+        self._note_activity = redis.register_script(_NOTE_ACTIVITY)
         self.batcher = HeartbeatBatcher(self._accept_batch, max_in_flight=max_in_flight)
 
     def admit(self) -> None:
@@ -151,19 +170,43 @@ class TelemetryStream:
         )
 
     async def _accept_batch(self, batch: Sequence[Pending]) -> list[Acceptance]:
-        live = activity_keys()
-        keys: list[str] = [keys_.STREAM, live.rate, live.dirty, live.courses, live.recent]
-        args: list[str | int] = [self._tolerance_ms, self._first_ms, live.idle_ms, live.recent_ms]
-        for item in batch:
+        """Each partition's share in one script call (concurrently), then the live activity of what
+        they accepted in one more. A failed partition call fails the whole batch: its callers retry
+        with their `seq` or key, and what another partition accepted is then a duplicate."""
+        shares: dict[int, list[int]] = defaultdict(list)
+        for index, item in enumerate(batch):
+            shares[keys_.partition_of(item.user_id, self.partitions)].append(index)
+        results: list[Acceptance | None] = [None] * len(batch)
+        replies = await asyncio.gather(
+            *(
+                self._accept_share(partition, [batch[i] for i in indexes])
+                for partition, indexes in shares.items()
+            )
+        )
+        for indexes, reply in zip(shares.values(), replies, strict=True):
+            for index, acceptance in zip(indexes, reply, strict=True):
+                results[index] = acceptance
+        accepted = [acceptance for acceptance in results if acceptance is not None]
+        await self._note(
+            [
+                (item, acceptance.credited_seconds)
+                for item, acceptance in zip(batch, accepted, strict=True)
+                if not acceptance.duplicate
+            ]
+        )
+        return accepted
+
+    async def _accept_share(self, partition: int, items: list[Pending]) -> list[Acceptance]:
+        keys: list[str] = [keys_.stream(partition)]
+        args: list[str | int] = [self._tolerance_ms, self._first_ms]
+        for item in items:
             key, window = item.idempotency_key, CLIENT_KEY_WINDOW_MS
             if item.seq is None and not key:
                 key, window = uuid.uuid4().hex, SERVER_KEY_WINDOW_MS
             keys += [
-                keys_.budget(item.user_id),
-                keys_.last_seq(item.user_id, item.course_id),
-                keys_.idempotency(item.user_id, key),
-                ActivityKeys.activity(item.course_id),
-                ActivityKeys.joins(item.course_id),
+                keys_.budget(partition, item.user_id),
+                keys_.last_seq(partition, item.user_id, item.course_id),
+                keys_.idempotency(partition, item.user_id, key),
             ]
             args += [
                 item.seconds,
@@ -180,6 +223,21 @@ class TelemetryStream:
             for i in range(0, len(reply), 3)
         ]
 
+    async def _note(self, items: list[tuple[Pending, int]]) -> None:
+        """Best effort: the heartbeats are accepted already, and the live views only lag if this fails."""
+        if not items:
+            return
+        live = activity_keys()
+        keys: list[str] = [live.rate, live.dirty, live.courses, live.recent]
+        args: list[str | int] = [live.idle_ms, live.recent_ms]
+        for item, credited in items:
+            keys += [ActivityKeys.activity(item.course_id), ActivityKeys.joins(item.course_id)]
+            args += [item.user_id, item.course_id, item.lesson_id, credited]
+        try:
+            await self._note_activity(keys=keys, args=args)
+        except (RedisError, OSError):
+            log.warning("live activity not noted", extra={"heartbeats": len(items)}, exc_info=True)
+
     @property
     def client(self) -> Redis:
         return self._redis
@@ -188,18 +246,9 @@ class TelemetryStream:
         await self._redis.aclose()
 
 
-def stream_order(entry_id: str) -> tuple[int, int] | None:
-    """A stream entry id ("<ms>-<seq>") as a comparable pair; None when it is not one."""
-    ms, _, seq = entry_id.partition("-")
-    try:
-        return int(ms), int(seq or "0")
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True)
 class Entry:
-    entry_id: str
+    entry_id: str  # the applied id (app/telemetry/keys.py): the stream id, qualified by its partition
     user_id: int
     course_id: int
     lesson_id: str
@@ -209,13 +258,13 @@ class Entry:
     enrollment_id: int | None = None
 
 
-def _entries(raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
+def _entries(partition: int, raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
     result = []
-    for entry_id, fields in raw:
+    for stream_id, fields in raw:
         try:
             result.append(
                 Entry(
-                    entry_id,
+                    keys_.applied_id(partition, stream_id),
                     int(fields["u"]),
                     int(fields["c"]),
                     fields["l"],
@@ -232,60 +281,64 @@ def _entries(raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
 
 
 class StreamConsumer:
-    """One consumer of the telemetry group: read new entries, claim those of dead consumers, ack."""
+    """One consumer of a partition's group: read new entries, claim those of dead consumers, ack.
+    Entries are returned with the stream ids to acknowledge them by."""
 
-    def __init__(self, redis: Redis, consumer: str) -> None:
+    def __init__(self, redis: Redis, consumer: str, partition: int = 0) -> None:
         self._redis = redis
         self.consumer = consumer
+        self.partition = partition
+        self.stream = keys_.stream(partition)
 
     async def ensure_group(self) -> None:
         try:
-            await self._redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+            await self._redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
         except Exception as exc:  # noqa: BLE001 - BUSYGROUP: another worker created it first
             if "BUSYGROUP" not in str(exc):
                 raise
 
     async def read_new(self, count: int, block_ms: int) -> tuple[list[str], list[Entry]]:
         reply: Any = await self._redis.xreadgroup(
-            GROUP, self.consumer, {STREAM: ">"}, count=count, block=block_ms
+            GROUP, self.consumer, {self.stream: ">"}, count=count, block=block_ms
         )
         raw = reply[0][1] if reply else []
-        return [entry_id for entry_id, _ in raw], _entries(raw)
+        return [entry_id for entry_id, _ in raw], _entries(self.partition, raw)
 
     async def read_own_pending(self, count: int) -> tuple[list[str], list[Entry]]:
         """Entries delivered to this consumer name before and never acknowledged (a restart)."""
-        reply: Any = await self._redis.xreadgroup(GROUP, self.consumer, {STREAM: "0"}, count=count)
+        reply: Any = await self._redis.xreadgroup(GROUP, self.consumer, {self.stream: "0"}, count=count)
         raw = reply[0][1] if reply else []
-        return [entry_id for entry_id, _ in raw], _entries(raw)
+        return [entry_id for entry_id, _ in raw], _entries(self.partition, raw)
 
     async def claim_stale(self, min_idle_ms: int, count: int) -> tuple[list[str], list[Entry]]:
         """Entries pending on consumers that stopped acknowledging (dead workers) become ours."""
         reply: Any = await self._redis.xautoclaim(
-            STREAM, GROUP, self.consumer, min_idle_time=min_idle_ms, start_id="0-0", count=count
+            self.stream, GROUP, self.consumer, min_idle_time=min_idle_ms, start_id="0-0", count=count
         )
         raw = [item for item in reply[1] if item and item[1] is not None]
-        return [entry_id for entry_id, _ in raw], _entries(raw)
+        return [entry_id for entry_id, _ in raw], _entries(self.partition, raw)
 
     async def oldest_pending(self) -> str | None:
-        """The oldest entry delivered to any consumer of the group and not acknowledged yet. Every entry
-        older than it was acknowledged (and deleted): it can never be delivered again."""
-        summary: Any = await self._redis.xpending(STREAM, GROUP)
+        """The applied id of the oldest entry delivered to any consumer of the group and not acknowledged
+        yet. Every entry of the partition older than it was acknowledged (and deleted): it can never be
+        delivered again."""
+        summary: Any = await self._redis.xpending(self.stream, GROUP)
         oldest = summary.get("min") if summary else None
-        return str(oldest) if oldest else None
+        return keys_.applied_id(self.partition, str(oldest)) if oldest else None
 
     async def ack(self, entry_ids: list[str]) -> None:
         if entry_ids:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xack(STREAM, GROUP, *entry_ids)
-                pipe.xdel(STREAM, *entry_ids)
+                pipe.xack(self.stream, GROUP, *entry_ids)
+                pipe.xdel(self.stream, *entry_ids)
                 await pipe.execute()
 
     async def stats(self) -> tuple[int, int, int]:
         """Stream length, entries pending acknowledgement, and the group's lag (entries never read)."""
-        length = await self._redis.xlen(STREAM)
-        if not await self._redis.exists(STREAM):
+        length = await self._redis.xlen(self.stream)
+        if not await self._redis.exists(self.stream):
             return 0, 0, 0
-        groups = await self._redis.xinfo_groups(STREAM)
+        groups = await self._redis.xinfo_groups(self.stream)
         for group in groups:
             if group.get("name") == GROUP:
                 return int(length), int(group.get("pending") or 0), int(group.get("lag") or 0)

@@ -22,12 +22,13 @@ from sqlalchemy import func, select
 from app.runtime import Runtime, StoreUrls
 from app.stores.models import Telemetry
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS
+from app.telemetry import keys
 from app.telemetry.stream import GROUP, STREAM
 from tests.builders import enroll as enroll
 from tests.builders import published_course
 from tests.conftest import TEST_MONGO_DATABASE, make_settings
 from tests.helpers import Account, Api
-from workers.telemetry import FAILPOINT
+from workers.telemetry import FAILPOINT, TelemetryWorker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -283,3 +284,18 @@ class Workers:
     def kill_all(self) -> None:
         for worker in self.started:
             worker.kill()
+
+
+async def drain(runtime: Runtime, partitions: int, *, timeout: float = 30.0) -> None:
+    """Run one worker per partition, as `start_workers` does, until every partition's stream is empty
+    (every entry folded and acknowledged)."""
+    workers = [TelemetryWorker(runtime, partition=k) for k in range(partitions)]
+    tasks = [asyncio.create_task(worker.run()) for worker in workers]
+    try:
+        async with asyncio.timeout(timeout):
+            while any([await runtime.redis.xlen(keys.stream(k)) for k in range(partitions)]):
+                await asyncio.sleep(0.05)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,1 @@
+from tests.telemetry.test_group_commit import *  # noqa: F403

@@ -1,0 +1,1 @@
+from tests.telemetry.test_heartbeats import *  # noqa: F403

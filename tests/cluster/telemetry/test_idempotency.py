@@ -1,0 +1,1 @@
+from tests.telemetry.test_idempotency import *  # noqa: F403

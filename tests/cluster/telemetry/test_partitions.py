@@ -1,0 +1,1 @@
+from tests.telemetry.test_partitions import *  # noqa: F403

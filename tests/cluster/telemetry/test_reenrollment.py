@@ -1,0 +1,1 @@
+from tests.telemetry.test_reenrollment import *  # noqa: F403

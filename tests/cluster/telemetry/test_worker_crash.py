@@ -1,0 +1,1 @@
+from tests.telemetry.test_worker_crash import *  # noqa: F403

@@ -1,0 +1,110 @@
+"""The heartbeat stream split into partitions (app/telemetry/keys.py): each learner's heartbeats go to one
+partition, whose keys share one Redis Cluster slot; every partition is consumed and folded exactly once,
+and entries of different partitions never pass for one another, even with equal stream ids."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from redis.crc import key_slot
+
+from app.runtime import Runtime
+from app.stores.mongo import PROGRESS, progress_id
+from app.telemetry import keys
+from app.telemetry.activity import COURSES
+from app.telemetry.fold import fold_into_documents, fold_into_rollups
+from app.telemetry.stream import Entry
+from tests.helpers import Api
+from tests.telemetry.helpers import Written, assert_exact, classroom, drain, send_heartbeats, totals
+
+PARTITIONS = 3
+
+
+def test_every_key_of_a_partition_is_in_the_slot_of_its_stream() -> None:
+    slots = set()
+    for partition in range(8):
+        slot = key_slot(keys.stream(partition).encode())
+        slots.add(slot)
+        for key in (
+            keys.budget(partition, 7),
+            keys.last_seq(partition, 7, 42),
+            keys.idempotency(partition, 7, "a-key"),
+        ):
+            assert key_slot(key.encode()) == slot, key
+    assert len(slots) == 8  # the partitions spread over the slots
+    assert keys.stream(0) == "lf:telemetry"  # the single stream's name is kept
+
+
+def test_applied_ids_name_their_partition_and_order_within_it() -> None:
+    assert keys.applied_id(0, "1700-3") == "1700-3"
+    assert keys.applied_id(2, "1700-3") == "2/1700-3"
+    assert keys.applied_order("1700-3") == (0, 1700, 3)
+    assert keys.applied_order("2/1700-3") == (2, 1700, 3)
+    assert keys.applied_order("2/1700-3") < keys.applied_order("2/1701-0")  # type: ignore[operator]
+    assert keys.applied_order("not an id") is None
+    assert keys.partition_of(7, 3) == 1 and keys.partition_of(7, 1) == 0
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"telemetry_partitions": PARTITIONS}
+
+
+async def test_partitioned_ingest_is_folded_exactly_once(
+    client: httpx.AsyncClient, api: Api, runtime: Runtime
+) -> None:
+    room = await classroom(api, learners=9, courses=2)
+    written = Written()
+    await send_heartbeats(client, room, written)
+    lengths = [int(await runtime.redis.xlen(keys.stream(k))) for k in range(PARTITIONS)]
+    assert sum(lengths) == written.entries > 0
+    by_partition = {keys.partition_of(learner.id, PARTITIONS) for learner in room.learners}
+    assert [k for k in range(PARTITIONS) if lengths[k]] == sorted(by_partition)
+    # A heartbeat sent again with its seq is a duplicate in its partition too.
+    course_id, lessons = next(iter(room.courses.items()))
+    again = await client.post(
+        f"/api/courses/{course_id}/telemetry",
+        headers=room.learners[0].headers,
+        json={"lesson_id": lessons[0], "seconds_spent": 12, "seq": 0},
+    )
+    assert again.status_code == 202 and again.json()["duplicate"] is True
+    # The live activity is noted for every accepted heartbeat, in its own slot.
+    assert {int(c) for c in await runtime.redis.zrange(COURSES, 0, -1)} == set(room.courses)
+
+    await drain(runtime, PARTITIONS)
+    assert_exact(await totals(runtime), written)
+
+
+def entry(partition: int, stream_id: str, user_id: int, course_id: int, lesson_id: str) -> Entry:
+    at_ms = int(stream_id.partition("-")[0])
+    return Entry(keys.applied_id(partition, stream_id), user_id, course_id, lesson_id, 1, at_ms)
+
+
+async def test_equal_stream_ids_of_two_partitions_are_two_entries(api: Api, runtime: Runtime) -> None:
+    room = await classroom(api, learners=1, courses=1)
+    user_id = room.learners[0].id
+    course_id, lessons = next(iter(room.courses.items()))
+    now_ms = int(time.time() * 1000)
+    first = [entry(0, f"{now_ms + n}-0", user_id, course_id, lessons[0]) for n in range(40)]
+    second = [entry(2, f"{now_ms + n}-0", user_id, course_id, lessons[0]) for n in range(40)]
+    for batch in (first, second):
+        await fold_into_documents(runtime.documents, batch, redelivered=False)
+        await fold_into_rollups(runtime.db, batch)
+        await fold_into_documents(runtime.documents, batch, redelivered=True)  # again: no change
+        await fold_into_rollups(runtime.db, batch)
+    found = await totals(runtime)
+    assert found.progress_seconds == found.rollup_seconds == found.bucket_seconds == 80
+
+    # Partition 2's oldest pending entry settles partition 2's older ids only.
+    await fold_into_documents(
+        runtime.documents,
+        [entry(2, f"{now_ms + 100}-0", user_id, course_id, lessons[0])],
+        redelivered=False,
+        settled_before=keys.applied_id(2, f"{now_ms + 100}-0"),
+    )
+    doc = await runtime.documents.get(PROGRESS, progress_id(user_id, course_id))
+    assert doc is not None
+    assert sorted(doc["applied"]) == sorted([e.entry_id for e in first] + [f"2/{now_ms + 100}-0"])
