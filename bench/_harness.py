@@ -159,8 +159,8 @@ def hub_command() -> list[str]:
     return os.environ.get("BENCH_HUB_COMMAND", "").split() or [sys.executable, "-m", "app.cli"]
 
 
-def start_hub(made: Stack, name: str = "hub", **env: str) -> Server:
-    """A real `learnflow serve` process on the bench stores."""
+def start_hub(made: Stack, name: str = "hub", *, processes: int = 1, **env: str) -> Server:
+    """A real `learnflow serve` process on the bench stores (`--processes N`: N api processes under it)."""
     environment = {
         "LEARNFLOW_ENV": "production",
         "LEARNFLOW_DATA_DIR": str(made.workdir / "data"),
@@ -177,6 +177,8 @@ def start_hub(made: Stack, name: str = "hub", **env: str) -> Server:
         **env,
     }
     argv = [*hub_command(), "serve", "--host", "127.0.0.1", "--port", "{port}"]
+    if processes > 1:
+        argv += ["--processes", str(processes)]
     return _spawn(name, argv, environment, made.workdir, "/api/health")
 
 

@@ -156,7 +156,7 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[Phase]:
             closer: Callable[[], Awaitable[None]] | None = None
             if name == "hub":
                 queue = {"WS_OUTGOING_QUEUE_SIZE": str(args.queue_size)} if args.queue_size else {}
-                server = start_hub(made, **queue)
+                server = start_hub(made, processes=args.serve_processes, **queue)
                 history = RedisHistory(redis, size=200, ttl_seconds=600)
 
                 async def publish(seq: int, sent: float, history: RedisHistory = history) -> Any:
@@ -321,6 +321,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured publishing before each phase")
     parser.add_argument("--drain", type=float, default=5.0, help="max seconds to wait for late frames")
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    parser.add_argument(
+        "--serve-processes",
+        type=int,
+        default=1,
+        help="api processes of the hub (`learnflow serve --processes`)",
+    )
     parser.add_argument(
         "--concurrency", type=int, default=32, help="connection attempts in flight per load-generator process"
     )

@@ -407,7 +407,7 @@ async def ours(made: Stack, learners: list[dict[str, Any]], args: argparse.Names
 
     redis = Redis.from_url(made.urls.redis_url, decode_responses=True)
     mongo: AsyncMongoClient[Any] = AsyncMongoClient(made.urls.mongo_url)
-    api = start_hub(made, "api", RUN_WORKERS_IN_PROCESS="false")
+    api = start_hub(made, "api", processes=args.serve_processes, RUN_WORKERS_IN_PROCESS="false")
     worker = start_worker(made, api)
     senders = Senders(args.processes)
     watcher = Watcher(mongo, learners, args.poll)
@@ -425,7 +425,7 @@ async def ours(made: Stack, learners: list[dict[str, Any]], args: argparse.Names
         tasks = [asyncio.create_task(watcher.watch_probes()), asyncio.create_task(watcher.watch_folded())]
 
         def processes() -> dict[str, list[int]]:
-            named = {"api": [api.pid], "worker": [worker.pid], "loadgens": senders.pids}
+            named = {"api": [p.pid for p in api.tree()], "worker": [worker.pid], "loadgens": senders.pids}
             return {**store_processes(made), **named}
 
         results, usage, start, m0, m1 = await drive(senders, learners, args, processes)
@@ -730,6 +730,9 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=0.05, help="probe poll period (the lag's resolution)")
     parser.add_argument("--profile", help="folder for py-spy profiles (raw collapsed stacks) of the servers")
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    parser.add_argument(
+        "--serve-processes", type=int, default=1, help="api processes (`learnflow serve --processes`)"
+    )
     parser.add_argument(
         "--baseline", choices=("async", "sync", "none"), default="async", help="baseline PyMongo driver"
     )
