@@ -9,11 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.exceptions
 from redis.crc import key_slot
 
 from app.runtime import Runtime
 from app.stores.mongo import PROGRESS, progress_id
 from app.telemetry import keys
+from app.telemetry import parts as telemetry_parts
 from app.telemetry.activity import COURSES
 from app.telemetry.fold import fold_into_documents, fold_into_rollups
 from app.telemetry.stream import Entry
@@ -108,3 +110,25 @@ async def test_equal_stream_ids_of_two_partitions_are_two_entries(api: Api, runt
     doc = await runtime.documents.get(PROGRESS, progress_id(user_id, course_id))
     assert doc is not None
     assert sorted(doc["applied"]) == sorted([e.entry_id for e in first] + [f"2/{now_ms + 100}-0"])
+
+
+async def test_a_heartbeat_stays_accepted_when_its_live_activity_cannot_be_noted(
+    client: httpx.AsyncClient, api: Api, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = await classroom(api, learners=1, courses=1)
+    learner = room.learners[0]
+    course_id, lessons = next(iter(room.courses.items()))
+
+    async def unreachable(**_: Any) -> Any:
+        raise redis.exceptions.ConnectionError("the {act} shard is away")
+
+    monkeypatch.setattr(telemetry_parts.stream(runtime), "_note_activity", unreachable)
+    response = await client.post(
+        f"/api/courses/{course_id}/telemetry",
+        headers=learner.headers,
+        json={"lesson_id": lessons[0], "seconds_spent": 5, "seq": 1},
+    )
+    assert response.status_code == 202 and response.json()["credited_seconds"] == 5
+    partition = keys.partition_of(learner.id, PARTITIONS)
+    assert await runtime.redis.xlen(keys.stream(partition)) == 1
+    assert await runtime.redis.zrange(COURSES, 0, -1) == []  # the live views only lag
