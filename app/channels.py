@@ -124,6 +124,18 @@ def private_post_audience(
     return tuple(sorted({author_id, starter_id, owner_id, *admin_ids}))
 
 
+def conversation_audience(first_id: int, second_id: int) -> tuple[int, ...]:
+    """Who hears of a direct message or its being read: the two people in the conversation, on their own
+    `user:<id>` channels, never anyone else."""
+    return tuple(sorted({first_id, second_id}))
+
+
+def is_discussion(name: str) -> bool:
+    """Whether a channel name is a course's discussion (where `typing` may be sent)."""
+    parsed = parse(name)
+    return isinstance(parsed, CourseChannel) and parsed.kind == "discussion"
+
+
 def with_admins(event: DomainEvent, admin_ids: Iterable[int]) -> DomainEvent:
     """A private event's audience with the admins, who may read every private post."""
     return replace(event, audience=tuple(sorted({*event.audience, *admin_ids})))

@@ -24,3 +24,9 @@ def now_iso_z(*, timespec: Timespec = "auto") -> str:
 
 def from_epoch_ms(ms: float, *, timespec: Timespec = "auto") -> str:
     return iso_z(datetime.fromtimestamp(ms / 1000, UTC), timespec=timespec)
+
+
+def hour_of_epoch_ms(ms: float) -> str:
+    """The UTC hour `ms` falls in, as `2026-12-04T05:00:00Z` (the key of an hourly bucket)."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC).replace(minute=0, second=0, microsecond=0)
+    return iso_z(moment, timespec="seconds")

@@ -10,7 +10,7 @@ import struct
 from typing import Protocol
 
 # The key of the capability in the ASGI scope's `extensions`.
-PREPARED_WRITES = "learnflow.prepared_writes"
+PREPARED_WRITES = "realtime.prepared_writes"
 
 _TEXT_FIN = 0x81
 

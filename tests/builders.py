@@ -67,10 +67,17 @@ async def enrollment_in_store(
 
 
 async def published_course(
-    client: httpx.AsyncClient, teacher: Account, *, lessons: int = 2, title: str = "A course"
+    client: httpx.AsyncClient,
+    teacher: Account,
+    *,
+    lessons: int = 2,
+    title: str = "A course",
+    published: bool = True,
+    **changes: Any,
 ) -> tuple[int, list[str]]:
-    """A course `teacher` creates, fills with `lessons` text lessons and publishes, all through the API;
-    its id and its lesson ids in order."""
+    """A course `teacher` creates, fills with `lessons` text lessons and publishes (unless `published` is
+    False), all through the API, with `changes` made in the same update; its id and its lesson ids in
+    order."""
     made = await client.post(
         "/api/courses", headers=teacher.headers, json={"title": title, "category": "C", "level": "Beginner"}
     )
@@ -85,11 +92,23 @@ async def published_course(
         )
         assert lesson.status_code == 201, lesson.text
         lesson_ids.append(str(lesson.json()["id"]))
-    published = await client.put(
-        f"/api/courses/{course_id}", headers=teacher.headers, json={"is_published": True}
-    )
-    assert published.status_code == 200, published.text
+    update = {"is_published": True, **changes} if published else changes
+    if update:
+        updated = await client.put(f"/api/courses/{course_id}", headers=teacher.headers, json=update)
+        assert updated.status_code == 200, updated.text
     return course_id, lesson_ids
+
+
+async def post(
+    client: httpx.AsyncClient, author: Account, course_id: int, content: str = "Hello", **fields: Any
+) -> dict[str, Any]:
+    """`author` posts in the course's discussion through the API (201 expected); the post it answers."""
+    response = await client.post(
+        f"/api/courses/{course_id}/discussions", json={"content": content, **fields}, headers=author.headers
+    )
+    assert response.status_code == 201, response.text
+    made: dict[str, Any] = response.json()
+    return made
 
 
 async def enroll(client: httpx.AsyncClient, who: Account, course_id: int) -> dict[str, Any]:

@@ -14,16 +14,17 @@ from urllib.parse import urlencode
 import httpx
 
 from app.audit.service import record
-from app.auth import store as sessions
 from app.auth.schemas import GoogleUrl, TokenPair
-from app.auth.service import NewAccount, create_account, issue_tokens, sessions_revoked
+from app.auth.service import NewAccount, create_account, issue_tokens
 from app.errors import Conflict, ServiceUnavailable, Unauthorized
 from app.http.meta import RequestMeta
 from app.runtime import Runtime
 from app.security.tokens import InvalidToken
+from app.stores import sessions
 from app.stores.models import User
 from app.stores.sql import Tx
 from app.users import store as users
+from app.users.service import sessions_revoked
 
 STATE_TTL_SECONDS = 600
 

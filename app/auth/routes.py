@@ -22,12 +22,12 @@ from app.auth.schemas import (
     RefreshRequest,
     RegisterRequest,
     TokenPair,
-    UserPublic,
 )
 from app.errors import Unauthorized
 from app.http.meta import request_meta
 from app.http.routing import Context, api_route
 from app.users import service as users_service
+from app.users.schemas import UserPublic
 
 TAGS = ["auth"]
 

@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from app.http.schemas import Message as Message
-from app.http.schemas import RequestBody, UtcDatetime
+from app.http.schemas import RequestBody
 
 
 def _strong_password(value: str) -> str:
@@ -100,18 +100,3 @@ class GoogleUrl(BaseModel):
 class GoogleCallback(BaseModel):
     code: Annotated[str, Field(min_length=1, max_length=2000)]
     state: Annotated[str, Field(min_length=1, max_length=2000)]
-
-
-class UserPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    email: str
-    first_name: str
-    last_name: str
-    role: Literal["learner", "instructor", "admin"]
-    avatar_url: str | None
-    is_active: bool
-    is_blocked: bool
-    created_at: UtcDatetime
-    last_login_at: UtcDatetime | None = None

@@ -6,17 +6,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.audit.service import record
-from app.auth import store as sessions
 from app.auth.schemas import TokenPair
 from app.errors import BadRequest, Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed
-from app.events import DomainEvent
 from app.http.meta import RequestMeta
 from app.runtime import Runtime
 from app.security.passwords import hash_password, verify_password
 from app.security.tokens import InvalidToken, new_refresh_token, parse_refresh_token
+from app.stores import sessions
 from app.stores.models import User
 from app.stores.sql import Tx
 from app.users import store as users
+from app.users.service import sessions_revoked
 
 
 @dataclass(frozen=True)
@@ -269,8 +269,3 @@ async def change_password(
         )
     await runtime.revocations.revoke_sessions(list(revoked))
     await runtime.events.publish(sessions_revoked(user_id))
-
-
-def sessions_revoked(user_id: int) -> DomainEvent:
-    """Open WebSockets of revoked sessions are closed when their connection is re-checked."""
-    return DomainEvent(name="session.revoked", data={"user_id": user_id}, user_ids=(user_id,))

@@ -14,9 +14,9 @@ from app.errors import BadRequest, Unauthorized
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.security.tokens import AccessClaims, InvalidToken
+from app.stores import accounts
+from app.stores.accounts import AccountState
 from app.stores.models import User
-from app.users import store as users_store
-from app.users.store import AccountState
 
 # The caller's row as either read gives it: the plain per-request read or the ORM user (WebSocket).
 _Account = TypeVar("_Account", AccountState, User)
@@ -90,14 +90,14 @@ async def _principal(claims: AccessClaims, runtime: Runtime) -> Principal:
     """Every authenticated request: the revocation list, then the caller's current role and flags as
     one plain read (no session), so a revocation or an account change counts on the next request."""
     await _refuse_revoked(claims, runtime)
-    account = _usable(await users_store.account_state(runtime.db, claims.user_id))
+    account = _usable(await accounts.account_state(runtime.db, claims.user_id))
     return _principal_of(claims, account.id, account.role, account.email, account.is_blocked)
 
 
 async def _principal_and_user(claims: AccessClaims, runtime: Runtime) -> tuple[Principal, User]:
     await _refuse_revoked(claims, runtime)
     async with runtime.db.read() as tx:
-        user = _usable(await users_store.get(tx, claims.user_id))
+        user = _usable(await accounts.account(tx, claims.user_id))
     return _principal_of(claims, user.id, user.role, user.email, user.is_blocked), user
 
 

@@ -103,7 +103,7 @@ class AppAuthorizer:
 
     async def may_publish_typing(self, principal: HubPrincipal, channel: str) -> bool:
         who: Principal = principal.payload
-        if not channel.endswith(":discussion") or who.is_blocked:
+        if not channels.is_discussion(channel) or who.is_blocked:
             return False
         self._throttle_typing(who.user_id, channel)
         return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
+from app import channels
 from app.courses.access import require_not_blocked
 from app.errors import BadRequest, Forbidden, NotFound
 from app.events import DomainEvent
@@ -170,7 +171,7 @@ async def send(runtime: Runtime, principal: Principal, partner_id: int, content:
             },
             user_ids=participants,
             private=True,
-            audience=participants,
+            audience=channels.conversation_audience(principal.user_id, partner.id),
         )
     )
     return message
@@ -197,7 +198,7 @@ async def mark_read(
             },
             user_ids=(partner.id, principal.user_id),
             private=True,
-            audience=(partner.id, principal.user_id),
+            audience=channels.conversation_audience(partner.id, principal.user_id),
         )
     )
     return result

@@ -32,7 +32,7 @@ from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore, progress
 from app.stores.sql import Database
 from app.telemetry.keys import applied_order
 from app.telemetry.stream import Entry
-from app.timestamps import from_epoch_ms
+from app.timestamps import from_epoch_ms, hour_of_epoch_ms
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,6 @@ def _iso(ms: int) -> str:
     return from_epoch_ms(ms, timespec="milliseconds")
 
 
-def _hour(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:00:00Z")
-
-
 @dataclass
 class _Group:
     shape: dict[str, Any]
@@ -63,7 +59,7 @@ def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Gro
     buckets: dict[str, _Group] = {}
     progress: dict[str, _Group] = {}
     for entry in entries:
-        hour = _hour(entry.at_ms)
+        hour = hour_of_epoch_ms(entry.at_ms)
         bucket_id = telemetry_bucket_id(entry.user_id, entry.course_id, entry.lesson_id, hour)
         bucket = buckets.get(bucket_id)
         if bucket is None:

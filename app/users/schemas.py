@@ -2,12 +2,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.auth.schemas import UserPublic
-from app.http.schemas import PageQuery
+from app.http.schemas import PageQuery, UtcDatetime
 
 Role = Literal["learner", "instructor", "admin"]
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    role: Role
+    avatar_url: str | None
+    is_active: bool
+    is_blocked: bool
+    created_at: UtcDatetime
+    last_login_at: UtcDatetime | None = None
 
 
 class UserListQuery(PageQuery):

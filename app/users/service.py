@@ -7,17 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.audit.service import record
-from app.auth import store as sessions
-from app.auth.schemas import UserPublic
-from app.auth.service import sessions_revoked
 from app.errors import BadRequest, Conflict, NotFound, Unauthorized
 from app.events import DomainEvent
 from app.http.meta import SYSTEM, RequestMeta
 from app.runtime import Runtime
 from app.security.passwords import hash_password, verify_password
+from app.stores import sessions
 from app.stores.models import User
 from app.stores.sql import Tx
 from app.users import store
+from app.users.schemas import UserPublic
 
 log = logging.getLogger(__name__)
 
@@ -281,3 +280,8 @@ async def bootstrap_admin(runtime: Runtime) -> None:
 async def count_users(runtime: Runtime) -> int:
     async with runtime.db.read() as tx:
         return await store.count(tx)
+
+
+def sessions_revoked(user_id: int) -> DomainEvent:
+    """Open WebSockets of revoked sessions are closed when their connection is re-checked."""
+    return DomainEvent(name="session.revoked", data={"user_id": user_id}, user_ids=(user_id,))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -11,39 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict
 from app.stores.models import User
-from app.stores.sql import Database, Tx, like_escape
-
-
-@dataclass(frozen=True)
-class AccountState:
-    """What authenticating a request needs of the caller's row, read fresh on every request."""
-
-    id: int
-    role: str
-    email: str
-    is_blocked: bool
-    is_active: bool
-
-
-_ACCOUNT_STATE = "SELECT id, role, email, is_blocked, is_active FROM users WHERE id = $1"
+from app.stores.sql import Tx, like_escape
 
 
 async def get(tx: Tx, user_id: int) -> User | None:
     return await tx.get(User, user_id)
-
-
-async def account_state(db: Database, user_id: int) -> AccountState | None:
-    """One plain statement outside any session: it runs on every authenticated request."""
-    row = await db.plain.fetch_row(_ACCOUNT_STATE, user_id)
-    if row is None:
-        return None
-    return AccountState(
-        id=row["id"],
-        role=row["role"],
-        email=row["email"],
-        is_blocked=row["is_blocked"],
-        is_active=row["is_active"],
-    )
 
 
 async def get_for_update(tx: Tx, user_id: int) -> User | None:

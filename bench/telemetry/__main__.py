@@ -20,7 +20,6 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import psutil
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
+from app.timestamps import hour_of_epoch_ms
 from bench._harness import (
     TOKEN_TTL_SECONDS,
     Server,
@@ -225,10 +225,6 @@ def cpu_groups(named: dict[str, list[int]]) -> dict[str, float]:
 # -- watching MongoDB --------------------------------------------------------------------------------------
 
 
-def _hour(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:00:00Z")
-
-
 class Watcher:
     """Polls `course_telemetry`: the probe learners' buckets every `--poll` seconds (for the lag), and the
     heartbeats folded in the bench's courses every second (for the folded rate)."""
@@ -262,7 +258,7 @@ class Watcher:
         last: dict[int, int] = {}
         while not self.stopping:
             now = time.time()
-            hours = {_hour(now - 120), _hour(now)}
+            hours = {hour_of_epoch_ms((now - 120) * 1000), hour_of_epoch_ms(now * 1000)}
             ids = [
                 telemetry_bucket_id(uid, row["course_id"], row["lesson_id"], hour)
                 for uid, row in self.probes.items()

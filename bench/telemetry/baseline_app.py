@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+import time
 from typing import Any
 
 from pymongo import AsyncMongoClient, MongoClient
@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.security.tokens import InvalidToken, TokenCodec
+from app.timestamps import hour_of_epoch_ms
 
 COLLECTION = "baseline_telemetry"
 
@@ -58,7 +59,7 @@ def _update(
         return _error(422, "validation_error")
     if not 1 <= seconds <= 60:
         return _error(422, "validation_error")
-    hour = datetime.now(UTC).strftime("%Y-%m-%dT%H:00:00Z")
+    hour = hour_of_epoch_ms(time.time() * 1000)
     key = {"_id": f"{user_id}:{course_id}:{lesson_id}:{hour}"}
     change = {
         "$inc": {"seconds": seconds, "heartbeats": 1},

@@ -17,6 +17,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests import builders
 from tests.authz.table import PRINCIPALS, Row
 from tests.courses.helpers import add_lesson, course_body, enroll, lesson_ids, make_course, set_course
 from tests.helpers import PASSWORD, Account, Api
@@ -58,14 +59,8 @@ class World:
 
 
 async def _post(client: httpx.AsyncClient, author: Account, course_id: int, *, private: bool) -> int:
-    response = await client.post(
-        f"/api/courses/{course_id}/discussions",
-        headers=author.headers,
-        json={"content": "Is this on the exam?", "is_private": private},
-    )
-    assert response.status_code == 201, response.text
-    post_id: int = response.json()["id"]
-    return post_id
+    made = await builders.post(client, author, course_id, "Is this on the exam?", is_private=private)
+    return int(made["id"])
 
 
 async def _enroll_now(

@@ -15,6 +15,7 @@ from app.stores.models import AuditLog, Comment
 from tests.builders import course_in_store, enrollment_in_store
 from tests.builders import error_code as error_code
 from tests.builders import fields_named as fields_named
+from tests.builders import post as post
 from tests.helpers import Account, Api
 
 
@@ -76,17 +77,6 @@ async def enrolled_learner(api: Api, course_id: int, *, blocked: bool = False) -
     learner = await api.account("learner", blocked=blocked)
     await enroll(api.runtime, learner, course_id)
     return learner
-
-
-async def post(
-    client: httpx.AsyncClient, account: Account, course_id: int, content: str = "Hello", **fields: Any
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/api/courses/{course_id}/discussions", json={"content": content, **fields}, headers=account.headers
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def listing(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from app.security.tokens import TokenCodec
+from tests import builders
 from tests.builders import enroll as enroll
 from tests.conftest import make_settings
 from tests.helpers import Account, Api
@@ -17,27 +18,10 @@ from tests.helpers import Account, Api
 async def create_course(
     client: httpx.AsyncClient, owner: Account, *, published: bool = True, leaderboard_public: bool = True
 ) -> int:
-    made = await client.post(
-        "/api/courses",
-        headers=owner.headers,
-        json={"title": "Live course", "category": "Cat", "level": "Beginner"},
+    hidden = {} if leaderboard_public else {"is_leaderboard_public": False}
+    course_id, _ = await builders.published_course(
+        client, owner, lessons=1, title="Live course", published=published, **hidden
     )
-    assert made.status_code == 201, made.text
-    course_id: int = made.json()["id"]
-    lesson = await client.post(
-        f"/api/courses/{course_id}/lessons",
-        headers=owner.headers,
-        json={"title": "Lesson", "type": "text", "content": "x"},
-    )
-    assert lesson.status_code == 201, lesson.text
-    changes: dict[str, bool] = {}
-    if published:
-        changes["is_published"] = True
-    if not leaderboard_public:
-        changes["is_leaderboard_public"] = False
-    if changes:
-        updated = await client.put(f"/api/courses/{course_id}", headers=owner.headers, json=changes)
-        assert updated.status_code == 200, updated.text
     return course_id
 
 
