@@ -21,6 +21,7 @@ from websockets.http11 import Request
 from websockets.protocol import Protocol
 from websockets.streams import StreamReader
 
+from realtime.flag import Flag
 from realtime.frames import PREPARED_WRITES
 
 _PARSE = Protocol.parse.__code__
@@ -67,43 +68,6 @@ class Inbox:
         return item
 
 
-class WritableFlag:
-    """The part of `asyncio.Event` uvicorn's protocol uses for its transport's flow control; set at
-    first, and with no waiter list (an asyncio.Event holds a ~760-byte deque) until one waits."""
-
-    __slots__ = ("_set", "_waiters")
-
-    def __init__(self) -> None:
-        self._set = True
-        self._waiters: list[asyncio.Future[None]] | None = None
-
-    def is_set(self) -> bool:
-        return self._set
-
-    def set(self) -> None:
-        self._set = True
-        waiters, self._waiters = self._waiters, None
-        for waiter in waiters or ():
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def clear(self) -> None:
-        self._set = False
-
-    async def wait(self) -> bool:
-        while not self._set:
-            waiter = asyncio.get_running_loop().create_future()
-            if self._waiters is None:
-                self._waiters = []
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            finally:
-                if self._waiters is not None and waiter in self._waiters:
-                    self._waiters.remove(waiter)
-        return True
-
-
 class PreparedWritesProtocol(WebSocketsSansIOProtocol):
     def __init__(
         self,
@@ -115,7 +79,7 @@ class PreparedWritesProtocol(WebSocketsSansIOProtocol):
         super().__init__(config, server_state, app_state, _loop)
         # Same methods, a fraction of the memory (see the classes above).
         self.queue = Inbox()  # type: ignore[assignment]
-        self.writable = WritableFlag()  # type: ignore[assignment]
+        self.writable = Flag(True)  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)

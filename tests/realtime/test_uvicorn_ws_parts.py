@@ -1,4 +1,4 @@
-"""The slim stand-ins realtime.uvicorn_ws gives uvicorn's protocol (receive queue, writable flag) and
+"""The slim stand-ins realtime.uvicorn_ws gives uvicorn's protocol (receive queue, realtime.flag) and
 the parser renewal between frames, without a server."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-from realtime.uvicorn_ws import Inbox, PreparedWritesProtocol, WritableFlag
+from realtime.flag import Flag
+from realtime.uvicorn_ws import Inbox, PreparedWritesProtocol
 
 HANDSHAKE = (
     b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -48,8 +49,8 @@ async def test_inbox_survives_a_cancelled_read_and_refuses_a_second_reader() -> 
     assert await asyncio.wait_for(first, 1) == {"type": "websocket.receive", "text": "b"}
 
 
-async def test_writable_flag_blocks_while_cleared_and_wakes_every_waiter() -> None:
-    flag = WritableFlag()
+async def test_flag_blocks_while_cleared_and_wakes_every_waiter() -> None:
+    flag = Flag(True)
     assert flag.is_set() and await flag.wait()
     flag.clear()
     waiters = [asyncio.create_task(flag.wait()) for _ in range(2)]
