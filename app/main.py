@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from openapi_ui_bundles.swagger_ui import static_path as swagger_ui_path
 from starlette.applications import Starlette
@@ -12,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
 from app.analytics.routes import routes as analytics_routes
@@ -24,13 +26,14 @@ from app.discussions.routes import routes as discussions_routes
 from app.enrollments.routes import routes as enrollments_routes
 from app.http.errors import exception_handlers
 from app.http.frontend import FrontendFallback
-from app.http.middleware import RequestContextMiddleware
+from app.http.middleware import Network, RequestContextMiddleware
 from app.http.openapi import docs_init, docs_page, openapi_document, openapi_endpoint
 from app.http.security_headers import SecurityHeadersMiddleware
 from app.leaderboards.routes import routes as leaderboards_routes
 from app.lessons.counters import count_missing_lessons
 from app.lessons.routes import routes as lessons_routes
 from app.live.publisher import HubEventPublisher
+from app.live.routes import WS_PATH, websocket_app
 from app.live.routes import routes as live_routes
 from app.live.wiring import start_hub
 from app.media.routes import media_routes as media_mounts
@@ -69,6 +72,35 @@ def api_routes() -> list[BaseRoute]:
 
 
 Background = Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]
+
+
+class LearnFlowApp(Starlette):
+    """Starlette, with /ws sockets dispatched ahead of the middleware stack.
+
+    A socket holds every coroutine frame between the server and its read loop for as long as it is
+    open (hours, for thousands of sockets), so it skips the layers that do nothing for it: security
+    headers, CORS and the error middleware act on HTTP only, and routing one fixed path needs no
+    router. It still goes through RequestContextMiddleware (client IP, request id, log context); the
+    endpoint does the rest of the checks (token in the URL, connection attempts), as through the route.
+    """
+
+    def __init__(self, *args: Any, trusted_proxies: Sequence[Network] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._websocket: ASGIApp = RequestContextMiddleware(websocket_app, trusted_proxies=trusted_proxies)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _route_path(scope) == WS_PATH:
+            scope["app"] = self
+            await self._websocket(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router would match (without the root path), as Starlette computes it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def create_app(
@@ -137,8 +169,12 @@ def create_app(
             max_age=600,
         ),
     ]
-    app = Starlette(
-        routes=routes, middleware=middleware, exception_handlers=exception_handlers(), lifespan=lifespan
+    app = LearnFlowApp(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=exception_handlers(),
+        lifespan=lifespan,
+        trusted_proxies=settings.trusted_proxy_networks,
     )
     app.state.openapi = document
     # The router's default rather than a catch-all route: an API path no route serves stays a JSON 404,

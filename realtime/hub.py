@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -189,9 +189,10 @@ class Hub:
 
     # -- sockets and the registry ---------------------------------------------------------------------
 
-    async def serve(self, websocket: WebSocket) -> None:
-        """The WebSocket endpoint: one session per socket (realtime.session)."""
-        await self.sessions.serve(websocket)
+    def serve(self, websocket: WebSocket) -> Coroutine[Any, Any, None]:
+        """The WebSocket endpoint: one session per socket (realtime.session). Returns the session's
+        coroutine rather than awaiting it, so no frame of this method is kept while the socket lives."""
+        return self.sessions.serve(websocket)
 
     def forget(self, connection: Connection, channel: str) -> bool:
         """Take a subscription out of the connection and the registry; False if it was not there."""

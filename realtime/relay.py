@@ -29,6 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from realtime.backends import ControlHandler, Deliver, History, Lost
+from realtime.flag import Flag
 from realtime.keys import DEFAULT_KEYS, KeyLayout
 from realtime.redis_client import RedisClient, shard_subscribers
 
@@ -76,11 +77,11 @@ class BusRelay:
         self._on_lost: Lost = _not_bound
         self._backoff_cap = backoff_cap_seconds
         self._refs: dict[str, int] = {}
-        self._confirmed: dict[str, asyncio.Event] = {}
+        self._confirmed: dict[str, Flag] = {}
         self._last: dict[str, tuple[int, str]] = {}
         # Per-user control channels, held while this process has a connection of the user.
         self._user_refs: dict[str, int] = {}
-        self._user_confirmed: dict[str, asyncio.Event] = {}
+        self._user_confirmed: dict[str, Flag] = {}
         self._pubsub: PubSub | None = None
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
@@ -106,7 +107,7 @@ class BusRelay:
         """Make sure the process receives `channel`; returns once Redis has confirmed the subscription,
         so anything published after this call returns is delivered."""
         self._refs[channel] = self._refs.get(channel, 0) + 1
-        event = self._confirmed.setdefault(channel, asyncio.Event())
+        event = self._confirmed.setdefault(channel, Flag())
         if self._refs[channel] == 1 and self._pubsub is not None and self.connected.is_set():
             try:
                 await self._pubsub.ssubscribe(self._keys.shard_channel(channel))
@@ -135,7 +136,7 @@ class BusRelay:
         """Receive the re-checks of `user_id` (one shard channel, tagged like `user:<id>`); returns once
         Redis has confirmed the subscription."""
         self._user_refs[user_id] = self._user_refs.get(user_id, 0) + 1
-        event = self._user_confirmed.setdefault(user_id, asyncio.Event())
+        event = self._user_confirmed.setdefault(user_id, Flag())
         if self._user_refs[user_id] == 1 and self._pubsub is not None and self.connected.is_set():
             try:
                 await self._pubsub.ssubscribe(self._keys.user_control(user_id))

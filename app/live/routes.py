@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from starlette.routing import WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from app.config import is_loopback_host
@@ -52,4 +55,12 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     await runtime.hub.serve(websocket)
 
 
-routes = [WebSocketRoute("/ws", websocket_endpoint)]
+def websocket_app(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+    """The endpoint as an ASGI app (app.main dispatches /ws sockets to it ahead of the middleware). Not
+    a coroutine function: it hands back the endpoint's coroutine, so its own frame is not kept for the
+    socket's lifetime."""
+    return websocket_endpoint(WebSocket(scope, receive=receive, send=send))
+
+
+WS_PATH = "/ws"
+routes = [WebSocketRoute(WS_PATH, websocket_endpoint)]

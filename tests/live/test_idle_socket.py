@@ -1,0 +1,103 @@
+"""What an idle, authenticated socket keeps alive under the server `learnflow serve` runs: no coroutine
+frame of the HTTP-only middleware or the router (the request context still applies), and no object
+from the upgrade request in the frame parser."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import connect
+from websockets.http11 import Request
+
+from app.runtime import Runtime
+from app.stores.embedded import free_port
+from realtime.uvicorn_ws import PreparedWritesProtocol, uvicorn_ws_options
+from tests.helpers import Api
+from tests.live.conftest import WsClient
+
+
+@pytest.fixture
+async def served(app_and_runtime: tuple[Any, Runtime]) -> AsyncIterator[uvicorn.Server]:
+    app, _ = app_and_runtime
+    port = free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        **uvicorn_ws_options(),
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                assert not task.done(), task
+                await asyncio.sleep(0.02)
+        yield server
+    finally:
+        server.should_exit = True
+        async with asyncio.timeout(15):
+            await task
+
+
+def awaited_chain(task: asyncio.Task[Any]) -> list[str]:
+    """The qualified names of the coroutines a task is suspended in, outermost first."""
+    names: list[str] = []
+    awaiting: Any = task.get_coro()
+    while awaiting is not None and hasattr(awaiting, "cr_code"):
+        names.append(awaiting.cr_code.co_qualname)
+        awaiting = awaiting.cr_await
+    return names
+
+
+def generator_locals(generator: Any) -> Iterator[Any]:
+    while generator is not None and getattr(generator, "gi_frame", None) is not None:
+        yield from generator.gi_frame.f_locals.values()
+        generator = generator.gi_yieldfrom
+
+
+async def test_an_idle_socket_keeps_no_http_middleware_frame_and_no_upgrade_request(
+    served: uvicorn.Server, api: Api, runtime: Runtime
+) -> None:
+    hub = runtime.hub
+    assert hub is not None
+    learner = await api.account("learner")
+    port = served.config.port
+    client = WsClient(
+        await connect(f"ws://127.0.0.1:{port}/ws", additional_headers={"X-Request-ID": "idle-1"})
+    )
+    try:
+        assert (await client.request(op="auth", token=learner.access_token))["ok"] is True
+        assert (await client.request(op="ping"))["pong"] is True
+        (connection,) = hub.by_user[str(learner.id)]
+        protocol = connection.direct
+        assert isinstance(protocol, PreparedWritesProtocol)
+        # The request context still applies to the socket.
+        assert connection.websocket.scope["request_id"] == "idle-1"
+        assert connection.websocket.scope["client_ip"] == "127.0.0.1"
+
+        (task,) = served.server_state.tasks
+        chain = awaited_chain(task)
+        assert "RequestContextMiddleware.__call__" in chain, chain
+        assert "Sessions._read_loop" in chain, chain
+        skipped = (
+            "CORSMiddleware",
+            "ExceptionMiddleware",
+            "ServerErrorMiddleware",
+            "SecurityHeaders",
+            "Router",
+        )
+        assert [name for name in chain if name.startswith(skipped)] == [], chain
+
+        assert not any(isinstance(value, Request) for value in generator_locals(protocol.conn.parser))
+        assert "request" not in vars(protocol) and "response" not in vars(protocol)
+    finally:
+        await client.connection.close()
