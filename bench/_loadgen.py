@@ -558,7 +558,7 @@ def merge_connects(results: list[dict[str, Any]]) -> dict[str, Any]:
     subscribed: collections.Counter[str] = collections.Counter()
     for result in results:
         errors.update(result["errors"])
-        subscribed.update(result["channels"])
+        subscribed.update(result.get("channels", {}))
     return {
         "connected": sum(r["connected"] for r in results),
         "failed": sum(r["failed"] for r in results),
