@@ -65,6 +65,7 @@ class Phase:
     # hears every publication of its own channel only. None: everyone is on the one channel.
     expected: int | None = None
     expected_by_process: list[int] | None = None  # the same, for each load-generator process
+    publisher_cpu: float = 0.0  # the bench process's CPU seconds per wall second while publishing
 
     @property
     def delivered_per_second(self) -> float:
@@ -202,9 +203,11 @@ async def measure(
         )
     cpu0, wall0, gen0 = sum(s.cpu_seconds() for s in servers), time.monotonic(), cpu_seconds(loadgens.pids)
     frames0 = await received(loadgens)
+    own0 = time.process_time()
     published, per_channel = await publish_at(publish, rate, args.warmup + args.seconds, m0, m1, channels)
     in_window = sum(per_channel)
     expected_by_process = expected_pairs(per_channel, audience) if audience else None
+    publisher_cpu = time.process_time() - own0
     if profiler is not None:
         await asyncio.get_running_loop().run_in_executor(None, profiler.wait)
     frames1 = await received(loadgens)
@@ -240,6 +243,7 @@ async def measure(
         reply_disorder=got["reply_disorder"],
         expected=sum(expected_by_process) if expected_by_process is not None else None,
         expected_by_process=expected_by_process,
+        publisher_cpu=publisher_cpu / wall,
     )
     spread = sorted(got["per_client"].items())
     print(

@@ -188,7 +188,10 @@ def main() -> None:
             rows,
         )
     )
-    print(f"both instances' CPU while publishing: {phase.cpu:.0%}; load generators {phase.loadgen_cpu:.0%}")
+    print(
+        f"both instances' CPU while publishing: {phase.cpu:.0%}; load generators {phase.loadgen_cpu:.0%}; "
+        f"publisher (this process) {phase.publisher_cpu:.0%}"
+    )
     other = percentile(phase.by_process[1], 0.99)
     print(
         f"target: p99 on the other instance {ms(other)} ms vs 20 ms at {made_rate:,.0f} publications/s made "
