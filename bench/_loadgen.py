@@ -350,6 +350,7 @@ class Worker(PoolWorker):
         source = self.next_source_address()
         browser = bool(spec.get("browser", False))
         errors: collections.Counter[str] = collections.Counter()
+        subscribed: collections.Counter[str] = collections.Counter()  # connected subscribers per channel
         started = time.monotonic()
 
         small = spec.get("small_buffers", 0)
@@ -379,6 +380,8 @@ class Worker(PoolWorker):
                     )
                     await asyncio.wait_for(ready, spec.get("timeout", 30.0))
                     self.clients.append(protocol)
+                    if wanted is not None:
+                        subscribed[wanted] += 1
                     if index < small:
                         self.small.append(protocol)
                 except Exception as exc:  # noqa: BLE001 - counted and reported
@@ -392,6 +395,7 @@ class Worker(PoolWorker):
             "errors": dict(errors.most_common(3)),
             "failed": sum(errors.values()),
             "seconds": time.monotonic() - started,
+            "channels": dict(subscribed),
         }
 
     def measure(self, m0: float, m1: float) -> None:
@@ -551,13 +555,16 @@ class ProcessPool:
 def merge_connects(results: list[dict[str, Any]]) -> dict[str, Any]:
     """The answers of every process to `connect`, added up."""
     errors: collections.Counter[str] = collections.Counter()
+    subscribed: collections.Counter[str] = collections.Counter()
     for result in results:
         errors.update(result["errors"])
+        subscribed.update(result.get("channels", {}))
     return {
         "connected": sum(r["connected"] for r in results),
         "failed": sum(r["failed"] for r in results),
         "errors": dict(errors.most_common(3)),
         "seconds": max(r["seconds"] for r in results),
+        "channels": dict(subscribed),
     }
 
 

@@ -61,6 +61,11 @@ class Phase:
     replies: int = 0  # their replies received
     missing: int = 0  # requests without a reply once the phase drained
     reply_disorder: int = 0  # replies that arrived before an earlier request's reply
+    # (publication, subscriber) pairs expected for the publications in the window: every subscriber
+    # hears every publication of its own channel only. None: everyone is on the one channel.
+    expected: int | None = None
+    expected_by_process: list[int] | None = None  # the same, for each load-generator process
+    publisher_cpu: float = 0.0  # the bench process's CPU seconds per wall second while publishing
 
     @property
     def delivered_per_second(self) -> float:
@@ -68,27 +73,50 @@ class Phase:
 
     @property
     def delivered_fraction(self) -> float:
-        expected = self.published_in_window * self.connected
+        expected = self.published_in_window * self.connected if self.expected is None else self.expected
         return len(self.latencies) / expected if expected else float("nan")
+
+    def delivered_by_process(self, index: int) -> float:
+        assert self.by_process is not None and self.expected_by_process is not None
+        expected = self.expected_by_process[index]
+        return len(self.by_process[index]) / expected if expected else float("nan")
 
     def p(self, fraction: float) -> float:
         return percentile(self.latencies, fraction)
 
 
-async def publish_at(publish: Publish, rate: float, seconds: float, m0: float, m1: float) -> tuple[int, int]:
-    """Publish at `rate`/s for `seconds`; returns (published, published with a send time in [m0, m1])."""
+async def publish_at(
+    publish: Publish, rate: float, seconds: float, m0: float, m1: float, channels: int = 1
+) -> tuple[int, list[int]]:
+    """Publish at `rate`/s in all for `seconds`, publication `seq` on channel `seq % channels`; returns
+    (published, per channel: publications with a send time in [m0, m1]).
+
+    One publisher per channel: a channel's publications are made one after the other, in order (so
+    their send times order them, which the load generators check), while channels publish concurrently,
+    as an app's many requests do. A publisher that falls behind sends its next publication at once;
+    the send time is taken when the publication is actually made."""
     total = int(rate * seconds)
     start = time.perf_counter()
-    in_window = 0
-    for seq in range(total):
-        delay = start + seq / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        sent = time.time()
-        await publish(seq, sent)
-        if m0 <= sent <= m1:
-            in_window += 1
+    in_window = [0] * channels
+
+    async def publisher(channel: int) -> None:
+        for seq in range(channel, total, channels):
+            delay = start + seq / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent = time.time()
+            await publish(seq, sent)
+            if m0 <= sent <= m1:
+                in_window[channel] += 1
+
+    await asyncio.gather(*(publisher(channel) for channel in range(channels)))
     return total, in_window
+
+
+def expected_pairs(per_channel: Sequence[int], audience: Sequence[Sequence[int]]) -> list[int]:
+    """For each load-generator process, the frames its subscribers should receive: each channel's
+    publications times that process's subscribers on the channel."""
+    return [sum(pubs * count for pubs, count in zip(per_channel, counts, strict=True)) for counts in audience]
 
 
 async def received(loadgens: LoadGenerators) -> int:
@@ -129,7 +157,11 @@ async def measure(
     loadgens: LoadGenerators,
     publish: Publish,
     args: argparse.Namespace,
+    audience: Sequence[Sequence[int]] | None = None,
 ) -> Phase:
+    """`publish(seq, sent)` makes publication `seq` on channel `seq % channels`, where `audience[p][c]`
+    subscribers of load-generator process p listen on channel c (default: one channel, everyone on it)."""
+    channels = len(audience[0]) if audience else 1
     servers = [server] if isinstance(server, Server) else list(server)
     t0 = time.time() + 0.2
     m0, m1 = t0 + args.warmup, t0 + args.warmup + args.seconds
@@ -171,7 +203,11 @@ async def measure(
         )
     cpu0, wall0, gen0 = sum(s.cpu_seconds() for s in servers), time.monotonic(), cpu_seconds(loadgens.pids)
     frames0 = await received(loadgens)
-    published, in_window = await publish_at(publish, rate, args.warmup + args.seconds, m0, m1)
+    own0 = time.process_time()
+    published, per_channel = await publish_at(publish, rate, args.warmup + args.seconds, m0, m1, channels)
+    in_window = sum(per_channel)
+    expected_by_process = expected_pairs(per_channel, audience) if audience else None
+    publisher_cpu = time.process_time() - own0
     if profiler is not None:
         await asyncio.get_running_loop().run_in_executor(None, profiler.wait)
     frames1 = await received(loadgens)
@@ -205,11 +241,15 @@ async def measure(
         replies=got["replies"],
         missing=got["missing"],
         reply_disorder=got["reply_disorder"],
+        expected=sum(expected_by_process) if expected_by_process is not None else None,
+        expected_by_process=expected_by_process,
+        publisher_cpu=publisher_cpu / wall,
     )
     spread = sorted(got["per_client"].items())
     print(
         f"  {name:11} N={n:5} rate={rate:g}: delivered {phase.delivered_per_second:,.0f}/s "
-        f"({phase.delivered_fraction:.1%} of {in_window} pubs x {phase.connected}); "
+        f"({phase.delivered_fraction:.1%} of {in_window} pubs x {phase.connected} on {channels} "
+        f"channel{'s' if channels > 1 else ''}); "
         f"p50 {ms(phase.p(0.5))} p99 {ms(phase.p(0.99))} max {ms(phase.p(1.0))} ms; "
         f"fan-out span p50 {ms(percentile(phase.spans, 0.5))} max {ms(percentile(phase.spans, 1.0))} ms; "
         f"out of order {phase.disorder} (offsets {phase.offset_disorder}); "
