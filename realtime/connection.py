@@ -122,8 +122,7 @@ class Connection:
         item: Any = frame
         if direct is not None:
             item = prepared if prepared is not None else text_frame(frame)
-            if self.outbox is None and direct.prepared_writable():
-                direct.write_prepared(item)
+            if self.outbox is None and direct.write_if_writable(item):
                 return
         outbox = self.outbox
         if outbox is None:

@@ -10,27 +10,27 @@ import asyncio
 
 
 class Flag:
-    __slots__ = ("_set", "_waiters")
+    __slots__ = ("value", "_waiters")
 
     def __init__(self, initially: bool = False) -> None:
-        self._set = initially
+        self.value = initially  # read directly on hot paths; change it only through set and clear
         self._waiters: list[asyncio.Future[None]] | None = None
 
     def is_set(self) -> bool:
-        return self._set
+        return self.value
 
     def set(self) -> None:
-        self._set = True
+        self.value = True
         waiters, self._waiters = self._waiters, None
         for waiter in waiters or ():
             if not waiter.done():
                 waiter.set_result(None)
 
     def clear(self) -> None:
-        self._set = False
+        self.value = False
 
     async def wait(self) -> bool:
-        while not self._set:
+        while not self.value:
             waiter = asyncio.get_running_loop().create_future()
             if self._waiters is None:
                 self._waiters = []

@@ -39,6 +39,11 @@ class PreparedWriter(Protocol):
         """Write `data` (whole frames); False, and nothing written, once the socket is closing."""
         ...
 
+    def write_if_writable(self, data: bytes) -> bool:
+        """The fan-out's fast path, one call per frame: False (nothing written, queue it) unless
+        `prepared_writable()`; otherwise `data` is written, or dropped if the socket is closing."""
+        ...
+
     async def prepared_drained(self) -> None:
         """Return once the transport is writable again (or the socket is gone)."""
         ...

@@ -128,7 +128,15 @@ class Hub:
                 # The common case, inlined: the next publication of the epoch this subscriber follows.
                 if offset > subscription.start_offset:
                     subscription.start_offset = offset
-                    connection.send(frame, prepared)
+                    # Connection.send's direct write, inlined: it runs once per subscriber.
+                    direct = connection.direct
+                    if (
+                        direct is None
+                        or connection.outbox is not None
+                        or connection.closing is not None
+                        or not direct.write_if_writable(prepared)
+                    ):
+                        connection.send(frame, prepared)
                     sent += 1
             else:
                 self.forward(connection, channel, subscription, offset, epoch, frame, prepared)

@@ -123,6 +123,13 @@ class PreparedWritesProtocol(WebSocketsSansIOProtocol):
     def prepared_writable(self) -> bool:
         return self.writable.is_set() and not self.close_sent and not self.disconnected
 
+    def write_if_writable(self, data: bytes) -> bool:
+        if not self.writable.value or self.close_sent or self.disconnected:  # type: ignore[attr-defined]
+            return False
+        if not self.transport.is_closing():
+            self.transport.write(data)
+        return True
+
     def write_prepared(self, data: bytes) -> bool:
         if self.close_sent or self.disconnected or self.transport.is_closing():
             return False
