@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from bench._wsframe import client_control, client_frame, next_frame
+from bench._wsframe import UpgradeRefused, client_control, client_frame, next_frame, read_upgrade
 
 MARKER = b'"bts":'
 # What browsers offer in their handshake; a server that accepts it sends compressed frames (RSV1).
@@ -131,17 +131,17 @@ class Subscriber(asyncio.Protocol):
             data = self.buffer + data
             self.buffer = b""
         if self.state == 0:
-            end = data.find(b"\r\n\r\n")
-            if end < 0:
+            try:
+                upgrade = read_upgrade(data)
+            except UpgradeRefused as refused:
+                self._fail(str(refused))
+                return
+            if upgrade is None:
                 self.buffer = data
                 return
-            status = data[: data.find(b"\r\n")]
-            if b" 101 " not in status + b" ":
-                self._fail(f"handshake refused: {status.decode(errors='replace')}")
-                return
-            if b"permessage-deflate" in data[:end].lower():
+            if b"permessage-deflate" in upgrade.head:
                 self.inflater = zlib.decompressobj(-15)
-            data = data[end + 4 :]
+            data = upgrade.rest
             self.state = 1
             self._next_step()
         now = time.time()

@@ -7,6 +7,8 @@ Client frames are masked with the key 0 (so the payload goes as is); server fram
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 TEXT = 0x1
 CLOSE = 0x8
 PING = 0x9
@@ -72,3 +74,24 @@ def unmask(data: bytes, start: int, end: int) -> bytes:
     """The payload `data[start:end]` of a masked frame, its key being the four bytes before `start`."""
     key = data[start - 4 : start]
     return bytes(byte ^ key[i % 4] for i, byte in enumerate(data[start:end]))
+
+
+class UpgradeRefused(Exception):
+    """The server answered the upgrade with another status than 101."""
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    head: bytes  # the 101 response's status line and headers, lower-cased
+    rest: bytes  # what arrived after them: the first frames
+
+
+def read_upgrade(data: bytes) -> Upgrade | None:
+    """The server's answer to an upgrade request at the start of `data`; None while it is incomplete."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    status = data[: data.find(b"\r\n")]
+    if b" 101 " not in status + b" ":
+        raise UpgradeRefused(f"handshake refused: {status.decode(errors='replace')}")
+    return Upgrade(data[:end].lower(), data[end + 4 :])

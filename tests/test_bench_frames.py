@@ -8,7 +8,18 @@ import pytest
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from bench._wsframe import CLOSE, PONG, TEXT, client_control, client_frame, next_frame, server_frame, unmask
+from bench._wsframe import (
+    CLOSE,
+    PONG,
+    TEXT,
+    UpgradeRefused,
+    client_control,
+    client_frame,
+    next_frame,
+    read_upgrade,
+    server_frame,
+    unmask,
+)
 
 SIZES = [0, 1, 125, 126, 127, 65535, 65536, 70000]
 
@@ -61,3 +72,13 @@ def test_a_frame_cut_anywhere_is_incomplete(size: int) -> None:
     for cut in cuts:
         assert next_frame(whole[:cut], 0) is None, cut
     assert next_frame(whole, 0) == (0x81, len(whole) - size, len(whole))
+
+
+def test_the_upgrade_answer_is_read_once_whole_and_refusals_are_named() -> None:
+    head = b"HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+    frame = server_frame(b"hi")
+    assert read_upgrade(head[:-2]) is None  # not whole yet
+    upgrade = read_upgrade(head + frame)
+    assert upgrade is not None and upgrade.rest == frame and b"permessage-deflate" in upgrade.head
+    with pytest.raises(UpgradeRefused, match="403"):
+        read_upgrade(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")

@@ -28,7 +28,7 @@ from bench._loadgen import (
     run_pool_worker,
     upgrade_request,
 )
-from bench._wsframe import client_control, client_frame, next_frame
+from bench._wsframe import UpgradeRefused, client_control, client_frame, next_frame, read_upgrade
 
 
 @dataclass
@@ -220,15 +220,15 @@ class Learner(asyncio.Protocol):
 
     def _ws(self, data: bytes) -> None:
         if self.state == 0:
-            end = data.find(b"\r\n\r\n")
-            if end < 0:
+            try:
+                upgrade = read_upgrade(data)
+            except UpgradeRefused as refused:
+                self._fail(str(refused))
+                return
+            if upgrade is None:
                 self.buffer = data
                 return
-            status = data[: data.find(b"\r\n")]
-            if b" 101 " not in status + b" ":
-                self._fail(f"handshake refused: {status.decode(errors='replace')}")
-                return
-            data = data[end + 4 :]
+            data = upgrade.rest
             self.state = 1
             assert self.transport is not None
             self.transport.write(hub_steps(self.spec["token"], None)[0][0] or b"")
