@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
 import httpx
+import uvicorn
 from sqlalchemy import update
 
 from app.events import DomainEvent
 from app.runtime import Runtime
+from app.stores.embedded import free_port
 from app.stores.models import User
 
 PASSWORD = "Secret123"
@@ -126,3 +131,25 @@ class RecordingPublisher:
 
     def names(self) -> list[str]:
         return [event.name for event in self.events]
+
+
+@asynccontextmanager
+async def served_by_uvicorn(app: Any, **options: Any) -> AsyncIterator[tuple[uvicorn.Server, int]]:
+    """`app` (its lifespan already running) under a real uvicorn on a free loopback port; the server and
+    its port, stopped on exit. `options` are more `uvicorn.Config` settings."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="off", log_config=None, access_log=False, **options
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                assert not task.done(), task
+                await asyncio.sleep(0.02)
+        yield server, port
+    finally:
+        server.should_exit = True
+        async with asyncio.timeout(15):
+            await task

@@ -174,4 +174,5 @@ class TelemetryWorker:
                 "lag": lag,
             },
         )
-        await forget_applied_before(self.runtime.db, datetime.now(UTC) - timedelta(days=1))
+        if self.consumer.partition == 0:  # one table for every partition: one consumer per process prunes it
+            await forget_applied_before(self.runtime.db, datetime.now(UTC) - timedelta(days=1))

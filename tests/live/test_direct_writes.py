@@ -19,11 +19,10 @@ import uvicorn
 from websockets.asyncio.client import connect
 
 from app.runtime import Runtime
-from app.stores.embedded import free_port
 from realtime.connection import Connection
 from realtime.hub import Hub
 from realtime.uvicorn_ws import PreparedWritesProtocol, uvicorn_ws_options
-from tests.helpers import Api
+from tests.helpers import Api, served_by_uvicorn
 from tests.live.conftest import WsClient
 
 QUEUE = 16
@@ -55,28 +54,14 @@ class Served:
 async def served(
     request: pytest.FixtureRequest, app_and_runtime: tuple[Any, Runtime]
 ) -> AsyncIterator[Served]:
-    app, runtime = app_and_runtime
-    port = free_port()
+    app, _ = app_and_runtime
     options: dict[str, Any] = (
         uvicorn_ws_options()
         if request.param == "prepared"
         else {"ws": "websockets-sansio", "ws_per_message_deflate": False}
     )
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="off", log_config=None, access_log=False, **options
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                assert not task.done(), task
-                await asyncio.sleep(0.02)
+    async with served_by_uvicorn(app, **options) as (server, port):
         yield Served(request.param, f"ws://127.0.0.1:{port}/ws", server)
-    finally:
-        server.should_exit = True
-        async with asyncio.timeout(15):
-            await task
 
 
 def the_connection(hub: Hub, user_id: int) -> Connection:

@@ -14,38 +14,16 @@ from websockets.asyncio.client import connect
 from websockets.http11 import Request
 
 from app.runtime import Runtime
-from app.stores.embedded import free_port
 from realtime.uvicorn_ws import PreparedWritesProtocol, uvicorn_ws_options
-from tests.helpers import Api
+from tests.helpers import Api, served_by_uvicorn
 from tests.live.conftest import WsClient
 
 
 @pytest.fixture
 async def served(app_and_runtime: tuple[Any, Runtime]) -> AsyncIterator[uvicorn.Server]:
     app, _ = app_and_runtime
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        **uvicorn_ws_options(),
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                assert not task.done(), task
-                await asyncio.sleep(0.02)
+    async with served_by_uvicorn(app, proxy_headers=False, **uvicorn_ws_options()) as (server, _port):
         yield server
-    finally:
-        server.should_exit = True
-        async with asyncio.timeout(15):
-            await task
 
 
 def awaited_chain(task: asyncio.Task[Any]) -> list[str]:

@@ -12,13 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from websockets.asyncio.client import connect
 
 from app.runtime import Runtime
-from app.stores.embedded import free_port
 from app.telemetry.stream import STREAM
-from tests.helpers import Account, Api
+from tests.helpers import Account, Api, served_by_uvicorn
 from tests.live.conftest import WsClient
 from tests.telemetry.helpers import Classroom, classroom, make_course
 from workers.telemetry import TelemetryWorker
@@ -30,28 +28,8 @@ Connect = Callable[[Account], Awaitable[WsClient]]
 async def ws_url(app_and_runtime: tuple[Any, Runtime]) -> AsyncIterator[str]:
     """The test app (lifespan already running) served by uvicorn on a free port."""
     app, runtime = app_and_runtime
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        ws_max_size=runtime.settings.ws_max_frame_bytes,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                assert not task.done(), task
-                await asyncio.sleep(0.02)
+    async with served_by_uvicorn(app, ws_max_size=runtime.settings.ws_max_frame_bytes) as (_server, port):
         yield f"ws://127.0.0.1:{port}/ws"
-    finally:
-        server.should_exit = True
-        async with asyncio.timeout(10):
-            await task
 
 
 @pytest.fixture
