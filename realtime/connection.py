@@ -91,6 +91,7 @@ class Connection:
         "limiter",
         "slow_consumers",
         "violations",
+        "answered",
         "closer",
     )
 
@@ -111,6 +112,8 @@ class Connection:
         self.limiter = limiter
         self.slow_consumers = slow_consumers
         self.violations = 0
+        # True once the `auth` reply is on its way: no push may reach the client before it.
+        self.answered = False
         self.closer: asyncio.Task[None] | None = None
 
     def send(self, frame: str, prepared: bytes | None = None) -> None:

@@ -223,7 +223,8 @@ class Hub:
             await asyncio.sleep(self.config.server_ping_seconds)
             for connections in list(self.by_user.values()):
                 for connection in list(connections):
-                    connection.send(frame, prepared)
+                    if connection.answered:  # still authenticating: its first frame is the auth reply
+                        connection.send(frame, prepared)
 
     async def _expiry_loop(self) -> None:
         """Once a second, close the connections whose token expired (one sweep, no timer per socket)."""

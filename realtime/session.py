@@ -110,6 +110,7 @@ class Sessions:
             await self._set_online(principal.user_id, online=True)
         await self.hub.relay.acquire_user(principal.user_id)
         connection.send(reply(frame.id, user_id=principal.user_id, expires_at=principal.expires_at))
+        connection.answered = True
         return True
 
     async def _refuse(self, connection: Connection, frame_id: Any, exc: ProtocolError | AuthFailed) -> None:

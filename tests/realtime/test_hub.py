@@ -272,3 +272,26 @@ async def test_metrics_are_named_under_the_configured_namespace(serve_hub: Serve
     await publications(client, "news", 1)
     assert REGISTRY.get_sample_value("hubtest_ws_publications_total") == before + 1
     assert REGISTRY.get_sample_value("realtime_ws_connections") in (None, 0)
+
+
+async def test_the_auth_reply_comes_before_any_keepalive(serve_hub: ServeHub) -> None:
+    served = await serve_hub(track_online=True, server_ping_seconds=0.02)
+    online = served.hub.online
+    assert isinstance(online, MemoryOnline)
+    release = asyncio.Event()
+    real_add = online.add
+
+    async def slow_add(user_id: str) -> None:  # authentication still under way for a few pings
+        await release.wait()
+        await real_add(user_id)
+
+    online.add = slow_add  # type: ignore[method-assign]
+    client = await served.client()
+    await client.connection.send('{"op": "auth", "id": 1, "token": "user:5"}')
+    await asyncio.sleep(0.15)
+    release.set()
+    first = await client.recv()
+    assert first.get("id") == 1 and first["ok"] is True, first
+    async with asyncio.timeout(5):
+        while (await client.recv()).get("event") != "ping":
+            pass  # the keepalive reaches it once it is answered
