@@ -100,6 +100,9 @@ class Relay(Protocol):
     async def has_listeners(self, channels: Sequence[str]) -> dict[str, bool]:
         """Whether any hub (on any instance this relay reaches) holds each channel."""
 
+    def relaying(self) -> bool:
+        """Whether a publication made now reaches this hub (the bus connection is up and subscribed)."""
+
 
 class Online(Protocol):
     """The users holding at least one connection of this hub, for a count across instances."""

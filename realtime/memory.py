@@ -87,6 +87,9 @@ class MemoryRelay:
     async def has_listeners(self, channels: Sequence[str]) -> dict[str, bool]:
         return {channel: channel in self._refs for channel in channels}
 
+    def relaying(self) -> bool:
+        return True  # publications are handed over in-process
+
 
 @dataclass
 class _ChannelHistory:

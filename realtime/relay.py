@@ -162,6 +162,9 @@ class BusRelay:
             except Exception:  # noqa: BLE001 - a dead connection drops its subscriptions anyway
                 pass
 
+    def relaying(self) -> bool:
+        return self.connected.is_set()
+
     def channels(self) -> list[str]:
         return list(self._refs)
 
@@ -201,12 +204,15 @@ class BusRelay:
             try:
                 pubsub = self._redis.pubsub()
                 self._pubsub = pubsub
-                await pubsub.ssubscribe(
-                    self._keys.control_channel,
-                    *(self._keys.user_control(user) for user in self._user_refs),
-                    *(self._keys.shard_channel(ch) for ch in self._refs),
-                )
+                names = self._subscription_names()
+                await pubsub.ssubscribe(self._keys.control_channel, *names)
+                # While that was on its way, acquire/release left their channels to this loop.
+                now = self._subscription_names()
                 self.connected.set()
+                if late := [name for name in now if name not in names]:
+                    await pubsub.ssubscribe(*late)
+                if gone := [name for name in names if name not in now]:
+                    await pubsub.sunsubscribe(*gone)
                 if not first:
                     if self._reconnects is not None:
                         self._reconnects.inc()
@@ -223,6 +229,13 @@ class BusRelay:
             await self._close_pubsub()
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(self._backoff_cap, delay * 2)
+
+    def _subscription_names(self) -> set[str]:
+        """The shard channels the held users and channels need."""
+        return {
+            *(self._keys.user_control(user) for user in self._user_refs),
+            *(self._keys.shard_channel(channel) for channel in self._refs),
+        }
 
     async def _read(self, pubsub: PubSub) -> None:
         while True:

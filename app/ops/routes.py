@@ -61,7 +61,7 @@ async def _check(probe: Callable[[], Awaitable[None]]) -> str:
 @api_route(
     "GET",
     "/api/ready",
-    summary="Readiness: every store answers (503 names those that don't)",
+    summary="Readiness: every store answers and the live relay is subscribed (503 names what is not)",
     tags=TAGS,
     response=Readiness,
     auth="none",
@@ -85,6 +85,9 @@ async def ready(ctx: Context[None, None]) -> Readiness:
     probes = {"postgres": runtime.db.ping, "redis": runtime.redis.ping, "mongo": runtime.documents.ping}
     results = await asyncio.gather(*(_check(probe) for probe in probes.values()))  # type: ignore[arg-type]
     checks = dict(zip(probes, results, strict=True))
+    if runtime.hub is not None:
+        # Until its relay is subscribed, this process's WebSocket clients miss what other processes publish.
+        checks["relay"] = "ok" if runtime.hub.relay.relaying() else "unavailable"
     failing = [name for name, result in checks.items() if result != "ok"]
     if failing:
         raise ServiceUnavailable(

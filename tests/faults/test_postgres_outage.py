@@ -56,6 +56,7 @@ async def test_postgres_outage_is_reported_and_recovered_without_restart(
             "postgres": "unavailable",
             "redis": "ok",
             "mongo": "ok",
+            "relay": "ok",
         }
         assert "postgres" in ready.json()["error"]["message"]
         # Cached a moment ago (PUBLIC_CACHE_SECONDS), the anonymous catalogue needs no database.

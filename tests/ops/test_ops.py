@@ -19,7 +19,8 @@ from app.stores.embedded import EmbeddedMongo, EmbeddedValkey, free_port
 from tests.conftest import make_settings
 from tests.helpers import PASSWORD, Api, bearer
 
-STORES = ("postgres", "redis", "mongo")
+# What /api/ready checks: the stores, and the relay of the process's hub.
+CHECKS = ("postgres", "redis", "mongo", "relay")
 
 
 def request_count(text: str, **labels: str) -> float:
@@ -57,17 +58,32 @@ def mongo(tmp_path: Path) -> Iterator[EmbeddedMongo]:
     server.stop()
 
 
-def assert_not_ready(response: httpx.Response, failing: str) -> None:
+def assert_not_ready(response: httpx.Response, *failing: str) -> None:
     assert response.status_code == 503, response.text
     error = response.json()["error"]
     assert error["code"] == "not_ready"
-    assert failing in error["message"]
-    for store in STORES:
-        if store != failing:
-            assert store not in error["message"]
+    for check in CHECKS:
+        assert (check in error["message"]) == (check in failing), error["message"]
     assert error["details"]["checks"] == {
-        store: ("unavailable" if store == failing else "ok") for store in STORES
+        check: ("unavailable" if check in failing else "ok") for check in CHECKS
     }
+
+
+def checks_of(response: httpx.Response) -> dict[str, str]:
+    body = response.json()
+    answer = body if response.status_code == 200 else body["error"]["details"]
+    return dict(answer["checks"])
+
+
+async def ready_when(
+    http: httpx.AsyncClient, relay: str = "ok", seconds: float = 5.0
+) -> httpx.Response:
+    """/api/ready once its relay check says `relay` (a process just started is not ready until its relay
+    has subscribed; one whose Redis went away notices on its own, a moment later)."""
+    async with asyncio.timeout(seconds):
+        while checks_of(response := await http.get("/api/ready"))["relay"] != relay:
+            await asyncio.sleep(0.1)
+    return response
 
 
 # --- against the healthy shared stores ---------------------------------------------------------
@@ -80,10 +96,10 @@ async def test_health_answers(client: httpx.AsyncClient) -> None:
     assert response.json() == {"status": "ok", "databases": {"postgresql": unchecked, "mongodb": unchecked}}
 
 
-async def test_ready_checks_every_store(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/ready")
+async def test_ready_checks_every_store_and_the_relay(client: httpx.AsyncClient) -> None:
+    response = await ready_when(client)
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {store: "ok" for store in STORES}}
+    assert response.json() == {"status": "ready", "checks": {check: "ok" for check in CHECKS}}
 
 
 async def test_metrics_count_requests_by_route_template_and_status(
@@ -128,7 +144,7 @@ async def test_redis_down_fails_readiness_and_answers_503_not_500(
     urls = StoreUrls(store_urls.database_url, valkey.start(), store_urls.mongo_url)
     async with separate_app(urls) as http:
         account = await api.register()  # on the shared app: the separate one shares its PostgreSQL
-        assert (await http.get("/api/ready")).status_code == 200
+        assert (await ready_when(http)).status_code == 200
         login = await http.post("/api/auth/login", json={"email": account.email, "password": PASSWORD})
         assert login.status_code == 200, login.text
         token = login.json()["access_token"]
@@ -136,7 +152,7 @@ async def test_redis_down_fails_readiness_and_answers_503_not_500(
 
         await asyncio.to_thread(valkey.stop)
 
-        assert_not_ready(await http.get("/api/ready"), "redis")
+        assert_not_ready(await ready_when(http, relay="unavailable"), "redis", "relay")
         # Login counts its rate limit on Redis first: a clear 503, never a 500.
         for call in (
             http.post("/api/auth/login", json={"email": account.email, "password": PASSWORD}),
@@ -158,7 +174,7 @@ async def test_redis_down_fails_readiness_and_answers_503_not_500(
 async def test_mongo_down_fails_readiness(store_urls: StoreUrls, mongo: EmbeddedMongo) -> None:
     urls = StoreUrls(store_urls.database_url, store_urls.redis_url, mongo.start())
     async with separate_app(urls) as http:
-        assert (await http.get("/api/ready")).status_code == 200
+        assert (await ready_when(http)).status_code == 200
         await asyncio.to_thread(mongo.stop)
         assert_not_ready(await http.get("/api/ready"), "mongo")
         assert (await http.get("/api/health")).status_code == 200
@@ -167,7 +183,7 @@ async def test_mongo_down_fails_readiness(store_urls: StoreUrls, mongo: Embedded
 async def test_postgres_down_fails_readiness(store_urls: StoreUrls) -> None:
     dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/learnflow"
     async with separate_app(StoreUrls(dead, store_urls.redis_url, store_urls.mongo_url)) as http:
-        assert_not_ready(await http.get("/api/ready"), "postgres")
+        assert_not_ready(await ready_when(http), "postgres")
         assert (await http.get("/api/health")).status_code == 200
 
 
@@ -175,7 +191,7 @@ async def test_postgres_down_at_start_with_admin_bootstrap_still_starts(store_ur
     dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/learnflow"
     urls = StoreUrls(dead, store_urls.redis_url, store_urls.mongo_url)
     async with separate_app(urls, admin_email="root@example.com", admin_password=PASSWORD) as http:
-        assert_not_ready(await http.get("/api/ready"), "postgres")
+        assert_not_ready(await ready_when(http), "postgres")
         assert (await http.get("/api/health")).status_code == 200
 
 
