@@ -66,6 +66,7 @@ class Phase:
     expected: int | None = None
     expected_by_process: list[int] | None = None  # the same, for each load-generator process
     publisher_cpu: float = 0.0  # the bench process's CPU seconds per wall second while publishing
+    round: int = 0  # which repetition of the whole run (bench.fanout --rounds)
 
     @property
     def delivered_per_second(self) -> float:
@@ -180,7 +181,9 @@ async def measure(
     if args.profile:
         # py-spy samples the server while the measured window runs (collapsed stacks, for flamegraph.pl
         # or speedscope). It costs the server little but it does take CPU on a small machine.
-        out = Path(args.profile) / f"{name}-n{n}-r{rate:g}.txt"
+        # One file per phase: handshakes and rounds (bench.fanout) do not overwrite each other.
+        variant = f"-{getattr(args, 'handshake_now', 'plain')}-round{getattr(args, 'round_now', 0) + 1}"
+        out = Path(args.profile) / f"{name}-n{n}-r{rate:g}{variant}.txt"
         out.parent.mkdir(parents=True, exist_ok=True)
         profiler = subprocess.Popen(
             [
