@@ -3,8 +3,9 @@
 Anonymous callers get the cached bytes with an ETag (`If-None-Match` with it: 304) and a short public
 `Cache-Control`. Learners see the same courses, so they get the same bytes with their own `is_enrolled`
 merged in (the ids of their courses, cached beside the pages and emptied with them); on a course page,
-a learner who is not enrolled gets exactly the anonymous page and one who is enrolled the full, uncached
-page (lessons with content).
+a learner who is not enrolled gets exactly the anonymous page, and one who is enrolled the page every
+enrolled learner gets (lessons with content), cached beside it and emptied with it, without ETag or
+public `Cache-Control` (it is not for everyone).
 Instructors and admins (who also see drafts) never use these pages.
 """
 
@@ -52,11 +53,16 @@ async def catalogue(ctx: Context[None, CourseListQuery]) -> Response:
 
 
 async def course_page(ctx: Context[None, None], course_id: int) -> Response | None:
-    """The public course page, or None when the caller must get the full page (enrolled learners)."""
-    if ctx.principal is not None and course_id in await service.enrolled_in(
-        ctx.runtime, ctx.principal.user_id
-    ):
-        return None
+    """The course page from the cache: the public one, or the enrolled learners' one; None when the
+    caller must be answered without the cache."""
+    learner = ctx.principal
+    if learner is not None and course_id in await service.enrolled_in(ctx.runtime, learner.user_id):
+
+        async def enrolled() -> Page | None:
+            return await service.enrolled_course(ctx.runtime, learner, course_id)
+
+        page = await ctx.runtime.public_cache.get(("enrolled-course", course_id), enrolled)
+        return None if page is None else Response(page.body, media_type="application/json")
 
     async def compute() -> Page | None:
         return await service.public_course(ctx.runtime, course_id)

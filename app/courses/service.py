@@ -173,6 +173,16 @@ async def public_catalogue(
     )
 
 
+async def enrolled_course(runtime: Runtime, learner: Principal, course_id: int) -> Page | None:
+    """The course page every learner enrolled in the course gets (lessons with their content,
+    `is_enrolled` true), as cacheable bytes; None unless `learner` is a learner enrolled in the
+    published course (then the caller answers without the cache)."""
+    detail = await get_course(runtime, learner, course_id)
+    if learner.role != "learner" or not detail.is_enrolled or not detail.is_published:
+        return None
+    return Page.of_one(_DETAIL.dump_json(detail), course_id, runtime.public_cache.seconds)
+
+
 async def public_course(runtime: Runtime, course_id: int) -> Page | None:
     """The anonymous course page, as cacheable bytes (None for a draft: drafts are never cached;
     anonymous callers cannot see them anyway)."""

@@ -170,6 +170,68 @@ async def test_learners_get_their_own_is_enrolled_and_enrolled_learners_the_full
     assert "etag" not in theirs.headers  # per-user answers are not the public page
 
 
+async def test_the_enrolled_learners_page_is_shared_by_them_only_and_follows_every_change(
+    stores: Runtime, ab: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    a, b = ab
+    teacher = await quick_account(stores, "instructor")
+    first, second, outsider = [await quick_account(stores) for _ in range(3)]
+    course_id = (await make_course(a, teacher))["id"]
+    lesson = await add_lesson(a, teacher, course_id, "Secret", content="<p>v1</p>")
+    for learner in (first, second):
+        assert (await a.post(f"/api/courses/{course_id}/enroll", headers=learner.headers)).status_code == 201
+
+    async def contents(client: httpx.AsyncClient, learner: Any) -> list[str | None]:
+        response = await client.get(f"/api/courses/{course_id}", headers=learner.headers)
+        assert response.status_code == 200, response.text
+        assert "etag" not in response.headers and "cache-control" not in response.headers
+        return [item["content"] for item in response.json()["lessons"]]
+
+    for client in (a, b):  # cached on both instances by the first enrolled learner's request
+        assert await contents(client, first) == ["<p>v1</p>"]
+        assert await contents(client, second) == ["<p>v1</p>"]
+        assert await contents(client, outsider) == [None]  # never the enrolled learners' page
+
+    edited = await b.put(
+        f"/api/courses/{course_id}/lessons/{lesson['id']}",
+        headers=teacher.headers,
+        json={"content": "<p>v2</p>"},
+    )
+    assert edited.status_code == 200, edited.text
+    for client in (a, b):
+        assert await contents(client, second) == ["<p>v2</p>"]
+
+    left = await a.delete(f"/api/courses/{course_id}/unenroll", headers=second.headers)
+    assert left.status_code == 200, left.text
+    for client in (a, b):
+        assert await contents(client, second) == [None]
+        assert await contents(client, first) == ["<p>v2</p>"]
+
+    await set_course(a, teacher, course_id, is_published=False)
+    for client in (a, b):
+        assert (await client.get(f"/api/courses/{course_id}", headers=first.headers)).status_code == 404
+
+
+async def test_one_enrolled_page_per_course_is_cached_and_only_for_an_enrolled_learner(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    teacher = await quick_account(runtime, "instructor")
+    admin = await quick_account(runtime, "admin")
+    learner = await quick_account(runtime)
+    course_id = (await make_course(client, teacher))["id"]
+    await add_lesson(client, teacher, course_id, "Secret", content="<p>for the enrolled</p>")
+    key = ("enrolled-course", course_id)
+    for who in (learner, teacher, admin):  # not enrolled, or not a learner: never this page
+        assert (await client.get(f"/api/courses/{course_id}", headers=who.headers)).status_code == 200
+    assert key not in runtime.public_cache._pages
+    assert (await client.post(f"/api/courses/{course_id}/enroll", headers=learner.headers)).status_code == 201
+    mine = await client.get(f"/api/courses/{course_id}", headers=learner.headers)
+    assert mine.status_code == 200
+    cached = runtime.public_cache._pages[key]
+    assert cached.body == mine.content
+    assert b'"is_enrolled":true' in cached.body and b"<p>for the enrolled</p>" in cached.body
+
+
 async def test_drafts_never_enter_the_public_cache(client: httpx.AsyncClient, runtime: Runtime) -> None:
     teacher = await quick_account(runtime, "instructor")
     admin = await quick_account(runtime, "admin")
