@@ -206,12 +206,13 @@ class BusRelay:
                 self._pubsub = pubsub
                 names = self._subscription_names()
                 await pubsub.ssubscribe(self._keys.control_channel, *names)
-                # While that was on its way, acquire/release left their channels to this loop.
-                now = self._subscription_names()
+                # While that was on its way, acquire/release left their channels to this loop; from
+                # here on they (un)subscribe themselves, so each list is taken right before its command
+                # is written (redis-py writes before its first wait).
                 self.connected.set()
-                if late := [name for name in now if name not in names]:
+                if late := self._subscription_names() - names:
                     await pubsub.ssubscribe(*late)
-                if gone := [name for name in names if name not in now]:
+                if gone := names - self._subscription_names():
                     await pubsub.sunsubscribe(*gone)
                 if not first:
                     if self._reconnects is not None:
