@@ -31,17 +31,14 @@ def text_frame(text: str) -> bytes:
 class PreparedWriter(Protocol):
     """Offered by the server for one socket: write ready-made frame bytes straight to its transport."""
 
-    def prepared_writable(self) -> bool:
-        """True while the transport accepts writes without buffering past its high-water mark."""
-        ...
-
     def write_prepared(self, data: bytes) -> bool:
         """Write `data` (whole frames); False, and nothing written, once the socket is closing."""
         ...
 
     def write_if_writable(self, data: bytes) -> bool:
-        """The fan-out's fast path, one call per frame: False (nothing written, queue it) unless
-        `prepared_writable()`; otherwise `data` is written, or dropped if the socket is closing."""
+        """The fan-out's fast path, one call per frame: False (nothing written, queue it) unless the
+        transport accepts writes without buffering past its high-water mark and no close frame went
+        out; otherwise `data` is written, or dropped if the socket is closing."""
         ...
 
     async def prepared_drained(self) -> None:

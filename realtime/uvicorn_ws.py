@@ -120,9 +120,6 @@ class PreparedWritesProtocol(WebSocketsSansIOProtocol):
             self.__dict__.pop("response", None)
             self.renew_parser()
 
-    def prepared_writable(self) -> bool:
-        return self.writable.is_set() and not self.close_sent and not self.disconnected
-
     def write_if_writable(self, data: bytes) -> bool:
         if not self.writable.value or self.close_sent or self.disconnected:  # type: ignore[attr-defined]
             return False
