@@ -13,6 +13,7 @@ from app.events import EventPublisher, LoggingPublisher
 from app.http.public_cache import PublicCache
 from app.http.ratelimit import RateLimiter
 from app.security.tokens import TokenCodec
+from app.stores.callers import Callers
 from app.stores.login_attempts import LoginAttempts, ThrottlePolicy
 from app.stores.mongo import DocumentStore
 from app.stores.redis import create_redis
@@ -41,6 +42,7 @@ class Runtime:
     rate_limiter: RateLimiter
     tokens: TokenCodec
     revocations: RevocationList
+    callers: Callers
     login_attempts: LoginAttempts
     http: httpx.AsyncClient
     events: EventPublisher
@@ -66,6 +68,7 @@ class Runtime:
         redis = create_redis(urls.redis_url)
         db = Database(urls.database_url)
         documents = DocumentStore(urls.mongo_url, settings.mongo_database)
+        revocations = RevocationList(redis, settings.access_token_ttl_seconds)
         return cls(
             settings=settings,
             urls=urls,
@@ -74,7 +77,8 @@ class Runtime:
             documents=documents,
             rate_limiter=RateLimiter(urls.redis_url, enabled=settings.rate_limit_enabled),
             tokens=TokenCodec(settings.jwt_secret, settings.access_token_ttl_seconds),
-            revocations=RevocationList(redis, settings.access_token_ttl_seconds),
+            revocations=revocations,
+            callers=Callers(db, redis, revocations),
             login_attempts=LoginAttempts(
                 redis,
                 ThrottlePolicy(

@@ -101,9 +101,11 @@ class Api:
         return await self.client.post("/api/auth/login", json={"email": email, "password": password})
 
     async def set_user(self, user_id: int, **fields: Any) -> None:
-        """Put an account into a state (role, blocked, deactivated) directly, for setting up a test."""
+        """Put an account into a state (role, blocked, deactivated) directly, for setting up a test; then
+        announce the change as the app's own account changes do (app/stores/callers.py)."""
         async with self.runtime.db.transaction() as tx:
             await tx.execute(update(User).where(User.id == user_id).values(**fields))
+        await self.runtime.callers.account_changed(user_id)
 
     async def account(self, role: str = "learner", *, blocked: bool = False, active: bool = True) -> Account:
         account = await self.register()

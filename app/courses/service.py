@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -77,12 +77,19 @@ def from_row(row: Any) -> CoursePublic:
 
 
 async def present(
-    tx: Tx, runtime: Runtime, courses: Sequence[Course], principal: Principal | None
+    tx: Tx,
+    runtime: Runtime,
+    courses: Sequence[Course],
+    principal: Principal | None,
+    *,
+    enrolled: Collection[int] | None = None,
 ) -> list[CoursePublic]:
-    """Public views of loaded courses, with their instructor, counters and the caller's enrollment."""
+    """Public views of loaded courses, with their instructor, counters and the caller's enrollment
+    (`enrolled`: the caller's courses among them, when the caller already knows them)."""
     ids = [course.id for course in courses]
     instructors = await store.users_by_id(tx, {course.instructor_id for course in courses})
-    enrolled = await store.enrolled_course_ids(tx, principal.user_id, ids) if principal else set()
+    if enrolled is None:
+        enrolled = await store.enrolled_course_ids(tx, principal.user_id, ids) if principal else set()
     result = []
     for course in courses:
         teacher = instructors.get(course.instructor_id)

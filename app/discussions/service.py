@@ -153,15 +153,24 @@ def _shows_downvotes(viewer: Viewer, course_id: int) -> bool:
 
 
 async def _item_fields(
-    tx: Tx, documents: DocumentStore, viewer: Viewer, rows: Sequence[Comment], *, general: str | None
+    tx: Tx,
+    documents: DocumentStore,
+    viewer: Viewer,
+    rows: Sequence[Comment],
+    *,
+    general: str | None,
+    course: Course | None = None,
 ) -> list[dict[str, Any]]:
     """The fields of each post as the caller may see them; `general` is the lesson title of a post that
-    belongs to no lesson."""
+    belongs to no lesson; `course`, the course all the posts belong to when it is already loaded."""
     ids = [row.id for row in rows]
     authors = await courses.users_by_id(tx, {row.user_id for row in rows})
     votes = await store.user_votes(tx, viewer.user_id, ids)
     replies = await store.visible_reply_counts(tx, viewer, ids)
-    course_titles = await store.course_titles(tx, {row.course_id for row in rows})
+    if course is not None:
+        course_titles = {course.id: (course.title, course.instructor_id)}
+    else:
+        course_titles = await store.course_titles(tx, {row.course_id for row in rows})
     lesson_titles = await lessons.titles(documents, {row.lesson_id for row in rows if row.lesson_id})
     fields = []
     for row in rows:
@@ -192,11 +201,10 @@ async def _item_fields(
 
 
 async def _items(
-    tx: Tx, documents: DocumentStore, viewer: Viewer, rows: Sequence[Comment]
+    tx: Tx, documents: DocumentStore, viewer: Viewer, rows: Sequence[Comment], *, course: Course | None = None
 ) -> list[DiscussionItem]:
-    return [
-        DiscussionItem(**fields) for fields in await _item_fields(tx, documents, viewer, rows, general=None)
-    ]
+    fields = await _item_fields(tx, documents, viewer, rows, general=None, course=course)
+    return [DiscussionItem(**item) for item in fields]
 
 
 async def _messages(
@@ -285,7 +293,7 @@ async def list_discussions(
             skip=query.skip,
             limit=query.limit,
         )
-        return await _items(tx, runtime.documents, viewer, rows), total
+        return await _items(tx, runtime.documents, viewer, rows, course=course), total
 
 
 async def my_messages(

@@ -89,11 +89,9 @@ LISTED_COURSE_FIELDS = {"id", "title", "description", "category", "level", "dura
 async def learner_enrollments(runtime: Runtime, principal: Principal) -> list[LearnerEnrollment]:
     async with runtime.db.read() as tx:
         rows = await courses.enrollments_of_user(tx, principal.user_id)
-        public = await present(tx, runtime, [course for _, course in rows], principal)
-    ids = [course.id for course in public]
-    lesson_ids: dict[int, list[str]] = {course_id: [] for course_id in ids}
-    for doc in await lessons.for_courses(runtime.documents, ids):
-        lesson_ids[doc["course_id"]].append(doc["_id"])
+        ids = [course.id for _, course in rows]
+        public = await present(tx, runtime, [course for _, course in rows], principal, enrolled=set(ids))
+    lesson_ids = await lessons.lesson_ids_by_course(runtime.documents, ids)
     docs = await progress.for_pairs(runtime.documents, [(principal.user_id, course_id) for course_id in ids])
     result = []
     for (enrollment, _), course in zip(rows, public, strict=True):

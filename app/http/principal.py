@@ -87,10 +87,13 @@ async def principal_from_token(token: str, runtime: Runtime) -> tuple[Principal,
 
 
 async def _principal(claims: AccessClaims, runtime: Runtime) -> Principal:
-    """Every authenticated request: the revocation list, then the caller's current role and flags as
-    one plain read (no session), so a revocation or an account change counts on the next request."""
-    await _refuse_revoked(claims, runtime)
-    account = _usable(await accounts.account_state(runtime.db, claims.user_id))
+    """Every authenticated request: the revocation list and the caller's current role and flags, so a
+    revocation or an account change counts on the next request (app/stores/callers.py: one Redis read,
+    the row from PostgreSQL only after it changed)."""
+    caller = await runtime.callers.caller(claims.jti, claims.session_id, claims.user_id)
+    if caller.revoked:
+        raise _revoked()
+    account = _usable(caller.account)
     return _principal_of(claims, account.id, account.role, account.email, account.is_blocked)
 
 
@@ -103,7 +106,11 @@ async def _principal_and_user(claims: AccessClaims, runtime: Runtime) -> tuple[P
 
 async def _refuse_revoked(claims: AccessClaims, runtime: Runtime) -> None:
     if await runtime.revocations.is_revoked(claims.jti, claims.session_id):
-        raise Unauthorized("The token has been revoked.", code="token_revoked")
+        raise _revoked()
+
+
+def _revoked() -> Unauthorized:
+    return Unauthorized("The token has been revoked.", code="token_revoked")
 
 
 def _usable(account: _Account | None) -> _Account:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from limits import RateLimitItem, parse
@@ -12,7 +13,7 @@ from limits.aio.storage import RedisClusterStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from app.errors import TooManyRequests
-from app.stores.redis import parse_cluster_url
+from app.stores.redis import parse_cluster_url, waiting_pool
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,12 @@ class LimitState:
         }
 
 
-def _storage(redis_url: str) -> RedisStorage:
+def _storage(redis_url: str, pool: object) -> RedisStorage:
     """One key per (limit, scope, key), so in a Redis Cluster each moving window stays on one shard."""
     cluster = parse_cluster_url(redis_url)
     if cluster is None:
-        return RedisStorage(redis_url, implementation="redispy", key_prefix="lf:rl")
+        options: dict[str, Any] = {"connection_pool": pool}
+        return RedisStorage(redis_url, implementation="redispy", key_prefix="lf:rl", **options)
     credentials = ""
     if cluster.username or cluster.password:
         credentials = f"{quote(cluster.username or '')}:{quote(cluster.password or '')}@"
@@ -48,7 +50,9 @@ def _storage(redis_url: str) -> RedisStorage:
 class RateLimiter:
     def __init__(self, redis_url: str, *, enabled: bool = True) -> None:
         self.enabled = enabled
-        self._storage = _storage(redis_url)
+        # limits' own pool refuses a request past its size; ours waits (a tick of requests comes at once).
+        self._pool = None if parse_cluster_url(redis_url) else waiting_pool(redis_url)
+        self._storage = _storage(redis_url, self._pool)
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._items: dict[str, RateLimitItem] = {}
 
@@ -86,3 +90,5 @@ class RateLimiter:
         closer = getattr(client, "aclose", None)
         if callable(closer):
             await closer()
+        if self._pool is not None:  # given to the client, so not closed by it
+            await self._pool.disconnect()

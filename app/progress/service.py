@@ -110,9 +110,7 @@ async def progress_of_user(
     async with runtime.db.read() as tx:
         rows = await courses.enrollments_of_user(tx, user_id, course_ids)
     ids = [course.id for _, course in rows]
-    by_course: dict[int, list[str]] = {course_id: [] for course_id in ids}
-    for doc in await lessons.for_courses(runtime.documents, ids):
-        by_course[doc["course_id"]].append(doc["_id"])
+    by_course = await lessons.lesson_ids_by_course(runtime.documents, ids)
     docs = await store.for_pairs(runtime.documents, [(user_id, course_id) for course_id in ids])
     return [
         to_public(user_id, course.id, docs.get(f"{user_id}:{course.id}"), by_course[course.id], enrollment)

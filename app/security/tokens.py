@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,9 @@ import jwt
 
 ALGORITHM = "HS256"
 _REQUIRED_CLAIMS = ["sub", "role", "jti", "iat", "exp", "sid"]
+# Verifying a signature is the largest cost of an authenticated request that is otherwise served from
+# memory; a client sends the same token on every request until it expires, so verified ones are kept.
+VERIFIED_TOKENS_KEPT = 20_000
 
 
 class InvalidToken(Exception):
@@ -20,6 +24,10 @@ class InvalidToken(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _expired() -> InvalidToken:
+    return InvalidToken("token_expired", "The access token has expired.")
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class TokenCodec:
             raise ValueError("a JWT secret is required")
         self._secret = secret
         self.access_ttl = timedelta(seconds=access_ttl_seconds)
+        self._verified: dict[str, tuple[float, AccessClaims]] = {}
 
     def issue_access(self, *, user_id: int, role: str, session_id: str, now: datetime | None = None) -> str:
         issued = now or datetime.now(UTC)
@@ -71,12 +80,27 @@ class TokenCodec:
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
 
     def decode_access(self, token: str) -> AccessClaims:
+        """The claims of a token whose signature and claims check out, and that has not expired."""
+        verified = self._verified.get(token)
+        if verified is not None:
+            expires_at, claims = verified
+            if time.time() < expires_at:
+                return claims
+            del self._verified[token]
+            raise _expired()
+        claims = self._verify(token)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            del self._verified[next(iter(self._verified))]  # the oldest goes first
+        self._verified[token] = (claims.expires_at.timestamp(), claims)
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             payload = jwt.decode(
                 token, self._secret, algorithms=[ALGORITHM], options={"require": _REQUIRED_CLAIMS}
             )
         except jwt.ExpiredSignatureError as exc:
-            raise InvalidToken("token_expired", "The access token has expired.") from exc
+            raise _expired() from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken("invalid_token", "The access token is invalid.") from exc
         if payload.get("typ") != "access" or not str(payload["sub"]).isdigit():

@@ -8,6 +8,7 @@ one server (`redis://`, `rediss://`, `unix://`). The hub's keys are laid out for
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -91,20 +92,24 @@ def create_redis(url: str, *, retries: int = 3) -> RedisClient:
             retry=_retry(retries),
             retry_on_error=[ConnectionError, TimeoutError],
         )
-    pool = BlockingConnectionPool.from_url(
+    pool = waiting_pool(
         url,
-        # A burst (say, thousands of sockets authenticating at once) waits for a free connection
-        # instead of failing; only a wait of more than 5 s is an error.
-        max_connections=MAX_CONNECTIONS,
-        timeout=5,
         decode_responses=True,
         health_check_interval=30,
-        socket_connect_timeout=5,
         retry=_retry(retries),
         retry_on_error=[ConnectionError, TimeoutError],
     )
     # from_pool: the client owns the pool, so closing the client closes its connections too.
     return Redis.from_pool(pool)
+
+
+def waiting_pool(url: str, **options: Any) -> BlockingConnectionPool:
+    """Connections to one server for a client that may see bursts: a burst (thousands of sockets
+    authenticating at once, a tick of requests rate-limited together) waits for a free connection
+    instead of failing; only a wait of more than 5 s is an error."""
+    return BlockingConnectionPool.from_url(
+        url, max_connections=MAX_CONNECTIONS, timeout=5, socket_connect_timeout=5, **options
+    )
 
 
 async def ping(client: RedisClient) -> None:

@@ -27,7 +27,12 @@ class RevocationList:
             await pipe.execute()
 
     async def is_revoked(self, jti: str, session_id: str) -> bool:
-        return bool(await self._redis.exists(_JTI + jti, _SESSION + session_id))
+        return bool(await self._redis.exists(*self.keys_of(jti, session_id)))
+
+    @staticmethod
+    def keys_of(jti: str, session_id: str) -> tuple[str, str]:
+        """The keys that exist while the token, or its session, is revoked."""
+        return _JTI + jti, _SESSION + session_id
 
     async def use_once(self, name: str, ttl_seconds: int) -> bool:
         """True the first time `name` is used within `ttl_seconds` (one-time values such as OAuth states)."""

@@ -40,6 +40,16 @@ async def for_courses(documents: DocumentStore, course_ids: Sequence[int]) -> li
     )
 
 
+async def lesson_ids_by_course(documents: DocumentStore, course_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The ids of each course's lessons, in syllabus order (only the ids travel)."""
+    by_course: dict[int, list[str]] = {course_id: [] for course_id in course_ids}
+    if course_ids:
+        where = {"course_id": {"$in": list(course_ids)}}
+        for doc in await documents.find(LESSONS, where, sort=(("order", 1),), fields=("course_id",)):
+            by_course[doc["course_id"]].append(doc["_id"])
+    return by_course
+
+
 async def count_for_course(documents: DocumentStore, course_id: int) -> int:
     return await documents.count(LESSONS, {"course_id": course_id})
 

@@ -73,6 +73,7 @@ async def change_role(
             )
         public = UserPublic.model_validate(user)
     if previous != role:
+        await runtime.callers.account_changed(user_id)
         # Live connections of the user are re-authorized (e.g. a demoted admin loses admin:analytics).
         await runtime.events.publish(
             DomainEvent(
@@ -97,6 +98,7 @@ async def toggle_block(runtime: Runtime, *, actor_id: int, user_id: int, meta: R
             resource_type="user",
             resource_id=user_id,
         )
+    await runtime.callers.account_changed(user_id)
     await runtime.events.publish(
         DomainEvent(
             name="user.blocked" if blocked else "user.unblocked",
@@ -124,6 +126,7 @@ async def deactivate(runtime: Runtime, *, actor_id: int, user_id: int, meta: Req
             resource_id=user_id,
             details={"sessions_revoked": len(revoked)},
         )
+    await runtime.callers.account_changed(user_id)
     await runtime.revocations.revoke_sessions(list(revoked))
     # Closes the user's live connections on every instance (the hub re-checks them, docs/ARCHITECTURE.md).
     await runtime.events.publish(
@@ -205,6 +208,8 @@ async def ensure_admin(
         public = UserPublic.model_validate(user)
     if previous_role != "admin" and not force:
         raise AdminPromotionRefused(public.email, previous_role)
+    if outcome != "unchanged":
+        await runtime.callers.account_changed(public.id)
     if revoked:
         await runtime.revocations.revoke_sessions(revoked)
         await runtime.events.publish(sessions_revoked(public.id))

@@ -44,5 +44,5 @@ async def test_the_factory_picks_the_client_and_the_rate_limit_storage_by_url() 
     assert isinstance(single, Redis) and isinstance(cluster, RedisCluster)
     await single.aclose()
     await cluster.aclose()
-    assert type(_storage("redis://127.0.0.1:1/0")) is RedisStorage
-    assert isinstance(_storage("redis+cluster://127.0.0.1:1"), RedisClusterStorage)
+    assert type(_storage("redis://127.0.0.1:1/0", None)) is RedisStorage
+    assert isinstance(_storage("redis+cluster://127.0.0.1:1", None), RedisClusterStorage)

@@ -75,9 +75,7 @@ def checks_of(response: httpx.Response) -> dict[str, str]:
     return dict(answer["checks"])
 
 
-async def ready_when(
-    http: httpx.AsyncClient, relay: str = "ok", seconds: float = 5.0
-) -> httpx.Response:
+async def ready_when(http: httpx.AsyncClient, relay: str = "ok", seconds: float = 5.0) -> httpx.Response:
     """/api/ready once its relay check says `relay` (a process just started is not ready until its relay
     has subscribed; one whose Redis went away notices on its own, a moment later)."""
     async with asyncio.timeout(seconds):

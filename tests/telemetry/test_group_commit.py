@@ -112,7 +112,9 @@ async def test_seq_dedupe_is_exact_for_one_user_through_two_instances(
             for seq, http in sent
         ]
     )
-    assert all(reply.status_code == 202 for reply in replies)
+    assert all(reply.status_code == 202 for reply in replies), [
+        r.text for r in replies if r.status_code != 202
+    ][:2]
     fresh = [seq for (seq, _), reply in zip(sent, replies, strict=True) if not reply.json()["duplicate"]]
     assert len(fresh) == len(set(fresh))  # no seq accepted twice
     assert fresh == sorted(fresh)  # accepted in increasing order, whatever the instance
