@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -77,19 +77,12 @@ def from_row(row: Any) -> CoursePublic:
 
 
 async def present(
-    tx: Tx,
-    runtime: Runtime,
-    courses: Sequence[Course],
-    principal: Principal | None,
-    *,
-    enrolled: Collection[int] | None = None,
+    tx: Tx, runtime: Runtime, courses: Sequence[Course], principal: Principal | None
 ) -> list[CoursePublic]:
-    """Public views of loaded courses, with their instructor, counters and the caller's enrollment
-    (`enrolled`: the caller's courses among them, when the caller already knows them)."""
+    """Public views of loaded courses, with their instructor, counters and the caller's enrollment."""
     ids = [course.id for course in courses]
     instructors = await store.users_by_id(tx, {course.instructor_id for course in courses})
-    if enrolled is None:
-        enrolled = await store.enrolled_course_ids(tx, principal.user_id, ids) if principal else set()
+    enrolled = await store.enrolled_course_ids(tx, principal.user_id, ids) if principal else set()
     result = []
     for course in courses:
         teacher = instructors.get(course.instructor_id)

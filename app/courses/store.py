@@ -124,6 +124,27 @@ async def catalogue_page(
     return [row for row in rows if row.id is not None], count
 
 
+async def enrolled_courses(tx: Tx, user_id: int) -> list[Row[Any]]:
+    """One statement: a user's enrollments, the newest first, each with its course's catalogue columns
+    (`enrollment_id`, `enrolled_at`, `completed_at`, `enrollment_progress` beside them)."""
+    query = (
+        select(
+            Enrollment.id.label("enrollment_id"),
+            Enrollment.enrolled_at,
+            Enrollment.completed_at,
+            Enrollment.progress.label("enrollment_progress"),
+            *_PAGE_COLUMNS,
+            true().label("is_enrolled"),
+        )
+        .select_from(Enrollment)
+        .join(Course, Course.id == Enrollment.course_id)
+        .outerjoin(User, User.id == Course.instructor_id)
+        .where(Enrollment.user_id == user_id)
+        .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+    )
+    return list((await tx.execute(query)).all())
+
+
 async def lock_for_counters(tx: Tx, course_id: int) -> None:
     """The lock a counter update takes on the course's row (none if there is no such course)."""
     await tx.execute(select(Course.id).where(Course.id == course_id).with_for_update(key_share=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.audit.service import record
 from app.courses import access
 from app.courses import store as courses
-from app.courses.service import present
+from app.courses.service import from_row
 from app.enrollments import store
 from app.enrollments.schemas import Enrolled, LearnerEnrollment
 from app.errors import BadRequest, Conflict, NotFound
@@ -88,28 +88,28 @@ LISTED_COURSE_FIELDS = {"id", "title", "description", "category", "level", "dura
 
 async def learner_enrollments(runtime: Runtime, principal: Principal) -> list[LearnerEnrollment]:
     async with runtime.db.read() as tx:
-        rows = await courses.enrollments_of_user(tx, principal.user_id)
-        ids = [course.id for _, course in rows]
-        public = await present(tx, runtime, [course for _, course in rows], principal, enrolled=set(ids))
+        rows = await courses.enrolled_courses(tx, principal.user_id)
+    ids = [row.id for row in rows]
     lesson_ids = await lessons.lesson_ids_by_course(runtime.documents, ids)
     docs = await progress.for_pairs(runtime.documents, [(principal.user_id, course_id) for course_id in ids])
     result = []
-    for (enrollment, _), course in zip(rows, public, strict=True):
+    for row in rows:
+        course = from_row(row)
         doc = docs.get(progress_id(principal.user_id, course.id)) or {}
         done, _ = completion.percentage(doc.get("completed_lessons", []), lesson_ids[course.id])
         result.append(
             LearnerEnrollment(
-                **course.model_dump(include=LISTED_COURSE_FIELDS),
-                enrolled_at=enrollment.enrolled_at,
-                completed_at=enrollment.completed_at,
+                **{name: getattr(course, name) for name in LISTED_COURSE_FIELDS},
+                enrolled_at=row.enrolled_at,
+                completed_at=row.completed_at,
                 total_lessons=len(lesson_ids[course.id]),
                 completed_lessons=len(done),
-                progress_percentage=int(enrollment.progress),
-                is_completed=enrollment.completed_at is not None,
-                enrollment_id=enrollment.id,
-                user_id=enrollment.user_id,
+                progress_percentage=int(row.enrollment_progress),
+                is_completed=row.completed_at is not None,
+                enrollment_id=row.enrollment_id,
+                user_id=principal.user_id,
                 course_id=course.id,
-                progress=enrollment.progress,
+                progress=row.enrollment_progress,
                 course=course,
             )
         )
