@@ -40,7 +40,7 @@ from app.events import DomainEvent
 from app.http.meta import RequestMeta
 from app.runtime import Runtime
 from app.security.principal import Principal
-from app.stores.models import Comment, Course, User
+from app.stores.models import Comment, Course
 from app.stores.mongo import LESSONS, DocumentStore
 from app.stores.sql import Tx
 from app.syllabus import store as lessons
@@ -140,79 +140,62 @@ async def _thread_of(tx: Tx, comment: Comment, *, lock: bool) -> Comment | None:
 # --- presentation -------------------------------------------------------------------------------------
 
 
-def _name(user: User) -> str:
-    return f"{user.first_name} {user.last_name}".strip()
-
-
-def _author(user: User) -> Author:
-    return Author(id=user.id, name=_name(user), avatar=user.avatar_url, role=user.role)
-
-
 def _shows_downvotes(viewer: Viewer, course_id: int) -> bool:
     return viewer.sees_all or course_id in viewer.managed
 
 
 async def _item_fields(
-    tx: Tx,
-    documents: DocumentStore,
-    viewer: Viewer,
-    rows: Sequence[Comment],
-    *,
-    general: str | None,
-    course: Course | None = None,
+    documents: DocumentStore, viewer: Viewer, posts: Sequence[store.Post], *, general: str | None
 ) -> list[dict[str, Any]]:
     """The fields of each post as the caller may see them; `general` is the lesson title of a post that
-    belongs to no lesson; `course`, the course all the posts belong to when it is already loaded."""
-    ids = [row.id for row in rows]
-    authors = await courses.users_by_id(tx, {row.user_id for row in rows})
-    votes = await store.user_votes(tx, viewer.user_id, ids)
-    replies = await store.visible_reply_counts(tx, viewer, ids)
-    if course is not None:
-        course_titles = {course.id: (course.title, course.instructor_id)}
-    else:
-        course_titles = await store.course_titles(tx, {row.course_id for row in rows})
-    lesson_titles = await lessons.titles(documents, {row.lesson_id for row in rows if row.lesson_id})
+    belongs to no lesson."""
+    lesson_titles = await lessons.titles(documents, {post.lesson_id for post in posts if post.lesson_id})
     fields = []
-    for row in rows:
-        author = authors[row.user_id]
+    for post in posts:
+        name = f"{post.author_first_name} {post.author_last_name}".strip()
         fields.append(
             {
-                "id": row.id,
-                "course_id": row.course_id,
-                "user_id": row.user_id,
-                "author_name": _name(author),
-                "author_avatar": author.avatar_url,
-                "content": row.content,
-                "is_private": row.is_private,
-                "lesson_id": row.lesson_id,
-                "parent_id": row.parent_id,
-                "created_at": row.created_at,
-                "upvotes": row.upvotes,
-                "downvotes": row.downvotes if _shows_downvotes(viewer, row.course_id) else None,
-                "user_vote": votes.get(row.id, 0),
-                "course_title": course_titles[row.course_id][0],
-                "lesson_title": lesson_titles.get(row.lesson_id or "", general),
-                "author": _author(author),
-                "reply_count": replies.get(row.id, 0),
-                "updated_at": row.updated_at,
+                "id": post.id,
+                "course_id": post.course_id,
+                "user_id": post.user_id,
+                "author_name": name,
+                "author_avatar": post.author_avatar_url,
+                "content": post.content,
+                "is_private": post.is_private,
+                "lesson_id": post.lesson_id,
+                "parent_id": post.parent_id,
+                "created_at": post.created_at,
+                "upvotes": post.upvotes,
+                "downvotes": post.downvotes if _shows_downvotes(viewer, post.course_id) else None,
+                "user_vote": post.user_vote,
+                "course_title": post.course_title,
+                "lesson_title": lesson_titles.get(post.lesson_id or "", general),
+                "author": Author(
+                    id=post.user_id, name=name, avatar=post.author_avatar_url, role=post.author_role
+                ),
+                "reply_count": post.reply_count,
+                "updated_at": post.updated_at,
             }
         )
     return fields
 
 
 async def _items(
-    tx: Tx, documents: DocumentStore, viewer: Viewer, rows: Sequence[Comment], *, course: Course | None = None
+    documents: DocumentStore, viewer: Viewer, posts: Sequence[store.Post]
 ) -> list[DiscussionItem]:
-    fields = await _item_fields(tx, documents, viewer, rows, general=None, course=course)
-    return [DiscussionItem(**item) for item in fields]
+    return [DiscussionItem(**fields) for fields in await _item_fields(documents, viewer, posts, general=None)]
+
+
+async def _item(tx: Tx, documents: DocumentStore, viewer: Viewer, comment: Comment) -> DiscussionItem:
+    """One post just written, as lists show it."""
+    (item,) = await _items(documents, viewer, await store.shown(tx, viewer, [comment.id]))
+    return item
 
 
 async def _messages(
-    tx: Tx, documents: DocumentStore, viewer: Viewer, rows: Sequence[Comment], *, general: str
+    documents: DocumentStore, viewer: Viewer, posts: Sequence[store.Post], *, general: str
 ) -> list[MessageItem]:
-    return [
-        MessageItem(**fields) for fields in await _item_fields(tx, documents, viewer, rows, general=general)
-    ]
+    return [MessageItem(**fields) for fields in await _item_fields(documents, viewer, posts, general=general)]
 
 
 # --- events -------------------------------------------------------------------------------------------
@@ -293,16 +276,16 @@ async def list_discussions(
             skip=query.skip,
             limit=query.limit,
         )
-        return await _items(tx, runtime.documents, viewer, rows, course=course), total
+    return await _items(runtime.documents, viewer, rows), total
 
 
 async def my_messages(
     runtime: Runtime, principal: Principal, *, skip: int, limit: int
 ) -> tuple[list[MessageItem], int]:
     async with runtime.db.read() as tx:
-        rows, total = await store.private_for_user(tx, principal.user_id, skip=skip, limit=limit)
         viewer = await _global_viewer(tx, principal)
-        return await _messages(tx, runtime.documents, viewer, rows, general="General"), total
+        rows, total = await store.private_for_user(tx, viewer, skip=skip, limit=limit)
+    return await _messages(runtime.documents, viewer, rows, general="General"), total
 
 
 async def staff_messages(
@@ -316,9 +299,9 @@ async def staff_messages(
             course_ids = None
         else:
             course_ids = await courses.course_ids_owned_by(tx, principal.user_id)
-        rows, total = await store.private_threads(tx, course_ids, skip=skip, limit=limit)
         viewer = await _global_viewer(tx, principal)
-        return await _messages(tx, runtime.documents, viewer, rows, general="General Course Query"), total
+        rows, total = await store.private_threads(tx, viewer, course_ids, skip=skip, limit=limit)
+    return await _messages(runtime.documents, viewer, rows, general="General Course Query"), total
 
 
 # --- writing ------------------------------------------------------------------------------------------
@@ -368,7 +351,7 @@ async def create_post(
             content=body.content,
             is_private=is_private,
         )
-        (item,) = await _items(tx, runtime.documents, viewer, [comment])
+        item = await _item(tx, runtime.documents, viewer, comment)
     starter_id = thread.user_id if thread else comment.user_id
     await _publish(
         runtime,
@@ -402,7 +385,7 @@ async def private_reply(runtime: Runtime, principal: Principal, comment_id: int,
             content=content,
             is_private=True,
         )
-        (item,) = await _items(tx, runtime.documents, scope.viewer, [reply])
+        item = await _item(tx, runtime.documents, scope.viewer, reply)
     await _publish(
         runtime,
         _event(
@@ -434,7 +417,7 @@ async def edit_post(runtime: Runtime, principal: Principal, comment_id: int, con
                     details={"edit_window_seconds": runtime.settings.discussion_edit_window_seconds},
                 )
         await store.set_content(tx, comment, content)
-        (item,) = await _items(tx, runtime.documents, scope.viewer, [comment])
+        item = await _item(tx, runtime.documents, scope.viewer, comment)
     await _publish(
         runtime,
         _event(

@@ -12,12 +12,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, Select, and_, delete, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app.errors import Conflict
-from app.stores.models import Comment, Course, Vote
+from app.stores.models import Comment, Course, User, Vote
 from app.stores.sql import Tx
 
 Sort = Literal["new", "top", "old"]
@@ -63,13 +63,56 @@ def _order(query: Select[Any], sort: Sort) -> Select[Any]:
     return query.order_by(Comment.created_at.desc(), Comment.id.desc())
 
 
+_Reply = aliased(Comment, name="reply")
+
+
+def _shown(viewer: Viewer) -> Select[Any]:
+    """Each post's columns with what a list shows beside them: its author, the viewer's vote (0 for
+    none), how many of its replies the viewer may see, and its course's title. Rows of this select are
+    `Post`s; it starts from `comments` with its author and course joined."""
+    replies = select(func.count(_Reply.id)).where(
+        _Reply.parent_id == Comment.id, _visible(viewer, child=_Reply, parent=Comment)
+    )
+    vote = select(Vote.vote_type).where(Vote.comment_id == Comment.id, Vote.user_id == viewer.user_id)
+    return (
+        select(
+            *Comment.__table__.c,
+            User.first_name.label("author_first_name"),
+            User.last_name.label("author_last_name"),
+            User.avatar_url.label("author_avatar_url"),
+            User.role.label("author_role"),
+            func.coalesce(vote.scalar_subquery(), 0).label("user_vote"),
+            replies.scalar_subquery().label("reply_count"),
+            Course.title.label("course_title"),
+        )
+        .join(User, User.id == Comment.user_id)
+        .join(Course, Course.id == Comment.course_id)
+    )
+
+
+# A post as lists show it: the `comments` columns plus those `_shown` adds.
+Post = Row[Any]
+
+
 async def _page(
-    tx: Tx, conditions: Sequence[ColumnElement[bool]], *, sort: Sort, skip: int, limit: int
-) -> tuple[list[Comment], int]:
+    tx: Tx, viewer: Viewer, conditions: Sequence[ColumnElement[bool]], *, sort: Sort, skip: int, limit: int
+) -> tuple[list[Post], int]:
+    """One statement: the page of posts and how many match (the count is the outer side of a lateral
+    join, so a page past the end still reports the total)."""
     where = and_(*conditions)
-    total = (await tx.execute(_with_parent(select(func.count(Comment.id))).where(where))).scalar_one()
-    query = _order(_with_parent(select(Comment)).where(where), sort).offset(skip).limit(limit)
-    return list((await tx.execute(query)).scalars().all()), int(total)
+    total = _with_parent(select(func.count(Comment.id).label("total"))).where(where).subquery("total")
+    page = _order(_with_parent(_shown(viewer)).where(where), sort).offset(skip).limit(limit).lateral("page")
+    rows = (await tx.execute(select(total.c.total, page).select_from(total.outerjoin(page, true())))).all()
+    count = int(rows[0].total) if rows else 0
+    return [row for row in rows if row.id is not None], count
+
+
+async def shown(tx: Tx, viewer: Viewer, comment_ids: Sequence[int]) -> list[Post]:
+    """These posts as lists show them to `viewer`, in the order given (no visibility filter: for posts
+    the caller has just been allowed to see or write)."""
+    query = _shown(viewer).where(Comment.id.in_(comment_ids))
+    rows = {row.id: row for row in (await tx.execute(query)).all()}
+    return [rows[comment_id] for comment_id in comment_ids]
 
 
 # --- posts ------------------------------------------------------------------------------------------------
@@ -131,7 +174,7 @@ async def list_course(
     sort: Sort,
     skip: int,
     limit: int,
-) -> tuple[list[Comment], int]:
+) -> tuple[list[Post], int]:
     """A course's posts as `viewer` may see them: the replies of one thread (`parent_id`), its first
     posts (`threads_only`), or all of them, replies included."""
     conditions = [Comment.course_id == course_id, _visible(viewer)]
@@ -141,57 +184,29 @@ async def list_course(
         conditions.append(Comment.parent_id.is_(None))
     if lesson_id is not None:
         conditions.append(Comment.lesson_id == lesson_id)
-    return await _page(tx, conditions, sort=sort, skip=skip, limit=limit)
+    return await _page(tx, viewer, conditions, sort=sort, skip=skip, limit=limit)
 
 
-async def visible_reply_counts(tx: Tx, viewer: Viewer, parent_ids: Collection[int]) -> dict[int, int]:
-    if not parent_ids:
-        return {}
-    query = (
-        _with_parent(select(Comment.parent_id, func.count(Comment.id)))
-        .where(Comment.parent_id.in_(parent_ids), _visible(viewer))
-        .group_by(Comment.parent_id)
-    )
-    return {parent: int(count) for parent, count in (await tx.execute(query)).all() if parent is not None}
-
-
-async def private_for_user(tx: Tx, user_id: int, *, skip: int, limit: int) -> tuple[list[Comment], int]:
-    """A user's private posts and replies, and the private replies in threads they started."""
+async def private_for_user(tx: Tx, viewer: Viewer, *, skip: int, limit: int) -> tuple[list[Post], int]:
+    """The viewer's private posts and replies, and the private replies in threads they started."""
     conditions = [
         Comment.is_private.is_(True),
-        or_(Comment.user_id == user_id, _Parent.user_id == user_id),
+        or_(Comment.user_id == viewer.user_id, _Parent.user_id == viewer.user_id),
     ]
-    return await _page(tx, conditions, sort="new", skip=skip, limit=limit)
+    return await _page(tx, viewer, conditions, sort="new", skip=skip, limit=limit)
 
 
 async def private_threads(
-    tx: Tx, course_ids: Collection[int] | None, *, skip: int, limit: int
-) -> tuple[list[Comment], int]:
+    tx: Tx, viewer: Viewer, course_ids: Collection[int] | None, *, skip: int, limit: int
+) -> tuple[list[Post], int]:
     """Private first posts in the given courses (every course when None), newest first."""
     conditions: list[ColumnElement[bool]] = [Comment.is_private.is_(True), Comment.parent_id.is_(None)]
     if course_ids is not None:
         conditions.append(Comment.course_id.in_(course_ids) if course_ids else false())
-    return await _page(tx, conditions, sort="new", skip=skip, limit=limit)
-
-
-async def course_titles(tx: Tx, course_ids: Collection[int]) -> dict[int, tuple[str, int]]:
-    """{course_id: (title, instructor_id)}."""
-    if not course_ids:
-        return {}
-    query = select(Course.id, Course.title, Course.instructor_id).where(Course.id.in_(course_ids))
-    return {int(cid): (title, int(owner)) for cid, title, owner in (await tx.execute(query)).all()}
+    return await _page(tx, viewer, conditions, sort="new", skip=skip, limit=limit)
 
 
 # --- votes ------------------------------------------------------------------------------------------------
-
-
-async def user_votes(tx: Tx, user_id: int, comment_ids: Collection[int]) -> dict[int, int]:
-    if not comment_ids:
-        return {}
-    query = select(Vote.comment_id, Vote.vote_type).where(
-        Vote.user_id == user_id, Vote.comment_id.in_(comment_ids)
-    )
-    return {int(cid): int(kind) for cid, kind in (await tx.execute(query)).all()}
 
 
 async def get_vote(tx: Tx, user_id: int, comment_id: int) -> Vote | None:
