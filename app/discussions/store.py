@@ -8,11 +8,24 @@ through a count or a list that forgot a condition.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Row, Select, and_, delete, false, func, or_, select, true, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -36,17 +49,28 @@ class Viewer:
 
 
 def _visible(viewer: Viewer, child: Any = Comment, parent: Any = _Parent) -> ColumnElement[bool]:
-    """`child` is visible to `viewer`; `parent` must be outer-joined on child.parent_id."""
+    """`child` is visible to `viewer`; `parent` must be outer-joined on child.parent_id. The viewer's id
+    and managed courses are the parameters `viewer_id` and `managed` (`_viewer_params`)."""
     if viewer.sees_all:
         return true()
+    viewer_id: BindParameter[int] = bindparam("viewer_id", required=True)
     conditions: list[ColumnElement[bool]] = [
         child.is_private.is_(False),
-        child.user_id == viewer.user_id,
-        parent.user_id == viewer.user_id,
+        child.user_id == viewer_id,
+        parent.user_id == viewer_id,
     ]
     if viewer.managed:
-        conditions.append(child.course_id.in_(viewer.managed))
+        conditions.append(child.course_id.in_(bindparam("managed", required=True, expanding=True)))
     return or_(*conditions)
+
+
+def _viewer_params(viewer: Viewer) -> dict[str, Any]:
+    return {"viewer_id": viewer.user_id, "managed": sorted(viewer.managed)}
+
+
+def _viewer_shape(viewer: Viewer) -> tuple[bool, bool]:
+    """What of the viewer changes a statement's text (the rest are parameters)."""
+    return viewer.sees_all, bool(viewer.managed)
 
 
 def _with_parent(query: Select[*_Row]) -> Select[*_Row]:
@@ -73,7 +97,9 @@ def _shown(viewer: Viewer) -> Select[Any]:
     replies = select(func.count(_Reply.id)).where(
         _Reply.parent_id == Comment.id, _visible(viewer, child=_Reply, parent=Comment)
     )
-    vote = select(Vote.vote_type).where(Vote.comment_id == Comment.id, Vote.user_id == viewer.user_id)
+    vote = select(Vote.vote_type).where(
+        Vote.comment_id == Comment.id, Vote.user_id == bindparam("viewer_id", required=True)
+    )
     return (
         select(
             *Comment.__table__.c,
@@ -93,16 +119,48 @@ def _shown(viewer: Viewer) -> Select[Any]:
 # A post as lists show it: the `comments` columns plus those `_shown` adds.
 Post = Row[Any]
 
+# Built statements by shape, each with every value a parameter: SQLAlchemy keys its compiled-SQL cache
+# by walking a statement, which for these costs as much as running them, and a reused statement keeps
+# its key. Shapes are few (viewer kind × filters × sort), so this never grows past a few dozen.
+_STATEMENTS: dict[Hashable, Select[Any]] = {}
+
+
+def _statement(shape: Hashable, build: Callable[[], Select[Any]]) -> Select[Any]:
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        statement = _STATEMENTS[shape] = build()
+    return statement
+
 
 async def _page(
-    tx: Tx, viewer: Viewer, conditions: Sequence[ColumnElement[bool]], *, sort: Sort, skip: int, limit: int
+    tx: Tx,
+    viewer: Viewer,
+    shape: Hashable,
+    conditions: Callable[[], Sequence[ColumnElement[bool]]],
+    params: dict[str, Any],
+    *,
+    sort: Sort,
+    skip: int,
+    limit: int,
 ) -> tuple[list[Post], int]:
     """One statement: the page of posts and how many match (the count is the outer side of a lateral
-    join, so a page past the end still reports the total)."""
-    where = and_(*conditions)
-    total = _with_parent(select(func.count(Comment.id).label("total"))).where(where).subquery("total")
-    page = _order(_with_parent(_shown(viewer)).where(where), sort).offset(skip).limit(limit).lateral("page")
-    rows = (await tx.execute(select(total.c.total, page).select_from(total.outerjoin(page, true())))).all()
+    join, so a page past the end still reports the total). `conditions` are built once per `shape`,
+    with their values as `params`."""
+
+    def build() -> Select[Any]:
+        where = and_(*conditions())
+        total = _with_parent(select(func.count(Comment.id).label("total"))).where(where).subquery("total")
+        page = (
+            _order(_with_parent(_shown(viewer)).where(where), sort)
+            .offset(bindparam("skip", required=True))
+            .limit(bindparam("limit", required=True))
+            .lateral("page")
+        )
+        return select(total.c.total, page).select_from(total.outerjoin(page, true()))
+
+    statement = _statement(("page", shape, _viewer_shape(viewer), sort), build)
+    values = {**_viewer_params(viewer), **params, "skip": skip, "limit": limit}
+    rows = (await tx.execute(statement, values)).all()
     count = int(rows[0].total) if rows else 0
     return [row for row in rows if row.id is not None], count
 
@@ -110,8 +168,13 @@ async def _page(
 async def shown(tx: Tx, viewer: Viewer, comment_ids: Sequence[int]) -> list[Post]:
     """These posts as lists show them to `viewer`, in the order given (no visibility filter: for posts
     the caller has just been allowed to see or write)."""
-    query = _shown(viewer).where(Comment.id.in_(comment_ids))
-    rows = {row.id: row for row in (await tx.execute(query)).all()}
+
+    def build() -> Select[Any]:
+        return _shown(viewer).where(Comment.id.in_(bindparam("ids", required=True, expanding=True)))
+
+    statement = _statement(("shown", _viewer_shape(viewer)), build)
+    found = (await tx.execute(statement, {**_viewer_params(viewer), "ids": list(comment_ids)})).all()
+    rows = {row.id: row for row in found}
     return [rows[comment_id] for comment_id in comment_ids]
 
 
@@ -177,33 +240,49 @@ async def list_course(
 ) -> tuple[list[Post], int]:
     """A course's posts as `viewer` may see them: the replies of one thread (`parent_id`), its first
     posts (`threads_only`), or all of them, replies included."""
-    conditions = [Comment.course_id == course_id, _visible(viewer)]
-    if parent_id is not None:
-        conditions.append(Comment.parent_id == parent_id)
-    elif threads_only:
-        conditions.append(Comment.parent_id.is_(None))
-    if lesson_id is not None:
-        conditions.append(Comment.lesson_id == lesson_id)
-    return await _page(tx, viewer, conditions, sort=sort, skip=skip, limit=limit)
+    threads_only = threads_only and parent_id is None
+
+    def conditions() -> list[ColumnElement[bool]]:
+        where = [Comment.course_id == bindparam("course_id", required=True), _visible(viewer)]
+        if parent_id is not None:
+            where.append(Comment.parent_id == bindparam("parent_id", required=True))
+        elif threads_only:
+            where.append(Comment.parent_id.is_(None))
+        if lesson_id is not None:
+            where.append(Comment.lesson_id == bindparam("lesson_id", required=True))
+        return where
+
+    shape = ("course", parent_id is not None, threads_only, lesson_id is not None)
+    params = {"course_id": course_id, "parent_id": parent_id, "lesson_id": lesson_id}
+    return await _page(tx, viewer, shape, conditions, params, sort=sort, skip=skip, limit=limit)
 
 
 async def private_for_user(tx: Tx, viewer: Viewer, *, skip: int, limit: int) -> tuple[list[Post], int]:
     """The viewer's private posts and replies, and the private replies in threads they started."""
-    conditions = [
-        Comment.is_private.is_(True),
-        or_(Comment.user_id == viewer.user_id, _Parent.user_id == viewer.user_id),
-    ]
-    return await _page(tx, viewer, conditions, sort="new", skip=skip, limit=limit)
+
+    def conditions() -> list[ColumnElement[bool]]:
+        viewer_id: BindParameter[int] = bindparam("viewer_id", required=True)
+        return [Comment.is_private.is_(True), or_(Comment.user_id == viewer_id, _Parent.user_id == viewer_id)]
+
+    return await _page(tx, viewer, ("mine",), conditions, {}, sort="new", skip=skip, limit=limit)
 
 
 async def private_threads(
     tx: Tx, viewer: Viewer, course_ids: Collection[int] | None, *, skip: int, limit: int
 ) -> tuple[list[Post], int]:
     """Private first posts in the given courses (every course when None), newest first."""
-    conditions: list[ColumnElement[bool]] = [Comment.is_private.is_(True), Comment.parent_id.is_(None)]
-    if course_ids is not None:
-        conditions.append(Comment.course_id.in_(course_ids) if course_ids else false())
-    return await _page(tx, viewer, conditions, sort="new", skip=skip, limit=limit)
+    if course_ids is not None and not course_ids:
+        return [], 0
+
+    def conditions() -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [Comment.is_private.is_(True), Comment.parent_id.is_(None)]
+        if course_ids is not None:
+            where.append(Comment.course_id.in_(bindparam("course_ids", required=True, expanding=True)))
+        return where
+
+    params = {"course_ids": sorted(course_ids or ())}
+    shape = ("staff", course_ids is None)
+    return await _page(tx, viewer, shape, conditions, params, sort="new", skip=skip, limit=limit)
 
 
 # --- votes ------------------------------------------------------------------------------------------------
