@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, delete, exists, false, func, or_, select, true, update
+from sqlalchemy import Row, Select, and_, bindparam, delete, exists, false, func, or_, select, true, update
 
 from app.stores.models import Course, Enrollment, User
 from app.stores.mongo import COURSE_SCOPED, DocumentStore
@@ -124,25 +124,27 @@ async def catalogue_page(
     return [row for row in rows if row.id is not None], count
 
 
+_ENROLLED_COURSES = (
+    select(
+        Enrollment.id.label("enrollment_id"),
+        Enrollment.enrolled_at,
+        Enrollment.completed_at,
+        Enrollment.progress.label("enrollment_progress"),
+        *_PAGE_COLUMNS,
+        true().label("is_enrolled"),
+    )
+    .select_from(Enrollment)
+    .join(Course, Course.id == Enrollment.course_id)
+    .outerjoin(User, User.id == Course.instructor_id)
+    .where(Enrollment.user_id == bindparam("user_id", required=True))
+    .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+)
+
+
 async def enrolled_courses(tx: Tx, user_id: int) -> list[Row[Any]]:
     """One statement: a user's enrollments, the newest first, each with its course's catalogue columns
     (`enrollment_id`, `enrolled_at`, `completed_at`, `enrollment_progress` beside them)."""
-    query = (
-        select(
-            Enrollment.id.label("enrollment_id"),
-            Enrollment.enrolled_at,
-            Enrollment.completed_at,
-            Enrollment.progress.label("enrollment_progress"),
-            *_PAGE_COLUMNS,
-            true().label("is_enrolled"),
-        )
-        .select_from(Enrollment)
-        .join(Course, Course.id == Enrollment.course_id)
-        .outerjoin(User, User.id == Course.instructor_id)
-        .where(Enrollment.user_id == user_id)
-        .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
-    )
-    return list((await tx.execute(query)).all())
+    return list((await tx.execute(_ENROLLED_COURSES, {"user_id": user_id})).all())
 
 
 async def lock_for_counters(tx: Tx, course_id: int) -> None:
@@ -204,11 +206,18 @@ async def users_by_id(tx: Tx, user_ids: set[int]) -> dict[int, User]:
     return {user.id: user for user in rows}
 
 
+# Built once with their values as parameters: these run on most course-internal requests, and a reused
+# statement spares SQLAlchemy its per-statement cache-key walk.
+_ENROLLMENT = select(Enrollment).where(
+    Enrollment.user_id == bindparam("user_id", required=True),
+    Enrollment.course_id == bindparam("course_id", required=True),
+)
+_ENROLLMENT_FOR_UPDATE = _ENROLLMENT.with_for_update()
+
+
 async def enrollment(tx: Tx, user_id: int, course_id: int, *, for_update: bool = False) -> Enrollment | None:
-    query = select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
-    if for_update:
-        query = query.with_for_update()
-    return (await tx.execute(query)).scalar_one_or_none()
+    query = _ENROLLMENT_FOR_UPDATE if for_update else _ENROLLMENT
+    return (await tx.execute(query, {"user_id": user_id, "course_id": course_id})).scalar_one_or_none()
 
 
 async def enrollments_of_course(tx: Tx, course_id: int, *, for_update: bool = False) -> Sequence[Enrollment]:
