@@ -16,7 +16,7 @@ from app.progress import store as progress
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.mongo import progress_id
-from app.syllabus import store as lessons
+from app.syllabus.lesson_ids import lesson_ids_by_course
 
 
 async def enroll(runtime: Runtime, principal: Principal, course_id: int, meta: RequestMeta) -> Enrolled:
@@ -90,7 +90,7 @@ async def learner_enrollments(runtime: Runtime, principal: Principal) -> list[Le
     async with runtime.db.read() as tx:
         rows = await courses.enrolled_courses(tx, principal.user_id)
     ids = [row.id for row in rows]
-    lesson_ids = await lessons.lesson_ids_by_course(runtime.documents, ids)
+    lesson_ids = await lesson_ids_by_course(runtime, ids)
     docs = await progress.for_pairs(runtime.documents, [(principal.user_id, course_id) for course_id in ids])
     result = []
     for row in rows:

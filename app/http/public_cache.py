@@ -94,7 +94,9 @@ class PublicCache:
         self.generation = 0
         self.subscribed = False
         self._pages: dict[Hashable, Page] = {}
-        self._enrolled: dict[int, frozenset[int]] = {}
+        # Smaller public facts the pages are built from (a learner's courses, a course's lesson ids), each
+        # with its expiry; emptied with the pages.
+        self._facts: dict[Hashable, tuple[float, Any]] = {}
         self._computing: dict[tuple[Hashable, int], asyncio.Future[Page | None]] = {}
         self._redis: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -153,24 +155,37 @@ class PublicCache:
     def clear(self) -> None:
         self.generation += 1
         self._pages.clear()
-        self._enrolled.clear()
+        self._facts.clear()
+
+    def known(self, key: Hashable) -> Any:
+        """The fact remembered under `key`, or None (none kept, expired, or not subscribed)."""
+        if not self.subscribed:
+            return None
+        found = self._facts.get(key)
+        if found is None or found[0] <= time.monotonic():
+            return None
+        return found[1]
+
+    def remember(self, key: Hashable, value: Any, generation: int) -> None:
+        """Keep `value`, read from the stores when the cache was at `generation`, unless the cache has
+        been emptied since (the value may predate a change)."""
+        if generation != self.generation or not self.subscribed:
+            return
+        if len(self._facts) >= _MAX_ENTRIES * 8:
+            self._facts.clear()
+        self._facts[key] = (time.monotonic() + self.seconds, value)
 
     async def enrolled(
         self, user_id: int, compute: Callable[[], Awaitable[frozenset[int]]]
     ) -> frozenset[int]:
         """The ids of the courses a learner is enrolled in; emptied like the pages (enrolling and leaving
         are changes that call `changed()`)."""
-        if not self.subscribed:
-            return await compute()
-        found = self._enrolled.get(user_id)
-        if found is not None:
-            return found
-        generation = self.generation
-        found = await compute()
-        if generation == self.generation and self.subscribed:
-            if len(self._enrolled) >= _MAX_ENTRIES * 8:
-                self._enrolled.clear()
-            self._enrolled[user_id] = found
+        key = ("enrolled", user_id)
+        found: frozenset[int] | None = self.known(key)
+        if found is None:
+            generation = self.generation
+            found = await compute()
+            self.remember(key, found, generation)
         return found
 
     async def changed(self) -> None:

@@ -23,6 +23,7 @@ from app.security.principal import Principal
 from app.stores.models import Enrollment
 from app.stores.mongo import Document, progress_id
 from app.syllabus import store as lessons
+from app.syllabus.lesson_ids import lesson_ids_by_course
 
 
 def to_public(
@@ -110,7 +111,7 @@ async def progress_of_user(
     async with runtime.db.read() as tx:
         rows = await courses.enrollments_of_user(tx, user_id, course_ids)
     ids = [course.id for _, course in rows]
-    by_course = await lessons.lesson_ids_by_course(runtime.documents, ids)
+    by_course = await lesson_ids_by_course(runtime, ids)
     docs = await store.for_pairs(runtime.documents, [(user_id, course_id) for course_id in ids])
     return [
         to_public(user_id, course.id, docs.get(f"{user_id}:{course.id}"), by_course[course.id], enrollment)

@@ -212,6 +212,35 @@ async def test_the_enrolled_learners_page_is_shared_by_them_only_and_follows_eve
         assert (await client.get(f"/api/courses/{course_id}", headers=first.headers)).status_code == 404
 
 
+async def test_lesson_totals_of_a_learners_enrollments_and_progress_follow_every_lesson_change(
+    stores: Runtime, ab: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    a, b = ab
+    teacher = await quick_account(stores, "instructor")
+    learner = await quick_account(stores)
+    course_id = (await make_course(a, teacher))["id"]
+    first = await add_lesson(a, teacher, course_id, "One")
+    assert (await a.post(f"/api/courses/{course_id}/enroll", headers=learner.headers)).status_code == 201
+
+    async def totals(client: httpx.AsyncClient) -> tuple[int, int]:
+        enrollments = await client.get("/api/learner/enrollments", headers=learner.headers)
+        progress = await client.get("/api/my-progress", headers=learner.headers)
+        assert enrollments.status_code == 200 and progress.status_code == 200
+        (enrolled,) = [item for item in enrollments.json() if item["course_id"] == course_id]
+        (mine,) = [item for item in progress.json() if item["course_id"] == course_id]
+        return enrolled["total_lessons"], mine["total_lessons"]
+
+    for client in (a, b):  # each instance now keeps the course's lesson ids
+        assert await totals(client) == (1, 1)
+    await add_lesson(b, teacher, course_id, "Two")
+    for client in (a, b):
+        assert await totals(client) == (2, 2)
+    deleted = await a.delete(f"/api/courses/{course_id}/lessons/{first['id']}", headers=teacher.headers)
+    assert deleted.status_code == 200, deleted.text
+    for client in (a, b):
+        assert await totals(client) == (1, 1)
+
+
 async def test_one_enrolled_page_per_course_is_cached_and_only_for_an_enrolled_learner(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
