@@ -18,6 +18,7 @@ commit is always kept under a version that the commit's `account_changed` replac
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections.abc import Sequence
@@ -49,7 +50,7 @@ class Caller:
 class _Kept:
     version: str
     account: AccountState
-    read_at: float
+    stale_at: float
 
 
 class Callers:
@@ -94,7 +95,7 @@ class Callers:
         now = time.monotonic()
         if version is not None:
             kept = self._kept.get(user_id)
-            if kept is not None and kept.version == version and now - kept.read_at < MAX_AGE_SECONDS:
+            if kept is not None and kept.version == version and now < kept.stale_at:
                 return kept.account
         else:
             version = uuid.uuid4().hex
@@ -108,7 +109,8 @@ class Callers:
             return account
         if len(self._kept) >= KEPT_ACCOUNTS:
             del self._kept[next(iter(self._kept))]  # the longest kept goes first
-        self._kept[user_id] = _Kept(version, account, now)
+        # Between half and all of MAX_AGE_SECONDS, so rows read together are not all read again together.
+        self._kept[user_id] = _Kept(version, account, now + MAX_AGE_SECONDS * (0.5 + random.random() / 2))
         return account
 
 
