@@ -39,6 +39,12 @@ class Database:
         )
         event.listen(self.engine.sync_engine.pool, "checkout", _drop_closed_connection)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads run each statement on its own (PostgreSQL's autocommit): a read-only transaction would add
+        # a BEGIN and a ROLLBACK round trip to every request and, at READ COMMITTED, give no snapshot
+        # across its statements anyway. The driver skips both on the client side.
+        self._read_sessions = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
         # Per-request single-statement look-ups (the caller's account) skip the session machinery.
         self.plain = PlainReads(self.url, pool_size=pool_size)
 
@@ -54,8 +60,10 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
+        """A session for reading only: each statement sees what is committed when it runs; no locks are
+        held (FOR UPDATE belongs in `transaction()`), and nothing written here is rolled back."""
         try:
-            async with self._sessions() as session:
+            async with self._read_sessions() as session:
                 yield session
         except OSError as exc:
             raise StoreUnavailable("postgres") from exc
