@@ -58,8 +58,7 @@ class Callers:
         self._db = db
         self._redis = redis
         self._revocations = revocations
-        # Decided once: isinstance against redis-py's cluster class (a typing Protocol underneath) costs
-        # as much as the rest of the request.
+        # A request's keys live in different slots of a cluster; its client splits the MGET by slot.
         self._in_cluster = isinstance(redis, RedisCluster)
         # Requests authenticated in the same event-loop tick share one MGET.
         self._reads: TickBatcher[tuple[str, ...], tuple[str | None, ...]] = TickBatcher(self._read)
@@ -79,7 +78,7 @@ class Callers:
 
     async def _read(self, key_groups: Sequence[tuple[str, ...]]) -> list[tuple[str | None, ...]]:
         keys = [key for group in key_groups for key in group]
-        if self._in_cluster:  # the keys live in different slots
+        if self._in_cluster:
             values = await cast(RedisCluster, self._redis).mget_nonatomic(keys)
         else:
             values = await self._redis.mget(keys)
