@@ -26,11 +26,15 @@ def can_see(principal: Principal | None, course: Course) -> bool:
     return course.is_published or can_manage(principal, course)
 
 
+def _no_such_course() -> NotFound:
+    return NotFound("No such course.", code="course_not_found")
+
+
 async def visible_course(tx: Tx, principal: Principal | None, course_id: int) -> Course:
     """The course, or 404 when it does not exist or is a draft the caller may not see."""
     course = await store.get(tx, course_id)
     if course is None or not can_see(principal, course):
-        raise NotFound("No such course.", code="course_not_found")
+        raise _no_such_course()
     return course
 
 
@@ -38,7 +42,7 @@ async def managed_course(tx: Tx, principal: Principal, course_id: int, *, for_up
     """The course, if the caller owns it or is an admin: 404 when unseen, 403 when seen but not theirs."""
     course = await (store.get_for_update(tx, course_id) if for_update else store.get(tx, course_id))
     if course is None or not can_see(principal, course):
-        raise NotFound("No such course.", code="course_not_found")
+        raise _no_such_course()
     if not can_manage(principal, course):
         raise Forbidden("Only the course's instructor or an admin may do this.", code="not_course_owner")
     return course
@@ -47,10 +51,12 @@ async def managed_course(tx: Tx, principal: Principal, course_id: int, *, for_up
 async def participant_course(tx: Tx, principal: Principal, course_id: int) -> tuple[Course, bool]:
     """For course-internal content (lessons, discussions, leaderboard): enrolled users, the owner and
     admins. Returns the course and whether the caller manages it."""
-    course = await visible_course(tx, principal, course_id)
+    course, enrolled = await store.course_and_enrollment(tx, course_id, principal.user_id)
+    if course is None or not can_see(principal, course):
+        raise _no_such_course()
     if can_manage(principal, course):
         return course, True
-    if await store.enrollment(tx, principal.user_id, course_id) is None:
+    if not enrolled:
         raise Forbidden("Enroll in this course first.", code="not_enrolled")
     return course, False
 

@@ -215,6 +215,20 @@ _ENROLLMENT = select(Enrollment).where(
 _ENROLLMENT_FOR_UPDATE = _ENROLLMENT.with_for_update()
 
 
+_COURSE_AND_ENROLLMENT = select(
+    Course,
+    exists()
+    .where(Enrollment.user_id == bindparam("user_id", required=True), Enrollment.course_id == Course.id)
+    .label("enrolled"),
+).where(Course.id == bindparam("course_id", required=True))
+
+
+async def course_and_enrollment(tx: Tx, course_id: int, user_id: int) -> tuple[Course | None, bool]:
+    """The course and whether the user is enrolled in it, in one statement."""
+    row = (await tx.execute(_COURSE_AND_ENROLLMENT, {"course_id": course_id, "user_id": user_id})).first()
+    return (None, False) if row is None else (row[0], bool(row[1]))
+
+
 async def enrollment(tx: Tx, user_id: int, course_id: int, *, for_update: bool = False) -> Enrollment | None:
     query = _ENROLLMENT_FOR_UPDATE if for_update else _ENROLLMENT
     return (await tx.execute(query, {"user_id": user_id, "course_id": course_id})).scalar_one_or_none()
