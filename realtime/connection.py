@@ -44,6 +44,9 @@ class HubPrincipal:
     expires_at: float
     info: dict[str, Any] = field(default_factory=dict)
     payload: Any = None
+    # The app's memory for this connection (what it looked up for it); a re-check replaces the
+    # principal, and this goes with it.
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from app.http.principal import principal_from_token
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.models import User
+from app.telemetry import parts as telemetry_parts
 from app.users import store as users
 from realtime.connection import HubPrincipal
 from realtime.contracts import AuthFailed
@@ -46,6 +47,9 @@ class AppTokenVerifier:
 
     async def revalidate(self, principal: HubPrincipal) -> HubPrincipal | None:
         current: Principal = principal.payload
+        # What changed may be an enrollment: this process's heartbeat look-ups for the user are read
+        # again, and the connection's own (in `principal.state`) go with the replaced principal.
+        telemetry_parts.targets(self.runtime).forget_user(current.user_id)
         async with self.runtime.db.read() as tx:
             user = await users.get(tx, current.user_id)
         if user is None or not user.is_active:

@@ -14,6 +14,7 @@ from app.security.principal import Principal
 from app.stores.availability import client_error
 from app.telemetry import service as telemetry
 from app.telemetry.schemas import HeartbeatIn
+from app.telemetry.targets import KnownEnrollments
 from realtime.connection import HubPrincipal
 from realtime.contracts import OpHandler
 from realtime.hub import Hub
@@ -54,7 +55,8 @@ def heartbeat_op(runtime: Runtime) -> OpHandler:
             raise ProtocolError("validation_error", _validation_message(exc), frame.id) from exc
         who: Principal = principal.payload
         try:
-            accepted = await telemetry.record_heartbeat(runtime, who, course_id, heartbeat)
+            known = principal.state.setdefault("enrollments", KnownEnrollments())
+            accepted = await telemetry.record_heartbeat(runtime, who, course_id, heartbeat, known=known)
         except Exception as exc:
             error = client_error(exc)
             if error is None:

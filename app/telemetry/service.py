@@ -7,6 +7,7 @@ from app.runtime import Runtime
 from app.security.principal import Principal
 from app.telemetry import parts
 from app.telemetry.schemas import HeartbeatAccepted, HeartbeatIn
+from app.telemetry.targets import KnownEnrollments
 
 
 async def record_heartbeat(
@@ -16,16 +17,24 @@ async def record_heartbeat(
     heartbeat: HeartbeatIn,
     *,
     idempotency_key: str | None = None,
+    known: KnownEnrollments | None = None,
 ) -> HeartbeatAccepted:
     """Validate, then append to the durable stream; returns only after the append. A heartbeat
-    without `seq` is accepted at most once per `idempotency_key` (made up here when None)."""
+    without `seq` is accepted at most once per `idempotency_key` (made up here when None). `known`: the
+    enrollments the caller's WebSocket already found."""
     if principal.is_blocked:
         raise Forbidden("Blocked accounts cannot record time.", code="user_blocked")
     # Shed before any store work: a refusal under overload must cost next to nothing.
     stream = parts.stream(runtime)
     stream.admit()
     try:
-        enrollment_id = await parts.targets(runtime).check(principal, course_id, heartbeat.lesson_id)
+        targets = parts.targets(runtime)
+        enrollment_id = known.get(course_id) if known is not None else None
+        if enrollment_id is None:
+            enrollment_id = await targets.enrollment(principal, course_id)
+            if known is not None:
+                known.keep(course_id, enrollment_id)
+        await targets.lesson(course_id, heartbeat.lesson_id)
         accepted = await stream.accept(
             user_id=principal.user_id,
             course_id=course_id,

@@ -39,7 +39,7 @@ def _expiry(now: float) -> float:
 class HeartbeatTargets:
     """Short-lived cache of (enrollment id or refused) and (lessons of a course), so heartbeats do not
     hit the stores thousands of times a second. An unenrollment or a deleted lesson is seen within
-    36 s."""
+    36 s; at once where `forget_user` is called (a WebSocket of the user is re-checked)."""
 
     def __init__(self, db: Database, documents: DocumentStore, *, max_lookups: int = MAX_LOOKUPS) -> None:
         self._db = db
@@ -74,6 +74,12 @@ class HeartbeatTargets:
 
     async def check(self, principal: Principal, course_id: int, lesson_id: str) -> int:
         """The id of the enrollment the heartbeat counts toward; Forbidden/NotFound otherwise."""
+        enrollment_id = await self.enrollment(principal, course_id)
+        await self.lesson(course_id, lesson_id)
+        return enrollment_id
+
+    async def enrollment(self, principal: Principal, course_id: int) -> int:
+        """The id of the caller's enrollment in the course; Forbidden when there is none to count to."""
         now = time.monotonic()
         key = (principal.user_id, course_id)
         cached = self._enrolled.get(key)
@@ -84,6 +90,16 @@ class HeartbeatTargets:
             cached = self._enrolled[key] = (_expiry(now), enrolled)
         if cached[1] is None:
             raise Forbidden("Only enrolled learners can record time in a course.", code="not_enrolled")
+        return cached[1]
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop what is kept of the user's enrollments (their enrollments, role or account changed)."""
+        for key in [key for key in self._enrolled if key[0] == user_id]:
+            del self._enrolled[key]
+
+    async def lesson(self, course_id: int, lesson_id: str) -> None:
+        """NotFound unless the lesson belongs to the course."""
+        now = time.monotonic()
         known = self._lessons.get(course_id)
         # An unknown id refetches the course's lessons (it may be new), but at most once a second per
         # course: a stream of made-up ids must not reach the document store on every heartbeat.
@@ -93,7 +109,6 @@ class HeartbeatTargets:
             known = self._lessons[course_id] = (now, _expiry(now), ids)
         if lesson_id not in known[2]:
             raise NotFound("No such lesson in this course.", code="lesson_not_found")
-        return cached[1]
 
     async def _enrollment(self, principal: Principal, course_id: int) -> int | None:
         async with self._db.read() as tx:
@@ -105,3 +120,21 @@ class HeartbeatTargets:
 
     async def _lesson_ids(self, course_id: int) -> frozenset[str]:
         return frozenset(doc["_id"] for doc in await lessons.for_course(self._documents, course_id))
+
+
+class KnownEnrollments:
+    """One WebSocket's enrollments as its heartbeats found them. The connection keeps it until the hub
+    re-checks the connection (an unenrollment, a role, block or account change of the user: the new
+    principal starts empty), and no entry outlives the process-wide one it was taken from."""
+
+    def __init__(self) -> None:
+        self._ids: dict[int, tuple[float, int]] = {}
+
+    def get(self, course_id: int) -> int | None:
+        kept = self._ids.get(course_id)
+        if kept is None or kept[0] < time.monotonic():
+            return None
+        return kept[1]
+
+    def keep(self, course_id: int, enrollment_id: int) -> None:
+        self._ids[course_id] = (_expiry(time.monotonic()), enrollment_id)

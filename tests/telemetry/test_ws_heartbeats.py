@@ -263,6 +263,33 @@ async def test_blocked_while_connected(
     assert answer["error"]["code"] == "user_blocked"
 
 
+async def test_leaving_the_course_counts_on_the_sockets_next_heartbeats_not_after_the_cache_expires(
+    room: Classroom, ws: Connect, client: httpx.AsyncClient
+) -> None:
+    learner = room.learners[0]
+    ((course_id, lessons),) = room.courses.items()
+    socket = await ws(learner)
+    ok = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=5)
+    assert ok["ok"], ok  # the enrollment is now kept by the connection and by the process
+    left = await client.delete(f"/api/courses/{course_id}/unenroll", headers=learner.headers)
+    assert left.status_code == 200, left.text
+    # The unenrollment re-checks the user's sockets through the bus; the kept enrollment goes with it
+    # (the process would otherwise keep it for 24-36 s).
+    async with asyncio.timeout(5):
+        while True:
+            answer = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=1)
+            if not answer["ok"]:
+                break
+            await asyncio.sleep(0.1)
+    assert answer["error"]["code"] == "not_enrolled"
+    over_rest = await client.post(
+        f"/api/courses/{course_id}/telemetry",
+        headers=learner.headers,
+        json={"lesson_id": lessons[0], "seconds_spent": 1},
+    )
+    assert over_rest.status_code == 403 and over_rest.json()["error"]["code"] == "not_enrolled"
+
+
 async def test_inflation_over_ws_is_credited_wall_clock_only(
     room: Classroom, ws: Connect, client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
