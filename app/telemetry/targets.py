@@ -44,8 +44,9 @@ class HeartbeatTargets:
     def __init__(self, db: Database, documents: DocumentStore, *, max_lookups: int = MAX_LOOKUPS) -> None:
         self._db = db
         self._documents = documents
-        # (user, course) -> (expiry, enrollment id or None when not allowed to send)
-        self._enrolled: dict[tuple[int, int], tuple[float, int | None]] = {}
+        # user -> course -> (expiry, enrollment id or None when not allowed to send); by user first so
+        # that `forget_user` drops one entry
+        self._enrolled: dict[int, dict[int, tuple[float, int | None]]] = {}
         self._lessons: dict[int, tuple[float, float, frozenset[str]]] = {}  # (fetched, expiry, ids)
         self._lookups = asyncio.Semaphore(max_lookups)
         self._inflight: dict[object, asyncio.Future[object]] = {}
@@ -81,21 +82,20 @@ class HeartbeatTargets:
     async def enrollment(self, principal: Principal, course_id: int) -> int:
         """The id of the caller's enrollment in the course; Forbidden when there is none to count to."""
         now = time.monotonic()
-        key = (principal.user_id, course_id)
-        cached = self._enrolled.get(key)
+        cached = self._enrolled.get(principal.user_id, {}).get(course_id)
         if cached is None or cached[0] < now:
+            key = (principal.user_id, course_id)
             enrolled = await self._once(("enrolled", key), lambda: self._enrollment(principal, course_id))
             if len(self._enrolled) > 100_000:
                 self._enrolled.clear()
-            cached = self._enrolled[key] = (_expiry(now), enrolled)
+            cached = self._enrolled.setdefault(principal.user_id, {})[course_id] = (_expiry(now), enrolled)
         if cached[1] is None:
             raise Forbidden("Only enrolled learners can record time in a course.", code="not_enrolled")
         return cached[1]
 
     def forget_user(self, user_id: int) -> None:
         """Drop what is kept of the user's enrollments (their enrollments, role or account changed)."""
-        for key in [key for key in self._enrolled if key[0] == user_id]:
-            del self._enrolled[key]
+        self._enrolled.pop(user_id, None)
 
     async def lesson(self, course_id: int, lesson_id: str) -> None:
         """NotFound unless the lesson belongs to the course."""
@@ -119,13 +119,13 @@ class HeartbeatTargets:
             return None if enrollment is None else enrollment.id
 
     async def _lesson_ids(self, course_id: int) -> frozenset[str]:
-        return frozenset(doc["_id"] for doc in await lessons.for_course(self._documents, course_id))
+        return frozenset((await lessons.lesson_ids_by_course(self._documents, [course_id]))[course_id])
 
 
 class KnownEnrollments:
     """One WebSocket's enrollments as its heartbeats found them. The connection keeps it until the hub
     re-checks the connection (an unenrollment, a role, block or account change of the user: the new
-    principal starts empty), and no entry outlives the process-wide one it was taken from."""
+    principal starts empty); each entry lasts as long as a process-wide one (24–36 s)."""
 
     def __init__(self) -> None:
         self._ids: dict[int, tuple[float, int]] = {}

@@ -57,6 +57,17 @@ async def ws_heartbeat(client: WsClient, **fields: Any) -> dict[str, Any]:
     return await client.request(op="heartbeat", **fields)
 
 
+async def first_refusal(socket: WsClient, course_id: int, lesson_id: str) -> dict[str, Any]:
+    """The first refused heartbeat, sent every 0.1 s for at most 5 s (a change reaches the socket
+    through the bus)."""
+    async with asyncio.timeout(5):
+        while True:
+            answer = await ws_heartbeat(socket, course_id=course_id, lesson_id=lesson_id, seconds_spent=1)
+            if not answer["ok"]:
+                return answer
+            await asyncio.sleep(0.1)
+
+
 async def test_accepted_over_ws_like_rest_and_folded(
     room: Classroom, ws: Connect, client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
@@ -254,12 +265,7 @@ async def test_blocked_while_connected(
     blocked = await client.post(f"/api/users/{learner.id}/block", headers=admin.headers)
     assert blocked.status_code == 200 and blocked.json()["is_blocked"] is True, blocked.text
     # The hub re-reads the account through the bus; the next heartbeats are refused.
-    async with asyncio.timeout(5):
-        while True:
-            answer = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=1)
-            if not answer["ok"]:
-                break
-            await asyncio.sleep(0.1)
+    answer = await first_refusal(socket, course_id, lessons[0])
     assert answer["error"]["code"] == "user_blocked"
 
 
@@ -275,12 +281,7 @@ async def test_leaving_the_course_counts_on_the_sockets_next_heartbeats_not_afte
     assert left.status_code == 200, left.text
     # The unenrollment re-checks the user's sockets through the bus; the kept enrollment goes with it
     # (the process would otherwise keep it for 24-36 s).
-    async with asyncio.timeout(5):
-        while True:
-            answer = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=1)
-            if not answer["ok"]:
-                break
-            await asyncio.sleep(0.1)
+    answer = await first_refusal(socket, course_id, lessons[0])
     assert answer["error"]["code"] == "not_enrolled"
     over_rest = await client.post(
         f"/api/courses/{course_id}/telemetry",
