@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from app.courses import store
+from app.courses.store import CourseAccess
 from app.errors import Forbidden, NotFound
 from app.security.principal import Principal
 from app.stores.models import Course
-from app.stores.sql import Tx
+from app.stores.sql import Database, Tx
 
 
-def can_manage(principal: Principal | None, course: Course) -> bool:
+class OwnedCourse(Protocol):
+    """What the access rules read of a course: a loaded `Course` or a `CourseAccess`."""
+
+    @property
+    def is_published(self) -> bool: ...
+
+    @property
+    def instructor_id(self) -> int: ...
+
+
+def can_manage(principal: Principal | None, course: OwnedCourse) -> bool:
     """Admins manage every course; instructors only those they own."""
     return can_manage_course(principal, course.instructor_id)
 
@@ -22,7 +35,7 @@ def can_manage_course(principal: Principal | None, instructor_id: int) -> bool:
     )
 
 
-def can_see(principal: Principal | None, course: Course) -> bool:
+def can_see(principal: Principal | None, course: OwnedCourse) -> bool:
     return course.is_published or can_manage(principal, course)
 
 
@@ -48,10 +61,11 @@ async def managed_course(tx: Tx, principal: Principal, course_id: int, *, for_up
     return course
 
 
-async def participant_course(tx: Tx, principal: Principal, course_id: int) -> tuple[Course, bool]:
+async def participant_course(db: Database, principal: Principal, course_id: int) -> tuple[CourseAccess, bool]:
     """For course-internal content (lessons, discussions, leaderboard): enrolled users, the owner and
-    admins. Returns the course and whether the caller manages it."""
-    course, enrolled = await store.course_and_enrollment(tx, course_id, principal.user_id)
+    admins. Returns the course and whether the caller manages it. Read on its own, outside any
+    transaction of the caller's: it runs on every course-internal request."""
+    course, enrolled = await store.course_and_enrollment(db, course_id, principal.user_id)
     if course is None or not can_see(principal, course):
         raise _no_such_course()
     if can_manage(principal, course):

@@ -4,13 +4,15 @@ deleted course's documents."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, bindparam, delete, exists, false, func, or_, select, true, update
 
 from app.stores.models import Course, Enrollment, User
 from app.stores.mongo import COURSE_SCOPED, DocumentStore
-from app.stores.sql import Tx, like_escape
+from app.stores.plain import PlainRow, PlainStatement
+from app.stores.sql import Database, Tx, like_escape
 
 
 async def get(tx: Tx, course_id: int) -> Course | None:
@@ -124,7 +126,7 @@ async def catalogue_page(
     return [row for row in rows if row.id is not None], count
 
 
-_ENROLLED_COURSES = (
+_ENROLLED_COURSES = PlainStatement.of(
     select(
         Enrollment.id.label("enrollment_id"),
         Enrollment.enrolled_at,
@@ -141,10 +143,10 @@ _ENROLLED_COURSES = (
 )
 
 
-async def enrolled_courses(tx: Tx, user_id: int) -> list[Row[Any]]:
-    """One statement: a user's enrollments, the newest first, each with its course's catalogue columns
-    (`enrollment_id`, `enrolled_at`, `completed_at`, `enrollment_progress` beside them)."""
-    return list((await tx.execute(_ENROLLED_COURSES, {"user_id": user_id})).all())
+async def enrolled_courses(db: Database, user_id: int) -> list[PlainRow]:
+    """One plain statement: a user's enrollments, the newest first, each with its course's catalogue
+    columns (`enrollment_id`, `enrolled_at`, `completed_at`, `enrollment_progress` beside them)."""
+    return await db.plain.fetch(_ENROLLED_COURSES, {"user_id": user_id})
 
 
 async def lock_for_counters(tx: Tx, course_id: int) -> None:
@@ -215,18 +217,42 @@ _ENROLLMENT = select(Enrollment).where(
 _ENROLLMENT_FOR_UPDATE = _ENROLLMENT.with_for_update()
 
 
-_COURSE_AND_ENROLLMENT = select(
-    Course,
-    exists()
-    .where(Enrollment.user_id == bindparam("user_id", required=True), Enrollment.course_id == Course.id)
-    .label("enrolled"),
-).where(Course.id == bindparam("course_id", required=True))
+_COURSE_AND_ENROLLMENT = PlainStatement.of(
+    select(
+        Course.id,
+        Course.title,
+        Course.instructor_id,
+        Course.is_published,
+        Course.is_leaderboard_public,
+        exists()
+        .where(Enrollment.user_id == bindparam("user_id", required=True), Enrollment.course_id == Course.id)
+        .label("enrolled"),
+    ).where(Course.id == bindparam("course_id", required=True))
+)
 
 
-async def course_and_enrollment(tx: Tx, course_id: int, user_id: int) -> tuple[Course | None, bool]:
-    """The course and whether the user is enrolled in it, in one statement."""
-    row = (await tx.execute(_COURSE_AND_ENROLLMENT, {"course_id": course_id, "user_id": user_id})).first()
-    return (None, False) if row is None else (row[0], bool(row[1]))
+@dataclass(frozen=True)
+class CourseAccess:
+    """What deciding who may take part in a course needs of it."""
+
+    id: int
+    title: str
+    instructor_id: int
+    is_published: bool
+    is_leaderboard_public: bool
+
+
+async def course_and_enrollment(
+    db: Database, course_id: int, user_id: int
+) -> tuple[CourseAccess | None, bool]:
+    """The course and whether the user is enrolled in it, in one plain statement: it runs on every
+    course-internal request, and sees what is committed (a caller's own transaction adds neither)."""
+    rows = await db.plain.fetch(_COURSE_AND_ENROLLMENT, {"course_id": course_id, "user_id": user_id})
+    if not rows:
+        return None, False
+    row = rows[0]
+    course = CourseAccess(row.id, row.title, row.instructor_id, row.is_published, row.is_leaderboard_public)
+    return course, bool(row.enrolled)
 
 
 async def enrollment(tx: Tx, user_id: int, course_id: int, *, for_update: bool = False) -> Enrollment | None:

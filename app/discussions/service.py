@@ -24,6 +24,7 @@ from app import channels
 from app.audit.service import record
 from app.courses import store as courses
 from app.courses.access import managed_course, participant_course, require_not_blocked
+from app.courses.store import CourseAccess
 from app.discussions import store
 from app.discussions.schemas import (
     Author,
@@ -40,9 +41,9 @@ from app.events import DomainEvent
 from app.http.meta import RequestMeta
 from app.runtime import Runtime
 from app.security.principal import Principal
-from app.stores.models import Comment, Course
+from app.stores.models import Comment
 from app.stores.mongo import LESSONS, DocumentStore
-from app.stores.sql import Tx
+from app.stores.sql import Database, Tx
 from app.syllabus import store as lessons
 from app.timestamps import iso_z
 from app.users import store as users
@@ -58,7 +59,7 @@ class Scope:
 
     comment: Comment
     thread: Comment | None
-    course: Course
+    course: CourseAccess
     is_manager: bool
     viewer: Viewer
 
@@ -107,7 +108,13 @@ def _invalid(field: str, message: str, kind: str) -> ValidationFailed:
 
 
 async def _scope(
-    tx: Tx, principal: Principal, comment_id: int, *, for_update: bool = False, for_reply: bool = False
+    tx: Tx,
+    db: Database,
+    principal: Principal,
+    comment_id: int,
+    *,
+    for_update: bool = False,
+    for_reply: bool = False,
 ) -> Scope:
     """The post, if the caller takes part in its course and may see it (404 otherwise; 403 not_enrolled
     for a course the caller does not take part in). `for_update` locks the post's row; `for_reply` keeps
@@ -115,7 +122,7 @@ async def _scope(
     comment = await store.get(tx, comment_id, for_update=for_update)
     if comment is None:
         raise _not_found()
-    course, is_manager = await participant_course(tx, principal, comment.course_id)
+    course, is_manager = await participant_course(db, principal, comment.course_id)
     viewer = _course_viewer(principal, course.id, is_manager)
     thread = await _thread_of(tx, comment, lock=for_reply)
     if not _can_see(viewer, comment, thread) or (thread is not None and not _can_see(viewer, thread, None)):
@@ -222,7 +229,7 @@ def _event_payload(comment: Comment, author: Author | None = None) -> dict[str, 
 
 
 def _event(
-    name: str, data: dict[str, Any], *, comment: Comment, course: Course, starter_id: int
+    name: str, data: dict[str, Any], *, comment: Comment, course: CourseAccess, starter_id: int
 ) -> DomainEvent:
     """Private posts name their audience; `_publish` adds the admins once it has read them."""
     audience: tuple[int, ...] = ()
@@ -258,24 +265,24 @@ async def _publish(runtime: Runtime, event: DomainEvent) -> None:
 async def list_discussions(
     runtime: Runtime, principal: Principal, course_id: int, query: DiscussionListQuery
 ) -> tuple[list[DiscussionItem], int]:
-    async with runtime.db.read() as tx:
-        course, is_manager = await participant_course(tx, principal, course_id)
-        viewer = _course_viewer(principal, course.id, is_manager)
-        if query.parent_id is not None:
+    course, is_manager = await participant_course(runtime.db, principal, course_id)
+    viewer = _course_viewer(principal, course.id, is_manager)
+    if query.parent_id is not None:
+        async with runtime.db.read() as tx:
             thread = await store.get(tx, query.parent_id)
-            if thread is None or thread.course_id != course.id or not _can_see(viewer, thread, None):
-                raise _not_found()
-        rows, total = await store.list_course(
-            tx,
-            viewer,
-            course_id=course.id,
-            parent_id=query.parent_id,
-            threads_only=query.threads,
-            lesson_id=query.lesson_id,
-            sort=query.sort,
-            skip=query.skip,
-            limit=query.limit,
-        )
+        if thread is None or thread.course_id != course.id or not _can_see(viewer, thread, None):
+            raise _not_found()
+    rows, total = await store.list_course(
+        runtime.db,
+        viewer,
+        course_id=course.id,
+        parent_id=query.parent_id,
+        threads_only=query.threads,
+        lesson_id=query.lesson_id,
+        sort=query.sort,
+        skip=query.skip,
+        limit=query.limit,
+    )
     return await _items(runtime.documents, viewer, rows), total
 
 
@@ -284,7 +291,7 @@ async def my_messages(
 ) -> tuple[list[MessageItem], int]:
     async with runtime.db.read() as tx:
         viewer = await _global_viewer(tx, principal)
-        rows, total = await store.private_for_user(tx, viewer, skip=skip, limit=limit)
+        rows, total = await store.private_for_user(runtime.db, viewer, skip=skip, limit=limit)
     return await _messages(runtime.documents, viewer, rows, general="General"), total
 
 
@@ -300,14 +307,14 @@ async def staff_messages(
         else:
             course_ids = await courses.course_ids_owned_by(tx, principal.user_id)
         viewer = await _global_viewer(tx, principal)
-        rows, total = await store.private_threads(tx, viewer, course_ids, skip=skip, limit=limit)
+        rows, total = await store.private_threads(runtime.db, viewer, course_ids, skip=skip, limit=limit)
     return await _messages(runtime.documents, viewer, rows, general="General Course Query"), total
 
 
 # --- writing ------------------------------------------------------------------------------------------
 
 
-async def _reply_target(tx: Tx, viewer: Viewer, course: Course, parent_id: int) -> Comment:
+async def _reply_target(tx: Tx, viewer: Viewer, course: CourseAccess, parent_id: int) -> Comment:
     """The thread a new reply joins, locked against deletion until the reply is inserted. A post the
     caller cannot see is reported exactly like a missing one."""
     problem = _invalid("parent_id", "No such post in this course.", "parent_not_found")
@@ -328,7 +335,7 @@ async def create_post(
 ) -> DiscussionItem:
     require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
-        course, is_manager = await participant_course(tx, principal, course_id)
+        course, is_manager = await participant_course(runtime.db, principal, course_id)
         viewer = _course_viewer(principal, course.id, is_manager)
         thread: Comment | None = None
         lesson_id, is_private = body.lesson_id, body.is_private
@@ -370,7 +377,7 @@ async def private_reply(runtime: Runtime, principal: Principal, comment_id: int,
     """The course owner or an admin answers a post privately: only the thread's starter and staff see it."""
     require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
-        scope = await _scope(tx, principal, comment_id, for_reply=True)
+        scope = await _scope(tx, runtime.db, principal, comment_id, for_reply=True)
         if not scope.is_manager:
             raise Forbidden(
                 "Only the course's instructor or an admin may reply privately.", code="not_course_owner"
@@ -402,7 +409,7 @@ async def private_reply(runtime: Runtime, principal: Principal, comment_id: int,
 async def edit_post(runtime: Runtime, principal: Principal, comment_id: int, content: str) -> DiscussionItem:
     require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
-        scope = await _scope(tx, principal, comment_id, for_update=True)
+        scope = await _scope(tx, runtime.db, principal, comment_id, for_update=True)
         comment = scope.comment
         if not scope.is_manager:
             if comment.user_id != principal.user_id:
@@ -434,7 +441,7 @@ async def edit_post(runtime: Runtime, principal: Principal, comment_id: int, con
 async def delete_post(runtime: Runtime, principal: Principal, comment_id: int, meta: RequestMeta) -> None:
     require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
-        scope = await _scope(tx, principal, comment_id, for_update=True)
+        scope = await _scope(tx, runtime.db, principal, comment_id, for_update=True)
         comment = scope.comment
         if not scope.is_manager and comment.user_id != principal.user_id:
             raise Forbidden(
@@ -473,7 +480,7 @@ async def vote(
     require_not_blocked(principal)
     async with runtime.db.transaction() as tx:
         # The post's row lock serialises votes on it, so the counters and the vote row always agree.
-        scope = await _scope(tx, principal, comment_id, for_update=True)
+        scope = await _scope(tx, runtime.db, principal, comment_id, for_update=True)
         comment = scope.comment
         if comment.user_id == principal.user_id:
             raise Forbidden("You cannot vote on your own post.", code="cannot_vote_own")

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVarTuple
+from typing import Any, Literal, TypeVar, TypeVarTuple
 
 from sqlalchemy import (
+    ARRAY,
     BindParameter,
     ColumnElement,
+    Integer,
     Row,
     Select,
     and_,
+    any_,
     bindparam,
     delete,
     func,
@@ -31,7 +34,8 @@ from sqlalchemy.orm import aliased
 
 from app.errors import Conflict
 from app.stores.models import Comment, Course, User, Vote
-from app.stores.sql import Tx
+from app.stores.plain import PlainRow, PlainStatement
+from app.stores.sql import Database, Tx
 
 Sort = Literal["new", "top", "old"]
 _Row = TypeVarTuple("_Row")
@@ -60,7 +64,7 @@ def _visible(viewer: Viewer, child: Any = Comment, parent: Any = _Parent) -> Col
         parent.user_id == viewer_id,
     ]
     if viewer.managed:
-        conditions.append(child.course_id.in_(bindparam("managed", required=True, expanding=True)))
+        conditions.append(child.course_id == any_(bindparam("managed", required=True, type_=ARRAY(Integer))))
     return or_(*conditions)
 
 
@@ -117,23 +121,24 @@ def _shown(viewer: Viewer) -> Select[Any]:
 
 
 # A post as lists show it: the `comments` columns plus those `_shown` adds.
-Post = Row[Any]
+Post = Row[Any] | PlainRow
 
-# Built statements by shape, each with every value a parameter: SQLAlchemy keys its compiled-SQL cache
-# by walking a statement, which for these costs as much as running them, and a reused statement keeps
-# its key. Shapes are few (viewer kind × filters × sort), so this never grows past a few dozen.
-_STATEMENTS: dict[Hashable, Select[Any]] = {}
+# Statements built once per shape, each with every value a parameter: building a statement and keying
+# it (SQLAlchemy walks it for its compiled-SQL cache) costs as much as running it. Shapes are few
+# (viewer kind × filters × sort), so neither cache grows past a few dozen.
+_SHOWN: dict[Hashable, Select[Any]] = {}
+_PAGES: dict[Hashable, PlainStatement] = {}
+_Built = TypeVar("_Built")
 
 
-def _statement(shape: Hashable, build: Callable[[], Select[Any]]) -> Select[Any]:
-    statement = _STATEMENTS.get(shape)
-    if statement is None:
-        statement = _STATEMENTS[shape] = build()
-    return statement
+def _built(cache: dict[Hashable, _Built], shape: Hashable, build: Callable[[], _Built]) -> _Built:
+    if shape not in cache:
+        cache[shape] = build()
+    return cache[shape]
 
 
 async def _page(
-    tx: Tx,
+    db: Database,
     viewer: Viewer,
     shape: Hashable,
     conditions: Callable[[], Sequence[ColumnElement[bool]]],
@@ -143,9 +148,9 @@ async def _page(
     skip: int,
     limit: int,
 ) -> tuple[list[Post], int]:
-    """One statement: the page of posts and how many match (the count is the outer side of a lateral
-    join, so a page past the end still reports the total). `conditions` are built once per `shape`,
-    with their values as `params`."""
+    """One plain statement (committed posts only): the page of posts and how many match (the count is
+    the outer side of a lateral join, so a page past the end still reports the total). `conditions` are
+    built once per `shape`, with their values as `params`."""
 
     def build() -> Select[Any]:
         where = and_(*conditions())
@@ -158,9 +163,9 @@ async def _page(
         )
         return select(total.c.total, page).select_from(total.outerjoin(page, true()))
 
-    statement = _statement(("page", shape, _viewer_shape(viewer), sort), build)
+    statement = _built(_PAGES, (shape, _viewer_shape(viewer), sort), lambda: PlainStatement.of(build()))
     values = {**_viewer_params(viewer), **params, "skip": skip, "limit": limit}
-    rows = (await tx.execute(statement, values)).all()
+    rows = await db.plain.fetch(statement, values)
     count = int(rows[0].total) if rows else 0
     return [row for row in rows if row.id is not None], count
 
@@ -172,7 +177,7 @@ async def shown(tx: Tx, viewer: Viewer, comment_ids: Sequence[int]) -> list[Post
     def build() -> Select[Any]:
         return _shown(viewer).where(Comment.id.in_(bindparam("ids", required=True, expanding=True)))
 
-    statement = _statement(("shown", _viewer_shape(viewer)), build)
+    statement = _built(_SHOWN, _viewer_shape(viewer), build)
     found = (await tx.execute(statement, {**_viewer_params(viewer), "ids": list(comment_ids)})).all()
     rows = {row.id: row for row in found}
     return [rows[comment_id] for comment_id in comment_ids]
@@ -227,7 +232,7 @@ async def count_replies(tx: Tx, comment_id: int) -> int:
 
 
 async def list_course(
-    tx: Tx,
+    db: Database,
     viewer: Viewer,
     *,
     course_id: int,
@@ -254,21 +259,21 @@ async def list_course(
 
     shape = ("course", parent_id is not None, threads_only, lesson_id is not None)
     params = {"course_id": course_id, "parent_id": parent_id, "lesson_id": lesson_id}
-    return await _page(tx, viewer, shape, conditions, params, sort=sort, skip=skip, limit=limit)
+    return await _page(db, viewer, shape, conditions, params, sort=sort, skip=skip, limit=limit)
 
 
-async def private_for_user(tx: Tx, viewer: Viewer, *, skip: int, limit: int) -> tuple[list[Post], int]:
+async def private_for_user(db: Database, viewer: Viewer, *, skip: int, limit: int) -> tuple[list[Post], int]:
     """The viewer's private posts and replies, and the private replies in threads they started."""
 
     def conditions() -> list[ColumnElement[bool]]:
         viewer_id: BindParameter[int] = bindparam("viewer_id", required=True)
         return [Comment.is_private.is_(True), or_(Comment.user_id == viewer_id, _Parent.user_id == viewer_id)]
 
-    return await _page(tx, viewer, ("mine",), conditions, {}, sort="new", skip=skip, limit=limit)
+    return await _page(db, viewer, ("mine",), conditions, {}, sort="new", skip=skip, limit=limit)
 
 
 async def private_threads(
-    tx: Tx, viewer: Viewer, course_ids: Collection[int] | None, *, skip: int, limit: int
+    db: Database, viewer: Viewer, course_ids: Collection[int] | None, *, skip: int, limit: int
 ) -> tuple[list[Post], int]:
     """Private first posts in the given courses (every course when None), newest first."""
     if course_ids is not None and not course_ids:
@@ -277,12 +282,14 @@ async def private_threads(
     def conditions() -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = [Comment.is_private.is_(True), Comment.parent_id.is_(None)]
         if course_ids is not None:
-            where.append(Comment.course_id.in_(bindparam("course_ids", required=True, expanding=True)))
+            where.append(
+                Comment.course_id == any_(bindparam("course_ids", required=True, type_=ARRAY(Integer)))
+            )
         return where
 
     params = {"course_ids": sorted(course_ids or ())}
     shape = ("staff", course_ids is None)
-    return await _page(tx, viewer, shape, conditions, params, sort="new", skip=skip, limit=limit)
+    return await _page(db, viewer, shape, conditions, params, sort="new", skip=skip, limit=limit)
 
 
 # --- votes ------------------------------------------------------------------------------------------------

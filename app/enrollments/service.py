@@ -87,8 +87,7 @@ LISTED_COURSE_FIELDS = {"id", "title", "description", "category", "level", "dura
 
 
 async def learner_enrollments(runtime: Runtime, principal: Principal) -> list[LearnerEnrollment]:
-    async with runtime.db.read() as tx:
-        rows = await courses.enrolled_courses(tx, principal.user_id)
+    rows = await courses.enrolled_courses(runtime.db, principal.user_id)
     ids = [row.id for row in rows]
     lesson_ids = await lesson_ids_by_course(runtime, ids)
     docs = await progress.for_pairs(runtime.documents, [(principal.user_id, course_id) for course_id in ids])

@@ -64,8 +64,7 @@ async def top(runtime: Runtime, course_id: int, limit: int) -> list[LeaderboardE
 async def leaderboard(
     runtime: Runtime, principal: Principal, course_id: int, limit: int
 ) -> list[LeaderboardEntry]:
-    async with runtime.db.read() as tx:
-        course, manages = await access.participant_course(tx, principal, course_id)
+    course, manages = await access.participant_course(runtime.db, principal, course_id)
     if not manages and not course.is_leaderboard_public:
         raise Forbidden("This course's leaderboard is private.", code="leaderboard_private")
 

@@ -56,8 +56,7 @@ def _make_room(existing: list[Document], order: int, *, moving: str | None) -> d
 
 
 async def list_lessons(runtime: Runtime, principal: Principal, course_id: int) -> list[LessonPublic]:
-    async with runtime.db.read() as tx:
-        await access.participant_course(tx, principal, course_id)
+    await access.participant_course(runtime.db, principal, course_id)
     return [to_public(doc) for doc in await store.for_course(runtime.documents, course_id)]
 
 
