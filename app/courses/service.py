@@ -97,10 +97,6 @@ async def present(
     return result
 
 
-def _visibility(principal: Principal | None) -> Any:
-    return store.visible_to(principal.user_id if principal else None, principal.role if principal else None)
-
-
 async def list_courses(
     runtime: Runtime,
     principal: Principal | None,
@@ -111,29 +107,29 @@ async def list_courses(
     skip: int,
     limit: int,
 ) -> tuple[list[CoursePublic], int]:
-    async with runtime.db.read() as tx:
-        rows, total = await store.catalogue_page(
-            tx,
-            visibility=_visibility(principal),
-            enrolled_for=principal.user_id if principal else None,
-            category=category,
-            level=level,
-            search=search,
-            skip=skip,
-            limit=limit,
-        )
+    rows, total = await store.catalogue_page(
+        runtime.db,
+        viewer_id=principal.user_id if principal else None,
+        role=principal.role if principal else None,
+        enrolled_for=principal.user_id if principal else None,
+        category=category,
+        level=level,
+        search=search,
+        skip=skip,
+        limit=limit,
+    )
     return [from_row(row) for row in rows], total
 
 
 async def get_course(runtime: Runtime, principal: Principal | None, course_id: int) -> CourseDetail:
     """The course with its lessons; their content and notes only for those who may open them."""
-    async with runtime.db.read() as tx:
-        rows, _ = await store.catalogue_page(
-            tx,
-            visibility=_visibility(principal),
-            enrolled_for=principal.user_id if principal else None,
-            course_id=course_id,
-        )
+    rows, _ = await store.catalogue_page(
+        runtime.db,
+        viewer_id=principal.user_id if principal else None,
+        role=principal.role if principal else None,
+        enrolled_for=principal.user_id if principal else None,
+        course_id=course_id,
+    )
     if not rows:
         raise NotFound("No such course.", code="course_not_found")
     public = from_row(rows[0])

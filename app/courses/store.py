@@ -7,7 +7,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, delete, exists, false, func, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from app.stores.models import Course, Enrollment, User
 from app.stores.mongo import COURSE_SCOPED, DocumentStore
@@ -51,29 +64,30 @@ async def remove_documents(documents: DocumentStore, course_id: int) -> None:
         await documents.delete_where(collection, {"course_id": course_id})
 
 
-def visible_to(user_id: int | None, role: str | None) -> Any:
-    """Learners and anonymous users see published courses; instructors also their own; admins all."""
+def _visible(role: str | None) -> ColumnElement[bool]:
+    """Learners and anonymous users see published courses; instructors also their own (`viewer_id`);
+    admins all."""
     if role == "admin":
-        return True
-    if role == "instructor" and user_id is not None:
-        return or_(Course.is_published.is_(True), Course.instructor_id == user_id)
+        return true()
+    if role == "instructor":
+        return or_(
+            Course.is_published.is_(True), Course.instructor_id == bindparam("viewer_id", required=True)
+        )
     return Course.is_published.is_(True)
 
 
-def _filtered(
-    query: Select[Any], *, visibility: Any, category: str | None, level: str | None, search: str | None
-) -> Select[Any]:
-    conditions = [visibility]
+def _conditions(*, role: str | None, category: bool, level: bool, search: bool) -> ColumnElement[bool]:
+    conditions = [_visible(role)]
     if category:
-        conditions.append(Course.category == category)
+        conditions.append(Course.category == bindparam("category", required=True))
     if level:
-        conditions.append(Course.level == level)
+        conditions.append(Course.level == bindparam("level", required=True))
     if search:
-        pattern = "%" + like_escape(search) + "%"
+        pattern = bindparam("pattern", required=True, type_=String)
         conditions.append(
             or_(Course.title.ilike(pattern, escape="\\"), Course.description.ilike(pattern, escape="\\"))
         )
-    return query.where(and_(*conditions))
+    return and_(*conditions)
 
 
 _PAGE_COLUMNS = (
@@ -84,18 +98,54 @@ _PAGE_COLUMNS = (
 )
 
 
-def _enrolled(user_id: int | None) -> Any:
-    if user_id is None:
+def _enrolled(by_viewer: bool) -> Any:
+    if not by_viewer:
         return false().label("is_enrolled")
-    return (
-        exists().where(Enrollment.user_id == user_id, Enrollment.course_id == Course.id).label("is_enrolled")
+    enrolled = exists().where(
+        Enrollment.user_id == bindparam("enrolled_for", required=True), Enrollment.course_id == Course.id
     )
+    return enrolled.label("is_enrolled")
+
+
+# Built once per shape (role kind, which filters, one course or a page, whether enrollment is asked),
+# with every value a parameter: a few dozen statements at most.
+_CATALOGUE: dict[tuple[Any, ...], PlainStatement] = {}
+
+
+def _catalogue_statement(
+    role: str | None, *, category: bool, level: bool, search: bool, one_course: bool, enrolled: bool
+) -> PlainStatement:
+    role_kind = role if role in ("admin", "instructor") else None
+    shape = (role_kind, category, level, search, one_course, enrolled)
+    if shape not in _CATALOGUE:
+        where = _conditions(role=role_kind, category=category, level=level, search=search)
+        counted = select(func.count().label("total")).select_from(Course).where(where)
+        page = (
+            select(*_PAGE_COLUMNS, _enrolled(enrolled))
+            .outerjoin(User, User.id == Course.instructor_id)
+            .where(where)
+        )
+        if one_course:
+            counted = counted.where(Course.id == bindparam("course_id", required=True))
+            page = page.where(Course.id == bindparam("course_id", required=True))
+        total = counted.subquery("total")
+        paged = (
+            page.order_by(Course.created_at.desc(), Course.id.desc())
+            .offset(bindparam("skip", required=True))
+            .limit(bindparam("limit", required=True))
+            .lateral("page")
+        )
+        _CATALOGUE[shape] = PlainStatement.of(
+            select(total.c.total, paged).select_from(total.outerjoin(paged, true()))
+        )
+    return _CATALOGUE[shape]
 
 
 async def catalogue_page(
-    tx: Tx,
+    db: Database,
     *,
-    visibility: Any,
+    viewer_id: int | None,
+    role: str | None,
     enrolled_for: int | None,
     category: str | None = None,
     level: str | None = None,
@@ -103,25 +153,29 @@ async def catalogue_page(
     course_id: int | None = None,
     skip: int = 0,
     limit: int = 1,
-) -> tuple[list[Row[Any]], int]:
-    """One statement: the page of visible courses (with instructor, maintained counters and whether
-    `enrolled_for` is enrolled) and how many match. The count is the outer side of a lateral join, so
-    a page past the end still reports the total."""
-    filters = {"visibility": visibility, "category": category, "level": level, "search": search}
-    counted = _filtered(select(func.count().label("total")).select_from(Course), **filters)
-    page = _filtered(
-        select(*_PAGE_COLUMNS, _enrolled(enrolled_for)).outerjoin(User, User.id == Course.instructor_id),
-        **filters,
+) -> tuple[list[PlainRow], int]:
+    """One plain statement: the page of courses `viewer_id` in `role` may see (with instructor,
+    maintained counters and whether `enrolled_for` is enrolled) and how many match. The count is the
+    outer side of a lateral join, so a page past the end still reports the total."""
+    statement = _catalogue_statement(
+        role,
+        category=bool(category),
+        level=bool(level),
+        search=bool(search),
+        one_course=course_id is not None,
+        enrolled=enrolled_for is not None,
     )
-    if course_id is not None:
-        counted = counted.where(Course.id == course_id)
-        page = page.where(Course.id == course_id)
-    total = counted.subquery("total")
-    paged = (
-        page.order_by(Course.created_at.desc(), Course.id.desc()).offset(skip).limit(limit).lateral("page")
-    )
-    query = select(total.c.total, paged).select_from(total.outerjoin(paged, true()))
-    rows = (await tx.execute(query)).all()
+    values = {
+        "viewer_id": viewer_id,
+        "enrolled_for": enrolled_for,
+        "category": category,
+        "level": level,
+        "pattern": "%" + like_escape(search) + "%" if search else None,
+        "course_id": course_id,
+        "skip": skip,
+        "limit": limit,
+    }
+    rows = await db.plain.fetch(statement, values)
     count = int(rows[0].total) if rows else 0
     return [row for row in rows if row.id is not None], count
 

@@ -90,7 +90,8 @@ async def learner_enrollments(runtime: Runtime, principal: Principal) -> list[Le
     rows = await courses.enrolled_courses(runtime.db, principal.user_id)
     ids = [row.id for row in rows]
     lesson_ids = await lesson_ids_by_course(runtime, ids)
-    docs = await progress.for_pairs(runtime.documents, [(principal.user_id, course_id) for course_id in ids])
+    pairs = [(principal.user_id, course_id) for course_id in ids]
+    docs = await progress.for_pairs(runtime.documents, pairs, fields=("completed_lessons",))
     result = []
     for row in rows:
         course = from_row(row)

@@ -59,11 +59,16 @@ async def for_user(documents: DocumentStore, user_id: int) -> list[Document]:
     return await documents.find(PROGRESS, {"user_id": user_id})
 
 
-async def for_pairs(documents: DocumentStore, pairs: Sequence[tuple[int, int]]) -> dict[str, Document]:
+async def for_pairs(
+    documents: DocumentStore, pairs: Sequence[tuple[int, int]], *, fields: Sequence[str] | None = None
+) -> dict[str, Document]:
+    """The progress documents of these (user, course) pairs by id; only `fields` of them when given
+    (a learner's `applied` heartbeat ids and lesson times can be long)."""
     ids = [progress_id(user_id, course_id) for user_id, course_id in pairs]
     if not ids:
         return {}
-    return {doc["_id"]: doc for doc in await documents.find(PROGRESS, {"_id": {"$in": ids}})}
+    found = await documents.find(PROGRESS, {"_id": {"$in": ids}}, fields=fields)
+    return {doc["_id"]: doc for doc in found}
 
 
 async def mark_lesson(
