@@ -16,6 +16,7 @@ transaction wrote.
 from __future__ import annotations
 
 import asyncio
+from collections import namedtuple
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -42,27 +43,23 @@ _T = TypeVar("_T")
 _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
-class PlainRow(asyncpg.Record):  # type: ignore[misc]
-    """A row whose columns also read as attributes (`row.title`), as SQLAlchemy's rows do."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+# A row of a plain statement: a named tuple of the select's columns, so `row.title` reads as on
+# SQLAlchemy's rows (and as fast as a tuple index).
+PlainRow = Any
 
 
 @dataclass(frozen=True)
 class PlainStatement:
     """A Core select compiled once for the driver: its SQL with `$n` placeholders, the names of its
-    bound parameters in their order, and the values of those written into the statement (a literal
-    becomes a parameter with its value). Rows name their columns as the select's `selected_columns`
-    does (a repeated name comes back labelled `name_1`). Lists go in as arrays (`column == any_(bindparam(...,
-    type_=ARRAY(...)))`): an expanding `IN` is compiled anew for each call."""
+    bound parameters in their order, the values of those written into the statement (a literal becomes
+    a parameter with its value), and the named tuple its rows come back as, with the select's
+    `selected_columns` names (a repeated name is `name_1`). Lists go in as arrays
+    (`column == any_(bindparam(..., type_=ARRAY(...)))`): an expanding `IN` is compiled anew per call."""
 
     sql: str
     names: tuple[str, ...]
     fixed: Mapping[str, Any]
+    row: type[tuple[Any, ...]]
 
     @classmethod
     def of(cls, statement: Select[*tuple[Any, ...]]) -> PlainStatement:
@@ -71,13 +68,16 @@ class PlainStatement:
         if expanding:
             raise ValueError(f"expanding parameters are compiled per call: {expanding}; use any_(array)")
         fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
-        return cls(str(compiled), tuple(compiled.positiontup or ()), fixed)
+        row = namedtuple("PlainRow", statement.selected_columns.keys())  # type: ignore[misc]
+        return cls(str(compiled), tuple(compiled.positiontup or ()), fixed, row)
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
-        missing = [name for name in self.names if name not in values and name not in self.fixed]
-        if missing:
-            raise ValueError(f"no value for the parameters {missing}")
-        return [values[name] if name in values else self.fixed[name] for name in self.names]
+        given = {**self.fixed, **values}
+        try:
+            return [given[name] for name in self.names]
+        except KeyError:
+            missing = [name for name in self.names if name not in given]
+            raise ValueError(f"no value for the parameters {missing}") from None
 
 
 def driver_dsn(url: str) -> str:
@@ -128,8 +128,8 @@ class PlainReads:
         arguments = statement.arguments(values)
 
         async def run(connection: asyncpg.Connection) -> list[PlainRow]:
-            rows: list[PlainRow] = await connection.fetch(statement.sql, *arguments, record_class=PlainRow)
-            return rows
+            make = statement.row._make  # type: ignore[attr-defined]
+            return [make(record) for record in await connection.fetch(statement.sql, *arguments)]
 
         return await self._run(run)
 

@@ -38,8 +38,7 @@ async def db(store_urls: StoreUrls) -> AsyncIterator[Database]:
 
 async def test_values_and_literals_reach_the_statement(db: Database) -> None:
     (row,) = await db.plain.fetch(PlainStatement.of(_SUM_AND_LITERAL), {"a": 2, "b": 40})
-    assert (row.total, row.seven) == (42, 7)
-    assert (row["total"], row[1]) == (42, 7)
+    assert (row.total, row.seven) == (42, 7) == tuple(row)
     with pytest.raises(AttributeError):
         _ = row.absent
 
@@ -68,7 +67,7 @@ async def test_repeated_column_names_read_as_the_select_names_them(runtime: Runt
     statement = select(Course.id, User.id, Course.title).join(User, User.id == Course.instructor_id)
     plain = PlainStatement.of(statement.where(Course.id == bindparam("course_id", required=True)))
     (row,) = await runtime.db.plain.fetch(plain, {"course_id": course_id})
-    assert list(row.keys()) == list(statement.selected_columns.keys()) == ["id", "id_1", "title"]
+    assert list(row._fields) == list(statement.selected_columns.keys()) == ["id", "id_1", "title"]
     assert (row.id, row.id_1, row.title) == (course_id, teacher.id, "Named twice")
 
 
@@ -107,7 +106,7 @@ async def test_rows_equal_the_session_paths(runtime: Runtime, api: Api) -> None:
     async with runtime.db.read() as tx:
         through_session = (await tx.execute(statement, {"user_id": learner.id})).mappings().all()
     assert len(plain) == 3
-    assert [dict(row) for row in plain] == [dict(row) for row in through_session]
+    assert [row._asdict() for row in plain] == [dict(row) for row in through_session]
     assert [row.progress for row in plain] == [21.0, 10.5, 0.0]
     assert plain[0].completed_at == start and plain[1].completed_at is None
     assert plain[0].instructor_avatar_url is None and plain[0].is_enrolled is True
