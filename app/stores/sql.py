@@ -45,8 +45,11 @@ class Database:
         self._read_sessions = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
         )
-        # Per-request single-statement look-ups (the caller's account) skip the session machinery.
-        self.plain = PlainReads(self.url, pool_size=pool_size)
+        # The hot single-statement reads (the caller's account, catalogue, enrollments, discussion pages)
+        # skip the session machinery. They are most of the reads, so their pool may grow as far as the
+        # session pool with its overflow: with fewer connections than requests in flight, the wait for
+        # one set the slowest requests' latency (bench.rest: p99 395 -> 100 ms on discussions).
+        self.plain = PlainReads(self.url, pool_size=2 * pool_size)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
