@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
-import gc
 import signal
 import sys
 from collections.abc import Sequence
