@@ -291,11 +291,23 @@ async def drain(runtime: Runtime, partitions: int, *, timeout: float = 30.0) -> 
     (every entry folded and acknowledged)."""
     workers = [TelemetryWorker(runtime, partition=k) for k in range(partitions)]
     tasks = [asyncio.create_task(worker.run()) for worker in workers]
+    # A deadline checked here rather than a cancellation from outside: a cancellation that lands inside
+    # a store client call can be absorbed there, and the wait would then outlast the test's timeout.
+    deadline = time.monotonic() + timeout
     try:
-        async with asyncio.timeout(timeout):
-            while any([await runtime.redis.xlen(keys.stream(k)) for k in range(partitions)]):
-                await asyncio.sleep(0.05)
+        while True:
+            lengths = [int(await runtime.redis.xlen(keys.stream(k))) for k in range(partitions)]
+            if not any(lengths):
+                break
+            if time.monotonic() > deadline:
+                ended = {
+                    k: "cancelled" if task.cancelled() else repr(task.exception())
+                    for k, task in enumerate(tasks)
+                    if task.done()
+                }
+                raise AssertionError(f"not drained in {timeout}s: lengths {lengths}, ended workers {ended}")
+            await asyncio.sleep(0.05)
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.wait(tasks, timeout=10)  # bounded for the same reason
