@@ -111,7 +111,6 @@ async def list_courses(
         runtime.db,
         viewer_id=principal.user_id if principal else None,
         role=principal.role if principal else None,
-        enrolled_for=principal.user_id if principal else None,
         category=category,
         level=level,
         search=search,
@@ -127,7 +126,6 @@ async def get_course(runtime: Runtime, principal: Principal | None, course_id: i
         runtime.db,
         viewer_id=principal.user_id if principal else None,
         role=principal.role if principal else None,
-        enrolled_for=principal.user_id if principal else None,
         course_id=course_id,
     )
     if not rows:

@@ -102,7 +102,7 @@ def _enrolled(by_viewer: bool) -> Any:
     if not by_viewer:
         return false().label("is_enrolled")
     enrolled = exists().where(
-        Enrollment.user_id == bindparam("enrolled_for", required=True), Enrollment.course_id == Course.id
+        Enrollment.user_id == bindparam("viewer_id", required=True), Enrollment.course_id == Course.id
     )
     return enrolled.label("is_enrolled")
 
@@ -146,7 +146,6 @@ async def catalogue_page(
     *,
     viewer_id: int | None,
     role: str | None,
-    enrolled_for: int | None,
     category: str | None = None,
     level: str | None = None,
     search: str | None = None,
@@ -155,7 +154,7 @@ async def catalogue_page(
     limit: int = 1,
 ) -> tuple[list[PlainRow], int]:
     """One plain statement: the page of courses `viewer_id` in `role` may see (with instructor,
-    maintained counters and whether `enrolled_for` is enrolled) and how many match. The count is the
+    maintained counters and whether the viewer is enrolled) and how many match. The count is the
     outer side of a lateral join, so a page past the end still reports the total."""
     statement = _catalogue_statement(
         role,
@@ -163,11 +162,10 @@ async def catalogue_page(
         level=bool(level),
         search=bool(search),
         one_course=course_id is not None,
-        enrolled=enrolled_for is not None,
+        enrolled=viewer_id is not None,
     )
     values = {
         "viewer_id": viewer_id,
-        "enrolled_for": enrolled_for,
         "category": category,
         "level": level,
         "pattern": "%" + like_escape(search) + "%" if search else None,

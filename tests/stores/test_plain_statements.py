@@ -3,37 +3,27 @@ session path gives, with columns readable as attributes, and refuse what cannot 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import ARRAY, Integer, any_, bindparam, func, literal, select, true
 
-from app.runtime import Runtime, StoreUrls
+from app.runtime import Runtime
 from app.stores.models import Course, Enrollment, User
 from app.stores.plain import PlainStatement
 from app.stores.sql import Database
 from tests.builders import course_in_store, enrollment_in_store
 from tests.helpers import Api
 
+_A = bindparam("a", required=True, type_=Integer)
+_B = bindparam("b", required=True, type_=Integer)
 _SUM_AND_LITERAL = select(
-    (bindparam("a", required=True, type_=Integer) + bindparam("b", required=True, type_=Integer)).label(
-        "total"
-    ),
-    func.coalesce(None, 7).label("seven"),  # a literal: compiled as a parameter that carries its value
+    (_A + _B).label("total"),
+    func.coalesce(literal(None, Integer), 7).label("seven"),  # 7 is compiled as a parameter with its value
 )
 _COUNT_ANY = select(literal(1).label("hit")).where(
     literal(2) == any_(bindparam("ids", required=True, type_=ARRAY(Integer)))
 )
-
-
-@pytest.fixture
-async def db(store_urls: StoreUrls) -> AsyncIterator[Database]:
-    database = Database(store_urls.database_url, pool_size=1)
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def test_values_and_literals_reach_the_statement(db: Database) -> None:

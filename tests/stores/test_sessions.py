@@ -4,25 +4,13 @@ or rolled back whole; `read()` runs each statement on its own, with no BEGIN/ROL
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import text
 
-from app.runtime import StoreUrls
 from app.stores.sql import Database
 
 # now() is the start of the current transaction; outside one, of the statement.
 _NOW = text("SELECT now()")
-
-
-@pytest.fixture
-async def db(store_urls: StoreUrls) -> AsyncIterator[Database]:
-    database = Database(store_urls.database_url, pool_size=1)
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def test_a_read_runs_each_statement_on_its_own(db: Database) -> None:
