@@ -272,7 +272,6 @@ _ENROLLMENT_FOR_UPDATE = _ENROLLMENT.with_for_update()
 _COURSE_AND_ENROLLMENT = PlainStatement.of(
     select(
         Course.id,
-        Course.title,
         Course.instructor_id,
         Course.is_published,
         Course.is_leaderboard_public,
@@ -288,7 +287,6 @@ class CourseAccess:
     """What deciding who may take part in a course needs of it."""
 
     id: int
-    title: str
     instructor_id: int
     is_published: bool
     is_leaderboard_public: bool
@@ -303,7 +301,7 @@ async def course_and_enrollment(
     if not rows:
         return None, False
     row = rows[0]
-    course = CourseAccess(row.id, row.title, row.instructor_id, row.is_published, row.is_leaderboard_public)
+    course = CourseAccess(row.id, row.instructor_id, row.is_published, row.is_leaderboard_public)
     return course, bool(row.enrolled)
 
 
