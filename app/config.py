@@ -107,7 +107,11 @@ class Settings(BaseSettings):
 
     telemetry_tolerance_seconds: float = Field(2.0, ge=0, le=30)
     telemetry_first_heartbeat_max_seconds: int = Field(15, ge=1, le=60)
-    telemetry_batch_size: int = Field(2000, ge=1, le=10_000)
+    # A worker folds what it read over this window in one flush (at most `telemetry_batch_size`
+    # entries, and never longer than a quarter of the claim idle time), so a learner's several
+    # heartbeats become one write per document.
+    telemetry_fold_window_seconds: float = Field(5.0, ge=0, le=60)
+    telemetry_batch_size: int = Field(20_000, ge=1, le=100_000)
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
     # Partitions of the heartbeat stream (app/telemetry/keys.py): more spread ingest over the shards of a
     # Redis Cluster. Every api and worker must use the same number.

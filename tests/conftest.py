@@ -26,6 +26,11 @@ from tests.helpers import Api
 
 TEST_MONGO_DATABASE = "learnflow_test"
 
+# Workers of the suite (in this process and in the servers it spawns) flush what they read within a
+# quarter of a second, so tests see folds quickly; tests/telemetry/test_fold_window.py sets a
+# production-sized window where coalescing is what is tested.
+os.environ.setdefault("TELEMETRY_FOLD_WINDOW_SECONDS", "0.25")
+
 
 async def _ensure_database(url: str) -> None:
     """Create the test database on an external server if it does not exist yet."""

@@ -19,22 +19,23 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from app.runtime import Runtime
-from app.telemetry.fold import enrolled_entries, fold_into_documents, fold_into_rollups, forget_applied_before
-from app.telemetry.stream import Entry, StreamConsumer
+from app.telemetry.fold import (
+    FoldMemory,
+    enrolled_entries,
+    fold_into_documents,
+    fold_into_rollups,
+    forget_applied_before,
+)
+from app.telemetry.stream import Entry, StreamConsumer, stream_order
 from workers.metrics import BATCH_SIZE, CLAIMED, FOLDED, LAG, PENDING, STREAM_LENGTH
 
 log = logging.getLogger("learnflow.worker.telemetry")
 
-# Test hook: die between the writes and the acknowledgement ("after-write"), or holding a window of
-# entries read but not written yet ("in-window"), as a crash would.
+# Test hook: die as a crash would, holding a window of entries read but not written yet ("in-window"),
+# between the document writes and the SQL rollup ("between-writes"), or between the writes and the
+# acknowledgement ("after-write").
 FAILPOINT = "LEARNFLOW_FAILPOINT"
 _STATS_SECONDS = 5.0
-# Coalescing: after the first new entries, keep reading for up to this long (and at most a quarter of
-# the claim idle time, so held entries are never claimed from a live worker) before folding them all
-# in one flush, so a learner's several heartbeats become one write per document. Nothing is
-# acknowledged before the flush that contains it: a worker killed mid-window leaves its entries pending.
-# A flush holds at most `telemetry_batch_size` entries.
-WINDOW_SECONDS = 1.0
 
 
 def consumer_name() -> str:
@@ -51,15 +52,22 @@ class TelemetryWorker:
         partition: int = 0,
     ) -> None:
         self.runtime = runtime
+        self.claim_idle_ms = int(runtime.settings.telemetry_claim_idle_seconds * 1000)
         self.consumer = StreamConsumer(
             runtime.redis,  # type: ignore[arg-type]
             consumer or consumer_name(),
             partition,
+            # Renewed at every read and write: a worker silent for ten claim idle times has stopped.
+            floor_ttl_ms=10 * self.claim_idle_ms,
         )
         self.on_folded = on_folded
         self.batch_size = runtime.settings.telemetry_batch_size
-        self.claim_idle_ms = int(runtime.settings.telemetry_claim_idle_seconds * 1000)
-        self.window_seconds = min(WINDOW_SECONDS, self.claim_idle_ms / 4000)
+        # Coalescing: after the first new entries, keep reading for the fold window before folding them
+        # all in one flush. At most a quarter of the claim idle time, so held entries are never claimed
+        # from a live worker; nothing is acknowledged before the flush that contains it, so a worker
+        # killed mid-window leaves its entries pending.
+        self.window_seconds = min(runtime.settings.telemetry_fold_window_seconds, self.claim_idle_ms / 4000)
+        self.memory = FoldMemory()
         self.folded = 0  # entries this consumer acknowledged (folded or dropped), for logs and tests
         self.claimed = 0
 
@@ -72,6 +80,8 @@ class TelemetryWorker:
         try:
             await self._loop()
         finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.consumer.release())
             log.info(
                 "telemetry worker stopped",
                 extra={"consumer": self.consumer.consumer, "folded": self.folded, "claimed": self.claimed},
@@ -85,6 +95,9 @@ class TelemetryWorker:
         retry_own = True
         while True:
             try:
+                # Declared before any entry is in hand, so no consumer prunes what this one is about
+                # to read or claim (app/telemetry/stream.py, settled_before).
+                await self.consumer.hold_from()
                 if retry_own:
                     ids, entries = await self.consumer.read_own_pending(self.batch_size)
                     if ids:
@@ -142,12 +155,20 @@ class TelemetryWorker:
             entries += more
 
     async def process(self, ids: list[str], entries: list[Entry], *, redelivered: bool) -> None:
+        await self.consumer.hold_from(min(ids, key=stream_order))
         kept = await enrolled_entries(self.runtime.db, entries)
-        # Read while this batch is pending, so it is never older than any entry of the batch.
-        settled_before = await self.consumer.oldest_pending()
+        # Read while this batch is held, so it is never above any entry of the batch.
+        settled_before = await self.consumer.settled_before()
         await fold_into_documents(
-            self.runtime.documents, kept, redelivered=redelivered, settled_before=settled_before
+            self.runtime.documents,
+            kept,
+            redelivered=redelivered,
+            settled_before=settled_before,
+            memory=self.memory,
         )
+        if os.environ.get(FAILPOINT) == "between-writes":
+            os._exit(137)
+        await self.consumer.hold_from(min(ids, key=stream_order))
         await fold_into_rollups(self.runtime.db, kept)
         if os.environ.get(FAILPOINT) == "after-write":
             os._exit(137)

@@ -80,9 +80,10 @@ def telemetry_bucket_id(user_id: int, course_id: int, lesson_id: str, hour: str)
 
 
 class DocumentStore:
-    def __init__(self, url: str, database: str) -> None:
+    def __init__(self, url: str, database: str, **client_options: Any) -> None:
+        """`client_options`: further PyMongo client options (e.g. `event_listeners`)."""
         self.client: AsyncMongoClient[Document] = AsyncMongoClient(
-            url, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000, tz_aware=True
+            url, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000, tz_aware=True, **client_options
         )
         self.db: AsyncDatabase[Document] = self.client[database]
 

@@ -7,11 +7,16 @@ the same atomic update. PostgreSQL: daily rollups in `telemetry`, guarded by `te
 one statement. So an entry delivered again after a crash between writing and acknowledging
 changes nothing the second time.
 
-An `applied` list must keep an id for as long as its entry can be delivered again, i.e. while it is
-pending in the consumer group, however many newer entries reach the same document meanwhile (a
-successor worker folds new entries before the dead one's become idle enough to claim). So the lists
-are not cut to a fixed length; after each batch, ids older than the group's oldest pending entry
-(acknowledged, deleted, never to come back) are pulled from the documents the batch touched.
+Document operations per flush: a document this worker knows to exist gets one guarded update; any other
+is inserted whole (shape, increments and applied ids in one write), and only where the insert finds it
+exists already is it updated, so never more than two operations per document, and no read.
+
+An `applied` list must keep an id for as long as its entry can be written again: while it is pending in
+the consumer group, and while a consumer that claimed it still holds it (the consumer that first read it
+may acknowledge it meanwhile), however many newer entries reach the same document meanwhile. So the lists
+are not cut to a fixed length: once a worker has pushed `_PRUNE_AT` ids to a document, it pulls the ids
+of its partition below the group's settled bound (StreamConsumer.settled_before) with one range
+condition, without reading the list.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import UpdateOne
-from sqlalchemy import delete, select, text, tuple_
+from pymongo.errors import BulkWriteError
+from sqlalchemy import ARRAY, Integer, and_, bindparam, column, delete, func, select, text
 
 from app.progress.store import empty_progress
 from app.stores.models import Enrollment, TelemetryApplied
@@ -36,8 +42,9 @@ from app.timestamps import from_epoch_ms, hour_of_epoch_ms
 
 log = logging.getLogger(__name__)
 
-# A document prunes its `applied` list once it holds more ids than this.
+# A worker prunes a document's `applied` list after pushing this many ids to it.
 _PRUNE_AT = 32
+_DUPLICATE_KEY = 11000
 # Safety net only, against a list growing without end while some entry stays pending for hours; a
 # document receives at most about one entry per second of its learner's wall-clock time.
 _APPLIED_CAP = 20_000
@@ -99,6 +106,79 @@ def _update(group: _Group, entry_ids: list[str], increments: dict[str, int]) -> 
     return UpdateOne({"_id": group.shape["_id"], "applied": {"$nin": entry_ids}}, change)
 
 
+class FoldMemory:
+    """What a worker remembers between flushes, to spare the document store work: which documents
+    exist (they are updated, not inserted first) and how many ids it pushed to each since it last
+    pruned it. Forgetting is always safe: a forgotten document costs one failed insert, a forgotten
+    count a later prune."""
+
+    _LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self.existing: set[tuple[str, str]] = set()
+        self.pushed: dict[tuple[str, str], int] = defaultdict(int)
+
+    def note_existing(self, collection: str, doc_ids: Sequence[str]) -> None:
+        if len(self.existing) > self._LIMIT:
+            self.existing.clear()
+        self.existing.update((collection, doc_id) for doc_id in doc_ids)
+
+    def forget(self, collection: str, doc_ids: Sequence[str]) -> None:
+        for doc_id in doc_ids:
+            self.existing.discard((collection, doc_id))
+
+    def count_pushed(self, collection: str, groups: dict[str, _Group]) -> list[str]:
+        """Counts the ids just pushed; returns the documents that reached `_PRUNE_AT` since pruned."""
+        if len(self.pushed) > self._LIMIT:
+            self.pushed.clear()
+        due = []
+        for doc_id, group in groups.items():
+            key = (collection, doc_id)
+            self.pushed[key] += len(group.entry_ids)
+            if self.pushed[key] >= _PRUNE_AT:
+                due.append(doc_id)
+        return due
+
+    def pruned(self, collection: str, groups: dict[str, _Group], doc_ids: Sequence[str]) -> None:
+        """After a prune, the ids of the flush that pruned stay (they are pending while it runs, so
+        never older than the bound); older ones still pending elsewhere are not counted, which only
+        delays the next prune."""
+        for doc_id in doc_ids:
+            self.pushed[(collection, doc_id)] = len(groups[doc_id].entry_ids)
+
+
+def _whole(collection: str, group: _Group) -> dict[str, Any]:
+    """The document as its first write: its shape with the group's increments applied and ids noted."""
+    document = dict(group.shape)
+    if collection == COURSE_TELEMETRY:
+        document["seconds"] = group.increments["seconds"]
+        document["heartbeats"] = group.increments["heartbeats"]
+    else:
+        document["lesson_times"] = {
+            path.removeprefix("lesson_times."): seconds
+            for path, seconds in group.increments.items()
+            if path.startswith("lesson_times.")
+        }
+        document["total_seconds_spent"] = group.increments["total_seconds_spent"]
+        document["last_accessed"] = _iso(group.last_ms)
+    document["applied"] = list(group.entry_ids)
+    return document
+
+
+async def _insert_new(coll: Any, collection: str, groups: list[_Group]) -> list[_Group]:
+    """Insert the groups' documents whole; returns the groups whose document existed already."""
+    if not groups:
+        return []
+    try:
+        await coll.insert_many([_whole(collection, group) for group in groups], ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != _DUPLICATE_KEY for error in errors):
+            raise
+        return [groups[error["index"]] for error in errors]
+    return []
+
+
 async def _write_collection(
     documents: DocumentStore,
     collection: str,
@@ -106,10 +186,30 @@ async def _write_collection(
     entries: dict[str, Entry],
     *,
     redelivered: bool,
+    memory: FoldMemory,
 ) -> None:
     if not groups:
         return
     coll = documents.db[collection]
+    if not redelivered:
+        known = [group for doc_id, group in groups.items() if (collection, doc_id) in memory.existing]
+        unknown = [group for doc_id, group in groups.items() if (collection, doc_id) not in memory.existing]
+        existed = await _insert_new(coll, collection, unknown)
+        memory.note_existing(collection, [group.shape["_id"] for group in unknown])
+        updated = known + existed
+        if not updated:
+            return
+        ops = [_update(group, group.entry_ids, dict(group.increments)) for group in updated]
+        result = await coll.bulk_write(ops, ordered=False)
+        if result.matched_count == len(ops):
+            return
+        # A document deleted since (a course removed, progress reset) or entries applied already.
+        log.warning(
+            "fresh telemetry entries met a missing document or were already applied; applying one by one",
+            extra={"collection": collection},
+        )
+        groups = {group.shape["_id"]: group for group in updated}
+        memory.forget(collection, list(groups))
     await coll.bulk_write(
         [
             UpdateOne({"_id": doc_id}, {"$setOnInsert": group.shape}, upsert=True)
@@ -117,15 +217,6 @@ async def _write_collection(
         ],
         ordered=False,
     )
-    if not redelivered:
-        ops = [_update(group, group.entry_ids, dict(group.increments)) for group in groups.values()]
-        result = await coll.bulk_write(ops, ordered=False)
-        if result.matched_count == len(ops):
-            return
-        log.warning(
-            "fresh telemetry entries were already applied; applying one by one",
-            extra={"collection": collection},
-        )
     # One entry at a time: an entry already in a document's `applied` list matches nothing.
     ops = []
     for group in groups.values():
@@ -143,29 +234,47 @@ async def _write_collection(
     await coll.bulk_write(ops, ordered=True)
 
 
+# Every stream id of these years has 13 digits of milliseconds; see settled_ids.
+_MS_BLOCK = 10**10
+
+
+def settled_ids(settled_before: str) -> dict[str, str] | None:
+    """A string range holding exactly the applied ids of `settled_before`'s partition that are older
+    (by millisecond) than it. Partition k > 0: ids "k/<ms>-<seq>", so ["k/", "k/<ms>-"). Partition 0:
+    bare "<ms>-<seq>"; the range starts at the bound's 13 digits rounded down to a multiple of 10^10 so
+    that no "k/…" id of a partition up to 99 falls inside it (the range's ends share their first three
+    digits, and a "k/" prefix differs from them by its second or third character). Ids older than that
+    round number (115 days) stay until the `_APPLIED_CAP` cut."""
+    order = applied_order(settled_before)
+    if order is None:
+        return None
+    partition, ms, _ = order
+    if partition:
+        return {"$gt": f"{partition}/", "$lt": f"{partition}/{ms}-"}
+    return {"$gte": str(ms - ms % _MS_BLOCK), "$lt": f"{ms}-"}
+
+
 async def _prune_applied(
     documents: DocumentStore, collection: str, doc_ids: list[str], settled_before: str
 ) -> None:
-    """Pull ids of entries older than `settled_before` (the oldest pending entry of a partition) from
-    `applied`; ids of other partitions are compared with their own partition's, never with this one."""
-    limit = applied_order(settled_before)
-    if not doc_ids or limit is None:
+    settled = settled_ids(settled_before)
+    if not doc_ids or settled is None:
         return
-    coll = documents.db[collection]
-    ops = []
-    async for doc in coll.find({"_id": {"$in": doc_ids}}, {"applied": 1}):
-        applied = doc.get("applied") or []
-        if len(applied) <= _PRUNE_AT:
-            continue
-        settled = []
-        for entry_id in applied:
-            order = applied_order(entry_id) if isinstance(entry_id, str) else None
-            if order is not None and order[0] == limit[0] and order < limit:
-                settled.append(entry_id)
-        if settled:
-            ops.append(UpdateOne({"_id": doc["_id"]}, {"$pull": {"applied": {"$in": settled}}}))
-    if ops:
-        await coll.bulk_write(ops, ordered=False)
+    await documents.db[collection].bulk_write(
+        [UpdateOne({"_id": doc_id}, {"$pull": {"applied": settled}}) for doc_id in doc_ids], ordered=False
+    )
+
+
+# The (user, course) pairs of a batch as two arrays: one statement whatever the batch's size (a window
+# holds tens of thousands of entries; an IN list of pairs would pass two bind parameters per pair).
+_PAIRS = (
+    func.unnest(bindparam("users", type_=ARRAY(Integer)), bindparam("courses", type_=ARRAY(Integer)))
+    .table_valued(column("user_id", Integer), column("course_id", Integer))
+    .render_derived(name="pairs")
+)
+_ENROLLMENTS_OF_PAIRS = select(
+    Enrollment.user_id, Enrollment.course_id, Enrollment.id, Enrollment.enrolled_at
+).join(_PAIRS, and_(Enrollment.user_id == _PAIRS.c.user_id, Enrollment.course_id == _PAIRS.c.course_id))
 
 
 async def enrolled_entries(db: Database, entries: Sequence[Entry]) -> list[Entry]:
@@ -178,14 +287,15 @@ async def enrolled_entries(db: Database, entries: Sequence[Entry]) -> list[Entry
     pairs = {(entry.user_id, entry.course_id) for entry in entries}
     if not pairs:
         return []
+    users, courses = zip(*pairs, strict=True)
     async with db.read() as tx:
-        query = select(Enrollment.user_id, Enrollment.course_id, Enrollment.id, Enrollment.enrolled_at).where(
-            tuple_(Enrollment.user_id, Enrollment.course_id).in_(list(pairs))
-        )
-        live = {
-            (int(user), int(course)): (int(enrollment_id), int(enrolled_at.timestamp() * 1000))
-            for user, course, enrollment_id, enrolled_at in (await tx.execute(query)).all()
-        }
+        rows = (
+            await tx.execute(_ENROLLMENTS_OF_PAIRS, {"users": list(users), "courses": list(courses)})
+        ).all()
+    live = {
+        (int(user), int(course)): (int(enrollment_id), int(enrolled_at.timestamp() * 1000))
+        for user, course, enrollment_id, enrolled_at in rows
+    }
     kept = []
     for entry in entries:
         current = live.get((entry.user_id, entry.course_id))
@@ -205,16 +315,22 @@ async def fold_into_documents(
     *,
     redelivered: bool,
     settled_before: str | None = None,
+    memory: FoldMemory | None = None,
 ) -> None:
-    """`settled_before`: the group's oldest pending entry id, read while these entries are pending;
-    ids older than it are pruned from the touched documents' `applied` lists (None: no pruning)."""
+    """`settled_before`: the partition's settled bound (StreamConsumer.settled_before), read while these
+    entries are held; ids older than it are pruned from `applied` lists this worker has pushed enough
+    ids to (None: no pruning). `memory`: the worker's, kept across flushes (None: a fresh one, all
+    documents unknown)."""
+    memory = memory or FoldMemory()
     by_id = {entry.entry_id: entry for entry in entries}
     buckets, progress = _groups(entries)
-    await _write_collection(documents, COURSE_TELEMETRY, buckets, by_id, redelivered=redelivered)
-    await _write_collection(documents, PROGRESS, progress, by_id, redelivered=redelivered)
-    if settled_before is not None:
-        await _prune_applied(documents, COURSE_TELEMETRY, list(buckets), settled_before)
-        await _prune_applied(documents, PROGRESS, list(progress), settled_before)
+    for collection, groups in ((COURSE_TELEMETRY, buckets), (PROGRESS, progress)):
+        await _write_collection(documents, collection, groups, by_id, redelivered=redelivered, memory=memory)
+    for collection, groups in ((COURSE_TELEMETRY, buckets), (PROGRESS, progress)):
+        due = memory.count_pushed(collection, groups)
+        if due and settled_before is not None:
+            await _prune_applied(documents, collection, due, settled_before)
+            memory.pruned(collection, groups, due)
 
 
 # One statement per batch, whatever its size: arrays instead of one bind parameter per value, and a

@@ -43,6 +43,12 @@ def idempotency(partition: int, user_id: int, key: str) -> str:
     return f"lf:hb:{_tag(partition)}:idem:{user_id}:{key}"
 
 
+def floors(partition: int) -> str:
+    """Per consumer of the partition's group: a stream id no greater than any entry it holds, and when
+    that claim lapses (app/telemetry/stream.py, StreamConsumer.settled_before)."""
+    return f"lf:hb:{_tag(partition)}:floors"
+
+
 def applied_id(partition: int, stream_id: str) -> str:
     return stream_id if partition == 0 else f"{partition}/{stream_id}"
 

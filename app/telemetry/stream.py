@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from app.telemetry.batcher import Acceptance, HeartbeatBatcher, Pending
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GROUP", "STREAM", "Acceptance", "Entry", "StreamConsumer", "TelemetryStream"]
+__all__ = ["GROUP", "STREAM", "Acceptance", "Entry", "StreamConsumer", "TelemetryStream", "stream_order"]
 
 STREAM = keys_.STREAM
 GROUP = keys_.GROUP
@@ -258,6 +259,12 @@ class Entry:
     enrollment_id: int | None = None
 
 
+def stream_order(stream_id: str) -> tuple[int, int]:
+    """(ms, seq) of a stream id: stream ids compare by this, not as strings."""
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or "0")
+
+
 def _entries(partition: int, raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
     result = []
     for stream_id, fields in raw:
@@ -284,11 +291,15 @@ class StreamConsumer:
     """One consumer of a partition's group: read new entries, claim those of dead consumers, ack.
     Entries are returned with the stream ids to acknowledge them by."""
 
-    def __init__(self, redis: Redis, consumer: str, partition: int = 0) -> None:
+    def __init__(
+        self, redis: Redis, consumer: str, partition: int = 0, *, floor_ttl_ms: int = 300_000
+    ) -> None:
         self._redis = redis
         self.consumer = consumer
         self.partition = partition
         self.stream = keys_.stream(partition)
+        self._floors = keys_.floors(partition)
+        self.floor_ttl_ms = floor_ttl_ms
 
     async def ensure_group(self) -> None:
         try:
@@ -318,13 +329,51 @@ class StreamConsumer:
         raw = [item for item in reply[1] if item and item[1] is not None]
         return [entry_id for entry_id, _ in raw], _entries(self.partition, raw)
 
-    async def oldest_pending(self) -> str | None:
-        """The applied id of the oldest entry delivered to any consumer of the group and not acknowledged
-        yet. Every entry of the partition older than it was acknowledged (and deleted): it can never be
-        delivered again."""
+    async def hold_from(self, floor: str | None = None) -> None:
+        """Declare that every entry this consumer holds or is about to read or claim is at least `floor`
+        (default: the group's oldest pending entry, which no entry read or claimed later can be below:
+        a claimed entry is pending, a new one comes after every delivered one). Call it before reading
+        or claiming, again with the smallest id held once entries are in hand, and while writing them:
+        a declaration lapses `floor_ttl_ms` after it was made."""
+        if floor is None:
+            floor = await self._oldest_pending() or "0-0"
+        expires_ms = int(time.time() * 1000) + self.floor_ttl_ms
+        await self._redis.hset(self._floors, self.consumer, f"{floor}|{expires_ms}")
+
+    async def release(self) -> None:
+        await self._redis.hdel(self._floors, self.consumer)
+
+    async def settled_before(self) -> str | None:
+        """The applied id below which every entry of the partition is settled: acknowledged and in no
+        consumer's hands, so never to be written again. That is the oldest entry still pending, or an
+        entry some consumer declared it may hold (an entry can be acknowledged by the consumer that
+        first read it while another that claimed it has still to write it), whichever is older. The
+        pending entries are read first: a consumer that declares itself after that read claims only
+        entries that were pending or not yet delivered at it."""
+        bounds = []
+        oldest = await self._oldest_pending()
+        if oldest is not None:
+            bounds.append(stream_order(oldest))
+        now_ms = time.time() * 1000
+        lapsed = []
+        declared: dict[Any, Any] = await self._redis.hgetall(self._floors)
+        for consumer, value in declared.items():
+            floor, _, expires = str(value).partition("|")
+            if float(expires or 0) < now_ms:
+                lapsed.append(consumer)
+            else:
+                bounds.append(stream_order(floor))
+        if lapsed:
+            await self._redis.hdel(self._floors, *lapsed)
+        if not bounds:
+            return None
+        ms, seq = min(bounds)
+        return keys_.applied_id(self.partition, f"{ms}-{seq}")
+
+    async def _oldest_pending(self) -> str | None:
         summary: Any = await self._redis.xpending(self.stream, GROUP)
         oldest = summary.get("min") if summary else None
-        return keys_.applied_id(self.partition, str(oldest)) if oldest else None
+        return str(oldest) if oldest else None
 
     async def ack(self, entry_ids: list[str]) -> None:
         if entry_ids:

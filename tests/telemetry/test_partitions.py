@@ -17,7 +17,7 @@ from app.stores.mongo import PROGRESS, progress_id
 from app.telemetry import keys
 from app.telemetry import parts as telemetry_parts
 from app.telemetry.activity import COURSES
-from app.telemetry.fold import fold_into_documents, fold_into_rollups
+from app.telemetry.fold import FoldMemory, fold_into_documents, fold_into_rollups
 from app.telemetry.stream import Entry
 from tests.helpers import Api
 from tests.telemetry.helpers import Written, assert_exact, classroom, drain, send_heartbeats, totals
@@ -92,10 +92,11 @@ async def test_equal_stream_ids_of_two_partitions_are_two_entries(api: Api, runt
     now_ms = int(time.time() * 1000)
     first = [entry(0, f"{now_ms + n}-0", user_id, course_id, lessons[0]) for n in range(40)]
     second = [entry(2, f"{now_ms + n}-0", user_id, course_id, lessons[0]) for n in range(40)]
+    memory = FoldMemory()  # a worker's: it counts the ids it pushed to each document
     for batch in (first, second):
-        await fold_into_documents(runtime.documents, batch, redelivered=False)
+        await fold_into_documents(runtime.documents, batch, redelivered=False, memory=memory)
         await fold_into_rollups(runtime.db, batch)
-        await fold_into_documents(runtime.documents, batch, redelivered=True)  # again: no change
+        await fold_into_documents(runtime.documents, batch, redelivered=True, memory=memory)  # no change
         await fold_into_rollups(runtime.db, batch)
     found = await totals(runtime)
     assert found.progress_seconds == found.rollup_seconds == found.bucket_seconds == 80
@@ -106,6 +107,7 @@ async def test_equal_stream_ids_of_two_partitions_are_two_entries(api: Api, runt
         [entry(2, f"{now_ms + 100}-0", user_id, course_id, lessons[0])],
         redelivered=False,
         settled_before=keys.applied_id(2, f"{now_ms + 100}-0"),
+        memory=memory,
     )
     doc = await runtime.documents.get(PROGRESS, progress_id(user_id, course_id))
     assert doc is not None

@@ -14,12 +14,14 @@ import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from app.runtime import Runtime, StoreUrls
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, progress_id
+from app.telemetry import keys
 from app.telemetry.fold import enrolled_entries, fold_into_documents
 from app.telemetry.stream import GROUP, STREAM, Entry
 from tests.helpers import Api
@@ -81,6 +83,30 @@ async def test_killed_between_write_and_ack_then_restarted(
     assert stopped["folded"] == written.entries  # the dead acknowledged nothing: the survivor did it all
     assert_exact(await totals(runtime), written)
     assert all(pending == 0 for pending in (await consumers(runtime.redis)).values())
+
+
+async def test_killed_between_the_document_writes_and_the_rollup(
+    api: Api, client: httpx.AsyncClient, runtime: Runtime, workers: Workers
+) -> None:
+    """A worker dies after its documents are written and before the SQL rollup of the same flush: the
+    documents hold the flush, PostgreSQL none of it; whoever takes the entries over completes the rollup
+    and leaves the documents as they are."""
+    room = await classroom(api, learners=10, courses=2, lessons=2)
+    written = Written()
+    await send_heartbeats(client, room, written)
+    await write_entries(runtime.redis, room, 1000, written, seed=12)
+    doomed = workers.start(LEARNFLOW_FAILPOINT="between-writes", TELEMETRY_BATCH_SIZE="300")
+    assert await doomed.exited(timeout=30) == 137, doomed.log_path.read_text()
+    partial = await totals(runtime)
+    assert partial.bucket_seconds > 0 and partial.bucket_seconds == partial.progress_seconds
+    assert partial.rollup_seconds == 0
+    assert list((await consumers(runtime.redis)).values()) == [300]
+    survivor = workers.start(TELEMETRY_BATCH_SIZE="300")
+    await survivor.started()
+    await wait_until_drained(runtime.redis, timeout=60)
+    stopped = await survivor.stop()
+    assert stopped["claimed"] == 300 and stopped["folded"] == written.entries
+    assert_exact(await totals(runtime), written)
 
 
 async def test_killed_holding_a_window_of_entries_before_writing_them(
@@ -208,11 +234,13 @@ async def test_crash_with_a_backlog_on_one_busy_document(
     doomed = workers.start(LEARNFLOW_FAILPOINT="after-write", TELEMETRY_BATCH_SIZE="500")
     assert await doomed.exited(timeout=30) == 137
     survivor = workers.start(TELEMETRY_BATCH_SIZE="500", TELEMETRY_CLAIM_IDLE_SECONDS="4")
-    await survivor.started()
+    survivor_name = await survivor.started()
     await wait_until_drained(runtime.redis, timeout=60)
     assert_exact(await totals(runtime), written)
-    # Once nothing older is pending, the next batch on these documents empties their `applied` lists
-    # of the 1500 settled ids.
+    # Once nothing older is pending and the dead worker's declaration of what it held has lapsed (10 x
+    # its claim idle time), the next batch on these documents empties their `applied` lists of the
+    # 1500 settled ids.
+    await until_lapsed_except(runtime.redis, survivor_name)
     await runtime.redis.xadd(
         STREAM, {"u": learner.id, "c": course_id, "l": lessons[0], "s": 1, "t": hour_start}
     )
@@ -225,6 +253,15 @@ async def test_crash_with_a_backlog_on_one_busy_document(
     progress = await runtime.documents.get(PROGRESS, progress_id(learner.id, course_id))
     assert bucket is not None and progress is not None
     assert len(bucket["applied"]) == 1 and len(progress["applied"]) == 1
+
+
+async def until_lapsed_except(redis: Any, alive: str) -> None:
+    """Sleep until every other consumer's declaration of what it may hold has lapsed."""
+    declared: dict[str, str] = await redis.hgetall(keys.floors(0))
+    expiries = [float(value.partition("|")[2]) for name, value in declared.items() if name != alive]
+    wait = max(expiries, default=0.0) / 1000 - time.time()
+    assert wait < 30, declared
+    await asyncio.sleep(max(0.0, wait) + 0.1)
 
 
 class FailsOnce(TelemetryWorker):

@@ -1,0 +1,179 @@
+"""What the fold asks of the document store (app/telemetry/fold.py), counted with PyMongo's command
+monitoring on a client of the same server: a new document is one insert, a known one one update, a
+document a restarted worker does not know yet at most an insert and an update, nothing is ever read,
+and `applied` lists are pruned by a range condition — all with the totals exact."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
+
+from app.runtime import Runtime
+from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore
+from app.telemetry import keys
+from app.telemetry.fold import FoldMemory, fold_into_documents, settled_ids
+from app.telemetry.stream import Entry
+
+_WRITES = {"insert": "documents", "update": "updates", "delete": "deletes"}
+
+
+class Operations(CommandListener):
+    """Statements sent per (command, collection): an insert of 6 documents counts 6."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def started(self, event: CommandStartedEvent) -> None:
+        name = event.command_name
+        if name in _WRITES or name in ("find", "aggregate", "findAndModify", "count"):
+            statements = event.command.get(_WRITES.get(name, ""), [None])
+            self.counts[(name, str(event.command.get(name)))] += len(statements)
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        pass
+
+    def take(self) -> dict[tuple[str, str], int]:
+        counts = dict(self.counts)
+        self.counts.clear()
+        return counts
+
+
+@pytest.fixture
+async def watched(runtime: Runtime) -> AsyncIterator[tuple[DocumentStore, Operations]]:
+    operations = Operations()
+    store = DocumentStore(
+        runtime.urls.mongo_url, runtime.settings.mongo_database, event_listeners=[operations]
+    )
+    try:
+        yield store, operations
+    finally:
+        await store.close()
+
+
+_ids = itertools.count()
+
+
+def flush(users: range, lessons: list[str], beats: int, at_ms: int) -> list[Entry]:
+    """`beats` heartbeats of 1 s per user and lesson of course 1, within one hour."""
+    return [
+        Entry(f"{at_ms + n}-{next(_ids)}", user, 1, lesson, 1, at_ms + n)
+        for user in users
+        for lesson in lessons
+        for n in range(beats)
+    ]
+
+
+async def seconds_in(runtime: Runtime) -> tuple[int, int, int]:
+    """Read through the runtime's own client, which is not watched."""
+    buckets = await runtime.documents.db[COURSE_TELEMETRY].find({}).to_list(None)
+    progress = await runtime.documents.db[PROGRESS].find({}).to_list(None)
+    return (
+        sum(doc["seconds"] for doc in buckets),
+        sum(doc["total_seconds_spent"] for doc in progress),
+        sum(sum(doc["lesson_times"].values()) for doc in progress),
+    )
+
+
+async def test_each_document_is_written_at_most_twice_per_flush_and_never_read(
+    runtime: Runtime, watched: tuple[DocumentStore, Operations]
+) -> None:
+    store, operations = watched
+    hour_ms = int(time.time() // 3600 * 3600 * 1000)
+    lessons = ["L1", "L2"]
+    memory = FoldMemory()
+
+    # New documents: one insert each (3 learners x 2 lessons buckets, 3 progress documents).
+    first = flush(range(1, 4), lessons, 4, hour_ms)
+    await fold_into_documents(store, first, redelivered=False, memory=memory)
+    assert operations.take() == {("insert", COURSE_TELEMETRY): 6, ("insert", PROGRESS): 3}
+    assert await seconds_in(runtime) == (24, 24, 24)
+
+    # Known documents: one update each, whatever the number of heartbeats they take.
+    second = flush(range(1, 4), lessons, 5, hour_ms + 10_000)
+    await fold_into_documents(store, second, redelivered=False, memory=memory)
+    assert operations.take() == {("update", COURSE_TELEMETRY): 6, ("update", PROGRESS): 3}
+    assert await seconds_in(runtime) == (54, 54, 54)
+
+    # A restarted worker knows nothing: the insert finds the document, then one update.
+    third = flush(range(1, 4), lessons, 1, hour_ms + 20_000)
+    await fold_into_documents(store, third, redelivered=False, memory=FoldMemory())
+    assert operations.take() == {
+        ("insert", COURSE_TELEMETRY): 6,
+        ("update", COURSE_TELEMETRY): 6,
+        ("insert", PROGRESS): 3,
+        ("update", PROGRESS): 3,
+    }
+    assert await seconds_in(runtime) == (60, 60, 60)
+
+    # The same flush delivered again (a crash before its acknowledgement) changes nothing.
+    await fold_into_documents(store, third, redelivered=False, memory=memory)
+    await fold_into_documents(store, second, redelivered=True, memory=memory)
+    assert not any(command == "find" for command, _ in operations.take())
+    assert await seconds_in(runtime) == (60, 60, 60)
+
+    progress = await runtime.documents.db[PROGRESS].find_one({"user_id": 1})
+    assert progress is not None
+    assert progress["lesson_times"] == {"L1": 10, "L2": 10}
+    assert progress["completed_lessons"] == [] and progress["last_accessed"].startswith("20")
+
+
+async def test_applied_lists_are_pruned_without_reading_them(
+    runtime: Runtime, watched: tuple[DocumentStore, Operations]
+) -> None:
+    store, operations = watched
+    hour_ms = int(time.time() // 3600 * 3600 * 1000)
+    memory = FoldMemory()
+    old = flush(range(1, 2), ["L1"], 40, hour_ms)
+    await fold_into_documents(store, old, redelivered=False, memory=memory)
+    operations.take()
+
+    # Everything before this flush is settled (acknowledged): its ids go, the flush's own stay.
+    latest = flush(range(1, 2), ["L1"], 2, hour_ms + 60_000)
+    await fold_into_documents(
+        store, latest, redelivered=False, memory=memory, settled_before=latest[0].entry_id
+    )
+    assert operations.take() == {
+        ("update", COURSE_TELEMETRY): 2,  # the fold, then the prune
+        ("update", PROGRESS): 2,
+    }
+    for collection in (COURSE_TELEMETRY, PROGRESS):
+        doc = await runtime.documents.db[collection].find_one({"user_id": 1})
+        assert doc is not None and sorted(doc["applied"]) == sorted(entry.entry_id for entry in latest)
+    assert await seconds_in(runtime) == (42, 42, 42)
+
+
+def _inside(entry_id: str, condition: dict[str, str]) -> bool:
+    """MongoDB's comparison of two strings: by their UTF-8 bytes (ASCII here)."""
+    low_ok = entry_id > condition["$gt"] if "$gt" in condition else entry_id >= condition["$gte"]
+    return low_ok and entry_id < condition["$lt"]
+
+
+@pytest.mark.parametrize(
+    "bound_ms",
+    [1_733_000_000_000, 1_739_999_999_999, 1_740_000_000_000, 1_799_999_999_999, 1_800_000_000_001],
+)
+def test_the_settled_range_holds_only_older_ids_of_its_own_partition(bound_ms: int) -> None:
+    """Never an id of another partition or one not older than the bound (that entry may come again);
+    every older id of a partition k > 0, and of partition 0 those since the bound's 10^10 ms block."""
+    block_start = bound_ms - bound_ms % 10**10
+    samples = [bound_ms - 1, bound_ms - 86_400_000, block_start, block_start - 1, bound_ms, bound_ms + 1]
+    for partition in range(65):
+        condition = settled_ids(keys.applied_id(partition, f"{bound_ms}-5"))
+        assert condition is not None
+        for other in range(65):
+            for ms in samples:
+                for seq in (0, 7, 12345):
+                    entry_id = keys.applied_id(other, f"{ms}-{seq}")
+                    older = other == partition and ms < bound_ms
+                    pruned = _inside(entry_id, condition)
+                    assert not pruned or older, (partition, entry_id, condition)
+                    if older and (partition > 0 or ms >= block_start):
+                        assert pruned, (partition, entry_id, condition)
