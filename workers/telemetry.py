@@ -36,6 +36,7 @@ log = logging.getLogger("learnflow.worker.telemetry")
 # acknowledgement ("after-write").
 FAILPOINT = "LEARNFLOW_FAILPOINT"
 _STATS_SECONDS = 5.0
+_WINDOW_POLL_SECONDS = 0.5
 
 
 def consumer_name() -> str:
@@ -143,14 +144,16 @@ class TelemetryWorker:
                 delay = min(5.0, delay * 2)
 
     async def _fill_window(self, ids: list[str], entries: list[Entry]) -> None:
+        """Gather entries until the window closes or the flush is full, reading what has arrived once
+        per poll rather than each entry as it comes (one read per heartbeat costs Redis and this worker
+        more than the fold does)."""
         deadline = time.monotonic() + self.window_seconds
         while len(ids) < self.batch_size:
-            left_ms = int((deadline - time.monotonic()) * 1000)
-            if left_ms <= 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 return
-            more_ids, more = await self.consumer.read_new(self.batch_size - len(ids), block_ms=left_ms)
-            if not more_ids:
-                return
+            await asyncio.sleep(min(left, _WINDOW_POLL_SECONDS))
+            more_ids, more = await self.consumer.read_new(self.batch_size - len(ids), block_ms=None)
             ids += more_ids
             entries += more
 

@@ -308,7 +308,8 @@ class StreamConsumer:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def read_new(self, count: int, block_ms: int) -> tuple[list[str], list[Entry]]:
+    async def read_new(self, count: int, block_ms: int | None) -> tuple[list[str], list[Entry]]:
+        """`block_ms` None: return at once with what is there."""
         reply: Any = await self._redis.xreadgroup(
             GROUP, self.consumer, {self.stream: ">"}, count=count, block=block_ms
         )
