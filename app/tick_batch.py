@@ -1,5 +1,7 @@
 """Group commit for any store call: the items submitted in one event-loop tick, from any task, go out in
-one call of `flush`, and each submitter's await returns its own item's answer.
+one call of `flush`, and each submitter's await returns its own item's answer. With `concurrency`, at
+most that many flushes run at once and what arrives meanwhile waits for the next one, so batches grow
+with the load instead of the number of calls.
 
 A flush that fails fails every submitter of its batch, as each call would have failed alone.
 """
@@ -17,9 +19,13 @@ Flush = Callable[[Sequence[Item]], Awaitable[Sequence[Answer]]]
 
 
 class TickBatcher(Generic[Item, Answer]):
-    def __init__(self, flush: Flush[Item, Answer], *, max_batch: int = 500) -> None:
+    def __init__(
+        self, flush: Flush[Item, Answer], *, max_batch: int = 500, concurrency: int | None = None
+    ) -> None:
         self._flush = flush
         self._max_batch = max_batch
+        self._concurrency = concurrency
+        self._running = 0
         self._queue: list[tuple[Item, asyncio.Future[Answer]]] = []
         self._scheduled = False
         self.batches = 0  # flushes made, for tests and metrics
@@ -36,10 +42,18 @@ class TickBatcher(Generic[Item, Answer]):
 
     def _start(self) -> None:
         self._scheduled = False
-        queue, self._queue = self._queue, []
-        for start in range(0, len(queue), self._max_batch):
-            task = asyncio.ensure_future(self._run(queue[start : start + self._max_batch]))
-            task.add_done_callback(_consume)
+        while self._queue and (self._concurrency is None or self._running < self._concurrency):
+            chunk, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+            self._running += 1
+            task = asyncio.ensure_future(self._run(chunk))
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Future[None]) -> None:
+        _consume(task)
+        self._running -= 1
+        if self._queue and not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._start)
 
     async def _run(self, chunk: list[tuple[Item, asyncio.Future[Answer]]]) -> None:
         self.batches += 1

@@ -59,3 +59,42 @@ async def test_a_flush_that_answers_the_wrong_number_of_items_fails_loudly() -> 
     batcher: TickBatcher[int, int] = TickBatcher(flush)
     with pytest.raises(ValueError):
         await asyncio.gather(batcher.submit(1), batcher.submit(2))
+
+
+async def test_with_a_concurrency_of_one_what_arrives_during_a_flush_waits_for_the_next_one() -> None:
+    """Group commit proper: one flush at a time, so the items of several ticks that arrive while it runs
+    leave together in the next one; a failure does not stall the items queued behind it."""
+    flushed: list[list[int]] = []
+    release = asyncio.Event()
+    running = 0
+    most_running = 0
+
+    async def flush(items: Sequence[int]) -> list[int]:
+        nonlocal running, most_running
+        running += 1
+        most_running = max(most_running, running)
+        flushed.append(list(items))
+        if items[0] == 0:
+            await release.wait()
+        running -= 1
+        if items[0] == 1:
+            raise ConnectionError("store went away")
+        return [item * 10 for item in items]
+
+    batcher: TickBatcher[int, int] = TickBatcher(flush, concurrency=1)
+    first = asyncio.ensure_future(batcher.submit(0))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    later = [asyncio.ensure_future(batcher.submit(n)) for n in (1, 2)]
+    await asyncio.sleep(0)
+    last = asyncio.ensure_future(batcher.submit(3))  # another tick, while the first flush still runs
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert flushed == [[0]]
+    release.set()
+    assert await first == 0
+    results = await asyncio.gather(*later, last, return_exceptions=True)
+    assert flushed == [[0], [1, 2, 3]]
+    assert all(isinstance(result, ConnectionError) for result in results)
+    assert await batcher.submit(4) == 40
+    assert most_running == 1 and batcher.batches == 3

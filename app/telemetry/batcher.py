@@ -48,8 +48,10 @@ class Overloaded(ServiceUnavailable):
 
 
 class HeartbeatBatcher(TickBatcher[Pending, Acceptance]):
-    def __init__(self, flush: Flush, *, max_in_flight: int, max_batch: int = 500) -> None:
-        super().__init__(flush, max_batch=max_batch)
+    def __init__(
+        self, flush: Flush, *, max_in_flight: int, max_batch: int = 500, concurrency: int = 1
+    ) -> None:
+        super().__init__(flush, max_batch=max_batch, concurrency=concurrency)
         self.max_in_flight = max_in_flight
         self.in_flight = 0
         self.shed = 0  # heartbeats refused by `admit`
