@@ -65,12 +65,12 @@ async def participant_course(db: Database, principal: Principal, course_id: int)
     """For course-internal content (lessons, discussions, leaderboard): enrolled users, the owner and
     admins. Returns the course and whether the caller manages it. Read on its own, outside any
     transaction of the caller's: it runs on every course-internal request."""
-    course, enrolled = await store.course_and_enrollment(db, course_id, principal.user_id)
+    course, enrollment_id = await store.course_and_enrollment(db, course_id, principal.user_id)
     if course is None or not can_see(principal, course):
         raise _no_such_course()
     if can_manage(principal, course):
         return course, True
-    if not enrolled:
+    if enrollment_id is None:
         raise Forbidden("Enroll in this course first.", code="not_enrolled")
     return course, False
 

@@ -275,9 +275,10 @@ _COURSE_AND_ENROLLMENT = PlainStatement.of(
         Course.instructor_id,
         Course.is_published,
         Course.is_leaderboard_public,
-        exists()
+        select(Enrollment.id)
         .where(Enrollment.user_id == bindparam("user_id", required=True), Enrollment.course_id == Course.id)
-        .label("enrolled"),
+        .scalar_subquery()
+        .label("enrollment_id"),
     ).where(Course.id == bindparam("course_id", required=True))
 )
 
@@ -294,15 +295,16 @@ class CourseAccess:
 
 async def course_and_enrollment(
     db: Database, course_id: int, user_id: int
-) -> tuple[CourseAccess | None, bool]:
-    """The course and whether the user is enrolled in it, in one plain statement: it runs on every
-    course-internal request, and sees what is committed (a caller's own transaction adds neither)."""
+) -> tuple[CourseAccess | None, int | None]:
+    """The course and the id of the user's enrollment in it (None: not enrolled), in one plain
+    statement: it runs on every course-internal request and every heartbeat a process has not seen the
+    enrollment of, and sees what is committed (a caller's own transaction adds neither)."""
     rows = await db.plain.fetch(_COURSE_AND_ENROLLMENT, {"course_id": course_id, "user_id": user_id})
     if not rows:
-        return None, False
+        return None, None
     row = rows[0]
     course = CourseAccess(row.id, row.instructor_id, row.is_published, row.is_leaderboard_public)
-    return course, bool(row.enrolled)
+    return course, row.enrollment_id
 
 
 async def enrollment(tx: Tx, user_id: int, course_id: int, *, for_update: bool = False) -> Enrollment | None:

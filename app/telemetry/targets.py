@@ -111,12 +111,10 @@ class HeartbeatTargets:
             raise NotFound("No such lesson in this course.", code="lesson_not_found")
 
     async def _enrollment(self, principal: Principal, course_id: int) -> int | None:
-        async with self._db.read() as tx:
-            course = await courses.get(tx, course_id)
-            if course is None or not access.can_see(principal, course):
-                return None
-            enrollment = await courses.enrollment(tx, principal.user_id, course_id)
-            return None if enrollment is None else enrollment.id
+        course, enrollment_id = await courses.course_and_enrollment(self._db, course_id, principal.user_id)
+        if course is None or not access.can_see(principal, course):
+            return None
+        return enrollment_id
 
     async def _lesson_ids(self, course_id: int) -> frozenset[str]:
         return frozenset((await lessons.lesson_ids_by_course(self._documents, [course_id]))[course_id])
