@@ -39,6 +39,10 @@ _STATS_SECONDS = 5.0
 _WINDOW_POLL_SECONDS = 0.5
 
 
+class StaleFlush(Exception):
+    """A flush that took too long before its document writes: it is abandoned and read again."""
+
+
 def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
@@ -58,15 +62,17 @@ class TelemetryWorker:
             runtime.redis,  # type: ignore[arg-type]
             consumer or consumer_name(),
             partition,
-            # Renewed at every read and write: a worker silent for ten claim idle times has stopped.
+            # Renewed before every read and claim and at the start of every flush; a flush that reaches
+            # its document writes more than half of it later gives its entries up instead (process).
             floor_ttl_ms=10 * self.claim_idle_ms,
         )
         self.on_folded = on_folded
         self.batch_size = runtime.settings.telemetry_batch_size
         # Coalescing: after the first new entries, keep reading for the fold window before folding them
-        # all in one flush. At most a quarter of the claim idle time, so held entries are never claimed
-        # from a live worker; nothing is acknowledged before the flush that contains it, so a worker
-        # killed mid-window leaves its entries pending.
+        # all in one flush. At most a quarter of the claim idle time, so held entries are not claimed from
+        # a live worker while it gathers them (a slow flush can still be overtaken: the floors keep that
+        # safe); nothing is acknowledged before the flush that contains it, so a worker killed mid-window
+        # leaves its entries pending.
         self.window_seconds = min(runtime.settings.telemetry_fold_window_seconds, self.claim_idle_ms / 4000)
         self.memory = FoldMemory()
         self.folded = 0  # entries this consumer acknowledged (folded or dropped), for logs and tests
@@ -159,9 +165,15 @@ class TelemetryWorker:
 
     async def process(self, ids: list[str], entries: list[Entry], *, redelivered: bool) -> None:
         await self.consumer.hold_from(min(ids, key=stream_order))
+        held_at = time.monotonic()
         kept = await enrolled_entries(self.runtime.db, entries)
         # Read while this batch is held, so it is never above any entry of the batch.
         settled_before = await self.consumer.settled_before()
+        if time.monotonic() - held_at > self.consumer.floor_ttl_ms / 2000:
+            # Our declaration may have lapsed and these entries been pruned from the documents after
+            # another worker took them over and folded them: writing them now could count them twice.
+            # Left pending (or gone, if folded by the other), they are read again.
+            raise StaleFlush(f"{len(ids)} entries held too long to write safely")
         await fold_into_documents(
             self.runtime.documents,
             kept,
@@ -171,7 +183,6 @@ class TelemetryWorker:
         )
         if os.environ.get(FAILPOINT) == "between-writes":
             os._exit(137)
-        await self.consumer.hold_from(min(ids, key=stream_order))
         await fold_into_rollups(self.runtime.db, kept)
         if os.environ.get(FAILPOINT) == "after-write":
             os._exit(137)

@@ -9,7 +9,9 @@ changes nothing the second time.
 
 Document operations per flush: a document this worker knows to exist gets one guarded update; any other
 is inserted whole (shape, increments and applied ids in one write), and only where the insert finds it
-exists already is it updated, so never more than two operations per document, and no read.
+exists already is it updated: two operations per document at most, and no read. Only when an update
+matches nothing (a document deleted meanwhile, entries applied already: a redelivery) does the flush go
+one entry at a time for those documents.
 
 An `applied` list must keep an id for as long as its entry can be written again: while it is pending in
 the consumer group, and while a consumer that claimed it still holds it (the consumer that first read it
@@ -46,8 +48,9 @@ log = logging.getLogger(__name__)
 _PRUNE_AT = 32
 _DUPLICATE_KEY = 11000
 # Safety net only, against a list growing without end while some entry stays pending for hours; a
-# document receives at most about one entry per second of its learner's wall-clock time.
-_APPLIED_CAP = 20_000
+# document receives at most about one entry per second of its learner's wall-clock time. Twice the
+# largest flush (`telemetry_batch_size`), so one flush never cuts ids that may still come again.
+_APPLIED_CAP = 200_000
 
 
 def _iso(ms: int) -> str:
@@ -239,30 +242,35 @@ _MS_BLOCK = 10**10
 
 
 def settled_ids(settled_before: str) -> dict[str, str] | None:
-    """A string range holding exactly the applied ids of `settled_before`'s partition that are older
-    (by millisecond) than it. Partition k > 0: ids "k/<ms>-<seq>", so ["k/", "k/<ms>-"). Partition 0:
-    bare "<ms>-<seq>"; the range starts at the bound's 13 digits rounded down to a multiple of 10^10 so
-    that no "k/…" id of a partition up to 99 falls inside it (the range's ends share their first three
-    digits, and a "k/" prefix differs from them by its second or third character). Ids older than that
-    round number (115 days) stay until the `_APPLIED_CAP` cut."""
+    """A string range holding only applied ids of `settled_before`'s partition that are older (by
+    millisecond) than it; None when there is nothing to prune below. Partition k > 0: ids
+    "k/<ms>-<seq>", so ["k/", "k/<ms>-"). Partition 0: bare "<ms>-<seq>" with 13 digits of ms; the range
+    starts at the bound's ms rounded down to a multiple of 10^10 so that no "k/…" id of a partition up
+    to 99 falls inside it (the range's ends share their first three digits, and a "k/" prefix differs
+    from them by its second or third character). So ids from before that round number (one every 115
+    days) are left to the `_APPLIED_CAP` cut."""
     order = applied_order(settled_before)
     if order is None:
         return None
     partition, ms, _ = order
     if partition:
-        return {"$gt": f"{partition}/", "$lt": f"{partition}/{ms}-"}
+        return {"$gt": f"{partition}/", "$lt": f"{partition}/{ms}-"} if ms else None
+    if len(str(ms)) != 13:
+        return None
     return {"$gte": str(ms - ms % _MS_BLOCK), "$lt": f"{ms}-"}
 
 
 async def _prune_applied(
     documents: DocumentStore, collection: str, doc_ids: list[str], settled_before: str
-) -> None:
+) -> bool:
+    """True when the documents were pruned (False: nothing is settled yet)."""
     settled = settled_ids(settled_before)
     if not doc_ids or settled is None:
-        return
+        return False
     await documents.db[collection].bulk_write(
         [UpdateOne({"_id": doc_id}, {"$pull": {"applied": settled}}) for doc_id in doc_ids], ordered=False
     )
+    return True
 
 
 # The (user, course) pairs of a batch as two arrays: one statement whatever the batch's size (a window
@@ -328,8 +336,11 @@ async def fold_into_documents(
         await _write_collection(documents, collection, groups, by_id, redelivered=redelivered, memory=memory)
     for collection, groups in ((COURSE_TELEMETRY, buckets), (PROGRESS, progress)):
         due = memory.count_pushed(collection, groups)
-        if due and settled_before is not None:
-            await _prune_applied(documents, collection, due, settled_before)
+        if (
+            due
+            and settled_before is not None
+            and await _prune_applied(documents, collection, due, settled_before)
+        ):
             memory.pruned(collection, groups, due)
 
 

@@ -287,6 +287,12 @@ def _entries(partition: int, raw: list[tuple[str, dict[str, str]]]) -> list[Entr
     return result
 
 
+_FORGET_LAPSED = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+"""
+
+
 class StreamConsumer:
     """One consumer of a partition's group: read new entries, claim those of dead consumers, ack.
     Entries are returned with the stream ids to acknowledge them by."""
@@ -300,6 +306,7 @@ class StreamConsumer:
         self.stream = keys_.stream(partition)
         self._floors = keys_.floors(partition)
         self.floor_ttl_ms = floor_ttl_ms
+        self._forget_lapsed = redis.register_script(_FORGET_LAPSED)
 
     async def ensure_group(self) -> None:
         try:
@@ -331,13 +338,14 @@ class StreamConsumer:
         return [entry_id for entry_id, _ in raw], _entries(self.partition, raw)
 
     async def hold_from(self, floor: str | None = None) -> None:
-        """Declare that every entry this consumer holds or is about to read or claim is at least `floor`
-        (default: the group's oldest pending entry, which no entry read or claimed later can be below:
-        a claimed entry is pending, a new one comes after every delivered one). Call it before reading
-        or claiming, again with the smallest id held once entries are in hand, and while writing them:
-        a declaration lapses `floor_ttl_ms` after it was made."""
+        """Declare that every entry this consumer holds or is about to read or claim is at least `floor`.
+        The default is the group's oldest pending entry, or with none pending the last one delivered
+        (read in that order): an entry claimed later was pending then, and a new one comes after every
+        delivered one. Call it before reading or claiming, and again with the smallest id held once
+        entries are in hand; a declaration lapses `floor_ttl_ms` after it was made."""
         if floor is None:
-            floor = await self._oldest_pending() or "0-0"
+            delivered = await self._last_delivered()
+            floor = await self._oldest_pending() or delivered
         expires_ms = int(time.time() * 1000) + self.floor_ttl_ms
         await self._redis.hset(self._floors, self.consumer, f"{floor}|{expires_ms}")
 
@@ -356,16 +364,14 @@ class StreamConsumer:
         if oldest is not None:
             bounds.append(stream_order(oldest))
         now_ms = time.time() * 1000
-        lapsed = []
         declared: dict[Any, Any] = await self._redis.hgetall(self._floors)
         for consumer, value in declared.items():
             floor, _, expires = str(value).partition("|")
             if float(expires or 0) < now_ms:
-                lapsed.append(consumer)
+                # Only if unchanged: the consumer may have renewed it since it was read.
+                await self._forget_lapsed(keys=[self._floors], args=[consumer, value])
             else:
                 bounds.append(stream_order(floor))
-        if lapsed:
-            await self._redis.hdel(self._floors, *lapsed)
         if not bounds:
             return None
         ms, seq = min(bounds)
@@ -375,6 +381,13 @@ class StreamConsumer:
         summary: Any = await self._redis.xpending(self.stream, GROUP)
         oldest = summary.get("min") if summary else None
         return str(oldest) if oldest else None
+
+    async def _last_delivered(self) -> str:
+        groups: Any = await self._redis.xinfo_groups(self.stream)
+        for group in groups:
+            if group.get("name") == GROUP:
+                return str(group.get("last-delivered-id") or "0-0")
+        return "0-0"
 
     async def ack(self, entry_ids: list[str]) -> None:
         if entry_ids:

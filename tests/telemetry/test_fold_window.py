@@ -62,6 +62,9 @@ async def test_heartbeats_within_the_window_are_folded_in_one_flush(
                 written.add(learner.id, course_id, 5)
             await asyncio.sleep(0.4)
         held = await group_state(runtime.redis)
+        while held != (6, 6, 0) and time.monotonic() - first_sent < WINDOW_SECONDS - 1:
+            await asyncio.sleep(0.05)  # the worker reads what has arrived every half second
+            held = await group_state(runtime.redis)
         checked_within_window = time.monotonic() - first_sent < WINDOW_SECONDS
         assert checked_within_window, "the box was too slow to look inside the window"
         assert held == (6, 6, 0)  # all read, none acknowledged

@@ -150,6 +150,45 @@ async def test_applied_lists_are_pruned_without_reading_them(
     assert await seconds_in(runtime) == (42, 42, 42)
 
 
+async def test_a_flush_of_new_and_existing_documents_and_one_deleted_meanwhile(
+    runtime: Runtime, watched: tuple[DocumentStore, Operations]
+) -> None:
+    """A restarted worker's flush where some documents exist and some do not: each new one is inserted
+    once, each existing one updated once; a document deleted after the worker learnt it exists (a
+    course removed, a progress reset) is made again from the flush, one entry at a time."""
+    store, operations = watched
+    hour_ms = int(time.time() // 3600 * 3600 * 1000)
+    memory = FoldMemory()
+    await fold_into_documents(store, flush(range(2, 4), ["L1"], 2, hour_ms), redelivered=False, memory=memory)
+    operations.take()
+
+    mixed = flush(range(1, 6), ["L1"], 3, hour_ms + 10_000)  # learners 2 and 3 have documents, 1, 4, 5 not
+    await fold_into_documents(store, mixed, redelivered=False, memory=FoldMemory())
+    assert operations.take() == {
+        ("insert", COURSE_TELEMETRY): 5,
+        ("update", COURSE_TELEMETRY): 2,
+        ("insert", PROGRESS): 5,
+        ("update", PROGRESS): 2,
+    }
+    assert await seconds_in(runtime) == (19, 19, 19)
+
+    await runtime.documents.db[PROGRESS].delete_one({"user_id": 2})
+    again = flush(range(2, 3), ["L1"], 2, hour_ms + 20_000)
+    await fold_into_documents(store, again, redelivered=False, memory=memory)
+    progress = await runtime.documents.db[PROGRESS].find_one({"user_id": 2})
+    assert progress is not None and progress["total_seconds_spent"] == 2
+    assert progress["completed_lessons"] == [] and sorted(progress["applied"]) == sorted(
+        entry.entry_id for entry in again
+    )
+    bucket_seconds, _, _ = await seconds_in(runtime)
+    assert bucket_seconds == 21
+
+
+def test_nothing_is_settled_below_a_bound_that_is_no_stream_id() -> None:
+    assert settled_ids("0-0") is None and settled_ids("5-0") is None and settled_ids("3/0-0") is None
+    assert settled_ids("not an id") is None
+
+
 def _inside(entry_id: str, condition: dict[str, str]) -> bool:
     """MongoDB's comparison of two strings: by their UTF-8 bytes (ASCII here)."""
     low_ok = entry_id > condition["$gt"] if "$gt" in condition else entry_id >= condition["$gte"]

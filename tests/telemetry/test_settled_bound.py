@@ -18,7 +18,7 @@ async def test_an_entry_claimed_by_one_consumer_and_acknowledged_by_another_stay
     entry = await redis.xadd(STREAM, {"u": 1, "c": 1, "l": "L1", "s": 1, "t": 0})
     later = await redis.xadd(STREAM, {"u": 1, "c": 1, "l": "L1", "s": 1, "t": 0})
 
-    await first.hold_from()  # nothing pending yet: it may get anything
+    await first.hold_from()  # nothing pending and nothing delivered yet: it may get anything
     assert await third.settled_before() == "0-0"
     ids, _ = await first.read_new(1, block_ms=100)
     assert ids == [entry]
@@ -44,15 +44,23 @@ async def test_an_entry_claimed_by_one_consumer_and_acknowledged_by_another_stay
     await third.hold_from(later)
     assert await third.settled_before() == later
 
+    # With nothing pending, a consumer about to read declares the last entry delivered, not "0-0":
+    # whatever it reads next comes after it, and the others may prune below it meanwhile.
+    await third.ack([later])
+    await first.hold_from()
+    await second.hold_from(later)
+    await third.hold_from(later)
+    assert await third.settled_before() == later
+
 
 async def test_a_declaration_lapses(runtime: Runtime) -> None:
     redis = runtime.redis
-    stopped = StreamConsumer(redis, "stopped", floor_ttl_ms=200)  # type: ignore[arg-type]
+    stopped = StreamConsumer(redis, "stopped", floor_ttl_ms=1500)  # type: ignore[arg-type]
     live = StreamConsumer(redis, "live")  # type: ignore[arg-type]
     await live.ensure_group()
     await stopped.hold_from("5-0")
     await live.hold_from("9-0")
     assert await live.settled_before() == "5-0"
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(1.6)
     assert await live.settled_before() == "9-0"  # the stopped consumer's declaration lapsed
     assert await redis.hkeys("lf:hb:{lf:telemetry}:floors") == ["live"]
