@@ -85,44 +85,37 @@ async def test_killed_between_write_and_ack_then_restarted(
     assert all(pending == 0 for pending in (await consumers(runtime.redis)).values())
 
 
-async def test_killed_between_the_document_writes_and_the_rollup(
-    api: Api, client: httpx.AsyncClient, runtime: Runtime, workers: Workers
+@pytest.mark.parametrize(
+    ("failpoint", "documents_written"),
+    [
+        # A worker dying while it holds a coalescing window leaves its entries pending (acknowledged only
+        # after the flush that contains them), and whoever takes them over counts them once.
+        ("in-window", False),
+        # A worker dying after its documents are written and before the SQL rollup of the same flush:
+        # the documents hold the flush, PostgreSQL none of it; whoever takes the entries over completes
+        # the rollup and leaves the documents as they are.
+        ("between-writes", True),
+    ],
+)
+async def test_killed_before_a_flush_is_complete(
+    api: Api,
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    workers: Workers,
+    failpoint: str,
+    documents_written: bool,
 ) -> None:
-    """A worker dies after its documents are written and before the SQL rollup of the same flush: the
-    documents hold the flush, PostgreSQL none of it; whoever takes the entries over completes the rollup
-    and leaves the documents as they are."""
-    room = await classroom(api, learners=10, courses=2, lessons=2)
-    written = Written()
-    await send_heartbeats(client, room, written)
-    await write_entries(runtime.redis, room, 1000, written, seed=12)
-    doomed = workers.start(LEARNFLOW_FAILPOINT="between-writes", TELEMETRY_BATCH_SIZE="300")
-    assert await doomed.exited(timeout=30) == 137, doomed.log_path.read_text()
-    partial = await totals(runtime)
-    assert partial.bucket_seconds > 0 and partial.bucket_seconds == partial.progress_seconds
-    assert partial.rollup_seconds == 0
-    assert list((await consumers(runtime.redis)).values()) == [300]
-    survivor = workers.start(TELEMETRY_BATCH_SIZE="300")
-    await survivor.started()
-    await wait_until_drained(runtime.redis, timeout=60)
-    stopped = await survivor.stop()
-    assert stopped["claimed"] == 300 and stopped["folded"] == written.entries
-    assert_exact(await totals(runtime), written)
-
-
-async def test_killed_holding_a_window_of_entries_before_writing_them(
-    api: Api, client: httpx.AsyncClient, runtime: Runtime, workers: Workers
-) -> None:
-    """Entries are acknowledged only after the flush that contains them: a worker dying while it holds
-    a coalescing window leaves them pending, and whoever takes them over counts them once."""
     room = await classroom(api, learners=10, courses=2, lessons=2)
     written = Written()
     await send_heartbeats(client, room, written)
     await write_entries(runtime.redis, room, 1000, written, seed=11)
-    doomed = workers.start(LEARNFLOW_FAILPOINT="in-window", TELEMETRY_BATCH_SIZE="300")
+    doomed = workers.start(LEARNFLOW_FAILPOINT=failpoint, TELEMETRY_BATCH_SIZE="300")
     assert await doomed.exited(timeout=30) == 137, doomed.log_path.read_text()
-    nothing = await totals(runtime)
-    assert nothing.bucket_seconds == nothing.progress_seconds == nothing.rollup_seconds == 0
-    assert list((await consumers(runtime.redis)).values()) == [300]  # read, held, never written
+    partial = await totals(runtime)
+    assert partial.bucket_seconds == partial.progress_seconds
+    assert (partial.bucket_seconds > 0) is documents_written
+    assert partial.rollup_seconds == 0
+    assert list((await consumers(runtime.redis)).values()) == [300]  # read, held, never acknowledged
     survivor = workers.start(TELEMETRY_BATCH_SIZE="300")
     await survivor.started()
     await wait_until_drained(runtime.redis, timeout=60)
