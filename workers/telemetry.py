@@ -26,7 +26,8 @@ from app.telemetry.fold import (
     fold_into_rollups,
     forget_applied_before,
 )
-from app.telemetry.stream import Entry, StreamConsumer, stream_order
+from app.telemetry.keys import stream_order
+from app.telemetry.stream import Entry, StreamConsumer
 from workers.metrics import BATCH_SIZE, CLAIMED, FOLDED, LAG, PENDING, STREAM_LENGTH
 
 log = logging.getLogger("learnflow.worker.telemetry")

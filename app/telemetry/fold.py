@@ -195,8 +195,10 @@ async def _write_collection(
         return
     coll = documents.db[collection]
     if not redelivered:
-        known = [group for doc_id, group in groups.items() if (collection, doc_id) in memory.existing]
-        unknown = [group for doc_id, group in groups.items() if (collection, doc_id) not in memory.existing]
+        known: list[_Group] = []
+        unknown: list[_Group] = []
+        for doc_id, group in groups.items():
+            (known if (collection, doc_id) in memory.existing else unknown).append(group)
         existed = await _insert_new(coll, collection, unknown)
         memory.note_existing(collection, [group.shape["_id"] for group in unknown])
         updated = known + existed

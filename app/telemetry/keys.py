@@ -53,11 +53,16 @@ def applied_id(partition: int, stream_id: str) -> str:
     return stream_id if partition == 0 else f"{partition}/{stream_id}"
 
 
+def stream_order(stream_id: str) -> tuple[int, int]:
+    """(ms, seq) of a stream id: stream ids compare by this, not as strings. ValueError if it is none."""
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or "0")
+
+
 def applied_order(entry_id: str) -> tuple[int, int, int] | None:
     """(partition, ms, seq) of an applied id, comparable within one partition; None when it is not one."""
     partition, slash, stream_id = entry_id.rpartition("/")
-    ms, _, seq = stream_id.partition("-")
     try:
-        return (int(partition) if slash else 0), int(ms), int(seq or "0")
+        return (int(partition) if slash else 0), *stream_order(stream_id)
     except ValueError:
         return None

@@ -22,7 +22,7 @@ from app.telemetry.batcher import Acceptance, HeartbeatBatcher, Pending
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GROUP", "STREAM", "Acceptance", "Entry", "StreamConsumer", "TelemetryStream", "stream_order"]
+__all__ = ["GROUP", "STREAM", "Acceptance", "Entry", "StreamConsumer", "TelemetryStream"]
 
 STREAM = keys_.STREAM
 GROUP = keys_.GROUP
@@ -259,12 +259,6 @@ class Entry:
     enrollment_id: int | None = None
 
 
-def stream_order(stream_id: str) -> tuple[int, int]:
-    """(ms, seq) of a stream id: stream ids compare by this, not as strings."""
-    ms, _, seq = stream_id.partition("-")
-    return int(ms), int(seq or "0")
-
-
 def _entries(partition: int, raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
     result = []
     for stream_id, fields in raw:
@@ -362,7 +356,7 @@ class StreamConsumer:
         bounds = []
         oldest = await self._oldest_pending()
         if oldest is not None:
-            bounds.append(stream_order(oldest))
+            bounds.append(keys_.stream_order(oldest))
         now_ms = time.time() * 1000
         declared: dict[Any, Any] = await self._redis.hgetall(self._floors)
         for consumer, value in declared.items():
@@ -371,7 +365,7 @@ class StreamConsumer:
                 # Only if unchanged: the consumer may have renewed it since it was read.
                 await self._forget_lapsed(keys=[self._floors], args=[consumer, value])
             else:
-                bounds.append(stream_order(floor))
+                bounds.append(keys_.stream_order(floor))
         if not bounds:
             return None
         ms, seq = min(bounds)
