@@ -111,8 +111,10 @@ class Settings(BaseSettings):
     # entries, and never longer than a quarter of the claim idle time), so a learner's several
     # heartbeats become one write per document.
     telemetry_fold_window_seconds: float = Field(5.0, ge=0, le=60)
-    # At most half of the `applied` list cap (app/telemetry/fold.py).
-    telemetry_batch_size: int = Field(20_000, ge=1, le=100_000)
+    # At most half of the `applied` list cap (app/telemetry/fold.py). A flush costs about one write per
+    # document whatever the number of entries in it, so while a worker writes one flush the next one
+    # grows; this bound must leave room for that growth or it caps throughput (README, "Telemetry").
+    telemetry_batch_size: int = Field(60_000, ge=1, le=100_000)
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
     # Partitions of the heartbeat stream (app/telemetry/keys.py): more spread ingest over the shards of a
     # Redis Cluster. Every api and worker must use the same number.

@@ -97,8 +97,12 @@ def parse_frame(raw: str) -> ClientFrame:
     return ClientFrame(op=op, id=frame_id, body=data)
 
 
+# One encoder for every frame: `json.dumps` with options builds a new encoder per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def reply(frame_id: Any, **fields: Any) -> str:

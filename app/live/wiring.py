@@ -13,6 +13,7 @@ from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.availability import client_error
 from app.telemetry import service as telemetry
+from app.telemetry.batcher import Overloaded
 from app.telemetry.schemas import HeartbeatIn
 from app.telemetry.targets import KnownEnrollments
 from realtime.connection import HubPrincipal
@@ -40,6 +41,9 @@ def heartbeat_op(runtime: Runtime) -> OpHandler:
     over the socket, with the same validation, permissions, wall-clock budget and reply fields."""
 
     async def handle(principal: HubPrincipal, frame: ClientFrame) -> dict[str, Any]:
+        # Refused before anything is read or checked: under overload a refusal must cost next to nothing.
+        if telemetry.overloaded(runtime):
+            raise ProtocolError(Overloaded.code, Overloaded.MESSAGE, frame.id)
         course_id = frame.body.get("course_id")
         if not isinstance(course_id, int) or isinstance(course_id, bool):
             raise ProtocolError(

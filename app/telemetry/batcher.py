@@ -39,17 +39,21 @@ class Overloaded(ServiceUnavailable):
     """More heartbeats are waiting to be accepted than this api takes; try again in a second."""
 
     code = "overloaded"
+    MESSAGE = "Too many heartbeats are being accepted right now; send this one again shortly."
 
     def __init__(self) -> None:
-        super().__init__(
-            "Too many heartbeats are being accepted right now; send this one again shortly.",
-            headers={"Retry-After": "1"},
-        )
+        super().__init__(self.MESSAGE, headers={"Retry-After": "1"})
+
+
+# Heartbeats per acceptance call. A script runs alone in Redis (some 10 µs of it per heartbeat), so this
+# bounds how long one call holds it; under overload a call takes at most this much of the waiting queue,
+# so it must be large enough that few calls drain it.
+MAX_BATCH = 2000
 
 
 class HeartbeatBatcher(TickBatcher[Pending, Acceptance]):
     def __init__(
-        self, flush: Flush, *, max_in_flight: int, max_batch: int = 500, concurrency: int = 1
+        self, flush: Flush, *, max_in_flight: int, max_batch: int = MAX_BATCH, concurrency: int = 1
     ) -> None:
         super().__init__(flush, max_batch=max_batch, concurrency=concurrency)
         self.max_in_flight = max_in_flight
@@ -59,10 +63,17 @@ class HeartbeatBatcher(TickBatcher[Pending, Acceptance]):
     def admit(self) -> None:
         """Take a place for one heartbeat (give it back with `release`), or raise Overloaded when all are
         taken; cheap, and touches no store."""
-        if self.in_flight >= self.max_in_flight:
-            self.shed += 1
+        if self.refuses():
             raise Overloaded()
         self.in_flight += 1
+
+    def refuses(self) -> bool:
+        """True (and counted as shed) when `admit` would refuse now: lets a caller refuse before it reads
+        the heartbeat at all."""
+        if self.in_flight >= self.max_in_flight:
+            self.shed += 1
+            return True
+        return False
 
     def release(self) -> None:
         self.in_flight -= 1

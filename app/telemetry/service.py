@@ -10,6 +10,12 @@ from app.telemetry.schemas import HeartbeatAccepted, HeartbeatIn
 from app.telemetry.targets import KnownEnrollments
 
 
+def overloaded(runtime: Runtime) -> bool:
+    """True when this process takes no more heartbeats now (`record_heartbeat` would refuse one with
+    Overloaded): a caller may refuse before it even reads the heartbeat, which keeps a refusal cheap."""
+    return parts.stream(runtime).batcher.refuses()
+
+
 async def record_heartbeat(
     runtime: Runtime,
     principal: Principal,

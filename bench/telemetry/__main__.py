@@ -314,13 +314,25 @@ class Watcher:
 
 
 async def drive(
-    senders: Senders, learners: list[dict[str, Any]], args: argparse.Namespace, processes: Any
+    senders: Senders,
+    learners: list[dict[str, Any]],
+    args: argparse.Namespace,
+    processes: Any,
+    *,
+    lead: float = 1.0,
+    warmup: float | None = None,
+    seconds: float | None = None,
+    profile_as: str = "",
+    op: str = "heartbeat",
 ) -> tuple[dict[str, Any], dict[str, float], float, float, float]:
-    """Run the learners for warm-up + measured seconds; returns (results, CPU s/s per process group over
-    the sending period, start, m0, m1)."""
-    start = time.time() + 1.0
-    m0 = start + args.warmup
-    m1 = m0 + args.seconds
+    """Run the learners for warm-up + measured seconds (`--warmup`, `--seconds` unless given), starting
+    `lead` seconds from now; returns (results, CPU s/s per process group over the measured seconds,
+    start, m0, m1). Profiles (`--profile`) are named after the process, prefixed with `profile_as`."""
+    warmup = args.warmup if warmup is None else warmup
+    seconds = args.seconds if seconds is None else seconds
+    start = time.time() + lead
+    m0 = start + warmup
+    m1 = m0 + seconds
     spec = {
         "start": start,
         "m0": m0,
@@ -328,6 +340,7 @@ async def drive(
         "stop_at": m1,
         "interval": args.interval,
         "seconds_spent": max(1, min(60, round(args.interval))),
+        "op": op,
         "total_learners": len(learners),
         "grace": 30.0,
     }
@@ -345,7 +358,7 @@ async def drive(
         profilers = []
         for name in ("api", "worker", "baseline"):
             if name in named:
-                out = Path(args.profile) / f"{name}.txt"
+                out = Path(args.profile) / f"{profile_as}{name}.txt"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 profilers.append(
                     subprocess.Popen(
@@ -357,9 +370,9 @@ async def drive(
                             "--format",
                             "raw",
                             "--rate",
-                            "100",
+                            str(100 if seconds >= 10 else 1000),  # enough samples in a short phase
                             "--duration",
-                            str(int(args.seconds)),
+                            str(max(1, int(seconds))),
                             "--output",
                             str(out),
                             "--nonblocking",
@@ -377,7 +390,7 @@ async def drive(
     first, last = await sampler
     if profiling is not None:
         await profiling
-    usage = {name: (last.get(name, 0.0) - first.get(name, 0.0)) / args.seconds for name in last}
+    usage = {name: (last.get(name, 0.0) - first.get(name, 0.0)) / seconds for name in last}
     return results, usage, start, m0, m1
 
 
@@ -479,6 +492,7 @@ async def ours(made: Stack, learners: list[dict[str, Any]], args: argparse.Names
         await database.close()
         lags, missing = watcher.lags(results["probes"], m0, m1)
         window_folded = (watcher.folded_at(m1) - watcher.folded_at(m0)) / args.seconds
+        refusals = await refusal_cost(senders, learners, args, processes, redis)
         return {
             "name": "ours (ws → api → stream → worker)",
             "learners": connected["connected"],
@@ -497,6 +511,7 @@ async def ours(made: Stack, learners: list[dict[str, Any]], args: argparse.Names
             },
             "stream": stream,
             "start": start,
+            "refusals": refusals,
         }
     finally:
         watcher.stopping = True
@@ -508,6 +523,59 @@ async def ours(made: Stack, learners: list[dict[str, Any]], args: argparse.Names
         api.stop()
         await redis.aclose()
         await mongo.close()
+
+
+async def refusal_cost(
+    senders: Senders, learners: list[dict[str, Any]], args: argparse.Namespace, processes: Any, redis: Redis
+) -> dict[str, Any] | None:
+    """What one refused heartbeat costs. The stream's Redis stops taking writes (CLIENT PAUSE WRITE), so the
+    acceptance call in flight waits; once the api holds its bound of heartbeats waiting (MAX_IN_FLIGHT in
+    app/telemetry/stream.py, 4,000) every further one is refused before any store work. The CPU of servers
+    and stores over `--refusal-seconds`, divided by the refusals answered in them, is the cost of one. The
+    pause ends before redis-py's 5 s socket timeout, so nothing waiting fails inside the window; after it the
+    waiting heartbeats are accepted. Needs more learners than the bound.
+
+    The floor, measured first on the same sockets: the api's CPU per `ping` (the hub's cheapest op: a
+    frame in, a reply out, no store)."""
+    if args.refusal_seconds <= 0:
+        return None
+    pings, ping_usage, *_ = await drive(
+        senders,
+        learners,
+        args,
+        processes,
+        lead=0.5,
+        warmup=1.0,
+        seconds=args.refusal_seconds,
+        profile_as="ping-",
+        op="ping",
+    )
+    pongs = pings["pongs_in_window"] / args.refusal_seconds
+    lead, warmup = 0.2, 1.0
+    pause_ms = int((lead + warmup + args.refusal_seconds + 0.3) * 1000)
+    await redis.execute_command("CLIENT", "PAUSE", str(pause_ms), "WRITE")
+    results, usage, *_ = await drive(
+        senders,
+        learners,
+        args,
+        processes,
+        lead=lead,
+        warmup=warmup,
+        seconds=args.refusal_seconds,
+        profile_as="refusal-",
+    )
+    refused = results["refused_in_window"] / args.refusal_seconds
+    servers = sum(usage.get(name, 0.0) for name in ("api", "worker", "redis", "mongo", "postgres"))
+    return {
+        "refused_per_s": refused,
+        "accepted_in_window": results["accepted_in_window"],
+        "usage": usage,
+        "us_per_refusal": servers / refused * 1e6 if refused else float("nan"),
+        "api_us_per_refusal": usage.get("api", 0.0) / refused * 1e6 if refused else float("nan"),
+        "latencies": results["latencies"],
+        "pongs_per_s": pongs,
+        "api_us_per_pong": ping_usage.get("api", 0.0) / pongs * 1e6 if pongs else float("nan"),
+    }
 
 
 async def baseline(made: Stack, learners: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
@@ -666,6 +734,33 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
                 f"ours / baseline: {ratio:.2f}x heartbeats/s; CPU per heartbeat (servers + stores): "
                 f"baseline / ours = {efficiency:.2f}x"
             )
+        refusals = ours_phase.get("refusals")
+        if refusals is not None:
+            usage = refusals["usage"]
+            latencies = refusals["latencies"]
+            out.append(
+                f"refusal cost: {refusals['refused_per_s']:,.0f} refusals/s while the stream's Redis paused "
+                f"writes for {args.refusal_seconds:g} s ({refusals['accepted_in_window']} accepted "
+                f"meanwhile); servers + stores {refusals['us_per_refusal']:,.1f} us per refusal (api alone "
+                f"{refusals['api_us_per_refusal']:,.1f}); CPU api {usage.get('api', 0.0):.0%}, worker "
+                f"{usage.get('worker', 0.0):.0%}, redis/mongo/pg "
+                + " / ".join(f"{usage.get(n, 0.0):.0%}" for n in ("redis", "mongo", "postgres"))
+                + f", loadgen {usage.get('loadgens', 0.0):.0%}; reply p50/p99 "
+                f"{ms(percentile(latencies, 0.5))}/{ms(percentile(latencies, 0.99))} ms"
+            )
+            out.append(
+                f"floor: a `ping` on the same sockets costs the api {refusals['api_us_per_pong']:,.1f} us "
+                f"({refusals['pongs_per_s']:,.0f} pings/s); refusal / ping = "
+                f"{refusals['api_us_per_refusal'] / refusals['api_us_per_pong']:.2f}x"
+            )
+            measured = refusals["us_per_refusal"]
+            targets.append(
+                (
+                    "a refusal costs <= 50 us of CPU (servers + stores)",
+                    measured <= 50,
+                    f"{measured:,.1f} us" if measured == measured else "no refusals (too few learners)",
+                )
+            )
         lost = ours_phase["results"]["unanswered"] + ours_phase["lag_missing"]
         out.append("")
         out.append("totals check (seconds, heartbeats):")
@@ -732,6 +827,12 @@ def main() -> None:
     )
     parser.add_argument("--poll", type=float, default=0.05, help="probe poll period (the lag's resolution)")
     parser.add_argument("--profile", help="folder for py-spy profiles (raw collapsed stacks) of the servers")
+    parser.add_argument(
+        "--refusal-seconds",
+        type=float,
+        default=2.5,
+        help="measured seconds of the refusal-cost phase (at most 3; 0 skips it; needs > 4,000 learners)",
+    )
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
     parser.add_argument(
         "--serve-processes", type=int, default=1, help="api processes (`learnflow serve --processes`)"
@@ -740,6 +841,8 @@ def main() -> None:
         "--baseline", choices=("async", "sync", "none"), default="async", help="baseline PyMongo driver"
     )
     args = parser.parse_args()
+    if args.refusal_seconds > 3:
+        parser.error("--refusal-seconds: at most 3 (the pause must end before a 5 s socket timeout)")
     raise_fd_limit()
     started = time.monotonic()
     with stack() as made:

@@ -40,6 +40,8 @@ class Totals:
     credited_seconds: int = 0
     credited_count: int = 0  # replies with credited_seconds > 0: exactly these were appended to the stream
     accepted_in_window: int = 0  # accepted replies received inside [m0, m1]
+    refused_in_window: int = 0  # `overloaded` replies received inside [m0, m1]
+    pongs_in_window: int = 0  # replies to `ping` (the floor: the cheapest op) received inside [m0, m1]
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
     latencies: array = field(default_factory=lambda: array("d"))  # send -> reply, for sends in [m0, m1]
     probes: dict[int, list[float]] = field(default_factory=dict)  # learner -> reply times of credited ones
@@ -70,6 +72,7 @@ class Learner(asyncio.Protocol):
         self.stop_at = 0.0
         self.interval = 1.0
         self.seconds = 1
+        self.op = "heartbeat"
         self.idle: asyncio.Future[None] | None = None
         self.handle: asyncio.TimerHandle | None = None
         self.closed = False
@@ -106,9 +109,12 @@ class Learner(asyncio.Protocol):
 
     # -- sending -------------------------------------------------------------------------------------
 
-    def start(self, first_at: float, interval: float, seconds: int, stop_at: float) -> asyncio.Future[None]:
+    def start(
+        self, first_at: float, interval: float, seconds: int, stop_at: float, op: str = "heartbeat"
+    ) -> asyncio.Future[None]:
+        """`op` "ping": send the hub's `ping` op instead of heartbeats (ws only)."""
         loop = asyncio.get_running_loop()
-        self.interval, self.seconds, self.stop_at = interval, seconds, stop_at
+        self.interval, self.seconds, self.stop_at, self.op = interval, seconds, stop_at, op
         self.idle = loop.create_future()
         self.next_due = first_at
         self.handle = loop.call_at(loop.time() + max(0.0, first_at - time.time()), self._send)
@@ -124,7 +130,9 @@ class Learner(asyncio.Protocol):
         self.seq += 1
         spec = self.spec
         body = f'{{"lesson_id":"{spec["lesson_id"]}","seconds_spent":{self.seconds},"seq":{self.seq}}}'
-        if self.kind == "ws":
+        if self.kind == "ws" and self.op == "ping":
+            self.transport.write(client_frame(f'{{"op":"ping","id":{self.seq}}}'))
+        elif self.kind == "ws":
             frame = (
                 f'{{"op":"heartbeat","id":{self.seq},"course_id":{spec["course_id"]},'
                 f'"lesson_id":"{spec["lesson_id"]}","seconds_spent":{self.seconds},"seq":{self.seq}}}'
@@ -154,7 +162,10 @@ class Learner(asyncio.Protocol):
             reply = json.loads(payload)
         except ValueError:
             reply = {}
-        if status_ok and reply.get("accepted") is True:
+        if reply.get("pong") is True:
+            if totals.m0 <= now <= totals.m1:
+                totals.pongs_in_window += 1
+        elif status_ok and reply.get("accepted") is True:
             if reply.get("duplicate"):
                 totals.duplicates += 1
             else:
@@ -171,6 +182,8 @@ class Learner(asyncio.Protocol):
             error = reply.get("error") if isinstance(reply, dict) else None
             code = error.get("code") if isinstance(error, dict) else None
             totals.errors[str(code or reply.get("detail") or payload[:80])] += 1
+            if code == "overloaded" and totals.m0 <= now <= totals.m1:
+                totals.refused_in_window += 1
         if totals.m0 <= self.sent_at <= totals.m1:
             totals.latencies.append(now - self.sent_at)
         # Next heartbeat when it is due, or at once when this reply came late.
@@ -317,7 +330,11 @@ class Worker(PoolWorker):
         for learner in self.learners:
             # Spread the learners' first heartbeats evenly over one interval.
             offset = (learner.spec["index"] / count) * interval
-            waits.append(learner.start(start + offset, interval, spec["seconds_spent"], stop_at))
+            waits.append(
+                learner.start(
+                    start + offset, interval, spec["seconds_spent"], stop_at, spec.get("op", "heartbeat")
+                )
+            )
         # Every heartbeat sent gets its reply before the run ends (or the grace period runs out).
         done, pending = await asyncio.wait(waits, timeout=max(0.0, stop_at - time.time()) + spec["grace"])
         unanswered = sum(1 for learner in self.learners if learner.in_flight)
@@ -330,6 +347,8 @@ class Worker(PoolWorker):
             "credited_seconds": totals.credited_seconds,
             "credited_count": totals.credited_count,
             "accepted_in_window": totals.accepted_in_window,
+            "refused_in_window": totals.refused_in_window,
+            "pongs_in_window": totals.pongs_in_window,
             "errors": dict(totals.errors),
             "latencies": totals.latencies.tobytes(),
             "probes": totals.probes,
@@ -388,6 +407,8 @@ class Senders(ProcessPool):
                 "credited_seconds",
                 "credited_count",
                 "accepted_in_window",
+                "refused_in_window",
+                "pongs_in_window",
                 "unanswered",
                 "lost",
             )

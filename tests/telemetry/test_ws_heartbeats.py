@@ -15,6 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from app.runtime import Runtime
+from app.telemetry import parts as telemetry_parts
 from app.telemetry.stream import STREAM
 from tests.helpers import Account, Api, served_by_uvicorn
 from tests.live.conftest import WsClient
@@ -322,3 +323,31 @@ async def test_inflation_over_ws_is_credited_wall_clock_only(
     stream: Any = await runtime.redis.xrange(STREAM)
     in_stream = sum(int(fields["s"]) for _, fields in stream)
     assert in_stream == credited
+
+
+async def test_past_its_bound_a_socket_heartbeat_is_refused_before_it_is_read(
+    room: Classroom, ws: Connect, runtime: Runtime
+) -> None:
+    learner = room.learners[0]
+    ((course_id, lessons),) = room.courses.items()
+    socket = await ws(learner)
+    batcher = telemetry_parts.stream(runtime).batcher
+    batcher.in_flight = batcher.max_in_flight  # every place taken, as under a flood
+    try:
+        length_before = await runtime.redis.xlen(STREAM)
+        shed_before, batches_before = batcher.shed, batcher.batches
+        valid = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=5, seq=1)
+        # Not even validated: the refusal is the same whatever the frame holds.
+        invalid = await ws_heartbeat(socket, course_id="nope", seconds_spent=500)
+        for answer in (valid, invalid):
+            assert answer["ok"] is False and answer["error"]["code"] == "overloaded", answer
+            assert "again shortly" in answer["error"]["message"]
+        assert valid["id"] != invalid["id"]  # each refusal answers its own frame
+        assert batcher.shed == shed_before + 2 and batcher.batches == batches_before
+        assert await runtime.redis.xlen(STREAM) == length_before
+    finally:
+        batcher.in_flight = 0
+    retried = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=5, seq=1)
+    assert retried["ok"] is True and retried["duplicate"] is False and retried["credited_seconds"] == 5
+    invalid = await ws_heartbeat(socket, course_id="nope", seconds_spent=500)
+    assert invalid["error"]["code"] == "validation_error"  # read as before once there is room
