@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("learnflow")
 
+GC_THRESHOLDS = (700, 10, 1000)  # CPython's defaults but the last (10)
+
 
 def _settings() -> Settings:
     settings = Settings()
@@ -89,6 +91,11 @@ def serve(args: argparse.Namespace) -> int:
         # every request in flight for 100+ ms (measured by bench.rest, README).
         gc.collect()
         gc.freeze()
+        # What arrives later (thousands of sockets, heartbeats waiting seconds for their acceptance) ages
+        # into the oldest generation too; a full collection then walks all of it several times a second
+        # under load (bench.telemetry, README). A full collection now waits for 1,000 middle-generation
+        # ones instead of 10; the young collections still reclaim short-lived cycles.
+        gc.set_threshold(*GC_THRESHOLDS)
         if args.processes > 1:
             _serve_processes(config, args.processes, settings, urls)
         else:

@@ -4,8 +4,9 @@ Selected with `uvicorn.Config(ws=PreparedWritesProtocol)`. The capability appear
 `extensions` only when no per-message extension was negotiated (frame bytes are then the same for
 every socket). Idle sockets are the common case, so what one holds is kept small: after the handshake
 the request and response objects are let go, the receive queue and the writable flag are slotted
-objects that allocate nothing until they are used, and the frame parser is restarted whenever it is
-between frames, so that it does not keep the upgrade request or the last frame it parsed.
+objects that allocate nothing until they are used, and the frame parser is restarted after the
+handshake and, between frames, once 1 KiB has arrived since it last was, so that it keeps neither the
+upgrade request nor a large frame it parsed (at most a few small ones' worth).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from realtime.frames import PREPARED_WRITES
 
 _PARSE = Protocol.parse.__code__
 _AT_EOF = StreamReader.at_eof.__code__
+# A restart costs about what parsing a small frame does, so it waits until the frames received since the
+# last one add up to this; the frame the parser still holds is never larger.
+RENEW_AFTER_BYTES = 1024
 
 
 class Inbox:
@@ -80,11 +84,18 @@ class PreparedWritesProtocol(WebSocketsSansIOProtocol):
         # Same methods, a fraction of the memory (see the classes above).
         self.queue = Inbox()  # type: ignore[assignment]
         self.writable = Flag(True)  # type: ignore[assignment]
+        self.unrenewed_bytes = 0
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         if self.handshake_complete:
-            self.renew_parser()
+            self.after_frames(len(data))
+
+    def after_frames(self, size: int) -> None:
+        """Count `size` bytes of frames received; renew the parser once they add up to RENEW_AFTER_BYTES."""
+        self.unrenewed_bytes += size
+        if self.unrenewed_bytes >= RENEW_AFTER_BYTES and self.renew_parser():
+            self.unrenewed_bytes = 0
 
     def renew_parser(self) -> bool:
         """Replace the frame parser by a fresh one if it is between frames with nothing buffered; True

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
+    Integer,
     String,
     and_,
     bindparam,
+    column,
     delete,
     exists,
     false,
@@ -297,14 +300,62 @@ async def course_and_enrollment(
     db: Database, course_id: int, user_id: int
 ) -> tuple[CourseAccess | None, int | None]:
     """The course and the id of the user's enrollment in it (None: not enrolled), in one plain
-    statement: it runs on every course-internal request and every heartbeat a process has not seen the
-    enrollment of, and sees what is committed (a caller's own transaction adds neither)."""
+    statement: it runs on every course-internal request, and sees what is committed (a caller's own
+    transaction adds neither)."""
     rows = await db.plain.fetch(_COURSE_AND_ENROLLMENT, {"course_id": course_id, "user_id": user_id})
     if not rows:
         return None, None
     row = rows[0]
     course = CourseAccess(row.id, row.instructor_id, row.is_published, row.is_leaderboard_public)
     return course, row.enrollment_id
+
+
+# (user, course) pairs given as two arrays: one statement whatever their number (an IN list of pairs would
+# pass two bind parameters per pair, and be compiled anew for every length).
+USER_COURSE_PAIRS = (
+    func.unnest(
+        bindparam("user_ids", type_=ARRAY(Integer), required=True),
+        bindparam("course_ids", type_=ARRAY(Integer), required=True),
+    )
+    .table_valued(column("user_id", Integer), column("course_id", Integer))
+    .render_derived(name="pairs")
+)
+
+_COURSES_AND_ENROLLMENTS = PlainStatement.of(
+    select(
+        USER_COURSE_PAIRS.c.user_id,
+        Course.id,
+        Course.instructor_id,
+        Course.is_published,
+        Course.is_leaderboard_public,
+        Enrollment.id.label("enrollment_id"),
+    ).select_from(
+        USER_COURSE_PAIRS.join(Course, Course.id == USER_COURSE_PAIRS.c.course_id).outerjoin(
+            Enrollment,
+            and_(Enrollment.user_id == USER_COURSE_PAIRS.c.user_id, Enrollment.course_id == Course.id),
+        )
+    )
+)
+
+
+async def courses_and_enrollments(
+    db: Database, pairs: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[CourseAccess, int | None]]:
+    """`course_and_enrollment` for many (user id, course id) pairs in one plain statement; a pair whose
+    course does not exist is absent from the answer."""
+    if not pairs:
+        return {}
+    user_ids, course_ids = zip(*pairs, strict=True)
+    rows = await db.plain.fetch(
+        _COURSES_AND_ENROLLMENTS, {"user_ids": list(user_ids), "course_ids": list(course_ids)}
+    )
+    return {
+        (row.user_id, row.id): (
+            CourseAccess(row.id, row.instructor_id, row.is_published, row.is_leaderboard_public),
+            row.enrollment_id,
+        )
+        for row in rows
+    }
 
 
 async def enrollment(tx: Tx, user_id: int, course_id: int, *, for_update: bool = False) -> Enrollment | None:

@@ -32,8 +32,9 @@ from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
-from sqlalchemy import ARRAY, Integer, and_, bindparam, column, delete, func, select, text
+from sqlalchemy import and_, delete, select, text
 
+from app.courses.store import USER_COURSE_PAIRS
 from app.progress.store import empty_progress
 from app.stores.models import Enrollment, TelemetryApplied
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore, progress_id, telemetry_bucket_id
@@ -275,16 +276,16 @@ async def _prune_applied(
     return True
 
 
-# The (user, course) pairs of a batch as two arrays: one statement whatever the batch's size (a window
-# holds tens of thousands of entries; an IN list of pairs would pass two bind parameters per pair).
-_PAIRS = (
-    func.unnest(bindparam("users", type_=ARRAY(Integer)), bindparam("courses", type_=ARRAY(Integer)))
-    .table_valued(column("user_id", Integer), column("course_id", Integer))
-    .render_derived(name="pairs")
-)
+# One statement whatever the batch's size: a window holds tens of thousands of entries.
 _ENROLLMENTS_OF_PAIRS = select(
     Enrollment.user_id, Enrollment.course_id, Enrollment.id, Enrollment.enrolled_at
-).join(_PAIRS, and_(Enrollment.user_id == _PAIRS.c.user_id, Enrollment.course_id == _PAIRS.c.course_id))
+).join(
+    USER_COURSE_PAIRS,
+    and_(
+        Enrollment.user_id == USER_COURSE_PAIRS.c.user_id,
+        Enrollment.course_id == USER_COURSE_PAIRS.c.course_id,
+    ),
+)
 
 
 async def enrolled_entries(db: Database, entries: Sequence[Entry]) -> list[Entry]:
@@ -300,7 +301,7 @@ async def enrolled_entries(db: Database, entries: Sequence[Entry]) -> list[Entry
     users, courses = zip(*pairs, strict=True)
     async with db.read() as tx:
         rows = (
-            await tx.execute(_ENROLLMENTS_OF_PAIRS, {"users": list(users), "courses": list(courses)})
+            await tx.execute(_ENROLLMENTS_OF_PAIRS, {"user_ids": list(users), "course_ids": list(courses)})
         ).all()
     live = {
         (int(user), int(course)): (int(enrollment_id), int(enrolled_at.timestamp() * 1000))

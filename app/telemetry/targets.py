@@ -2,8 +2,11 @@
 
 Without care, such a cache stampedes: entries made together (a classroom connecting at once) expire
 together, and each expiry sends every concurrent heartbeat of that key to the stores. So expiries are
-jittered (spread over 24–36 s), concurrent misses of one key share one look-up, and at most
-`MAX_LOOKUPS` look-ups run at a time per process (the rest wait for a free one, they never fail for it).
+jittered (spread over 24–36 s), concurrent misses of one key share one look-up, the enrollment misses of
+one event-loop tick are looked up by one statement (app/tick_batch.py), and at most `MAX_LOOKUPS`
+look-ups run at a time per process (the rest wait for a free one, they never fail for it). Under load a
+look-up's turn comes slowly, so looking up a crowd's enrollments one by one would hold their heartbeats
+for seconds.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar, cast
 
 from app.courses import access
@@ -21,12 +24,15 @@ from app.security.principal import Principal
 from app.stores.mongo import DocumentStore
 from app.stores.sql import Database
 from app.syllabus import store as lessons
+from app.tick_batch import TickBatcher
 
 _CACHE_SECONDS = 30.0
 _JITTER = 0.2  # expiry within ±20 % of _CACHE_SECONDS
 _MISS_REFETCH_SECONDS = 1.0
 # Well under the PostgreSQL pool (20): heartbeats must never take every connection from other requests.
 MAX_LOOKUPS = 8
+# (user, course) pairs per enrollment statement.
+_MAX_PAIRS = 1000
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -49,19 +55,25 @@ class HeartbeatTargets:
         self._enrolled: dict[int, dict[int, tuple[float, int | None]]] = {}
         self._lessons: dict[int, tuple[float, float, frozenset[str]]] = {}  # (fetched, expiry, ids)
         self._lookups = asyncio.Semaphore(max_lookups)
+        self._enrollment_lookups: TickBatcher[tuple[Principal, int], int | None] = TickBatcher(
+            lambda batch: self._enrollments(batch), max_batch=_MAX_PAIRS, concurrency=max_lookups
+        )
         self._inflight: dict[object, asyncio.Future[object]] = {}
-        self.lookups = 0  # store look-ups made, for tests
+        self.lookups = 0  # store statements made, for tests
 
-    async def _once(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
-        """One look-up per key at a time, shared by every caller that missed meanwhile."""
+    async def _once(self, key: K, load: Callable[[], Awaitable[V]], *, bounded: bool = True) -> V:
+        """One look-up per key at a time, shared by every caller that missed meanwhile. `bounded`: it
+        waits for one of the `max_lookups` places (False: `load` bounds itself)."""
         pending = self._inflight.get(key)
         if pending is not None:
             return cast(V, await asyncio.shield(pending))
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            async with self._lookups:
-                self.lookups += 1
+            if bounded:
+                async with self._lookups:
+                    value = await load()
+            else:
                 value = await load()
         except BaseException as exc:
             future.set_exception(exc)
@@ -85,7 +97,11 @@ class HeartbeatTargets:
         cached = self._enrolled.get(principal.user_id, {}).get(course_id)
         if cached is None or cached[0] < now:
             key = (principal.user_id, course_id)
-            enrolled = await self._once(("enrolled", key), lambda: self._enrollment(principal, course_id))
+            enrolled = await self._once(
+                ("enrolled", key),
+                lambda: self._enrollment_lookups.submit((principal, course_id)),
+                bounded=False,
+            )
             if len(self._enrolled) > 100_000:
                 self._enrolled.clear()
             cached = self._enrolled.setdefault(principal.user_id, {})[course_id] = (_expiry(now), enrolled)
@@ -110,13 +126,22 @@ class HeartbeatTargets:
         if lesson_id not in known[2]:
             raise NotFound("No such lesson in this course.", code="lesson_not_found")
 
-    async def _enrollment(self, principal: Principal, course_id: int) -> int | None:
-        course, enrollment_id = await courses.course_and_enrollment(self._db, course_id, principal.user_id)
-        if course is None or not access.can_see(principal, course):
-            return None
-        return enrollment_id
+    async def _enrollments(self, asked: Sequence[tuple[Principal, int]]) -> list[int | None]:
+        """For each (caller, course): the enrollment's id, or None when the caller may not count time
+        there (no such course, one it cannot see, or not enrolled)."""
+        self.lookups += 1
+        found = await courses.courses_and_enrollments(
+            self._db, [(principal.user_id, course_id) for principal, course_id in asked]
+        )
+        answers: list[int | None] = []
+        for principal, course_id in asked:
+            course, enrollment_id = found.get((principal.user_id, course_id), (None, None))
+            visible = course is not None and access.can_see(principal, course)
+            answers.append(enrollment_id if visible else None)
+        return answers
 
     async def _lesson_ids(self, course_id: int) -> frozenset[str]:
+        self.lookups += 1
         return frozenset((await lessons.lesson_ids_by_course(self._documents, [course_id]))[course_id])
 
 

@@ -13,7 +13,7 @@ from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
 from realtime.flag import Flag
-from realtime.uvicorn_ws import Inbox, PreparedWritesProtocol
+from realtime.uvicorn_ws import RENEW_AFTER_BYTES, Inbox, PreparedWritesProtocol
 
 HANDSHAKE = (
     b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -98,3 +98,37 @@ def test_the_parser_is_renewed_only_between_frames_and_keeps_parsing() -> None:
     assert not any(isinstance(value, Frame) for value in parser_locals(conn))
     conn.receive_data(text(b"again"))
     assert conn.events_received() == [Frame(Opcode.TEXT, b"again")]
+
+
+def test_small_frames_renew_the_parser_once_a_kilobyte_has_arrived_and_a_large_one_at_once() -> None:
+    conn = ServerProtocol()
+    conn.receive_data(HANDSHAKE)
+    (request,) = conn.events_received()
+    conn.send_response(conn.accept(request))
+    holder: Any = SimpleNamespace(conn=conn, unrenewed_bytes=0)
+    holder.renew_parser = lambda: PreparedWritesProtocol.renew_parser(holder)
+    after_frames = PreparedWritesProtocol.after_frames
+    small = text(b"x" * 100)
+    sent = 0
+    while sent + len(small) < RENEW_AFTER_BYTES:
+        conn.receive_data(small)
+        after_frames(holder, len(small))
+        sent += len(small)
+        assert holder.unrenewed_bytes == sent
+        # Not renewed yet: what it holds is no larger than what arrived since it last was.
+        assert any(isinstance(value, Request) for value in parser_locals(conn))
+    conn.receive_data(small)
+    after_frames(holder, len(small))
+    assert holder.unrenewed_bytes == 0
+    assert not any(isinstance(value, (Request, Frame)) for value in parser_locals(conn))
+    large = bytes([0x81, 0xFE]) + (2000).to_bytes(2, "big") + b"\0\0\0\0" + b"y" * 2000
+    conn.receive_data(large[:1500])  # inside the frame: counted, not renewed
+    after_frames(holder, 1500)
+    assert holder.unrenewed_bytes == 1500
+    conn.receive_data(large[1500:])
+    after_frames(holder, len(large) - 1500)
+    assert holder.unrenewed_bytes == 0
+    assert not any(isinstance(value, Frame) for value in parser_locals(conn))
+    # Parsing went on across the renewals: every frame arrived whole.
+    smalls = sent // len(small) + 1
+    assert [frame.data for frame in conn.events_received()] == [b"x" * 100] * smalls + [b"y" * 2000]

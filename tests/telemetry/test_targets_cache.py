@@ -1,5 +1,5 @@
-"""The enrollment cache of heartbeats does not stampede: concurrent misses of one key make one
-look-up, look-ups are bounded per process, and expiries are spread out."""
+"""The enrollment cache of heartbeats does not stampede: the misses of one tick make one statement
+(one entry per key), statements are bounded per process, and expiries are spread out."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
+from app.courses import store as courses_store
+from app.errors import Forbidden
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.telemetry import targets
 from app.telemetry.targets import HeartbeatTargets
 from tests.helpers import Api
-from tests.telemetry.helpers import classroom
+from tests.telemetry.helpers import classroom, make_course
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,31 +26,55 @@ pytestmark = pytest.mark.timeout(60)
 async def test_concurrent_misses_share_one_look_up_and_look_ups_are_bounded(
     api: Api, client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    room = await classroom(api, learners=12, courses=1, lessons=1)
-    ((course_id, lessons),) = room.courses.items()
-    cache = HeartbeatTargets(runtime.db, runtime.documents, max_lookups=3)
+    room = await classroom(api, learners=12, courses=2, lessons=1)
+    (first_course, first_lessons), (second_course, _) = room.courses.items()
+    cache = HeartbeatTargets(runtime.db, runtime.documents, max_lookups=2)
     running = peak = 0
-    real = cache._enrollment
+    asked: list[list[tuple[int, int]]] = []
+    real = courses_store.courses_and_enrollments
 
-    async def slow(principal: Any, course: int) -> int | None:
+    async def slow(db: Any, pairs: Any) -> Any:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
+        asked.append(list(pairs))
         await asyncio.sleep(0.05)
         try:
-            return await real(principal, course)
+            return await real(db, pairs)
         finally:
             running -= 1
 
-    monkeypatch.setattr(cache, "_enrollment", slow)
+    monkeypatch.setattr(courses_store, "courses_and_enrollments", slow)
     principals = [_principal(learner) for learner in room.learners]
-    # 12 learners × 10 concurrent heartbeats each, all missing at once.
+    # 12 learners × 10 concurrent heartbeats each, all missing at once: one statement for all of them.
     found = await asyncio.gather(
-        *[cache.check(principal, course_id, lessons[0]) for principal in principals for _ in range(10)]
+        *[
+            cache.check(principal, first_course, first_lessons[0])
+            for principal in principals
+            for _ in range(10)
+        ]
     )
+    assert asked == [[(principal.user_id, first_course) for principal in principals]]
     assert all(isinstance(enrollment, int) for enrollment in found)
-    assert cache.lookups == 12 + 1  # one per learner, one for the course's lessons
-    assert peak <= 3
+    assert cache.lookups == 1 + 1  # one enrollment statement, one for the course's lessons
+    # Misses in later ticks, while statements run, wait for a free place: never more than the bound. Half
+    # ask about a course they are enrolled in, half about one nobody is.
+    nobody_in, _ = await make_course(client, room.teacher, 1)
+    asked.clear()
+
+    async def later(index: int, principal: Principal) -> int | None:
+        await asyncio.sleep(0.01 * index)
+        try:
+            return await cache.enrollment(principal, second_course if index % 2 else nobody_in)
+        except Forbidden:
+            return None
+
+    answers = await asyncio.gather(*[later(i, p) for i, p in enumerate(principals)])
+    assert peak <= 2 and 1 < len(asked) < len(principals)  # several misses per statement
+    assert [answer is not None for answer in answers] == [i % 2 == 1 for i in range(len(principals))]
+    # A course that does not exist counts nothing either.
+    with pytest.raises(Forbidden):
+        await cache.enrollment(principals[0], 10**9)
 
 
 def test_expiries_are_spread() -> None:
