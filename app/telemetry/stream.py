@@ -88,6 +88,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local idle, recent = tonumber(ARGV[1]), tonumber(ARGV[2])
 local n = (#KEYS - 4) / 2
+local courses = {}
 for i = 0, n - 1 do
   local k, a = 4 + i * 2, 2 + i * 4
   local user, course, lesson, credit = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
@@ -104,15 +105,19 @@ for i = 0, n - 1 do
   redis.call('HSET', KEYS[k + 1], user, cjson.encode({
     user_id = tonumber(user), lesson_id = lesson, session_started = started,
     session_seconds = session + credit, last_seen = now}))
-  redis.call('PEXPIRE', KEYS[k + 1], idle * 10)
   if joined then
     redis.call('RPUSH', KEYS[k + 2], user)
     redis.call('LTRIM', KEYS[k + 2], -1000, -1)
     redis.call('PEXPIRE', KEYS[k + 2], idle * 10)
   end
+  courses[course] = KEYS[k + 1]
+  redis.call('ZADD', KEYS[4], now, course .. ':' .. user)
+end
+-- Once per course, not per heartbeat: a batch holds many heartbeats of a few courses.
+for course, activity in pairs(courses) do
+  redis.call('PEXPIRE', activity, idle * 10)
   redis.call('SADD', KEYS[2], course)
   redis.call('ZADD', KEYS[3], now, course)
-  redis.call('ZADD', KEYS[4], now, course .. ':' .. user)
 end
 if n > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - recent)
