@@ -4,7 +4,8 @@ Without care, such a cache stampedes: entries made together (a classroom connect
 together, and each expiry sends every concurrent heartbeat of that key to the stores. So expiries are
 jittered (spread over 24–36 s), concurrent misses of one key share one look-up, the enrollment misses of
 one event-loop tick are looked up by one statement (app/tick_batch.py), and at most `MAX_LOOKUPS`
-look-ups run at a time per process (the rest wait for a free one, they never fail for it). Under load a
+enrollment statements and as many lesson look-ups run at a time per process (the rest wait for a free
+place, they never fail for it). Under load a
 look-up's turn comes slowly, so looking up a crowd's enrollments one by one would hold their heartbeats
 for seconds.
 """
@@ -56,7 +57,7 @@ class HeartbeatTargets:
         self._lessons: dict[int, tuple[float, float, frozenset[str]]] = {}  # (fetched, expiry, ids)
         self._lookups = asyncio.Semaphore(max_lookups)
         self._enrollment_lookups: TickBatcher[tuple[Principal, int], int | None] = TickBatcher(
-            lambda batch: self._enrollments(batch), max_batch=_MAX_PAIRS, concurrency=max_lookups
+            self._enrollments, max_batch=_MAX_PAIRS, concurrency=max_lookups
         )
         self._inflight: dict[object, asyncio.Future[object]] = {}
         self.lookups = 0  # store statements made, for tests

@@ -751,7 +751,7 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
             out.append(
                 f"floor: a `ping` on the same sockets costs the api {refusals['api_us_per_pong']:,.1f} us "
                 f"({refusals['pongs_per_s']:,.0f} pings/s); refusal / ping = "
-                f"{refusals['api_us_per_refusal'] / refusals['api_us_per_pong']:.2f}x"
+                f"{refusals['api_us_per_refusal'] / (refusals['api_us_per_pong'] or float('nan')):.2f}x"
             )
             measured = refusals["us_per_refusal"]
             targets.append(
