@@ -80,13 +80,19 @@ class Sender:
 
 async def killer(cluster: Cluster, progress: list[int], total: int, log: list[dict[str, float]]) -> None:
     """Kill a worker (alternately) each time another tenth of the heartbeats has been sent; restart it
-    at once. A victim is killed only once it has joined the consumer group (it may hold entries)."""
+    at once. A victim is killed only once it has joined the consumer group (it may hold entries). A
+    worker that exits by itself meanwhile (a store too busy to answer its start-up within 5 s) is started
+    again, as the deployment's supervisor does (compose: `restart: unless-stopped`)."""
     started = time.monotonic()
     for kill in range(KILLS):
         while progress[0] < total * (kill + 0.5) / KILLS:
             await asyncio.sleep(0.05)
         victim = cluster.workers[kill % len(cluster.workers)]
+        deadline = time.monotonic() + 180
         while not await asyncio.to_thread(victim.is_ready):
+            assert time.monotonic() < deadline, f"{victim.name} not ready in 180 s:\n{victim.log_tail()}"
+            if not victim.alive:
+                victim.start(wait=False)
             await asyncio.sleep(0.05)
         victim.kill()
         at = round(time.monotonic() - started, 2)
