@@ -21,8 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import CollectionInvalid
+from pymongo.errors import BulkWriteError, CollectionInvalid
 
 Document = dict[str, Any]
 
@@ -69,6 +70,46 @@ def check_portable_change(change: Mapping[str, Any]) -> None:
                     "does; write it with the document's shape, inside a whole nested object, or as a string "
                     "or number (see app.stores.mongo)"
                 )
+
+
+# nx-27017 runs one command at a time under one lock over its SQLite file, its health checks (`hello`)
+# included: 20,000 guarded updates in one command held it 3 s on an idle 2-core box, and a health check
+# unanswered for connectTimeoutMS makes the driver mark the server unknown and cancel every operation in
+# flight on it. A thousand operations hold it for a fraction of a second; on MongoDB they cost one more
+# round trip per thousand.
+WRITE_CHUNK = 1000
+DUPLICATE_KEY = 11000
+
+
+def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
+    return [items[start : start + WRITE_CHUNK] for start in range(0, len(items), WRITE_CHUNK)]
+
+
+async def bulk_write(
+    collection: AsyncCollection[Document], operations: Sequence[Any], *, ordered: bool
+) -> int:
+    """`collection.bulk_write` in commands of at most WRITE_CHUNK operations; returns how many matched.
+    A chunk with a failed operation raises its BulkWriteError, and later chunks are not sent (the
+    callers write idempotently and try again)."""
+    matched = 0
+    for chunk in _chunks(operations):
+        matched += (await collection.bulk_write(list(chunk), ordered=ordered)).matched_count
+    return matched
+
+
+async def insert_missing(collection: AsyncCollection[Document], documents: Sequence[Document]) -> list[int]:
+    """Insert the documents (unordered, WRITE_CHUNK a command); returns the positions of those whose
+    `_id` existed already. Any other write error is raised as in `bulk_write`."""
+    existed: list[int] = []
+    for number, chunk in enumerate(_chunks(documents)):
+        try:
+            await collection.insert_many(list(chunk), ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise
+            existed += [number * WRITE_CHUNK + error["index"] for error in errors]
+    return existed
 
 
 def progress_id(user_id: int, course_id: int) -> str:
@@ -151,15 +192,15 @@ class DocumentStore:
                 check_portable_change(change)
                 updates.append(UpdateOne({"_id": shape["_id"]}, change))
         coll = self.db[collection]
-        await coll.bulk_write(
+        await bulk_write(
+            coll,
             [
                 UpdateOne({"_id": shape["_id"]}, {"$setOnInsert": shape}, upsert=True)
                 for shape, _, _ in shapes_and_increments
             ],
             ordered=False,
         )
-        if updates:
-            await coll.bulk_write(updates, ordered=True)
+        await bulk_write(coll, updates, ordered=True)
 
     async def update(self, collection: str, doc_id: str, change: Document) -> bool:
         check_portable_change(change)

@@ -31,13 +31,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError
 from sqlalchemy import and_, delete, select, text
 
 from app.courses.store import USER_COURSE_PAIRS
 from app.progress.store import empty_progress
 from app.stores.models import Enrollment, TelemetryApplied
-from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore, progress_id, telemetry_bucket_id
+from app.stores.mongo import (
+    COURSE_TELEMETRY,
+    PROGRESS,
+    DocumentStore,
+    bulk_write,
+    insert_missing,
+    progress_id,
+    telemetry_bucket_id,
+)
 from app.stores.sql import Database
 from app.telemetry.keys import applied_order
 from app.telemetry.stream import Entry
@@ -47,7 +54,6 @@ log = logging.getLogger(__name__)
 
 # A worker prunes a document's `applied` list after pushing this many ids to it.
 _PRUNE_AT = 32
-_DUPLICATE_KEY = 11000
 # Safety net only, against a list growing without end while some entry stays pending for hours; a
 # document receives at most about one entry per second of its learner's wall-clock time. Twice the
 # largest flush (`telemetry_batch_size`), so one flush never cuts ids that may still come again.
@@ -171,16 +177,8 @@ def _whole(collection: str, group: _Group) -> dict[str, Any]:
 
 async def _insert_new(coll: Any, collection: str, groups: list[_Group]) -> list[_Group]:
     """Insert the groups' documents whole; returns the groups whose document existed already."""
-    if not groups:
-        return []
-    try:
-        await coll.insert_many([_whole(collection, group) for group in groups], ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(error.get("code") != _DUPLICATE_KEY for error in errors):
-            raise
-        return [groups[error["index"]] for error in errors]
-    return []
+    existed = await insert_missing(coll, [_whole(collection, group) for group in groups])
+    return [groups[index] for index in existed]
 
 
 async def _write_collection(
@@ -206,8 +204,7 @@ async def _write_collection(
         if not updated:
             return
         ops = [_update(group, group.entry_ids, dict(group.increments)) for group in updated]
-        result = await coll.bulk_write(ops, ordered=False)
-        if result.matched_count == len(ops):
+        if await bulk_write(coll, ops, ordered=False) == len(ops):
             return
         # A document deleted since (a course removed, progress reset) or entries applied already.
         log.warning(
@@ -216,7 +213,8 @@ async def _write_collection(
         )
         groups = {group.shape["_id"]: group for group in updated}
         memory.forget(collection, list(groups))
-    await coll.bulk_write(
+    await bulk_write(
+        coll,
         [
             UpdateOne({"_id": doc_id}, {"$setOnInsert": group.shape}, upsert=True)
             for doc_id, group in groups.items()
@@ -237,7 +235,7 @@ async def _write_collection(
                 }
             single = _Group(group.shape, last_ms=entry.at_ms if collection == PROGRESS else 0)
             ops.append(_update(single, [entry_id], increments))
-    await coll.bulk_write(ops, ordered=True)
+    await bulk_write(coll, ops, ordered=True)
 
 
 # Every stream id of these years has 13 digits of milliseconds; see settled_ids.
@@ -270,8 +268,10 @@ async def _prune_applied(
     settled = settled_ids(settled_before)
     if not doc_ids or settled is None:
         return False
-    await documents.db[collection].bulk_write(
-        [UpdateOne({"_id": doc_id}, {"$pull": {"applied": settled}}) for doc_id in doc_ids], ordered=False
+    await bulk_write(
+        documents.db[collection],
+        [UpdateOne({"_id": doc_id}, {"$pull": {"applied": settled}}) for doc_id in doc_ids],
+        ordered=False,
     )
     return True
 

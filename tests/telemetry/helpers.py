@@ -247,7 +247,8 @@ class Worker:
         deadline = time.monotonic() + timeout
         while self.process.poll() is None:
             if time.monotonic() > deadline:
-                raise AssertionError(f"worker still running after {timeout}s")
+                log_tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-40:])
+                raise AssertionError(f"worker still running after {timeout}s; its log ends:\n{log_tail}")
             await asyncio.sleep(0.05)
         return self.process.returncode
 

@@ -1,7 +1,8 @@
 """What the fold asks of the document store (app/telemetry/fold.py), counted with PyMongo's command
 monitoring on a client of the same server: a new document is one insert, a known one one update, a
 document a restarted worker does not know yet at most an insert and an update, nothing is ever read,
-and `applied` lists are pruned by a range condition — all with the totals exact."""
+and `applied` lists are pruned by a range condition, no command carries more than WRITE_CHUNK writes (the
+embedded server answers nothing else while it runs one) — all with the totals exact."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
 from app.runtime import Runtime
+from app.stores import mongo
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore
 from app.telemetry import keys
 from app.telemetry.fold import FoldMemory, fold_into_documents, settled_ids
@@ -27,12 +29,14 @@ class Operations(CommandListener):
 
     def __init__(self) -> None:
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.largest = 0
 
     def started(self, event: CommandStartedEvent) -> None:
         name = event.command_name
         if name in _WRITES or name in ("find", "aggregate", "findAndModify", "count"):
             statements = event.command.get(_WRITES.get(name, ""), [None])
             self.counts[(name, str(event.command.get(name)))] += len(statements)
+            self.largest = max(self.largest, len(statements))
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
         pass
@@ -182,6 +186,58 @@ async def test_a_flush_of_new_and_existing_documents_and_one_deleted_meanwhile(
     )
     bucket_seconds, _, _ = await seconds_in(runtime)
     assert bucket_seconds == 21
+
+
+async def test_a_redelivered_flush_is_written_a_chunk_of_commands_at_a_time(
+    runtime: Runtime, watched: tuple[DocumentStore, Operations], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A redelivered flush goes one entry at a time: 2,400 updates per collection, sent as commands of
+    at most WRITE_CHUNK, in order, each entry applied once."""
+    assert mongo.WRITE_CHUNK <= 1000
+    monkeypatch.setattr(mongo, "WRITE_CHUNK", 500)
+    store, operations = watched
+    hour_ms = int(time.time() // 3600 * 3600 * 1000)
+    entries = flush(range(1, 4), ["L1", "L2"], 400, hour_ms)
+    await fold_into_documents(store, entries[:1200], redelivered=False, memory=FoldMemory())
+    operations.take()
+
+    await fold_into_documents(store, entries, redelivered=True, memory=FoldMemory())
+    counts = operations.take()
+    assert counts[("update", COURSE_TELEMETRY)] >= 2400 and counts[("update", PROGRESS)] >= 2400
+    assert operations.largest == 500
+    assert await seconds_in(runtime) == (2400, 2400, 2400)
+
+
+async def test_documents_that_exist_are_found_in_every_chunk_of_an_insert(
+    runtime: Runtime, watched: tuple[DocumentStore, Operations], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restarted worker inserts documents in chunks; those that existed, in whichever chunk, are
+    updated instead, and no chunk is larger than WRITE_CHUNK."""
+    monkeypatch.setattr(mongo, "WRITE_CHUNK", 4)
+    store, operations = watched
+    hour_ms = int(time.time() // 3600 * 3600 * 1000)
+    existing = [user for user in range(1, 12) if user % 3 == 0]
+    await fold_into_documents(
+        store,
+        [entry for user in existing for entry in flush(range(user, user + 1), ["L1"], 2, hour_ms)],
+        redelivered=False,
+        memory=FoldMemory(),
+    )
+    operations.take()
+    operations.largest = 0
+
+    await fold_into_documents(
+        store, flush(range(1, 12), ["L1"], 3, hour_ms + 10_000), redelivered=False, memory=FoldMemory()
+    )
+    assert operations.take() == {
+        ("insert", COURSE_TELEMETRY): 11,
+        ("update", COURSE_TELEMETRY): len(existing),
+        ("insert", PROGRESS): 11,
+        ("update", PROGRESS): len(existing),
+    }
+    assert operations.largest == 4
+    total = 2 * len(existing) + 3 * 11
+    assert await seconds_in(runtime) == (total, total, total)
 
 
 def test_nothing_is_settled_below_a_bound_that_is_no_stream_id() -> None:
