@@ -324,6 +324,7 @@ async def drive(
     seconds: float | None = None,
     profile_as: str = "",
     op: str = "heartbeat",
+    retry_after: float | None = None,
 ) -> tuple[dict[str, Any], dict[str, float], float, float, float]:
     """Run the learners for warm-up + measured seconds (`--warmup`, `--seconds` unless given), starting
     `lead` seconds from now; returns (results, CPU s/s per process group over the measured seconds,
@@ -341,6 +342,7 @@ async def drive(
         "interval": args.interval,
         "seconds_spent": max(1, min(60, round(args.interval))),
         "op": op,
+        "retry_after": args.retry_after if retry_after is None else retry_after,
         "total_learners": len(learners),
         "grace": 30.0,
     }
@@ -437,9 +439,11 @@ async def ours(made: Stack, learners: list[dict[str, Any]], args: argparse.Names
             named = {"api": [p.pid for p in api.tree()], "worker": [worker.pid], "loadgens": senders.pids}
             return {**store_processes(made), **named}
 
+        redis_before = await redis.info("commandstats")
         results, usage, start, m0, m1 = await drive(senders, learners, args, processes)
         sent_until = time.time()
         print("  " + summary(results), flush=True)
+        print("  " + redis_commands(redis_before, await redis.info("commandstats"), results["accepted"]))
         if results["errors"]:
             warnings = [
                 line for line in api.log.read_text(errors="replace").splitlines() if "WARNING" in line
@@ -525,6 +529,24 @@ async def ours(made: Stack, learners: list[dict[str, Any]], args: argparse.Names
         await mongo.close()
 
 
+def redis_commands(before: dict[str, Any], after: dict[str, Any], accepted: int) -> str:
+    """Where the stream's Redis spent its time over the run (`INFO commandstats`, the part of its CPU a
+    profiler of our processes cannot see), per accepted heartbeat; a script's time includes the commands
+    it calls, which are listed again on their own."""
+    spent = {
+        name.removeprefix("cmdstat_"): (
+            float(stats["usec"]) - float(before.get(name, {}).get("usec", 0)),
+            int(stats["calls"]) - int(before.get(name, {}).get("calls", 0)),
+        )
+        for name, stats in after.items()
+    }
+    top = sorted(spent.items(), key=lambda item: -item[1][0])[:8]
+    per = max(1, accepted)
+    return "redis us per accepted heartbeat by command (calls per heartbeat): " + ", ".join(
+        f"{name} {usec / per:.1f} ({calls / per:.2f})" for name, (usec, calls) in top if usec > 0
+    )
+
+
 async def refusal_cost(
     senders: Senders, learners: list[dict[str, Any]], args: argparse.Namespace, processes: Any, redis: Redis
 ) -> dict[str, Any] | None:
@@ -563,6 +585,7 @@ async def refusal_cost(
         warmup=warmup,
         seconds=args.refusal_seconds,
         profile_as="refusal-",
+        retry_after=0.0,  # refused ones come straight back: the most refusals the api can be made to answer
     )
     refused = results["refused_in_window"] / args.refusal_seconds
     servers = sum(usage.get(name, 0.0) for name in ("api", "worker", "redis", "mongo", "postgres"))
@@ -819,6 +842,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="measured seconds per pipeline")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between a learner's heartbeats")
     parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured sending before the window")
+    parser.add_argument(
+        "--retry-after",
+        type=float,
+        default=1.0,
+        help="a learner refused with `overloaded` sends the same heartbeat again 1-1.5x this many seconds "
+        "later, as the protocol asks (0: at once)",
+    )
     parser.add_argument("--drain", type=float, default=90.0, help="max seconds to wait for the folds")
     parser.add_argument("--courses", type=int, default=10)
     parser.add_argument("--lessons", type=int, default=5)

@@ -5,6 +5,8 @@ A learner is a bare asyncio protocol on one keep-alive connection: either a WebS
 Every learner has at most one heartbeat in flight: it sends `seconds_spent` every `interval` seconds,
 and when a reply comes back later than the next send was due, it sends the next one at once. So the
 offered rate is learners / interval while the server keeps up, and what it can absorb when it does not.
+An `overloaded` reply is followed, as the protocol asks (docs/PRODUCT.md), by the same heartbeat (same
+`seq`) between `retry_after` and 1.5 × `retry_after` seconds later (0: at once, a client that ignores it).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import collections
 import contextlib
 import json
+import random
 import time
 from array import array
 from collections.abc import Callable
@@ -73,6 +76,8 @@ class Learner(asyncio.Protocol):
         self.interval = 1.0
         self.seconds = 1
         self.op = "heartbeat"
+        self.retry_after = 1.0
+        self.resend = False  # the next send repeats the refused heartbeat (same seq)
         self.idle: asyncio.Future[None] | None = None
         self.handle: asyncio.TimerHandle | None = None
         self.closed = False
@@ -110,11 +115,18 @@ class Learner(asyncio.Protocol):
     # -- sending -------------------------------------------------------------------------------------
 
     def start(
-        self, first_at: float, interval: float, seconds: int, stop_at: float, op: str = "heartbeat"
+        self,
+        first_at: float,
+        interval: float,
+        seconds: int,
+        stop_at: float,
+        op: str = "heartbeat",
+        retry_after: float = 1.0,
     ) -> asyncio.Future[None]:
         """`op` "ping": send the hub's `ping` op instead of heartbeats (ws only)."""
         loop = asyncio.get_running_loop()
         self.interval, self.seconds, self.stop_at, self.op = interval, seconds, stop_at, op
+        self.retry_after, self.resend = retry_after, False
         self.idle = loop.create_future()
         self.next_due = first_at
         self.handle = loop.call_at(loop.time() + max(0.0, first_at - time.time()), self._send)
@@ -127,7 +139,10 @@ class Learner(asyncio.Protocol):
             self._maybe_idle(force=True)
             return
         assert self.transport is not None
-        self.seq += 1
+        resend, self.resend = self.resend, False
+        if not resend:
+            self.seq += 1
+            self.next_due += self.interval
         spec = self.spec
         body = f'{{"lesson_id":"{spec["lesson_id"]}","seconds_spent":{self.seconds},"seq":{self.seq}}}'
         if self.kind == "ws" and self.op == "ping":
@@ -150,7 +165,6 @@ class Learner(asyncio.Protocol):
             )
         self.in_flight = True
         self.sent_at = now
-        self.next_due += self.interval
         TOTALS.sent += 1
 
     def _on_reply(self, payload: bytes, status_ok: bool = True) -> None:
@@ -182,8 +196,10 @@ class Learner(asyncio.Protocol):
             error = reply.get("error") if isinstance(reply, dict) else None
             code = error.get("code") if isinstance(error, dict) else None
             totals.errors[str(code or reply.get("detail") or payload[:80])] += 1
-            if code == "overloaded" and totals.m0 <= now <= totals.m1:
-                totals.refused_in_window += 1
+            if code == "overloaded":
+                self.resend = True
+                if totals.m0 <= now <= totals.m1:
+                    totals.refused_in_window += 1
         if totals.m0 <= self.sent_at <= totals.m1:
             totals.latencies.append(now - self.sent_at)
         # Next heartbeat when it is due, or at once when this reply came late.
@@ -191,7 +207,11 @@ class Learner(asyncio.Protocol):
             self._maybe_idle(force=True)
             return
         loop = asyncio.get_running_loop()
-        self.handle = loop.call_at(loop.time() + max(0.0, self.next_due - now), self._send)
+        if self.resend:
+            wait = self.retry_after * (1.0 + 0.5 * random.random())
+        else:
+            wait = max(0.0, self.next_due - now)
+        self.handle = loop.call_at(loop.time() + wait, self._send)
 
     def _maybe_idle(self, force: bool = False) -> None:
         if self.idle is not None and not self.idle.done() and (force or self.closed) and not self.in_flight:
@@ -332,7 +352,12 @@ class Worker(PoolWorker):
             offset = (learner.spec["index"] / count) * interval
             waits.append(
                 learner.start(
-                    start + offset, interval, spec["seconds_spent"], stop_at, spec.get("op", "heartbeat")
+                    start + offset,
+                    interval,
+                    spec["seconds_spent"],
+                    stop_at,
+                    spec.get("op", "heartbeat"),
+                    spec.get("retry_after", 1.0),
                 )
             )
         # Every heartbeat sent gets its reply before the run ends (or the grace period runs out).
