@@ -1,9 +1,11 @@
 // Sends the lesson heartbeats: every 15 s while the tab is visible and the learner is active, over the
-// live link (REST when it is down), and once more when the tab is hidden or the lesson is left.
+// live link (REST when it is down; heartbeatDelivery.ts), and once more when the tab is hidden or the lesson
+// is left.
 import { useEffect, useRef } from 'react'
 import { live } from '../../lib/client'
 import { ActivityGate, HEARTBEAT_INTERVAL_MS, type Heartbeat } from './activityGate'
 import { postHeartbeat } from './api'
+import { deliverHeartbeat } from './heartbeatDelivery'
 
 const ACTIVITY_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'scroll', 'wheel', 'touchstart'] as const
 
@@ -12,20 +14,19 @@ export interface HeartbeatHandle {
   videoPlaying(): void
 }
 
-async function send(courseId: number, lessonId: string, beat: Heartbeat): Promise<number> {
-  try {
-    const reply = await live.request({ op: 'heartbeat', course_id: courseId, lesson_id: lessonId, ...beat })
-    return typeof reply.credited_seconds === 'number' ? reply.credited_seconds : 0
-  } catch (error) {
-    // Only a link that is down falls back to REST; a refusal (not enrolled, invalid) would be refused there too.
-    if ((error as { code?: string }).code !== 'not_connected' && (error as { code?: string }).code !== 'closed') return 0
-    try {
-      const reply = await postHeartbeat(courseId, { lesson_id: lessonId, ...beat, client_ts: Date.now() / 1000 })
-      return reply.credited_seconds
-    } catch {
-      return 0
-    }
-  }
+function send(courseId: number, lessonId: string, beat: Heartbeat): Promise<number> {
+  return deliverHeartbeat(
+    {
+      live: async (one) => {
+        const reply = await live.request({ op: 'heartbeat', course_id: courseId, lesson_id: lessonId, ...one })
+        return typeof reply.credited_seconds === 'number' ? reply.credited_seconds : 0
+      },
+      rest: async (one) => (await postHeartbeat(courseId, { lesson_id: lessonId, ...one, client_ts: Date.now() / 1000 })).credited_seconds,
+      sleep: (ms) => new Promise((resolve) => window.setTimeout(resolve, ms)),
+      random: Math.random,
+    },
+    beat,
+  )
 }
 
 /** `enabled` only for an enrolled learner on a loaded lesson; `onCredited` gets the seconds the server credited. */
