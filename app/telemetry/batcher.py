@@ -1,12 +1,15 @@
 """Group commit of heartbeats (app/tick_batch.py): those submitted in the same event-loop tick, from any
 connection (WS or REST), are accepted by one script call; each caller's await returns when it does.
 
-Admission is bounded: past `max_in_flight` heartbeats waiting or being accepted, `admit` refuses at
-once, before any store work, so an overloaded api spends next to nothing on the heartbeats it sheds.
+Admission is bounded by how long an admitted heartbeat would wait: past what this process finished in
+the last second times WAIT_BUDGET_SECONDS (never fewer than `min_in_flight`, never more than
+MAX_IN_FLIGHT) heartbeats waiting or being accepted, `admit` refuses at once, before any store work, so
+an overloaded api spends next to nothing on the heartbeats it sheds.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -52,6 +55,14 @@ MAX_BATCH = 2000
 # Calls at a time: while Redis runs one, the api builds or answers the other (one left Redis idle
 # between calls; four split batches without gain: README, "Time tracking ingest").
 CONCURRENT_CALLS = 2
+# An admitted heartbeat should be answered within about this long. A fixed bound on the heartbeats
+# waiting either refuses work the api would take within a second (4,000 at 7,000 a second: a fifth of
+# the offered load refused, each refusal costing about what a `ping` costs) or lets a stalled store
+# gather an unbounded queue; a second's throughput times this does neither. A stall (nothing finished
+# for a whole second) brings it down to the floor.
+WAIT_BUDGET_SECONDS = 2.0
+# Memory bound whatever the throughput: a waiting heartbeat holds its frame, task and future.
+MAX_IN_FLIGHT = 40_000
 
 
 class HeartbeatBatcher(TickBatcher[Pending, Acceptance]):
@@ -59,14 +70,31 @@ class HeartbeatBatcher(TickBatcher[Pending, Acceptance]):
         self,
         flush: Flush,
         *,
-        max_in_flight: int,
+        min_in_flight: int,
         max_batch: int = MAX_BATCH,
         concurrency: int = CONCURRENT_CALLS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(flush, max_batch=max_batch, concurrency=concurrency)
-        self.max_in_flight = max_in_flight
+        self.min_in_flight = min_in_flight
         self.in_flight = 0
         self.shed = 0  # heartbeats refused by `admit`
+        self._clock = clock
+        # Heartbeats finished (released) in the clock's whole second `_second`, and in the one before it.
+        self._second = int(clock())
+        self._finished_now = 0
+        self._finished_before = 0
+
+    def bound(self) -> int:
+        """How many heartbeats may wait or be accepted at once right now."""
+        second = int(self._clock())
+        if second == self._second:
+            recent = self._finished_before
+        elif second == self._second + 1:
+            recent = self._finished_now
+        else:
+            recent = 0
+        return min(MAX_IN_FLIGHT, max(self.min_in_flight, int(recent * WAIT_BUDGET_SECONDS)))
 
     def admit(self) -> None:
         """Take a place for one heartbeat (give it back with `release`), or raise Overloaded when all are
@@ -78,10 +106,15 @@ class HeartbeatBatcher(TickBatcher[Pending, Acceptance]):
     def refuses(self) -> bool:
         """True (and counted as shed) when `admit` would refuse now: lets a caller refuse before it reads
         the heartbeat at all."""
-        if self.in_flight >= self.max_in_flight:
+        if self.in_flight >= self.min_in_flight and self.in_flight >= self.bound():
             self.shed += 1
             return True
         return False
 
     def release(self) -> None:
         self.in_flight -= 1
+        second = int(self._clock())
+        if second != self._second:
+            self._finished_before = self._finished_now if second == self._second + 1 else 0
+            self._second, self._finished_now = second, 0
+        self._finished_now += 1

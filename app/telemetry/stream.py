@@ -31,8 +31,9 @@ GROUP = keys_.GROUP
 # made up only has to outlive the call that carries it.
 CLIENT_KEY_WINDOW_MS = 600_000
 SERVER_KEY_WINDOW_MS = 60_000
-# Heartbeats waiting for or inside an acceptance call, per api process, before new ones are shed.
-MAX_IN_FLIGHT = 4000
+# Heartbeats waiting for or inside an acceptance call, per api process, that are always admitted; past
+# them, as many as the process finishes in WAIT_BUDGET_SECONDS (app/telemetry/batcher.py).
+MIN_IN_FLIGHT = 4000
 
 # One call accepts a partition's share of a batch, in order, so budgets and seqs stay exact within it and
 # across api instances (a script runs alone). Every key is in the partition's slot (app/telemetry/keys.py).
@@ -139,7 +140,7 @@ class TelemetryStream:
         *,
         tolerance_seconds: float,
         first_heartbeat_max_seconds: int,
-        max_in_flight: int = MAX_IN_FLIGHT,
+        min_in_flight: int = MIN_IN_FLIGHT,
         partitions: int = 1,
     ) -> None:
         self._redis = redis
@@ -148,7 +149,7 @@ class TelemetryStream:
         self.partitions = partitions
         self._accept = redis.register_script(_ACCEPT)
         self._note_activity = redis.register_script(_NOTE_ACTIVITY)
-        self.batcher = HeartbeatBatcher(self._accept_batch, max_in_flight=max_in_flight)
+        self.batcher = HeartbeatBatcher(self._accept_batch, min_in_flight=min_in_flight)
 
     def admit(self) -> None:
         """Overloaded (503, Retry-After) when this process already holds its bound of heartbeats;

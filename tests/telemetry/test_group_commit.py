@@ -138,7 +138,7 @@ async def test_past_its_bound_the_api_sheds_before_any_store_work(
     learner = room.learners[0]
     ((course_id, lessons),) = room.courses.items()
     batcher = telemetry_parts.stream(runtime).batcher
-    bound = batcher.max_in_flight
+    bound = batcher.bound()
     batcher.in_flight = bound  # every place taken, as under a flood
     try:
         length_before = await runtime.redis.xlen(STREAM)

@@ -332,7 +332,7 @@ async def test_past_its_bound_a_socket_heartbeat_is_refused_before_it_is_read(
     ((course_id, lessons),) = room.courses.items()
     socket = await ws(learner)
     batcher = telemetry_parts.stream(runtime).batcher
-    batcher.in_flight = batcher.max_in_flight  # every place taken, as under a flood
+    batcher.in_flight = batcher.bound()  # every place taken, as under a flood
     try:
         length_before = await runtime.redis.xlen(STREAM)
         shed_before, batches_before = batcher.shed, batcher.batches
