@@ -5,6 +5,7 @@ Browsers read a timestamp without a zone as local time, so every stored or sent 
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -26,7 +27,24 @@ def from_epoch_ms(ms: float, *, timespec: Timespec = "auto") -> str:
     return iso_z(datetime.fromtimestamp(ms / 1000, UTC), timespec=timespec)
 
 
+def epoch_ms_to_iso_ms(ms: int) -> str:
+    """`ms` as `2026-12-04T05:15:07.123Z`, exactly (no float rounding); what `from_epoch_ms(ms,
+    timespec="milliseconds")` gives, at a fraction of its cost for instants of the same second (a fold
+    formats tens of thousands of them a flush)."""
+    second, millis = divmod(int(ms), 1000)
+    return f"{_second_of_epoch(second)}.{millis:03d}Z"
+
+
 def hour_of_epoch_ms(ms: float) -> str:
     """The UTC hour `ms` falls in, as `2026-12-04T05:00:00Z` (the key of an hourly bucket)."""
-    moment = datetime.fromtimestamp(ms / 1000, UTC).replace(minute=0, second=0, microsecond=0)
-    return iso_z(moment, timespec="seconds")
+    return _hour_of_epoch(int(ms // 3_600_000))
+
+
+@functools.lru_cache(maxsize=4096)
+def _second_of_epoch(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@functools.lru_cache(maxsize=64)
+def _hour_of_epoch(hour: int) -> str:
+    return iso_z(datetime.fromtimestamp(hour * 3600, UTC), timespec="seconds")

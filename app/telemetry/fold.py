@@ -48,7 +48,7 @@ from app.stores.mongo import (
 from app.stores.sql import Database
 from app.telemetry.keys import applied_order
 from app.telemetry.stream import Entry
-from app.timestamps import from_epoch_ms, hour_of_epoch_ms
+from app.timestamps import epoch_ms_to_iso_ms, hour_of_epoch_ms
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,6 @@ _PRUNE_AT = 32
 # document receives at most about one entry per second of its learner's wall-clock time. Twice the
 # largest flush (`telemetry_batch_size`), so one flush never cuts ids that may still come again.
 _APPLIED_CAP = 200_000
-
-
-def _iso(ms: int) -> str:
-    return from_epoch_ms(ms, timespec="milliseconds")
 
 
 @dataclass
@@ -112,7 +108,7 @@ def _update(group: _Group, entry_ids: list[str], increments: dict[str, int]) -> 
         "$push": {"applied": {"$each": entry_ids, "$slice": -_APPLIED_CAP}},
     }
     if group.last_ms:
-        change["$set"] = {"last_accessed": _iso(group.last_ms)}
+        change["$set"] = {"last_accessed": epoch_ms_to_iso_ms(group.last_ms)}
     return UpdateOne({"_id": group.shape["_id"], "applied": {"$nin": entry_ids}}, change)
 
 
@@ -170,7 +166,7 @@ def _whole(collection: str, group: _Group) -> dict[str, Any]:
             if path.startswith("lesson_times.")
         }
         document["total_seconds_spent"] = group.increments["total_seconds_spent"]
-        document["last_accessed"] = _iso(group.last_ms)
+        document["last_accessed"] = epoch_ms_to_iso_ms(group.last_ms)
     document["applied"] = list(group.entry_ids)
     return document
 
