@@ -113,8 +113,9 @@ class Settings(BaseSettings):
     telemetry_fold_window_seconds: float = Field(5.0, ge=0, le=60)
     # At most half of the `applied` list cap (app/telemetry/fold.py). A flush costs about one write per
     # document whatever the number of entries in it, so while a worker writes one flush the next one
-    # grows; this bound must leave room for that growth or it caps throughput (README, "Telemetry").
-    telemetry_batch_size: int = Field(60_000, ge=1, le=100_000)
+    # grows; this bound must leave room for that growth or it caps throughput, the more so the more
+    # learners share the load (fewer heartbeats each per flush) (README, "Telemetry").
+    telemetry_batch_size: int = Field(100_000, ge=1, le=100_000)
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
     # Partitions of the heartbeat stream (app/telemetry/keys.py): more spread ingest over the shards of a
     # Redis Cluster. Every api and worker must use the same number.

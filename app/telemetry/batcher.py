@@ -55,12 +55,13 @@ MAX_BATCH = 2000
 # Calls at a time: while Redis runs one, the api builds or answers the other (one left Redis idle
 # between calls; four split batches without gain: README, "Time tracking ingest").
 CONCURRENT_CALLS = 2
-# An admitted heartbeat should be answered within about this long. A fixed bound on the heartbeats
-# waiting either refuses work the api would take within a second (4,000 at 7,000 a second: a fifth of
-# the offered load refused, each refusal costing about what a `ping` costs) or lets a stalled store
-# gather an unbounded queue; a second's throughput times this does neither. A stall (nothing finished
-# for a whole second) brings it down to the floor.
-WAIT_BUDGET_SECONDS = 2.0
+# An admitted heartbeat should be answered within about this long: well inside the 15 s between a web
+# client's heartbeats, so waiting costs it nothing while a refusal costs the api about what a `ping`
+# costs and the client a resend. A fixed bound on the heartbeats waiting either refuses work the api
+# would take within a second or two (4,000 at 6,000 a second) or lets a stalled store gather an
+# unbounded queue; a second's throughput times this does neither. A stall (nothing finished for a
+# whole second) brings it down to the floor.
+WAIT_BUDGET_SECONDS = 5.0
 # Memory bound whatever the throughput: a waiting heartbeat holds its frame, task and future.
 MAX_IN_FLIGHT = 40_000
 
