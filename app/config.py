@@ -114,8 +114,10 @@ class Settings(BaseSettings):
     # At most half of the `applied` list cap (app/telemetry/fold.py). A flush costs about one write per
     # document whatever the number of entries in it, so while a worker writes one flush the next one
     # grows; this bound must leave room for that growth or it caps throughput, the more so the more
-    # learners share the load (fewer heartbeats each per flush) (README, "Telemetry").
-    telemetry_batch_size: int = Field(100_000, ge=1, le=100_000)
+    # learners share the load (fewer heartbeats each per flush). Behind, a worker fills its flush from
+    # the backlog, so the further behind it is the more heartbeats each document write carries
+    # (README, "Time tracking ingest").
+    telemetry_batch_size: int = Field(200_000, ge=1, le=200_000)
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
     # Partitions of the heartbeat stream (app/telemetry/keys.py): more spread ingest over the shards of a
     # Redis Cluster. Every api and worker must use the same number.

@@ -153,16 +153,19 @@ class TelemetryWorker:
     async def _fill_window(self, ids: list[str], entries: list[Entry]) -> None:
         """Gather entries until the window closes or the flush is full, reading what has arrived once
         per poll rather than each entry as it comes (one read per heartbeat costs Redis and this worker
-        more than the fold does)."""
+        more than the fold does); while reads come back full (a backlog), read again at once."""
         deadline = time.monotonic() + self.window_seconds
+        backlog = len(ids) >= self.consumer.read_chunk
         while len(ids) < self.batch_size:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            await asyncio.sleep(min(left, _WINDOW_POLL_SECONDS))
+            if not backlog:
+                await asyncio.sleep(min(left, _WINDOW_POLL_SECONDS))
             more_ids, more = await self.consumer.read_new(self.batch_size - len(ids), block_ms=None)
             ids += more_ids
             entries += more
+            backlog = len(more_ids) >= self.consumer.read_chunk
 
     async def process(self, ids: list[str], entries: list[Entry], *, redelivered: bool) -> None:
         await self.consumer.hold_from(min(ids, key=stream_order))

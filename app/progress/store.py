@@ -16,7 +16,9 @@ from app.stores.mongo import PROGRESS, Document, DocumentStore, progress_id
 from app.timestamps import now_iso_z
 
 
-def empty_progress(user_id: int, course_id: int) -> Document:
+def empty_progress(user_id: int, course_id: int, created_at: str | None = None) -> Document:
+    """The shape of a new progress document; `created_at` defaults to now (a fold gives all of a
+    flush's new documents one instant rather than formatting the clock for each)."""
     return {
         "_id": progress_id(user_id, course_id),
         "user_id": user_id,
@@ -25,7 +27,7 @@ def empty_progress(user_id: int, course_id: int) -> Document:
         "lesson_times": {},
         "total_seconds_spent": 0,
         "last_accessed": None,
-        "created_at": now_iso_z(),
+        "created_at": created_at or now_iso_z(),
         "applied": [],
     }
 

@@ -48,7 +48,7 @@ from app.stores.mongo import (
 from app.stores.sql import Database
 from app.telemetry.keys import applied_order
 from app.telemetry.stream import Entry
-from app.timestamps import epoch_ms_to_iso_ms, hour_of_epoch_ms
+from app.timestamps import epoch_ms_to_iso_ms, hour_of_epoch_ms, now_iso_z
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ _PRUNE_AT = 32
 # Safety net only, against a list growing without end while some entry stays pending for hours; a
 # document receives at most about one entry per second of its learner's wall-clock time. Twice the
 # largest flush (`telemetry_batch_size`), so one flush never cuts ids that may still come again.
-_APPLIED_CAP = 200_000
+_APPLIED_CAP = 400_000
 
 
 @dataclass
@@ -71,6 +71,7 @@ class _Group:
 def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Group]]:
     buckets: dict[str, _Group] = {}
     progress: dict[str, _Group] = {}
+    created_at = now_iso_z()
     for entry in entries:
         hour = hour_of_epoch_ms(entry.at_ms)
         bucket_id = telemetry_bucket_id(entry.user_id, entry.course_id, entry.lesson_id, hour)
@@ -94,7 +95,7 @@ def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Gro
         doc_id = progress_id(entry.user_id, entry.course_id)
         group = progress.get(doc_id)
         if group is None:
-            group = progress[doc_id] = _Group(empty_progress(entry.user_id, entry.course_id))
+            group = progress[doc_id] = _Group(empty_progress(entry.user_id, entry.course_id, created_at))
         group.increments[f"lesson_times.{entry.lesson_id}"] += entry.seconds
         group.increments["total_seconds_spent"] += entry.seconds
         group.last_ms = max(group.last_ms, entry.at_ms)

@@ -31,6 +31,9 @@ GROUP = keys_.GROUP
 # made up only has to outlive the call that carries it.
 CLIENT_KEY_WINDOW_MS = 600_000
 SERVER_KEY_WINDOW_MS = 60_000
+# Entries per read or claim: a reply of a hundred thousand entries would hold Redis, and every acceptance
+# call waiting on it, for a good part of a second; a flush gathers its entries over several reads.
+READ_CHUNK = 20_000
 # Heartbeats waiting for or inside an acceptance call, per api process, that are always admitted; past
 # them, as many as the process finishes in WAIT_BUDGET_SECONDS (app/telemetry/batcher.py).
 MIN_IN_FLIGHT = 4000
@@ -306,6 +309,7 @@ class StreamConsumer:
         self.stream = keys_.stream(partition)
         self._floors = keys_.floors(partition)
         self.floor_ttl_ms = floor_ttl_ms
+        self.read_chunk = READ_CHUNK
         self._forget_lapsed = redis.register_script(_FORGET_LAPSED)
 
     async def ensure_group(self) -> None:
@@ -316,23 +320,32 @@ class StreamConsumer:
                 raise
 
     async def read_new(self, count: int, block_ms: int | None) -> tuple[list[str], list[Entry]]:
-        """`block_ms` None: return at once with what is there."""
+        """At most `count` and READ_CHUNK entries; `block_ms` None: return at once with what is there."""
         reply: Any = await self._redis.xreadgroup(
-            GROUP, self.consumer, {self.stream: ">"}, count=count, block=block_ms
+            GROUP, self.consumer, {self.stream: ">"}, count=min(count, self.read_chunk), block=block_ms
         )
         raw = reply[0][1] if reply else []
         return [entry_id for entry_id, _ in raw], _entries(self.partition, raw)
 
     async def read_own_pending(self, count: int) -> tuple[list[str], list[Entry]]:
-        """Entries delivered to this consumer name before and never acknowledged (a restart)."""
-        reply: Any = await self._redis.xreadgroup(GROUP, self.consumer, {self.stream: "0"}, count=count)
+        """Entries delivered to this consumer name before and never acknowledged (a restart), at most
+        `count` and READ_CHUNK."""
+        reply: Any = await self._redis.xreadgroup(
+            GROUP, self.consumer, {self.stream: "0"}, count=min(count, self.read_chunk)
+        )
         raw = reply[0][1] if reply else []
         return [entry_id for entry_id, _ in raw], _entries(self.partition, raw)
 
     async def claim_stale(self, min_idle_ms: int, count: int) -> tuple[list[str], list[Entry]]:
-        """Entries pending on consumers that stopped acknowledging (dead workers) become ours."""
+        """Entries pending on consumers that stopped acknowledging (dead workers) become ours, at most
+        `count` and READ_CHUNK."""
         reply: Any = await self._redis.xautoclaim(
-            self.stream, GROUP, self.consumer, min_idle_time=min_idle_ms, start_id="0-0", count=count
+            self.stream,
+            GROUP,
+            self.consumer,
+            min_idle_time=min_idle_ms,
+            start_id="0-0",
+            count=min(count, self.read_chunk),
         )
         raw = [item for item in reply[1] if item and item[1] is not None]
         return [entry_id for entry_id, _ in raw], _entries(self.partition, raw)

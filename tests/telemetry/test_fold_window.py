@@ -14,7 +14,16 @@ import pytest
 from app.runtime import Runtime
 from app.telemetry.stream import STREAM, Entry
 from tests.helpers import Api
-from tests.telemetry.helpers import Written, assert_exact, classroom, group_state, totals, wait_until_drained
+from tests.telemetry.helpers import (
+    Written,
+    assert_exact,
+    classroom,
+    group_state,
+    totals,
+    wait_until_drained,
+    write_entries,
+)
+from workers import telemetry as telemetry_worker
 from workers.telemetry import TelemetryWorker
 
 pytestmark = pytest.mark.timeout(60)
@@ -75,6 +84,30 @@ async def test_heartbeats_within_the_window_are_folded_in_one_flush(
         await wait_until_drained(runtime.redis, timeout=20)
         assert [count for _, count in worker.flushes] == [6]
         assert worker.flushes[0][0] - first_sent >= WINDOW_SECONDS * 0.9
+        assert_exact(await totals(runtime), written)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_backlog_is_read_at_once_into_full_flushes(
+    api: Api, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that finds more waiting than one read returns (it fell behind) reads again at once rather
+    than at the next poll, so its flush is full and each document write carries the more heartbeats the
+    further behind it is. With polls 3 s apart inside a 4 s window, waiting for them would end the window
+    with three reads (150 entries), not a full flush of 200."""
+    monkeypatch.setattr(telemetry_worker, "_WINDOW_POLL_SECONDS", 3.0)
+    room = await classroom(api, learners=4, courses=2, lessons=2)
+    written = Written()
+    await write_entries(runtime.redis, room, 230, written, seed=5)
+    worker = Recording(runtime)
+    worker.batch_size = 200
+    worker.consumer.read_chunk = 50
+    task = asyncio.create_task(worker.run())
+    try:
+        await wait_until_drained(runtime.redis, timeout=30)
+        assert [count for _, count in worker.flushes] == [200, 30]
         assert_exact(await totals(runtime), written)
     finally:
         task.cancel()
