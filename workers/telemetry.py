@@ -29,6 +29,7 @@ from app.telemetry.fold import (
 from app.telemetry.keys import stream_order
 from app.telemetry.stream import Entry, StreamConsumer
 from workers.metrics import BATCH_SIZE, CLAIMED, FOLDED, LAG, PENDING, STREAM_LENGTH
+from workers.stopping import stop_if_requested, stop_requested
 
 log = logging.getLogger("learnflow.worker.telemetry")
 
@@ -102,6 +103,7 @@ class TelemetryWorker:
         # retry them first, rather than leaving them until they are idle long enough to be claimed.
         retry_own = True
         while True:
+            stop_if_requested()
             try:
                 # Declared before any entry is in hand, so no consumer prunes what this one is about
                 # to read or claim (app/telemetry/stream.py, settled_before).
@@ -139,6 +141,8 @@ class TelemetryWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep consuming; unacknowledged entries come back
+                if stop_requested():
+                    raise asyncio.CancelledError from exc  # a client turned our stop into its own error
                 if "NOGROUP" in str(exc):
                     # The stream or the group is gone (Redis restarted empty, flushed): make them again.
                     log.warning("telemetry consumer group missing; creating it again")

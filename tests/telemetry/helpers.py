@@ -312,3 +312,5 @@ async def drain(runtime: Runtime, partitions: int, *, timeout: float = 30.0) -> 
         for task in tasks:
             task.cancel()
         await asyncio.wait(tasks, timeout=10)  # bounded for the same reason
+        # A worker left running would go on taking entries of later tests (their loop is the session's).
+        assert all(task.done() for task in tasks), "a telemetry worker did not stop when cancelled"

@@ -292,3 +292,43 @@ async def test_a_failed_batch_is_retried_by_its_own_consumer(
             await task
     assert worker.failures == 1 and worker.claimed == 0 and worker.folded == written.entries
     assert_exact(await totals(runtime), written)
+
+
+class AbsorbsItsStop(TelemetryWorker):
+    """A flush whose store call swallows the cancellation: it returns as if it had finished (Python
+    3.11's `asyncio.wait_for` when the result arrives with the cancellation) or raises the client's own
+    connection error instead."""
+
+    def __init__(self, runtime: Runtime, how: str) -> None:
+        super().__init__(runtime, consumer=f"absorbs-{how}")
+        self.how = how
+        self.flushes = 0
+        self.in_flush = asyncio.Event()
+
+    async def process(self, ids: list[str], entries: list[Entry], *, redelivered: bool) -> None:
+        self.flushes += 1
+        self.in_flush.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            if self.how == "error":
+                raise ConnectionError("connection closed by the client") from None
+
+
+@pytest.mark.parametrize("how", ["return", "error"])
+async def test_a_worker_stops_when_a_store_client_absorbs_its_cancellation(
+    api: Api, runtime: Runtime, how: str
+) -> None:
+    room = await classroom(api, learners=1, courses=1, lessons=1)
+    await write_entries(runtime.redis, room, 3, Written(), seed=3)
+    worker = AbsorbsItsStop(runtime, how)
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.wait_for(worker.in_flush.wait(), 10)
+        task.cancel()
+        await asyncio.wait([task], timeout=10)
+        assert task.done() and task.cancelled()
+        assert worker.flushes == 1  # not retried after the stop
+    finally:
+        task.cancel()
+        await asyncio.wait([task], timeout=10)
