@@ -78,11 +78,11 @@ def check_portable_change(change: Mapping[str, Any]) -> None:
 # flight on it. A thousand operations hold it for a fraction of a second; on MongoDB they cost one more
 # round trip per thousand.
 WRITE_CHUNK = 1000
-DUPLICATE_KEY = 11000
+_DUPLICATE_KEY = 11000
 
 
-def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
-    return [items[start : start + WRITE_CHUNK] for start in range(0, len(items), WRITE_CHUNK)]
+def _chunks(items: Sequence[Any]) -> list[list[Any]]:
+    return [list(items[start : start + WRITE_CHUNK]) for start in range(0, len(items), WRITE_CHUNK)]
 
 
 async def bulk_write(
@@ -93,7 +93,7 @@ async def bulk_write(
     callers write idempotently and try again)."""
     matched = 0
     for chunk in _chunks(operations):
-        matched += (await collection.bulk_write(list(chunk), ordered=ordered)).matched_count
+        matched += (await collection.bulk_write(chunk, ordered=ordered)).matched_count
     return matched
 
 
@@ -103,10 +103,10 @@ async def insert_missing(collection: AsyncCollection[Document], documents: Seque
     existed: list[int] = []
     for number, chunk in enumerate(_chunks(documents)):
         try:
-            await collection.insert_many(list(chunk), ordered=False)
+            await collection.insert_many(chunk, ordered=False)
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
-            if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            if any(error.get("code") != _DUPLICATE_KEY for error in errors):
                 raise
             existed += [number * WRITE_CHUNK + error["index"] for error in errors]
     return existed

@@ -62,6 +62,8 @@ CONCURRENT_CALLS = 2
 # unbounded queue; a second's throughput times this does neither. A stall (nothing finished for a
 # whole second) brings it down to the floor.
 WAIT_BUDGET_SECONDS = 5.0
+# Heartbeats waiting or being accepted, per api process, that are always admitted.
+MIN_IN_FLIGHT = 4000
 # Memory bound whatever the throughput: a waiting heartbeat holds its frame, task and future.
 MAX_IN_FLIGHT = 40_000
 
@@ -71,7 +73,7 @@ class HeartbeatBatcher(TickBatcher[Pending, Acceptance]):
         self,
         flush: Flush,
         *,
-        min_in_flight: int,
+        min_in_flight: int = MIN_IN_FLIGHT,
         max_batch: int = MAX_BATCH,
         concurrency: int = CONCURRENT_CALLS,
         clock: Callable[[], float] = time.monotonic,
@@ -107,6 +109,7 @@ class HeartbeatBatcher(TickBatcher[Pending, Acceptance]):
     def refuses(self) -> bool:
         """True (and counted as shed) when `admit` would refuse now: lets a caller refuse before it reads
         the heartbeat at all."""
+        # The bound is never below the floor: under it, no need to read the clock.
         if self.in_flight >= self.min_in_flight and self.in_flight >= self.bound():
             self.shed += 1
             return True

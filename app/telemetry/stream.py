@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from app.telemetry import keys as keys_
 from app.telemetry.activity import ActivityKeys, activity_keys
-from app.telemetry.batcher import Acceptance, HeartbeatBatcher, Pending
+from app.telemetry.batcher import MIN_IN_FLIGHT, Acceptance, HeartbeatBatcher, Pending
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,6 @@ SERVER_KEY_WINDOW_MS = 60_000
 # Entries per read or claim: a reply of a hundred thousand entries would hold Redis, and every acceptance
 # call waiting on it, for a good part of a second; a flush gathers its entries over several reads.
 READ_CHUNK = 20_000
-# Heartbeats waiting for or inside an acceptance call, per api process, that are always admitted; past
-# them, as many as the process finishes in WAIT_BUDGET_SECONDS (app/telemetry/batcher.py).
-MIN_IN_FLIGHT = 4000
 
 # One call accepts a partition's share of a batch, in order, so budgets and seqs stay exact within it and
 # across api instances (a script runs alone). Every key is in the partition's slot (app/telemetry/keys.py).

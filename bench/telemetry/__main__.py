@@ -552,7 +552,7 @@ async def refusal_cost(
 ) -> dict[str, Any] | None:
     """What one refused heartbeat costs. The stream's Redis stops taking writes (CLIENT PAUSE WRITE), so the
     acceptance call in flight waits; once the api holds its floor of heartbeats waiting (MIN_IN_FLIGHT in
-    app/telemetry/stream.py, 4,000: with nothing accepted, the bound is down to it within two seconds) every
+    app/telemetry/batcher.py, 4,000: with nothing accepted, the bound is down to it within two seconds) every
     further one is refused before any store work. The CPU of servers
     and stores over `--refusal-seconds`, divided by the refusals answered in them, is the cost of one. The
     pause ends before redis-py's 5 s socket timeout, so nothing waiting fails inside the window; after it the
