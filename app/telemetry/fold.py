@@ -110,7 +110,15 @@ def _update(group: _Group, entry_ids: list[str], increments: dict[str, int]) -> 
     }
     if group.last_ms:
         change["$set"] = {"last_accessed": epoch_ms_to_iso_ms(group.last_ms)}
-    return UpdateOne({"_id": group.shape["_id"], "applied": {"$nin": entry_ids}}, change)
+    return UpdateOne({"_id": group.shape["_id"], **none_applied(entry_ids)}, change)
+
+
+def none_applied(entry_ids: list[str]) -> dict[str, Any]:
+    """The guard of a fold update: the document's `applied` list holds none of these ids. Written as
+    `$nor` of equalities, which means the same as `applied: {$nin: ids}` on MongoDB, because nx-27017
+    turns it into one SQL condition, while `$nin` on an array makes it load and filter the document in
+    Python (README, embedded-mode notes: 45 µs more of its CPU per update)."""
+    return {"$nor": [{"applied": entry_id} for entry_id in entry_ids]}
 
 
 class FoldMemory:

@@ -22,7 +22,16 @@ from app.telemetry.batcher import MIN_IN_FLIGHT, Acceptance, HeartbeatBatcher, P
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GROUP", "STREAM", "Acceptance", "Entry", "StreamConsumer", "TelemetryStream"]
+__all__ = [
+    "GROUP",
+    "PACKED",
+    "STREAM",
+    "Acceptance",
+    "Entry",
+    "StreamConsumer",
+    "TelemetryStream",
+    "parse_entries",
+]
 
 STREAM = keys_.STREAM
 GROUP = keys_.GROUP
@@ -39,7 +48,7 @@ READ_CHUNK = 20_000
 # across api instances (a script runs alone). Every key is in the partition's slot (app/telemetry/keys.py).
 # KEYS: the partition's stream, then per heartbeat: budget (user), last seq (user and course),
 # idempotency key. ARGV: tolerance ms, first-heartbeat max ms, then per heartbeat: seconds, seq or "",
-# user, course, lesson, enrollment id, idempotency window ms.
+# idempotency window ms, "user|course|enrollment id|lesson" (the tail of its stream entry, PACKED below).
 # The budget key holds the instant up to which the user's time is already credited; a heartbeat is
 # credited at most the wall-clock time between that instant and now (+ tolerance), across all courses,
 # so sending 60 s every second earns one second per second.
@@ -50,13 +59,13 @@ local tolerance, first = tonumber(ARGV[1]), tonumber(ARGV[2])
 local out = {}
 local n = (#KEYS - 1) / 3
 for i = 0, n - 1 do
-  local k, a = 1 + i * 3, 2 + i * 7
+  local k, a = 1 + i * 3, 2 + i * 4
   local seconds, seq = tonumber(ARGV[a + 1]), ARGV[a + 2]
   local duplicate = false
   if seq ~= '' then
     local last_seq = redis.call('GET', KEYS[k + 2])
     if last_seq and tonumber(seq) <= tonumber(last_seq) then duplicate = true end
-  elseif redis.call('SET', KEYS[k + 3], '1', 'NX', 'PX', ARGV[a + 7]) == false then
+  elseif redis.call('SET', KEYS[k + 3], '1', 'NX', 'PX', ARGV[a + 3]) == false then
     duplicate = true
   end
   if duplicate then
@@ -71,8 +80,7 @@ for i = 0, n - 1 do
     if seq ~= '' then redis.call('SET', KEYS[k + 2], seq, 'PX', 86400000) end
     local id = ''
     if credit > 0 then
-      id = redis.call('XADD', KEYS[1], '*', 'u', ARGV[a + 3], 'c', ARGV[a + 4], 'l', ARGV[a + 5],
-        's', credit, 't', now, 'e', ARGV[a + 6])
+      id = redis.call('XADD', KEYS[1], '*', 'h', credit .. '|' .. now .. '|' .. ARGV[a + 4])
     end
     out[#out + 1] = 'accepted'; out[#out + 1] = credit; out[#out + 1] = id
   end
@@ -218,11 +226,8 @@ class TelemetryStream:
             args += [
                 item.seconds,
                 "" if item.seq is None else item.seq,
-                item.user_id,
-                item.course_id,
-                item.lesson_id,
-                item.enrollment_id,
                 window,
+                f"{item.user_id}|{item.course_id}|{item.enrollment_id}|{item.lesson_id}",
             ]
         reply: Any = await self._accept(keys=keys, args=args)
         return [
@@ -265,12 +270,31 @@ class Entry:
     enrollment_id: int | None = None
 
 
-def _entries(partition: int, raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
+# A stream entry is one field, PACKED: "seconds|at ms|user|course|enrollment id|lesson" (the lesson id
+# last, so it may hold the separator). One field instead of one per value: every entry is written to the
+# AOF, sent to the worker and parsed there, and a dozen small strings cost each of them several times
+# what one does. Entries of older versions have one field per value (u, c, l, s, t and e).
+PACKED = "h"
+
+
+def parse_entries(partition: int, raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
     result = []
     for stream_id, fields in raw:
         try:
-            result.append(
-                Entry(
+            packed = fields.get(PACKED)
+            if packed is not None:
+                seconds, at_ms, user, course, enrollment, lesson = packed.split("|", 5)
+                entry = Entry(
+                    keys_.applied_id(partition, stream_id),
+                    int(user),
+                    int(course),
+                    lesson,
+                    int(seconds),
+                    int(at_ms),
+                    int(enrollment),
+                )
+            else:
+                entry = Entry(
                     keys_.applied_id(partition, stream_id),
                     int(fields["u"]),
                     int(fields["c"]),
@@ -279,7 +303,7 @@ def _entries(partition: int, raw: list[tuple[str, dict[str, str]]]) -> list[Entr
                     int(fields["t"]),
                     int(fields["e"]) if fields.get("e") else None,
                 )
-            )
+            result.append(entry)
         except (KeyError, ValueError, TypeError):
             # Not ours, or deleted while pending (no fields): acknowledged with the batch so it never
             # blocks the group.
@@ -322,7 +346,7 @@ class StreamConsumer:
             GROUP, self.consumer, {self.stream: ">"}, count=min(count, self.read_chunk), block=block_ms
         )
         raw = reply[0][1] if reply else []
-        return [entry_id for entry_id, _ in raw], _entries(self.partition, raw)
+        return [entry_id for entry_id, _ in raw], parse_entries(self.partition, raw)
 
     async def read_own_pending(self, count: int) -> tuple[list[str], list[Entry]]:
         """Entries delivered to this consumer name before and never acknowledged (a restart), at most
@@ -331,7 +355,7 @@ class StreamConsumer:
             GROUP, self.consumer, {self.stream: "0"}, count=min(count, self.read_chunk)
         )
         raw = reply[0][1] if reply else []
-        return [entry_id for entry_id, _ in raw], _entries(self.partition, raw)
+        return [entry_id for entry_id, _ in raw], parse_entries(self.partition, raw)
 
     async def claim_stale(self, min_idle_ms: int, count: int) -> tuple[list[str], list[Entry]]:
         """Entries pending on consumers that stopped acknowledging (dead workers) become ours, at most
@@ -345,7 +369,7 @@ class StreamConsumer:
             count=min(count, self.read_chunk),
         )
         raw = [item for item in reply[1] if item and item[1] is not None]
-        return [entry_id for entry_id, _ in raw], _entries(self.partition, raw)
+        return [entry_id for entry_id, _ in raw], parse_entries(self.partition, raw)
 
     async def hold_from(self, floor: str | None = None) -> None:
         """Declare that every entry this consumer holds or is about to read or claim is at least `floor`.

@@ -18,7 +18,7 @@ from app.runtime import Runtime
 from app.stores import mongo
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore
 from app.telemetry import keys
-from app.telemetry.fold import FoldMemory, fold_into_documents, settled_ids
+from app.telemetry.fold import FoldMemory, fold_into_documents, none_applied, settled_ids
 from app.telemetry.stream import Entry
 
 _WRITES = {"insert": "documents", "update": "updates", "delete": "deletes"}
@@ -272,3 +272,29 @@ def test_the_settled_range_holds_only_older_ids_of_its_own_partition(bound_ms: i
                     assert not pruned or older, (partition, entry_id, condition)
                     if older and (partition > 0 or ms >= block_start):
                         assert pruned, (partition, entry_id, condition)
+
+
+async def test_the_guard_matches_only_a_document_whose_applied_list_holds_none_of_the_ids(
+    runtime: Runtime,
+) -> None:
+    """`none_applied` must filter an array field as `$nin` does on MongoDB (`$ne` does not, on the
+    embedded server): otherwise an entry delivered again would be counted twice."""
+    collection = runtime.documents.db[PROGRESS]
+    await collection.delete_many({"_id": {"$in": ["guard:1", "guard:2"]}})
+    await collection.insert_many(
+        [{"_id": "guard:1", "applied": ["1-0", "2-0", "3-0"]}, {"_id": "guard:2", "applied": []}]
+    )
+
+    async def matched(doc_id: str, entry_ids: list[str]) -> int:
+        return int(await collection.count_documents({"_id": doc_id, **none_applied(entry_ids)}))
+
+    assert await matched("guard:1", ["4-0", "5-0"]) == 1
+    assert await matched("guard:1", ["4-0", "2-0"]) == 0  # one id already there is enough to refuse
+    assert await matched("guard:1", ["3-0"]) == 0
+    assert await matched("guard:1", ["3"]) == 1  # whole ids, not prefixes
+    assert await matched("guard:2", ["1-0"]) == 1
+    result = await collection.update_one(
+        {"_id": "guard:1", **none_applied(["2-0"])}, {"$push": {"applied": "2-0"}}
+    )
+    assert result.matched_count == 0
+    assert (await collection.find_one({"_id": "guard:1"}))["applied"] == ["1-0", "2-0", "3-0"]

@@ -16,7 +16,7 @@ from asgi_lifespan import LifespanManager
 from app.main import create_app
 from app.runtime import Runtime, StoreUrls
 from app.telemetry import parts as telemetry_parts
-from app.telemetry.stream import STREAM
+from app.telemetry.stream import STREAM, Entry, parse_entries
 from tests.conftest import make_settings
 from tests.helpers import Api
 from tests.telemetry.helpers import classroom
@@ -41,9 +41,9 @@ async def second(telemetry_urls: StoreUrls) -> AsyncIterator[tuple[httpx.AsyncCl
             yield http, app.state.runtime
 
 
-async def _entries(runtime: Runtime) -> list[dict[str, str]]:
+async def _entries(runtime: Runtime) -> list[Entry]:
     raw: Any = await runtime.redis.xrange(STREAM)
-    return [fields for _, fields in raw]
+    return parse_entries(0, raw)
 
 
 async def test_budget_is_exact_for_one_user_heartbeating_at_once_through_two_instances(
@@ -83,7 +83,7 @@ async def test_budget_is_exact_for_one_user_heartbeating_at_once_through_two_ins
     # allowance plus the tolerance, plus the seconds that passed while sending.
     assert first <= credited <= first + tolerance + elapsed + 1, (credited, elapsed)
     entries = await _entries(runtime)
-    assert sum(int(fields["s"]) for fields in entries) == credited
+    assert sum(entry.seconds for entry in entries) == credited
     assert len(entries) == sum(1 for reply in replies if reply.json()["credited_seconds"] > 0)
     # Grouped: fewer script calls than heartbeats on each instance.
     made = (
@@ -120,7 +120,7 @@ async def test_seq_dedupe_is_exact_for_one_user_through_two_instances(
     assert fresh == sorted(fresh)  # accepted in increasing order, whatever the instance
     credited = sum(int(reply.json()["credited_seconds"]) for reply in replies)
     entries = await _entries(runtime)
-    assert sum(int(fields["s"]) for fields in entries) == credited
+    assert sum(entry.seconds for entry in entries) == credited
     assert all(reply.json()["credited_seconds"] == 0 for reply in replies if reply.json()["duplicate"])
     # A later seq still counts once.
     again = await other.post(

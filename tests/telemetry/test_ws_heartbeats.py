@@ -7,6 +7,7 @@ in `learnflow serve`); the same payloads go through REST and WS and must be acce
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from websockets.asyncio.client import connect
 
 from app.runtime import Runtime
 from app.telemetry import parts as telemetry_parts
-from app.telemetry.stream import STREAM
+from app.telemetry.stream import PACKED, STREAM, parse_entries
 from tests.helpers import Account, Api, served_by_uvicorn
 from tests.live.conftest import WsClient
 from tests.telemetry.helpers import Classroom, classroom, make_course
@@ -95,27 +96,16 @@ async def test_accepted_over_ws_like_rest_and_folded(
     without_seq = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[1], seconds_spent=2)
     assert without_seq["ok"] and without_seq["duplicate"] is False and without_seq["credited_seconds"] == 2
 
-    entries: Any = await runtime.redis.xrange(STREAM)
-    enrollment = entries[0][1]["e"]  # the enrollment the time counts toward
-    assert enrollment.isdigit()
-    assert [fields for _, fields in entries] == [
-        {
-            "u": str(learner.id),
-            "c": str(course_id),
-            "l": lessons[0],
-            "s": "10",
-            "t": entries[0][1]["t"],
-            "e": enrollment,
-        },
-        {
-            "u": str(learner.id),
-            "c": str(course_id),
-            "l": lessons[1],
-            "s": "2",
-            "t": entries[1][1]["t"],
-            "e": enrollment,
-        },
+    raw: Any = await runtime.redis.xrange(STREAM)
+    assert [list(fields) for _, fields in raw] == [[PACKED], [PACKED]]  # one field per entry
+    entries = parse_entries(0, raw)
+    enrollment = entries[0].enrollment_id  # the enrollment the time counts toward
+    assert enrollment is not None and enrollment > 0
+    assert [(e.user_id, e.course_id, e.lesson_id, e.seconds, e.enrollment_id) for e in entries] == [
+        (learner.id, course_id, lessons[0], 10, enrollment),
+        (learner.id, course_id, lessons[1], 2, enrollment),
     ]
+    assert abs(entries[0].at_ms - time.time() * 1000) < 60_000
     worker = TelemetryWorker(runtime, consumer="ws-test")
     await worker.consumer.ensure_group()
     ids, read = await worker.consumer.read_new(100, block_ms=100)
@@ -321,7 +311,7 @@ async def test_inflation_over_ws_is_credited_wall_clock_only(
     assert first <= credited <= elapsed + first + tolerance
     assert credited < 60  # the first claim alone was 60 seconds
     stream: Any = await runtime.redis.xrange(STREAM)
-    in_stream = sum(int(fields["s"]) for _, fields in stream)
+    in_stream = sum(entry.seconds for entry in parse_entries(0, stream))
     assert in_stream == credited
 
 
