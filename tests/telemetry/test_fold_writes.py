@@ -274,19 +274,22 @@ def test_the_settled_range_holds_only_older_ids_of_its_own_partition(bound_ms: i
                         assert pruned, (partition, entry_id, condition)
 
 
+@pytest.mark.parametrize("padding", [0, 20], ids=["few ids", "many ids"])
 async def test_the_guard_matches_only_a_document_whose_applied_list_holds_none_of_the_ids(
-    runtime: Runtime,
+    runtime: Runtime, padding: int
 ) -> None:
     """`none_applied` must filter an array field as `$nin` does on MongoDB (`$ne` does not, on the
-    embedded server): otherwise an entry delivered again would be counted twice."""
+    embedded server), in both of its forms: otherwise an entry delivered again would count twice."""
     collection = runtime.documents.db[PROGRESS]
     await collection.delete_many({"_id": {"$in": ["guard:1", "guard:2"]}})
     await collection.insert_many(
         [{"_id": "guard:1", "applied": ["1-0", "2-0", "3-0"]}, {"_id": "guard:2", "applied": []}]
     )
+    others = [f"9-{n}" for n in range(padding)]
 
     async def matched(doc_id: str, entry_ids: list[str]) -> int:
-        return int(await collection.count_documents({"_id": doc_id, **none_applied(entry_ids)}))
+        guard = none_applied(others + entry_ids)
+        return int(await collection.count_documents({"_id": doc_id, **guard}))
 
     assert await matched("guard:1", ["4-0", "5-0"]) == 1
     assert await matched("guard:1", ["4-0", "2-0"]) == 0  # one id already there is enough to refuse
@@ -294,7 +297,7 @@ async def test_the_guard_matches_only_a_document_whose_applied_list_holds_none_o
     assert await matched("guard:1", ["3"]) == 1  # whole ids, not prefixes
     assert await matched("guard:2", ["1-0"]) == 1
     result = await collection.update_one(
-        {"_id": "guard:1", **none_applied(["2-0"])}, {"$push": {"applied": "2-0"}}
+        {"_id": "guard:1", **none_applied(others + ["2-0"])}, {"$push": {"applied": "2-0"}}
     )
     assert result.matched_count == 0
     assert (await collection.find_one({"_id": "guard:1"}))["applied"] == ["1-0", "2-0", "3-0"]
