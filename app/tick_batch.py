@@ -3,6 +3,11 @@ one call of `flush`, and each submitter's await returns its own item's answer. W
 most that many flushes run at once and what arrives meanwhile waits for the next one, so batches grow
 with the load instead of the number of calls.
 
+With `linger` (seconds), a batch leaves once its oldest item has waited that long (or it is full)
+rather than at the end of the tick: under light load a tick holds one item or two, and a call per item
+costs the store its fixed share per call every time (for the heartbeat script, an fsync). Under heavy
+load items wait longer than that for a free call anyway, so the linger adds no delay there.
+
 A flush that fails fails every submitter of its batch, as each call would have failed alone.
 """
 
@@ -20,28 +25,45 @@ Flush = Callable[[Sequence[Item]], Awaitable[Sequence[Answer]]]
 
 class TickBatcher(Generic[Item, Answer]):
     def __init__(
-        self, flush: Flush[Item, Answer], *, max_batch: int = 500, concurrency: int | None = None
+        self,
+        flush: Flush[Item, Answer],
+        *,
+        max_batch: int = 500,
+        concurrency: int | None = None,
+        linger: float = 0.0,
     ) -> None:
         self._flush = flush
         self._max_batch = max_batch
         self._concurrency = concurrency
+        self._linger = linger
         self._running = 0
-        self._queue: list[tuple[Item, asyncio.Future[Answer]]] = []
-        self._scheduled = False
+        # (item, its future, when it was submitted by the loop's clock)
+        self._queue: list[tuple[Item, asyncio.Future[Answer], float]] = []
+        self._scheduled: asyncio.Handle | None = None
         self.batches = 0  # flushes made, for tests and metrics
 
     async def submit(self, item: Item) -> Answer:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Answer] = loop.create_future()
-        self._queue.append((item, future))
-        if not self._scheduled:
-            self._scheduled = True
-            # call_soon: every submission made in this tick joins the batch before it leaves.
-            loop.call_soon(self._start)
+        self._queue.append((item, future, loop.time()))
+        if self._scheduled is None:
+            self._schedule(loop)
+        elif len(self._queue) == self._max_batch and self._linger:
+            self._scheduled.cancel()  # a full batch leaves without waiting out the linger
+            self._scheduled = loop.call_soon(self._start)
         return await future
 
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start a batch when the oldest waiting item has lingered long enough; call_soon at the least, so
+        every submission made in this tick joins it."""
+        wait = self._queue[0][2] + self._linger - loop.time() if self._linger else 0.0
+        if wait > 0 and len(self._queue) < self._max_batch:
+            self._scheduled = loop.call_later(wait, self._start)
+        else:
+            self._scheduled = loop.call_soon(self._start)
+
     def _start(self) -> None:
-        self._scheduled = False
+        self._scheduled = None
         while self._queue and (self._concurrency is None or self._running < self._concurrency):
             chunk, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
             self._running += 1
@@ -51,22 +73,21 @@ class TickBatcher(Generic[Item, Answer]):
     def _finished(self, task: asyncio.Future[None]) -> None:
         _consume(task)
         self._running -= 1
-        if self._queue and not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._start)
+        if self._queue and self._scheduled is None:
+            self._schedule(asyncio.get_running_loop())
 
-    async def _run(self, chunk: list[tuple[Item, asyncio.Future[Answer]]]) -> None:
+    async def _run(self, chunk: list[tuple[Item, asyncio.Future[Answer], float]]) -> None:
         self.batches += 1
         try:
-            answers = await self._flush([item for item, _ in chunk])
+            answers = await self._flush([item for item, _, _ in chunk])
             if len(answers) != len(chunk):
                 raise ValueError(f"the flush answered {len(answers)} of {len(chunk)} items")
         except BaseException as exc:  # noqa: BLE001 - every waiter gets the failure, as if it ran alone
-            for _, future in chunk:
+            for _, future, _ in chunk:
                 if not future.done():
                     future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
             return
-        for (_, future), answer in zip(chunk, answers, strict=True):
+        for (_, future, _), answer in zip(chunk, answers, strict=True):
             if not future.done():
                 future.set_result(answer)
 

@@ -98,3 +98,56 @@ async def test_with_a_concurrency_of_one_what_arrives_during_a_flush_waits_for_t
     assert all(isinstance(result, ConnectionError) for result in results)
     assert await batcher.submit(4) == 40
     assert most_running == 1 and batcher.batches == 3
+
+
+async def test_with_a_linger_submissions_of_several_ticks_share_one_flush() -> None:
+    flushed: list[list[int]] = []
+
+    async def flush(items: Sequence[int]) -> list[int]:
+        flushed.append(list(items))
+        return list(items)
+
+    batcher: TickBatcher[int, int] = TickBatcher(flush, linger=0.2)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    waiting = [asyncio.ensure_future(batcher.submit(0))]
+    for n in range(1, 4):
+        await asyncio.sleep(0.02)  # other ticks, well inside the linger
+        waiting.append(asyncio.ensure_future(batcher.submit(n)))
+    assert await asyncio.gather(*waiting) == [0, 1, 2, 3]
+    waited = loop.time() - started
+    assert flushed == [[0, 1, 2, 3]]
+    assert 0.19 <= waited < 1.0  # the first item waited out the linger, not much more
+
+
+async def test_with_a_linger_a_full_batch_leaves_at_once() -> None:
+    async def flush(items: Sequence[int]) -> list[int]:
+        return list(items)
+
+    batcher: TickBatcher[int, int] = TickBatcher(flush, max_batch=3, linger=30.0)
+    full = await asyncio.wait_for(asyncio.gather(*(batcher.submit(n) for n in range(3))), 5)
+    assert full == [0, 1, 2] and batcher.batches == 1
+
+
+async def test_with_a_linger_what_waited_for_a_running_flush_leaves_when_it_ends() -> None:
+    """Items that waited for a free call longer than the linger are not held any further."""
+    flushed: list[list[int]] = []
+    release = asyncio.Event()
+
+    async def flush(items: Sequence[int]) -> list[int]:
+        flushed.append(list(items))
+        if items[0] == 0:
+            await release.wait()
+        return list(items)
+
+    batcher: TickBatcher[int, int] = TickBatcher(flush, concurrency=1, linger=0.05)
+    first = asyncio.ensure_future(batcher.submit(0))
+    await asyncio.sleep(0.1)  # the first flush is running
+    later = [asyncio.ensure_future(batcher.submit(n)) for n in (1, 2)]
+    await asyncio.sleep(0.2)  # they wait for the only call, past their linger
+    loop = asyncio.get_running_loop()
+    released = loop.time()
+    release.set()
+    assert await asyncio.gather(first, *later) == [0, 1, 2]
+    assert loop.time() - released < 0.04  # no second linger after the wait
+    assert flushed == [[0], [1, 2]]
