@@ -3,7 +3,7 @@
 Without care, such a cache stampedes: entries made together (a classroom connecting at once) expire
 together, and each expiry sends every concurrent heartbeat of that key to the stores. So expiries are
 jittered (spread over 24–36 s), concurrent misses of one key share one look-up, the enrollment misses of
-one event-loop tick are looked up by one statement (app/tick_batch.py), and at most `MAX_LOOKUPS`
+20 ms are looked up by one statement (app/tick_batch.py, `LOOKUP_LINGER_SECONDS`), and at most `MAX_LOOKUPS`
 enrollment statements and as many lesson look-ups run at a time per process (the rest wait for a free
 place, they never fail for it). Under load a
 look-up's turn comes slowly, so looking up a crowd's enrollments one by one would hold their heartbeats
@@ -34,6 +34,9 @@ _MISS_REFETCH_SECONDS = 1.0
 MAX_LOOKUPS = 8
 # (user, course) pairs per enrollment statement.
 _MAX_PAIRS = 1000
+# A miss waits at most this long for others to share its statement: with learners heartbeating every 15 s
+# and entries lasting about 30 s, an api's misses are spread one or two a tick, a statement each.
+LOOKUP_LINGER_SECONDS = 0.02
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -57,7 +60,7 @@ class HeartbeatTargets:
         self._lessons: dict[int, tuple[float, float, frozenset[str]]] = {}  # (fetched, expiry, ids)
         self._lookups = asyncio.Semaphore(max_lookups)
         self._enrollment_lookups: TickBatcher[tuple[Principal, int], int | None] = TickBatcher(
-            self._enrollments, max_batch=_MAX_PAIRS, concurrency=max_lookups
+            self._enrollments, max_batch=_MAX_PAIRS, concurrency=max_lookups, linger=LOOKUP_LINGER_SECONDS
         )
         self._inflight: dict[object, asyncio.Future[object]] = {}
         self.lookups = 0  # store statements made, for tests
