@@ -617,6 +617,10 @@ async def baseline(made: Stack, learners: list[dict[str, Any]], args: argparse.N
         "--no-access-log",
         "--backlog",
         "8192",
+        # The learners hold their keep-alive connection between heartbeats, as ours hold their sockets;
+        # uvicorn's default (5 s) would close it under any interval longer than that.
+        "--timeout-keep-alive",
+        str(int(args.interval * 2) + 5),
         MONGO_URL=made.urls.mongo_url,
         MONGO_DATABASE=MONGO_DATABASE,
         JWT_SECRET=made.jwt_secret,
