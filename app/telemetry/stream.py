@@ -138,7 +138,7 @@ return n
 
 
 class TelemetryStream:
-    """Acceptance, in batches (`HeartbeatBatcher`: one script call per event-loop tick). `redis` must
+    """Acceptance, in batches (`HeartbeatBatcher`: one script call per batch of up to 20 ms). `redis` must
     not resend commands by itself (`create_redis(retries=0)`): a lost reply may hide a batch that ran,
     so it is reported to the callers, who send the same heartbeat again with its `seq` or key."""
 
