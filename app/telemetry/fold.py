@@ -58,6 +58,10 @@ _PRUNE_AT = 32
 # document receives at most about one entry per second of its learner's wall-clock time. Twice the
 # largest flush (`telemetry_batch_size`), so one flush never cuts ids that may still come again.
 _APPLIED_CAP = 400_000
+# The cut (`$slice`) rides on a document's update once this worker has pushed this many ids to it since
+# the last one, not on every update: on nx-27017 it costs 20–35 µs of CPU per update (README, "Time
+# tracking ingest"). A list may so pass the cap by this much per worker before it is cut.
+_CAP_EVERY = 10_000
 
 
 @dataclass
@@ -103,11 +107,10 @@ def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Gro
     return buckets, progress
 
 
-def _update(group: _Group, entry_ids: list[str], increments: dict[str, int]) -> UpdateOne:
-    change: dict[str, Any] = {
-        "$inc": increments,
-        "$push": {"applied": {"$each": entry_ids, "$slice": -_APPLIED_CAP}},
-    }
+def _update(group: _Group, entry_ids: list[str], increments: dict[str, int], *, cut: bool) -> UpdateOne:
+    """`cut`: the update also cuts the `applied` list to `_APPLIED_CAP` ids."""
+    push: dict[str, Any] = {"$each": entry_ids, "$slice": -_APPLIED_CAP} if cut else {"$each": entry_ids}
+    change: dict[str, Any] = {"$inc": increments, "$push": {"applied": push}}
     if group.last_ms:
         change["$set"] = {"last_accessed": epoch_ms_to_iso_ms(group.last_ms)}
     return UpdateOne({"_id": group.shape["_id"], **none_applied(entry_ids)}, change)
@@ -139,6 +142,18 @@ class FoldMemory:
     def __init__(self) -> None:
         self.existing: set[tuple[str, str]] = set()
         self.pushed: dict[tuple[str, str], int] = defaultdict(int)
+        self.uncut: dict[tuple[str, str], int] = defaultdict(int)  # ids pushed since the last cut
+
+    def cut_due(self, collection: str, group: _Group) -> bool:
+        """Counts the group's ids as pushed; True when its update should cut the list (and counts it cut)."""
+        if len(self.uncut) > self._LIMIT:
+            self.uncut.clear()
+        key = (collection, group.shape["_id"])
+        self.uncut[key] += len(group.entry_ids)
+        if self.uncut[key] < _CAP_EVERY:
+            return False
+        self.uncut[key] = 0
+        return True
 
     def note_existing(self, collection: str, doc_ids: Sequence[str]) -> None:
         if len(self.existing) > self._LIMIT:
@@ -215,7 +230,10 @@ async def _write_collection(
         updated = known + existed
         if not updated:
             return
-        ops = [_update(group, group.entry_ids, dict(group.increments)) for group in updated]
+        ops = [
+            _update(group, group.entry_ids, dict(group.increments), cut=memory.cut_due(collection, group))
+            for group in updated
+        ]
         if await bulk_write(coll, ops, ordered=False) == len(ops):
             return
         # A document deleted since (a course removed, progress reset) or entries applied already.
@@ -246,7 +264,7 @@ async def _write_collection(
                     "total_seconds_spent": entry.seconds,
                 }
             single = _Group(group.shape, last_ms=entry.at_ms if collection == PROGRESS else 0)
-            ops.append(_update(single, [entry_id], increments))
+            ops.append(_update(single, [entry_id], increments, cut=True))  # rare: always cut
     await bulk_write(coll, ops, ordered=True)
 
 

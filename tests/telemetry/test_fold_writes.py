@@ -10,6 +10,7 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
@@ -17,7 +18,7 @@ from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStart
 from app.runtime import Runtime
 from app.stores import mongo
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore
-from app.telemetry import keys
+from app.telemetry import fold, keys
 from app.telemetry.fold import FoldMemory, fold_into_documents, none_applied, settled_ids
 from app.telemetry.stream import Entry
 
@@ -30,9 +31,12 @@ class Operations(CommandListener):
     def __init__(self) -> None:
         self.counts: Counter[tuple[str, str]] = Counter()
         self.largest = 0
+        self.updates: list[Any] = []  # the update statements sent, as the driver encoded them
 
     def started(self, event: CommandStartedEvent) -> None:
         name = event.command_name
+        if name == "update":
+            self.updates += list(event.command.get("updates", []))
         if name in _WRITES or name in ("find", "aggregate", "findAndModify", "count"):
             statements = event.command.get(_WRITES.get(name, ""), [None])
             self.counts[(name, str(event.command.get(name)))] += len(statements)
@@ -301,3 +305,31 @@ async def test_the_guard_matches_only_a_document_whose_applied_list_holds_none_o
     )
     assert result.matched_count == 0
     assert (await collection.find_one({"_id": "guard:1"}))["applied"] == ["1-0", "2-0", "3-0"]
+
+
+async def test_applied_lists_are_cut_to_the_cap_every_so_many_ids(
+    runtime: Runtime, watched: tuple[DocumentStore, Operations], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety cap on an `applied` list (nothing settled, so nothing pruned) rides on one update in
+    `_CAP_EVERY` ids, not on every update."""
+    monkeypatch.setattr(fold, "_APPLIED_CAP", 5)
+    monkeypatch.setattr(fold, "_CAP_EVERY", 8)
+    store, operations = watched
+    hour_ms = int(time.time() // 3600 * 3600 * 1000)
+    memory = FoldMemory()
+    cuts: list[bool] = []
+    lengths: list[int] = []
+    pushed: list[str] = []
+    for n in range(4):
+        entries = flush(range(900, 901), ["L1"], 4, hour_ms + n * 10_000)
+        pushed += [entry.entry_id for entry in entries]
+        await fold_into_documents(store, entries, redelivered=False, memory=memory)
+        cuts.append("$slice" in str(operations.updates))
+        operations.updates.clear()
+        progress = await runtime.documents.db[PROGRESS].find_one({"user_id": 900})
+        assert progress is not None
+        lengths.append(len(progress["applied"]))
+    # An insert of 4 ids; updates pushing 4 (4 uncut), 4 more (8: this one cuts), 4 (uncut again).
+    assert cuts == [False, False, True, False]
+    assert lengths == [4, 8, 5, 9]
+    assert progress["applied"][-9:] == pushed[-9:] and progress["total_seconds_spent"] == 16
