@@ -37,7 +37,7 @@ class TickBatcher(Generic[Item, Answer]):
         self._concurrency = concurrency
         self._linger = linger
         self._running = 0
-        # (item, its future, when it was submitted by the loop's clock)
+        # (item, its future, when it was submitted by the loop's clock; 0 without a linger)
         self._queue: list[tuple[Item, asyncio.Future[Answer], float]] = []
         self._scheduled: asyncio.Handle | None = None
         self.batches = 0  # flushes made, for tests and metrics
@@ -45,7 +45,7 @@ class TickBatcher(Generic[Item, Answer]):
     async def submit(self, item: Item) -> Answer:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Answer] = loop.create_future()
-        self._queue.append((item, future, loop.time()))
+        self._queue.append((item, future, loop.time() if self._linger else 0.0))
         if self._scheduled is None:
             self._schedule(loop)
         elif len(self._queue) == self._max_batch and self._linger:

@@ -39,7 +39,7 @@ from app.syllabus import store as lessons
 from app.timestamps import from_epoch_ms
 from realtime.hub import Hub
 from workers.metrics import LIVE_DIRTY_LEADERBOARDS, LIVE_ERRORS, LIVE_PUSHES, LIVE_TICK_SECONDS
-from workers.stopping import stop_if_requested, stop_requested
+from workers.stopping import stop_if_requested
 
 log = logging.getLogger("learnflow.worker.live")
 
@@ -95,8 +95,7 @@ class LiveWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - e.g. Redis away; the next tick tries again
-                if stop_requested():
-                    raise asyncio.CancelledError from exc  # a client turned our stop into its own error
+                stop_if_requested(exc)  # a client may have turned our stop into its own error
                 LIVE_ERRORS.labels(view).inc()
                 log.warning("live %s tick failed", view, exc_info=True)
             elapsed = time.monotonic() - started

@@ -17,7 +17,8 @@ def stop_requested() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-def stop_if_requested() -> None:
-    """Raise CancelledError when the running task was asked to stop and is still running."""
+def stop_if_requested(cause: BaseException | None = None) -> None:
+    """Raise CancelledError when the running task was asked to stop and is still running; `cause`: the
+    error a store client raised instead of the cancellation."""
     if stop_requested():
-        raise asyncio.CancelledError
+        raise asyncio.CancelledError from cause

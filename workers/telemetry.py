@@ -29,7 +29,7 @@ from app.telemetry.fold import (
 from app.telemetry.keys import stream_order
 from app.telemetry.stream import Entry, StreamConsumer
 from workers.metrics import BATCH_SIZE, CLAIMED, FOLDED, LAG, PENDING, STREAM_LENGTH
-from workers.stopping import stop_if_requested, stop_requested
+from workers.stopping import stop_if_requested
 
 log = logging.getLogger("learnflow.worker.telemetry")
 
@@ -141,8 +141,7 @@ class TelemetryWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep consuming; unacknowledged entries come back
-                if stop_requested():
-                    raise asyncio.CancelledError from exc  # a client turned our stop into its own error
+                stop_if_requested(exc)  # a client may have turned our stop into its own error
                 if "NOGROUP" in str(exc):
                     # The stream or the group is gone (Redis restarted empty, flushed): make them again.
                     log.warning("telemetry consumer group missing; creating it again")
