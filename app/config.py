@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     # (README, "Time tracking ingest").
     telemetry_batch_size: int = Field(200_000, ge=1, le=200_000)
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
+    # Entries of a stream partition not yet folded past which the api refuses heartbeats (503
+    # `overloaded`, a second at a time) until the workers catch up: two full flushes by default.
+    telemetry_max_backlog: int = Field(400_000, ge=1)
     # Partitions of the heartbeat stream (app/telemetry/keys.py): more spread ingest over the shards of a
     # Redis Cluster. Every api and worker must use the same number.
     telemetry_partitions: int = Field(1, ge=1, le=64)

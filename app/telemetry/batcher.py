@@ -5,7 +5,8 @@ returns when it does.
 Admission is bounded by how long an admitted heartbeat would wait: past what this process finished in
 the last second times WAIT_BUDGET_SECONDS (never fewer than `min_in_flight`, never more than
 MAX_IN_FLIGHT) heartbeats waiting or being accepted, `admit` refuses at once, before any store work, so
-an overloaded api spends next to nothing on the heartbeats it sheds.
+an overloaded api spends next to nothing on the heartbeats it sheds. It also refuses everything for
+a while after being told to hold off (`hold_off`: the workers are too far behind).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class HeartbeatBatcher(TickBatcher[Pending, Acceptance]):
         self._second = int(clock())
         self._finished_now = 0
         self._finished_before = 0
+        self._held_until = 0.0  # `hold_off`: refuse everything until the clock reads this
 
     def bound(self) -> int:
         """How many heartbeats may wait or be accepted at once right now."""
@@ -116,9 +118,21 @@ class HeartbeatBatcher(TickBatcher[Pending, Acceptance]):
         """True (and counted as shed) when `admit` would refuse now: lets a caller refuse before it reads
         the heartbeat at all."""
         # The bound is never below the floor: under it, no need to read the clock.
-        if self.in_flight >= self.min_in_flight and self.in_flight >= self.bound():
+        if (self.in_flight >= self.min_in_flight and self.in_flight >= self.bound()) or self._holding():
             self.shed += 1
             return True
+        return False
+
+    def hold_off(self, seconds: float) -> None:
+        """Refuse every heartbeat for the next `seconds`."""
+        self._held_until = self._clock() + seconds
+
+    def _holding(self) -> bool:
+        if not self._held_until:
+            return False
+        if self._clock() < self._held_until:
+            return True
+        self._held_until = 0.0
         return False
 
     def release(self) -> None:

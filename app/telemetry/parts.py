@@ -17,6 +17,7 @@ def _stream(runtime: Runtime) -> TelemetryStream:
         tolerance_seconds=settings.telemetry_tolerance_seconds,
         first_heartbeat_max_seconds=settings.telemetry_first_heartbeat_max_seconds,
         partitions=settings.telemetry_partitions,
+        max_backlog=settings.telemetry_max_backlog,
     )
 
 

@@ -49,6 +49,7 @@ READ_CHUNK = 20_000
 # KEYS: the partition's stream, then per heartbeat: budget (user), last seq (user and course),
 # idempotency key. ARGV: tolerance ms, first-heartbeat max ms, then per heartbeat: seconds, seq or "",
 # idempotency window ms, "user|course|enrollment id|lesson" (the tail of its stream entry, PACKED below).
+# Returns (outcome, credited seconds, entry id) per heartbeat, then the stream's length.
 # The budget key holds the instant up to which the user's time is already credited; a heartbeat is
 # credited at most the wall-clock time between that instant and now (+ tolerance), across all courses,
 # so sending 60 s every second earns one second per second.
@@ -85,6 +86,8 @@ for i = 0, n - 1 do
     out[#out + 1] = 'accepted'; out[#out + 1] = credit; out[#out + 1] = id
   end
 end
+-- Entries not yet folded (acknowledged entries are deleted): how far behind the workers are.
+out[#out + 1] = redis.call('XLEN', KEYS[1])
 return out
 """
 
@@ -137,6 +140,13 @@ return n
 """
 
 
+# While a partition holds more entries than `max_backlog` not yet folded, the workers are more than a
+# couple of flushes behind: the api refuses heartbeats (before any store work, as when it is itself
+# overloaded) for this long, then looks again with the next call. So a sustained overload is shed at the
+# door instead of growing the stream, and the lag to the analytics, without bound.
+BACKLOG_HOLD_SECONDS = 1.0
+
+
 class TelemetryStream:
     """Acceptance, in batches (`HeartbeatBatcher`: one script call per batch of up to 20 ms). `redis` must
     not resend commands by itself (`create_redis(retries=0)`): a lost reply may hide a batch that ran,
@@ -150,11 +160,13 @@ class TelemetryStream:
         first_heartbeat_max_seconds: int,
         min_in_flight: int = MIN_IN_FLIGHT,
         partitions: int = 1,
+        max_backlog: int = 400_000,
     ) -> None:
         self._redis = redis
         self._tolerance_ms = int(tolerance_seconds * 1000)
         self._first_ms = int(first_heartbeat_max_seconds * 1000)
         self.partitions = partitions
+        self.max_backlog = max_backlog
         self._accept = redis.register_script(_ACCEPT)
         self._note_activity = redis.register_script(_NOTE_ACTIVITY)
         self.batcher = HeartbeatBatcher(self._accept_batch, min_in_flight=min_in_flight)
@@ -198,9 +210,10 @@ class TelemetryStream:
                 for partition, indexes in shares.items()
             )
         )
-        for indexes, reply in zip(shares.values(), replies, strict=True):
+        for indexes, (reply, backlog) in zip(shares.values(), replies, strict=True):
             for index, acceptance in zip(indexes, reply, strict=True):
                 results[index] = acceptance
+            self._mind_backlog(backlog)
         accepted = [acceptance for acceptance in results if acceptance is not None]
         await self._note(
             [
@@ -211,7 +224,15 @@ class TelemetryStream:
         )
         return accepted
 
-    async def _accept_share(self, partition: int, items: list[Pending]) -> list[Acceptance]:
+    def _mind_backlog(self, backlog: int) -> None:
+        if backlog > self.max_backlog:
+            self.batcher.hold_off(BACKLOG_HOLD_SECONDS)
+            log.warning(
+                "telemetry workers behind; refusing heartbeats",
+                extra={"backlog": backlog, "max_backlog": self.max_backlog, "seconds": BACKLOG_HOLD_SECONDS},
+            )
+
+    async def _accept_share(self, partition: int, items: list[Pending]) -> tuple[list[Acceptance], int]:
         keys: list[str] = [keys_.stream(partition)]
         args: list[str | int] = [self._tolerance_ms, self._first_ms]
         for item in items:
@@ -230,10 +251,11 @@ class TelemetryStream:
                 f"{item.user_id}|{item.course_id}|{item.enrollment_id}|{item.lesson_id}",
             ]
         reply: Any = await self._accept(keys=keys, args=args)
-        return [
+        acceptances = [
             Acceptance(reply[i] == "duplicate", int(reply[i + 1]), str(reply[i + 2]) or None)
-            for i in range(0, len(reply), 3)
+            for i in range(0, len(reply) - 1, 3)
         ]
+        return acceptances, int(reply[-1])
 
     async def _note(self, items: list[tuple[Pending, int]]) -> None:
         """Best effort: the heartbeats are accepted already, and the live views only lag if this fails."""

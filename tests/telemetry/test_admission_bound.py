@@ -1,6 +1,6 @@
 """How many heartbeats an api process holds before it refuses (app/telemetry/batcher.py): its floor, or
 what it finished in the last whole second times WAIT_BUDGET_SECONDS, up to MAX_IN_FLIGHT; a second with
-nothing finished (a stalled store) brings it back to the floor."""
+nothing finished (a stalled store) brings it back to the floor; `hold_off` refuses everything for a while."""
 
 from __future__ import annotations
 
@@ -84,3 +84,17 @@ def test_the_bound_never_passes_the_memory_ceiling() -> None:
     finish(batcher, MAX_IN_FLIGHT)
     clock.now += 1
     assert batcher.bound() == MAX_IN_FLIGHT
+
+
+def test_after_hold_off_every_heartbeat_is_refused_until_it_passes() -> None:
+    clock = Clock()
+    batcher = HeartbeatBatcher(never, min_in_flight=10, clock=clock)
+    batcher.hold_off(1.0)
+    with pytest.raises(Overloaded):
+        batcher.admit()
+    assert batcher.in_flight == 0 and batcher.shed == 1
+    clock.now += 0.99
+    assert batcher.refuses()
+    clock.now += 0.02
+    batcher.admit()
+    assert batcher.in_flight == 1 and batcher.shed == 2

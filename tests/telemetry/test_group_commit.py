@@ -1,6 +1,7 @@
 """Group commit: heartbeats of one tick are accepted by one script call, and the per-user budget and
 `seq` dedupe stay exact when one user's heartbeats arrive at once over many connections to two api
-instances; past its bound, an api sheds heartbeats before any store work."""
+instances; past its bound, or while the workers are too far behind, an api sheds heartbeats before any
+store work."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from asgi_lifespan import LifespanManager
 from app.main import create_app
 from app.runtime import Runtime, StoreUrls
 from app.telemetry import parts as telemetry_parts
+from app.telemetry import stream as telemetry_stream
 from app.telemetry.stream import STREAM, Entry, parse_entries
 from tests.conftest import make_settings
 from tests.helpers import Api
@@ -160,3 +162,41 @@ async def test_past_its_bound_the_api_sheds_before_any_store_work(
         json={"lesson_id": lessons[0], "seconds_spent": 5, "seq": 1},
     )
     assert accepted.status_code == 202 and accepted.json()["duplicate"] is False  # the retry counts
+
+
+async def test_while_the_workers_are_behind_the_api_refuses_until_they_catch_up(
+    api: Api, client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No worker folds here, so the stream only grows: past `max_backlog` entries not yet folded, the
+    next heartbeats are refused before any store work, and nothing accepted is lost."""
+    monkeypatch.setattr(telemetry_stream, "BACKLOG_HOLD_SECONDS", 0.3)
+    room = await classroom(api, learners=1, courses=1, lessons=1)
+    learner = room.learners[0]
+    ((course_id, lessons),) = room.courses.items()
+    stream = telemetry_parts.stream(runtime)
+    stream.max_backlog = await runtime.redis.xlen(STREAM) + 1
+
+    def send(seq: int) -> Any:
+        return client.post(
+            f"/api/courses/{course_id}/telemetry",
+            headers=learner.headers,
+            json={"lesson_id": lessons[0], "seconds_spent": 5, "seq": seq},
+        )
+
+    assert (await send(1)).status_code == 202  # the stream now holds exactly max_backlog
+    assert (await send(2)).status_code == 202  # accepted; its call saw one more than max_backlog
+    length = await runtime.redis.xlen(STREAM)
+    batches = stream.batcher.batches
+    refused = await send(3)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["error"]["code"] == "overloaded"
+    assert stream.batcher.batches == batches and await runtime.redis.xlen(STREAM) == length
+    ours = [entry for entry in await _entries(runtime) if entry.user_id == learner.id]
+    assert [entry.seconds for entry in ours] == [5, 5]  # both accepted heartbeats are in the stream
+
+    stream.max_backlog = length + 10  # the workers caught up
+    assert (await send(3)).status_code == 503  # still held: the hold is not cut short
+    await asyncio.sleep(0.35)
+    again = await send(3)
+    assert again.status_code == 202 and again.json()["duplicate"] is False  # the retry counts
