@@ -120,7 +120,9 @@ class Settings(BaseSettings):
     telemetry_batch_size: int = Field(200_000, ge=1, le=200_000)
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
     # Entries of a stream partition not yet folded past which the api refuses heartbeats (503
-    # `overloaded`, a second at a time) until the workers catch up: two full flushes by default.
+    # `overloaded`, a second at a time) until the workers catch up. At least two full flushes: a worker
+    # behind folds a full flush from its backlog, and a smaller one would cost it its coalescing (README,
+    # "Time tracking").
     telemetry_max_backlog: int = Field(400_000, ge=1)
     # Partitions of the heartbeat stream (app/telemetry/keys.py): more spread ingest over the shards of a
     # Redis Cluster. Every api and worker must use the same number.
@@ -166,6 +168,15 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @model_validator(mode="after")
+    def _backlog_holds_two_flushes(self) -> Settings:
+        if self.telemetry_max_backlog < 2 * self.telemetry_batch_size:
+            raise ValueError(
+                f"TELEMETRY_MAX_BACKLOG ({self.telemetry_max_backlog}) must be at least twice "
+                f"TELEMETRY_BATCH_SIZE ({self.telemetry_batch_size})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _cluster_seeds(self) -> Settings:

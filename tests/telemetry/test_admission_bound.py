@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from pydantic import ValidationError
 
 from app.telemetry.batcher import (
     MAX_IN_FLIGHT,
@@ -16,6 +17,7 @@ from app.telemetry.batcher import (
     Overloaded,
     Pending,
 )
+from tests.conftest import make_settings
 
 
 class Clock:
@@ -98,3 +100,9 @@ def test_after_hold_off_every_heartbeat_is_refused_until_it_passes() -> None:
     clock.now += 0.02
     batcher.admit()
     assert batcher.in_flight == 1 and batcher.shed == 2
+
+
+def test_a_backlog_bound_below_two_flushes_is_a_clear_configuration_error() -> None:
+    with pytest.raises(ValidationError, match="TELEMETRY_MAX_BACKLOG .1999. must be at least twice"):
+        make_settings(telemetry_batch_size=1000, telemetry_max_backlog=1999)
+    assert make_settings(telemetry_batch_size=1000, telemetry_max_backlog=2000).telemetry_max_backlog == 2000
