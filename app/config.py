@@ -120,10 +120,11 @@ class Settings(BaseSettings):
     telemetry_batch_size: int = Field(200_000, ge=1, le=200_000)
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
     # Entries of a stream partition not yet folded past which the api refuses heartbeats (503
-    # `overloaded`, a second at a time) until the workers catch up. At least two full flushes: a worker
+    # `overloaded`, a second at a time) until the workers catch up; ~55 bytes of Redis memory each. At
+    # least two full flushes: a worker
     # behind folds a full flush from its backlog, and a smaller one would cost it its coalescing (README,
     # "Time tracking").
-    telemetry_max_backlog: int = Field(400_000, ge=1)
+    telemetry_max_backlog: int = Field(1_000_000, ge=1)
     # Partitions of the heartbeat stream (app/telemetry/keys.py): more spread ingest over the shards of a
     # Redis Cluster. Every api and worker must use the same number.
     telemetry_partitions: int = Field(1, ge=1, le=64)

@@ -160,7 +160,7 @@ class TelemetryStream:
         first_heartbeat_max_seconds: int,
         min_in_flight: int = MIN_IN_FLIGHT,
         partitions: int = 1,
-        max_backlog: int = 400_000,
+        max_backlog: int = 1_000_000,
     ) -> None:
         self._redis = redis
         self._tolerance_ms = int(tolerance_seconds * 1000)
