@@ -121,9 +121,8 @@ class Settings(BaseSettings):
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
     # Entries of a stream partition not yet folded past which the api refuses heartbeats (503
     # `overloaded`, a second at a time) until the workers catch up; ~55 bytes of Redis memory each. At
-    # least two full flushes: a worker
-    # behind folds a full flush from its backlog, and a smaller one would cost it its coalescing (README,
-    # "Time tracking").
+    # least two full flushes: a worker behind folds full flushes from its backlog, and a smaller bound
+    # would cost it that coalescing (README, "Time tracking").
     telemetry_max_backlog: int = Field(1_000_000, ge=1)
     # Partitions of the heartbeat stream (app/telemetry/keys.py): more spread ingest over the shards of a
     # Redis Cluster. Every api and worker must use the same number.

@@ -140,9 +140,9 @@ return n
 """
 
 
-# While a partition holds more entries than `max_backlog` not yet folded, the workers are more than a
-# couple of flushes behind: the api refuses heartbeats (before any store work, as when it is itself
-# overloaded) for this long, then looks again with the next call. So a sustained overload is shed at the
+# While a partition holds more entries than `max_backlog` not yet folded, the workers are far behind: the
+# api refuses every heartbeat (before any store work, as when it is itself overloaded) for this long,
+# then looks again with the next call. So a sustained overload is shed at the
 # door instead of growing the stream, and the lag to the analytics, without bound.
 BACKLOG_HOLD_SECONDS = 1.0
 
