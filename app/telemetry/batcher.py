@@ -123,9 +123,11 @@ class HeartbeatBatcher(TickBatcher[Pending, Acceptance]):
             return True
         return False
 
-    def hold_off(self, seconds: float) -> None:
-        """Refuse every heartbeat for the next `seconds`."""
+    def hold_off(self, seconds: float) -> bool:
+        """Refuse every heartbeat for the next `seconds`; True if it was not holding already."""
+        fresh = not self._holding()
         self._held_until = self._clock() + seconds
+        return fresh
 
     def _holding(self) -> bool:
         if not self._held_until:

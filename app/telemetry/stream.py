@@ -142,8 +142,8 @@ return n
 
 # While a partition holds more entries than `max_backlog` not yet folded, the workers are far behind: the
 # api refuses every heartbeat (before any store work, as when it is itself overloaded) for this long,
-# then looks again with the next call. So a sustained overload is shed at the
-# door instead of growing the stream, and the lag to the analytics, without bound.
+# then looks again with the next call. So a sustained overload is shed at the door instead of growing the
+# stream, and the lag to the analytics, without bound.
 BACKLOG_HOLD_SECONDS = 1.0
 
 
@@ -225,8 +225,8 @@ class TelemetryStream:
         return accepted
 
     def _mind_backlog(self, backlog: int) -> None:
-        if backlog > self.max_backlog:
-            self.batcher.hold_off(BACKLOG_HOLD_SECONDS)
+        # Batches admitted before the hold still finish during it: one warning per hold, not per batch.
+        if backlog > self.max_backlog and self.batcher.hold_off(BACKLOG_HOLD_SECONDS):
             log.warning(
                 "telemetry workers behind; refusing heartbeats",
                 extra={"backlog": backlog, "max_backlog": self.max_backlog, "seconds": BACKLOG_HOLD_SECONDS},
