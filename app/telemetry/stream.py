@@ -95,7 +95,11 @@ return out
 # `{act}` slot. KEYS: heartbeat rate counter, activity dirty set, activity courses zset, recent zset, then
 # per heartbeat: activity hash (course), joins list (course). ARGV: idle ms, recent window ms, then per
 # heartbeat: user, course, lesson, credited seconds.
+# Its writes are not propagated to the append-only file or to replicas (`REPL_NONE`): the activity lives
+# for a minute or so and a restarted Redis rebuilds it from the next heartbeats, while writing it down
+# cost Redis about a sixth of its CPU per heartbeat (README, "Time tracking ingest").
 _NOTE_ACTIVITY = """
+redis.set_repl(redis.REPL_NONE)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local idle, recent = tonumber(ARGV[1]), tonumber(ARGV[2])
