@@ -107,8 +107,8 @@ class Settings(BaseSettings):
 
     telemetry_tolerance_seconds: float = Field(2.0, ge=0, le=30)
     telemetry_first_heartbeat_max_seconds: int = Field(15, ge=1, le=60)
-    # A worker folds what it read over this window in one flush (at most `telemetry_batch_size`
-    # entries, and never longer than a quarter of the claim idle time), so a learner's several
+    # A worker folds what it read over this window in one flush (about `telemetry_batch_size`
+    # heartbeats at most, and never longer than a quarter of the claim idle time), so a learner's several
     # heartbeats become one write per document.
     telemetry_fold_window_seconds: float = Field(5.0, ge=0, le=60)
     # At most half of the `applied` list cap (app/telemetry/fold.py). A flush costs about one write per
@@ -119,8 +119,8 @@ class Settings(BaseSettings):
     # (README, "Time tracking ingest").
     telemetry_batch_size: int = Field(200_000, ge=1, le=200_000)
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
-    # Entries of a stream partition not yet folded past which the api refuses heartbeats (503
-    # `overloaded`, a second at a time) until the workers catch up; ~55 bytes of Redis memory each. At
+    # Heartbeats of a stream partition not yet folded past which the api refuses heartbeats (503
+    # `overloaded`, a second at a time) until the workers catch up; ~45 bytes of Redis memory each. At
     # least two full flushes: a worker behind folds full flushes from its backlog, and a smaller bound
     # would cost it that coalescing (README, "Time tracking").
     telemetry_max_backlog: int = Field(1_000_000, ge=1)

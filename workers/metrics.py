@@ -21,7 +21,7 @@ BATCH_SIZE = Histogram(
     buckets=(1, 10, 50, 100, 250, 500, 1000, 5000),
 )
 FOLDED = Counter("learnflow_telemetry_folded_total", "Heartbeats folded into the stores")
-CLAIMED = Counter("learnflow_telemetry_claimed_total", "Entries claimed from consumers that stopped")
+CLAIMED = Counter("learnflow_telemetry_claimed_total", "Heartbeats claimed from consumers that stopped")
 
 LIVE_PUSHES = Counter("learnflow_live_pushes_total", "Live-view publications made by the workers", ["view"])
 LIVE_TICK_SECONDS = Histogram(

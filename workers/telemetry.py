@@ -77,7 +77,7 @@ class TelemetryWorker:
         # leaves its entries pending.
         self.window_seconds = min(runtime.settings.telemetry_fold_window_seconds, self.claim_idle_ms / 4000)
         self.memory = FoldMemory()
-        self.folded = 0  # entries this consumer acknowledged (folded or dropped), for logs and tests
+        self.folded = 0  # heartbeats this consumer acknowledged (folded or dropped), for logs and tests
         self.claimed = 0
 
     async def run(self) -> None:
@@ -120,18 +120,22 @@ class TelemetryWorker:
                     last_claim = now
                     ids, entries = await self.consumer.claim_stale(self.claim_idle_ms, self.batch_size)
                     if ids:
-                        CLAIMED.inc(len(ids))
-                        self.claimed += len(ids)
+                        CLAIMED.inc(len(entries))
+                        self.claimed += len(entries)
                         log.info(
                             "claimed entries of a stopped consumer",
-                            extra={"consumer": self.consumer.consumer, "entries": len(ids)},
+                            extra={
+                                "consumer": self.consumer.consumer,
+                                "entries": len(ids),
+                                "heartbeats": len(entries),
+                            },
                         )
                         await self.process(ids, entries, redelivered=True)
                         continue
                 if now - last_stats > _STATS_SECONDS:
                     last_stats = now
                     await self.report_stats()
-                ids, entries = await self.consumer.read_new(self.batch_size, block_ms=1000)
+                ids, entries = await self.consumer.read_new(self.read_size, block_ms=1000)
                 if ids:
                     await self._fill_window(ids, entries)
                     if os.environ.get(FAILPOINT) == "in-window":
@@ -153,22 +157,28 @@ class TelemetryWorker:
                 await asyncio.sleep(delay)
                 delay = min(5.0, delay * 2)
 
+    @property
+    def read_size(self) -> int:
+        """Entries per read or claim when the flush is empty: at most `batch_size` heartbeats."""
+        return self.consumer.entries_per_read(self.batch_size)
+
     async def _fill_window(self, ids: list[str], entries: list[Entry]) -> None:
         """Gather entries until the window closes or the flush is full, reading what has arrived once
         per poll rather than each entry as it comes (one read per heartbeat costs Redis and this worker
         more than the fold does); while reads come back full (a backlog), read again at once."""
         deadline = time.monotonic() + self.window_seconds
-        backlog = len(ids) >= self.consumer.read_chunk
-        while len(ids) < self.batch_size:
+        backlog = len(ids) >= self.read_size
+        while len(entries) < self.batch_size:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
             if not backlog:
                 await asyncio.sleep(min(left, _WINDOW_POLL_SECONDS))
-            more_ids, more = await self.consumer.read_new(self.batch_size - len(ids), block_ms=None)
+            asked = self.consumer.entries_per_read(self.batch_size - len(entries))
+            more_ids, more = await self.consumer.read_new(asked, block_ms=None)
             ids += more_ids
             entries += more
-            backlog = len(more_ids) >= self.consumer.read_chunk
+            backlog = len(more_ids) >= asked
 
     async def process(self, ids: list[str], entries: list[Entry], *, redelivered: bool) -> None:
         await self.consumer.hold_from(min(ids, key=stream_order))
@@ -193,9 +203,9 @@ class TelemetryWorker:
         await fold_into_rollups(self.runtime.db, kept)
         if os.environ.get(FAILPOINT) == "after-write":
             os._exit(137)
-        await self.consumer.ack(ids)
-        self.folded += len(ids)
-        BATCH_SIZE.observe(len(ids))
+        await self.consumer.ack(ids, entries)
+        self.folded += len(entries)
+        BATCH_SIZE.observe(len(entries))
         FOLDED.inc(len(kept))
         if self.on_folded is not None and kept:
             self.on_folded({entry.course_id for entry in kept})

@@ -55,9 +55,10 @@ log = logging.getLogger(__name__)
 # A worker prunes a document's `applied` list after pushing this many ids to it.
 _PRUNE_AT = 32
 # Safety net only, against a list growing without end while some entry stays pending for hours; a
-# document receives at most about one entry per second of its learner's wall-clock time. Twice the
-# largest flush (`telemetry_batch_size`), so one flush never cuts ids that may still come again.
-_APPLIED_CAP = 400_000
+# document receives at most about one heartbeat per second of its learner's wall-clock time. Twice the
+# largest flush (`telemetry_batch_size`, passed by up to one read of 20,000), so one flush never cuts ids
+# that may still come again.
+_APPLIED_CAP = 440_000
 # The cut (`$slice`) rides on a document's update once this worker has pushed this many ids to it since
 # the last one, not on every update: on nx-27017 it costs 20–35 µs of CPU per update (README, "Time
 # tracking ingest"). A list may so pass the cap by this much per worker before it is cut.

@@ -7,9 +7,10 @@ tag, so one script call touches one slot. Partition 0 keeps the single stream's 
 its keys are tagged with that name, which hashes to the stream's own slot. Partition k > 0 is
 `lf:telemetry:{t<k>}` with keys tagged `{t<k>}`.
 
-Each partition has its own consumer group (same name, per stream). An entry is known to the folds by its
-*applied id*: the stream id for partition 0 (so ids stored before partitions existed stay valid), and
-`<k>/<stream id>` for partition k, since two streams can hand out the same id.
+Each partition has its own consumer group (same name, per stream). A heartbeat is known to the folds by its
+*applied id*: the stream id of its entry for partition 0 (so ids stored before partitions existed stay
+valid), and `<k>/<stream id>` for partition k, since two streams can hand out the same id; an entry holds
+the heartbeats of one acceptance call, and all but its first have `.<n>` after that id.
 """
 
 from __future__ import annotations
@@ -43,14 +44,28 @@ def idempotency(partition: int, user_id: int, key: str) -> str:
     return f"lf:hb:{_tag(partition)}:idem:{user_id}:{key}"
 
 
+def backlog(partition: int) -> str:
+    """How many heartbeats the partition's stream holds not yet folded (app/telemetry/stream.py)."""
+    return f"lf:hb:{_tag(partition)}:backlog"
+
+
 def floors(partition: int) -> str:
     """Per consumer of the partition's group: a stream id no greater than any entry it holds, and when
     that claim lapses (app/telemetry/stream.py, StreamConsumer.settled_before)."""
     return f"lf:hb:{_tag(partition)}:floors"
 
 
-def applied_id(partition: int, stream_id: str) -> str:
-    return stream_id if partition == 0 else f"{partition}/{stream_id}"
+def applied_id(partition: int, stream_id: str, record: int = 0) -> str:
+    """The id of the `record`-th heartbeat of a stream entry: the entry's own id for the first (so ids
+    of entries holding one heartbeat, all of them before entries held several, stay as they were), with
+    ".<record>" for the others."""
+    entry = stream_id if partition == 0 else f"{partition}/{stream_id}"
+    return f"{entry}.{record}" if record else entry
+
+
+def stream_id_of(applied: str) -> str:
+    """The stream id of the entry that holds the heartbeat with this applied id."""
+    return applied.rpartition("/")[2].partition(".")[0]
 
 
 def stream_order(stream_id: str) -> tuple[int, int]:
@@ -60,9 +75,10 @@ def stream_order(stream_id: str) -> tuple[int, int]:
 
 
 def applied_order(entry_id: str) -> tuple[int, int, int] | None:
-    """(partition, ms, seq) of an applied id, comparable within one partition; None when it is not one."""
+    """(partition, ms, seq) of the entry an applied id names, comparable within one partition; None when
+    it is not one."""
     partition, slash, stream_id = entry_id.rpartition("/")
     try:
-        return (int(partition) if slash else 0), *stream_order(stream_id)
+        return (int(partition) if slash else 0), *stream_order(stream_id.partition(".")[0])
     except ValueError:
         return None

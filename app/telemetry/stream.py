@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,27 +40,49 @@ GROUP = keys_.GROUP
 # made up only has to outlive the call that carries it.
 CLIENT_KEY_WINDOW_MS = 600_000
 SERVER_KEY_WINDOW_MS = 60_000
-# Entries per read or claim: a reply of a hundred thousand entries would hold Redis, and every acceptance
-# call waiting on it, for a good part of a second; a flush gathers its entries over several reads.
-READ_CHUNK = 20_000
+# Heartbeats per stream entry at most: an entry is appended in one XADD, whose arguments the script unpacks
+# onto Lua's stack (two per heartbeat, a few thousand at most).
+RECORDS_PER_ENTRY = 1000
+# Entries per read or claim, so at most 20,000 heartbeats: a reply of a hundred thousand would hold Redis,
+# and every acceptance call waiting on it, for a good part of a second; a flush gathers its heartbeats over
+# several reads.
+READ_CHUNK = 20
 
 # One call accepts a partition's share of a batch, in order, so budgets and seqs stay exact within it and
 # across api instances (a script runs alone). Every key is in the partition's slot (app/telemetry/keys.py).
-# KEYS: the partition's stream, then per heartbeat: budget (user), last seq (user and course),
-# idempotency key. ARGV: tolerance ms, first-heartbeat max ms, then per heartbeat: seconds, seq or "",
-# idempotency window ms, "user|course|enrollment id|lesson" (the tail of its stream entry, PACKED below).
-# Returns (outcome, credited seconds, entry id) per heartbeat, then the stream's length.
+# KEYS: the partition's stream, its backlog counter, then per heartbeat: budget (user), last seq (user and
+# course), idempotency key. ARGV: tolerance ms, first-heartbeat max ms, then per heartbeat: seconds, seq or
+# "", idempotency window ms, "user|course|enrollment id|lesson" (the tail of its record, PACKED below).
+# Returns (outcome, credited seconds, record id) per heartbeat, then the heartbeats of the partition not
+# yet folded.
 # The budget key holds the instant up to which the user's time is already credited; a heartbeat is
 # credited at most the wall-clock time between that instant and now (+ tolerance), across all courses,
 # so sending 60 s every second earns one second per second.
+# The credited heartbeats of a call are appended as one stream entry (up to RECORDS_PER_ENTRY each): the
+# stream's per-entry work (the append, the delivery to a worker and its copy in the AOF, the
+# acknowledgement and the deletion) is then paid once per call, not once per heartbeat.
+# The backlog counter goes up here by the records appended and down as workers delete entries (_ACK);
+# when the stream holds nothing but this call's entries it is set to exactly those records, so a count
+# that drifted (entries deleted by hand, written by an older version) is right again once workers catch up.
 _ACCEPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local tolerance, first = tonumber(ARGV[1]), tonumber(ARGV[2])
+local per_entry = tonumber(ARGV[3])
 local out = {}
-local n = (#KEYS - 1) / 3
+local fields, slots = {}, {}
+local appended, entries = 0, 0
+local function append()
+  local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
+  for r, slot in ipairs(slots) do
+    if r == 1 then out[slot] = id else out[slot] = id .. '.' .. (r - 1) end
+  end
+  appended, entries = appended + #slots, entries + 1
+  fields, slots = {}, {}
+end
+local n = (#KEYS - 2) / 3
 for i = 0, n - 1 do
-  local k, a = 1 + i * 3, 2 + i * 4
+  local k, a = 2 + i * 3, 3 + i * 4
   local seconds, seq = tonumber(ARGV[a + 1]), ARGV[a + 2]
   local duplicate = false
   if seq ~= '' then
@@ -79,15 +101,25 @@ for i = 0, n - 1 do
     local credit = math.max(0, math.min(seconds, available))
     redis.call('SET', KEYS[k + 1], base + credit * 1000, 'PX', 86400000)
     if seq ~= '' then redis.call('SET', KEYS[k + 2], seq, 'PX', 86400000) end
-    local id = ''
+    out[#out + 1] = 'accepted'; out[#out + 1] = credit; out[#out + 1] = ''
     if credit > 0 then
-      id = redis.call('XADD', KEYS[1], '*', 'h', credit .. '|' .. now .. '|' .. ARGV[a + 4])
+      if #slots == 0 then fields[1] = 'h' else fields[#fields + 1] = tostring(#slots) end
+      fields[#fields + 1] = credit .. '|' .. now .. '|' .. ARGV[a + 4]
+      slots[#slots + 1] = #out
+      if #slots == per_entry then append() end
     end
-    out[#out + 1] = 'accepted'; out[#out + 1] = credit; out[#out + 1] = id
   end
 end
--- Entries not yet folded (acknowledged entries are deleted): how far behind the workers are.
-out[#out + 1] = redis.call('XLEN', KEYS[1])
+if #slots > 0 then append() end
+local backlog
+if appended == 0 then
+  backlog = tonumber(redis.call('GET', KEYS[2]) or '0')
+elseif redis.call('XLEN', KEYS[1]) == entries then
+  redis.call('SET', KEYS[2], appended); backlog = appended
+else
+  backlog = redis.call('INCRBY', KEYS[2], appended)
+end
+out[#out + 1] = backlog
 return out
 """
 
@@ -237,8 +269,8 @@ class TelemetryStream:
             )
 
     async def _accept_share(self, partition: int, items: list[Pending]) -> tuple[list[Acceptance], int]:
-        keys: list[str] = [keys_.stream(partition)]
-        args: list[str | int] = [self._tolerance_ms, self._first_ms]
+        keys: list[str] = [keys_.stream(partition), keys_.backlog(partition)]
+        args: list[str | int] = [self._tolerance_ms, self._first_ms, RECORDS_PER_ENTRY]
         for item in items:
             key, window = item.idempotency_key, CLIENT_KEY_WINDOW_MS
             if item.seq is None and not key:
@@ -296,46 +328,69 @@ class Entry:
     enrollment_id: int | None = None
 
 
-# A stream entry is one field, PACKED: "seconds|at ms|user|course|enrollment id|lesson" (the lesson id
-# last, so it may hold the separator). One field instead of one per value: every entry is written to the
-# AOF, sent to the worker and parsed there, and a dozen small strings cost each of them several times
-# what one does. Entries of older versions have one field per value (u, c, l, s, t and e).
+# A stream entry holds the heartbeats one acceptance call credited in a partition, one field each: the
+# first in field PACKED ("h"), the n-th after it in field "<n>", each "seconds|at ms|user|course|enrollment
+# id|lesson" (the lesson id last, so it may hold the separator). Packed values instead of one field per
+# value: every entry is written to the AOF, sent to the worker and parsed there, and a dozen small strings
+# cost each of them several times what one does. Entries of older versions hold one heartbeat: in PACKED,
+# or with one field per value (u, c, l, s, t and e).
 PACKED = "h"
 
 
+def _record(applied: str, packed: str) -> Entry:
+    seconds, at_ms, user, course, enrollment, lesson = packed.split("|", 5)
+    return Entry(applied, int(user), int(course), lesson, int(seconds), int(at_ms), int(enrollment))
+
+
 def parse_entries(partition: int, raw: list[tuple[str, dict[str, str]]]) -> list[Entry]:
+    """The heartbeats of the entries, by applied id (app/telemetry/keys.py). A heartbeat that cannot be
+    read (not ours, or an entry deleted while pending: no fields) is skipped, and acknowledged with its
+    entry so it never blocks the group."""
     result = []
     for stream_id, fields in raw:
-        try:
-            packed = fields.get(PACKED)
-            if packed is not None:
-                seconds, at_ms, user, course, enrollment, lesson = packed.split("|", 5)
-                entry = Entry(
-                    keys_.applied_id(partition, stream_id),
-                    int(user),
-                    int(course),
-                    lesson,
-                    int(seconds),
-                    int(at_ms),
-                    int(enrollment),
-                )
-            else:
-                entry = Entry(
-                    keys_.applied_id(partition, stream_id),
-                    int(fields["u"]),
-                    int(fields["c"]),
-                    fields["l"],
-                    int(fields["s"]),
-                    int(fields["t"]),
-                    int(fields["e"]) if fields.get("e") else None,
-                )
-            result.append(entry)
-        except (KeyError, ValueError, TypeError):
-            # Not ours, or deleted while pending (no fields): acknowledged with the batch so it never
-            # blocks the group.
+        if not fields:
             continue
+        if PACKED not in fields:
+            try:
+                result.append(
+                    Entry(
+                        keys_.applied_id(partition, stream_id),
+                        int(fields["u"]),
+                        int(fields["c"]),
+                        fields["l"],
+                        int(fields["s"]),
+                        int(fields["t"]),
+                        int(fields["e"]) if fields.get("e") else None,
+                    )
+                )
+            except (KeyError, ValueError, TypeError):
+                pass
+            continue
+        for name, packed in fields.items():
+            try:
+                record = 0 if name == PACKED else int(name)
+                if record < 0 or (record == 0 and name != PACKED):
+                    continue
+                result.append(_record(keys_.applied_id(partition, stream_id, record), packed))
+            except (ValueError, TypeError):
+                continue
     return result
 
+
+# KEYS: stream, backlog counter. ARGV: group, then per entry: its id and the heartbeats it holds. Only the
+# call that deletes an entry counts its heartbeats off: another consumer may acknowledge it too (a claim).
+_ACK = """
+local folded = 0
+for i = 2, #ARGV, 2 do
+  redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+  if redis.call('XDEL', KEYS[1], ARGV[i]) == 1 then folded = folded + tonumber(ARGV[i + 1]) end
+end
+if folded > 0 then redis.call('DECRBY', KEYS[2], folded) end
+return folded
+"""
+# Entries per acknowledging call: a script runs alone, and a flush of entries of an older version holds
+# one heartbeat each, up to `telemetry_batch_size` of them.
+_ACK_CHUNK = 1000
 
 _FORGET_LAPSED = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
@@ -357,7 +412,9 @@ class StreamConsumer:
         self._floors = keys_.floors(partition)
         self.floor_ttl_ms = floor_ttl_ms
         self.read_chunk = READ_CHUNK
+        self._backlog = keys_.backlog(partition)
         self._forget_lapsed = redis.register_script(_FORGET_LAPSED)
+        self._ack = redis.register_script(_ACK)
 
     async def ensure_group(self) -> None:
         try:
@@ -366,36 +423,60 @@ class StreamConsumer:
             if "BUSYGROUP" not in str(exc):
                 raise
 
+    def entries_per_read(self, heartbeats: int) -> int:
+        """How many stream entries to read or claim when `heartbeats` more are wanted: no more than that
+        (an entry holds at least one), at most `read_chunk`, at least one. An entry may hold up to
+        RECORDS_PER_ENTRY, so a flush can pass its size by up to one read's worth."""
+        return max(1, min(heartbeats, self.read_chunk))
+
     async def read_new(self, count: int, block_ms: int | None) -> tuple[list[str], list[Entry]]:
-        """At most `count` and READ_CHUNK entries; `block_ms` None: return at once with what is there."""
+        """At most `count` new entries; `block_ms` None: return at once with what is there. Returns their
+        stream ids and their heartbeats."""
         reply: Any = await self._redis.xreadgroup(
-            GROUP, self.consumer, {self.stream: ">"}, count=min(count, self.read_chunk), block=block_ms
+            GROUP, self.consumer, {self.stream: ">"}, count=count, block=block_ms
         )
         raw = reply[0][1] if reply else []
         return [entry_id for entry_id, _ in raw], parse_entries(self.partition, raw)
 
-    async def read_own_pending(self, count: int) -> tuple[list[str], list[Entry]]:
-        """Entries delivered to this consumer name before and never acknowledged (a restart), at most
-        `count` and READ_CHUNK."""
-        reply: Any = await self._redis.xreadgroup(
-            GROUP, self.consumer, {self.stream: "0"}, count=min(count, self.read_chunk)
-        )
-        raw = reply[0][1] if reply else []
-        return [entry_id for entry_id, _ in raw], parse_entries(self.partition, raw)
+    async def read_own_pending(self, heartbeats: int) -> tuple[list[str], list[Entry]]:
+        """Entries delivered to this consumer name before and never acknowledged (a restart), oldest
+        first, a read at a time until they hold `heartbeats` heartbeats or none is left."""
+        ids: list[str] = []
+        entries: list[Entry] = []
+        after = "0"
+        while len(entries) < heartbeats:
+            asked = self.entries_per_read(heartbeats - len(entries))
+            reply: Any = await self._redis.xreadgroup(GROUP, self.consumer, {self.stream: after}, count=asked)
+            raw = reply[0][1] if reply else []
+            ids += [entry_id for entry_id, _ in raw]
+            entries += parse_entries(self.partition, raw)
+            if len(raw) < asked:
+                break
+            after = raw[-1][0]
+        return ids, entries
 
-    async def claim_stale(self, min_idle_ms: int, count: int) -> tuple[list[str], list[Entry]]:
-        """Entries pending on consumers that stopped acknowledging (dead workers) become ours, at most
-        `count` and READ_CHUNK."""
-        reply: Any = await self._redis.xautoclaim(
-            self.stream,
-            GROUP,
-            self.consumer,
-            min_idle_time=min_idle_ms,
-            start_id="0-0",
-            count=min(count, self.read_chunk),
-        )
-        raw = [item for item in reply[1] if item and item[1] is not None]
-        return [entry_id for entry_id, _ in raw], parse_entries(self.partition, raw)
+    async def claim_stale(self, min_idle_ms: int, heartbeats: int) -> tuple[list[str], list[Entry]]:
+        """Entries pending on consumers that stopped acknowledging (dead workers) become ours, a claim at
+        a time until they hold `heartbeats` heartbeats or none is left."""
+        ids: list[str] = []
+        entries: list[Entry] = []
+        start = "0-0"
+        while len(entries) < heartbeats:
+            reply: Any = await self._redis.xautoclaim(
+                self.stream,
+                GROUP,
+                self.consumer,
+                min_idle_time=min_idle_ms,
+                start_id=start,
+                count=self.entries_per_read(heartbeats - len(entries)),
+            )
+            raw = [item for item in reply[1] if item and item[1] is not None]
+            ids += [entry_id for entry_id, _ in raw]
+            entries += parse_entries(self.partition, raw)
+            start = str(reply[0])
+            if start == "0-0":  # the whole list of pending entries was scanned
+                break
+        return ids, entries
 
     async def hold_from(self, floor: str | None = None) -> None:
         """Declare that every entry this consumer holds or is about to read or claim is at least `floor`.
@@ -449,12 +530,15 @@ class StreamConsumer:
                 return str(group.get("last-delivered-id") or "0-0")
         return "0-0"
 
-    async def ack(self, entry_ids: list[str]) -> None:
-        if entry_ids:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xack(self.stream, GROUP, *entry_ids)
-                pipe.xdel(self.stream, *entry_ids)
-                await pipe.execute()
+    async def ack(self, entry_ids: list[str], entries: Sequence[Entry]) -> None:
+        """Acknowledge and delete the entries `entry_ids`, whose heartbeats (as read) are `entries`; the
+        partition's backlog counter goes down by the heartbeats of those this call deleted."""
+        held = Counter(keys_.stream_id_of(entry.entry_id) for entry in entries)
+        for start in range(0, len(entry_ids), _ACK_CHUNK):
+            args: list[str | int] = [GROUP]
+            for entry_id in entry_ids[start : start + _ACK_CHUNK]:
+                args += [entry_id, held[entry_id]]
+            await self._ack(keys=[self.stream, self._backlog], args=args)
 
     async def stats(self) -> tuple[int, int, int]:
         """Stream length, entries pending acknowledgement, and the group's lag (entries never read)."""

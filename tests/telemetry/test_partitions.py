@@ -47,6 +47,9 @@ def test_applied_ids_name_their_partition_and_order_within_it() -> None:
     assert keys.applied_order("2/1700-3") == (2, 1700, 3)
     assert keys.applied_order("2/1700-3") < keys.applied_order("2/1701-0")  # type: ignore[operator]
     assert keys.applied_order("not an id") is None
+    assert keys.applied_order("2/1700-3.5") == (2, 1700, 3)  # a later heartbeat of the same entry
+    assert keys.applied_id(2, "1700-3", 5) == "2/1700-3.5" and keys.applied_id(0, "1700-3", 0) == "1700-3"
+    assert keys.stream_id_of("2/1700-3.5") == keys.stream_id_of("1700-3") == "1700-3"
     assert keys.partition_of(7, 3) == 1 and keys.partition_of(7, 1) == 0
 
 

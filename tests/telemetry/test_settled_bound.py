@@ -20,7 +20,7 @@ async def test_an_entry_claimed_by_one_consumer_and_acknowledged_by_another_stay
 
     await first.hold_from()  # nothing pending and nothing delivered yet: it may get anything
     assert await third.settled_before() == "0-0"
-    ids, _ = await first.read_new(1, block_ms=100)
+    ids, held = await first.read_new(1, block_ms=100)
     assert ids == [entry]
     await first.hold_from(entry)  # what it holds now
     assert await third.settled_before() == entry  # pending: nothing at or after it is settled
@@ -31,9 +31,10 @@ async def test_an_entry_claimed_by_one_consumer_and_acknowledged_by_another_stay
     claimed: list[str] = await redis.xclaim(STREAM, GROUP, "second", 0, [entry], justid=True)  # type: ignore[assignment]
     assert claimed == [entry]
     await third.hold_from()
-    assert (await third.read_new(1, block_ms=100))[0] == [later]
+    later_ids, later_held = await third.read_new(1, block_ms=100)
+    assert later_ids == [later]
     await third.hold_from(later)
-    await first.ack([entry])
+    await first.ack([entry], held)
     await first.hold_from(later)
     # Only `later` is pending now; the entry `second` still holds keeps the bound at it.
     assert await third.settled_before() == entry
@@ -46,7 +47,7 @@ async def test_an_entry_claimed_by_one_consumer_and_acknowledged_by_another_stay
 
     # With nothing pending, a consumer about to read declares the last entry delivered, not "0-0":
     # whatever it reads next comes after it, and the others may prune below it meanwhile.
-    await third.ack([later])
+    await third.ack([later], later_held)
     await first.hold_from()
     await second.hold_from(later)
     await third.hold_from(later)

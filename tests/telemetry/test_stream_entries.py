@@ -34,3 +34,24 @@ def test_entries_that_are_not_heartbeats_are_skipped_and_the_rest_kept() -> None
     ]
 
     assert parse_entries(0, raw) == [Entry("5-0", 42, 7, "L1", 1, 1000, 9)]
+
+
+def test_an_entry_of_several_heartbeats_gives_each_its_own_id_and_skips_what_is_not_one() -> None:
+    raw = [
+        (
+            "1764921600000-3",
+            {
+                PACKED: "15|1000|42|7|9|L1",
+                "1": "5|1001|43|7|10|L2",
+                "2": "x|1001|44|7|11|L2",  # not a number: skipped, the others kept
+                "0": "5|1001|45|7|12|L2",  # no such record number (the first is PACKED)
+                "3": "1|1002|46|8|13|L|3",
+            },
+        )
+    ]
+
+    assert parse_entries(2, raw) == [
+        Entry("2/1764921600000-3", 42, 7, "L1", 15, 1000, 9),
+        Entry("2/1764921600000-3.1", 43, 7, "L2", 5, 1001, 10),
+        Entry("2/1764921600000-3.3", 46, 8, "L|3", 1, 1002, 13),
+    ]

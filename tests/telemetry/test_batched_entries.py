@@ -1,0 +1,83 @@
+"""The heartbeats one acceptance call credits become one stream entry, one field each, and the partition's
+backlog counter follows what is appended and what workers delete (app/telemetry/stream.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from app.runtime import Runtime
+from app.telemetry import keys
+from app.telemetry import parts as telemetry_parts
+from app.telemetry.stream import PACKED, STREAM, StreamConsumer, parse_entries
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def _backlog(runtime: Runtime) -> int:
+    return int(await runtime.redis.get(keys.backlog(0)) or 0)
+
+
+async def test_one_call_is_one_entry_and_each_heartbeat_has_its_own_id(runtime: Runtime) -> None:
+    stream = telemetry_parts.stream(runtime)
+    users = [901, 902, 903, 901]  # the last is 901's `seq` again: a duplicate, not appended
+    accepted = await asyncio.gather(
+        *(
+            stream.accept(
+                user_id=user, course_id=3, lesson_id="L|1", seconds=5, seq=1, enrollment_id=user + 1
+            )
+            for user in users
+        )
+    )
+
+    raw: Any = await runtime.redis.xrange(STREAM)
+    assert len(raw) == 1  # submitted in one tick: one call, one entry
+    stream_id, fields = raw[0]
+    assert list(fields) == [PACKED, "1", "2"]
+    ids = [stream_id, f"{stream_id}.1", f"{stream_id}.2"]
+    assert [acceptance.entry_id for acceptance in accepted] == [*ids, None]
+    assert accepted[3].duplicate and accepted[3].credited_seconds == 0
+    entries = parse_entries(0, raw)
+    assert [(entry.entry_id, entry.user_id, entry.enrollment_id, entry.lesson_id) for entry in entries] == [
+        (entry_id, user, user + 1, "L|1") for entry_id, user in zip(ids, users, strict=False)
+    ]
+    assert {keys.stream_id_of(entry_id) for entry_id in ids} == {stream_id}
+    assert await _backlog(runtime) == 3
+
+
+async def test_the_backlog_counts_heartbeats_until_a_worker_deletes_their_entry(runtime: Runtime) -> None:
+    stream = telemetry_parts.stream(runtime)
+    consumer = StreamConsumer(runtime.redis, "reader")  # type: ignore[arg-type]
+    await consumer.ensure_group()
+    await asyncio.gather(
+        *(
+            stream.accept(user_id=user, course_id=3, lesson_id="L1", seconds=5, seq=1, enrollment_id=1)
+            for user in (1, 2)
+        )
+    )
+    await stream.accept(user_id=3, course_id=3, lesson_id="L1", seconds=5, seq=1, enrollment_id=1)
+    assert await _backlog(runtime) == 3
+
+    first_ids, first = await consumer.read_new(1, block_ms=100)
+    assert len(first_ids) == 1 and len(first) == 2
+    await consumer.ack(first_ids, first)
+    assert await _backlog(runtime) == 1
+    # Acknowledged again (a claim's second owner, a resent call): deleted once, counted off once.
+    await consumer.ack(first_ids, first)
+    assert await _backlog(runtime) == 1
+
+    rest_ids, rest = await consumer.read_new(10, block_ms=100)
+    await consumer.ack(rest_ids, rest)
+    assert await _backlog(runtime) == 0 and await runtime.redis.xlen(STREAM) == 0
+
+
+async def test_a_count_that_drifted_is_set_right_once_the_stream_is_empty(runtime: Runtime) -> None:
+    stream = telemetry_parts.stream(runtime)
+    await runtime.redis.set(keys.backlog(0), 5000)  # e.g. entries deleted by hand, never counted off
+    await stream.accept(user_id=7, course_id=3, lesson_id="L1", seconds=5, seq=1, enrollment_id=1)
+    assert await _backlog(runtime) == 1  # the stream held nothing but this call's entry
+
+    await stream.accept(user_id=8, course_id=3, lesson_id="L1", seconds=5, seq=1, enrollment_id=1)
+    assert await _backlog(runtime) == 2  # added to what is there
