@@ -46,7 +46,7 @@ from app.stores.mongo import (
     telemetry_bucket_id,
 )
 from app.stores.sql import Database
-from app.telemetry.keys import applied_order
+from app.telemetry.keys import applied_order, entry_applied_id
 from app.telemetry.stream import Entry
 from app.timestamps import epoch_ms_to_iso_ms, hour_of_epoch_ms, now_iso_z
 
@@ -379,7 +379,9 @@ async def fold_into_documents(
 
 
 # One statement per batch, whatever its size: arrays instead of one bind parameter per value, and a
-# text that never changes (compiled once). Entry ids new to `telemetry_applied` are the ones added.
+# text that never changes (compiled once). The guard is per stream entry, not per heartbeat: an entry is
+# read, redelivered and rolled up whole (one statement), so its id alone says whether its heartbeats are
+# in; heartbeats of entries new to `telemetry_applied` are the ones added.
 _ROLLUP = text(
     """
 WITH batch AS (
@@ -388,7 +390,7 @@ WITH batch AS (
     CAST(:days AS date[]), CAST(:seconds AS int[])
   ) AS b(entry_id, user_id, course_id, lesson_id, day, seconds)
 ), fresh AS (
-  INSERT INTO telemetry_applied (entry_id) SELECT entry_id FROM batch
+  INSERT INTO telemetry_applied (entry_id) SELECT DISTINCT entry_id FROM batch
   ON CONFLICT DO NOTHING RETURNING entry_id
 )
 INSERT INTO telemetry (user_id, course_id, lesson_id, day, seconds, heartbeats)
@@ -413,7 +415,7 @@ async def fold_into_rollups(db: Database, entries: Sequence[Entry]) -> None:
         await tx.execute(
             _ROLLUP,
             {
-                "ids": [entry.entry_id for entry in unique],
+                "ids": [entry_applied_id(entry.entry_id) for entry in unique],
                 "users": [entry.user_id for entry in unique],
                 "courses": [entry.course_id for entry in unique],
                 "lessons": [entry.lesson_id for entry in unique],

@@ -63,6 +63,11 @@ def applied_id(partition: int, stream_id: str, record: int = 0) -> str:
     return f"{entry}.{record}" if record else entry
 
 
+def entry_applied_id(applied: str) -> str:
+    """The applied id of the entry that holds the heartbeat with this applied id (its first's)."""
+    return applied.partition(".")[0]
+
+
 def stream_id_of(applied: str) -> str:
     """The stream id of the entry that holds the heartbeat with this applied id."""
     return applied.rpartition("/")[2].partition(".")[0]

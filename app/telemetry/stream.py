@@ -50,11 +50,15 @@ READ_CHUNK = 20
 
 # One call accepts a partition's share of a batch, in order, so budgets and seqs stay exact within it and
 # across api instances (a script runs alone). Every key is in the partition's slot (app/telemetry/keys.py).
-# KEYS: the partition's stream, its backlog counter, then per heartbeat: budget (user), last seq (user and
-# course), idempotency key. ARGV: tolerance ms, first-heartbeat max ms, then per heartbeat: seconds, seq or
-# "", idempotency window ms, "user|course|enrollment id|lesson" (the tail of its record, PACKED below).
+# KEYS: the partition's stream, its backlog counter, then per heartbeat: its budget (user), then its last
+# seq (user and course) if it has a seq, else its idempotency key. ARGV: tolerance ms, first-heartbeat max
+# ms, heartbeats per entry, the number L of lesson ids, the L lesson ids, then per heartbeat
+# "seconds|seq or empty|idempotency window ms|user|course|enrollment id|lesson number (0..L-1)".
 # Returns (outcome, credited seconds, record id) per heartbeat, then the heartbeats of the partition not
 # yet folded.
+# A heartbeat is one packed argument and the lessons of a batch (a few) are sent once: redis-py encodes
+# every argument on its own, which with one per value was a tenth of the api's CPU (README, "Time
+# tracking ingest"). Lesson ids are sent apart because they may hold any character.
 # The budget key holds the instant up to which the user's time is already credited; a heartbeat is
 # credited at most the wall-clock time between that instant and now (+ tolerance), across all courses,
 # so sending 60 s every second earns one second per second.
@@ -67,8 +71,8 @@ READ_CHUNK = 20
 _ACCEPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local tolerance, first = tonumber(ARGV[1]), tonumber(ARGV[2])
-local per_entry = tonumber(ARGV[3])
+local tolerance, first, per_entry = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local lessons = tonumber(ARGV[4])
 local out = {}
 local fields, slots = {}, {}
 local appended, entries = 0, 0
@@ -80,31 +84,34 @@ local function append()
   appended, entries = appended + #slots, entries + 1
   fields, slots = {}, {}
 end
-local n = (#KEYS - 2) / 3
-for i = 0, n - 1 do
-  local k, a = 2 + i * 3, 3 + i * 4
-  local seconds, seq = tonumber(ARGV[a + 1]), ARGV[a + 2]
+local k = 3
+for a = 5 + lessons, #ARGV do
+  local seconds, seq, window, user, course, enrollment, lesson =
+    string.match(ARGV[a], '^(%d+)|(%d*)|(%d+)|(%d+)|(%d+)|(%d+)|(%d+)$')
+  local budget, guard = KEYS[k], KEYS[k + 1]
+  k = k + 2
   local duplicate = false
   if seq ~= '' then
-    local last_seq = redis.call('GET', KEYS[k + 2])
+    local last_seq = redis.call('GET', guard)
     if last_seq and tonumber(seq) <= tonumber(last_seq) then duplicate = true end
-  elseif redis.call('SET', KEYS[k + 3], '1', 'NX', 'PX', ARGV[a + 3]) == false then
+  elseif redis.call('SET', guard, '1', 'NX', 'PX', window) == false then
     duplicate = true
   end
   if duplicate then
     out[#out + 1] = 'duplicate'; out[#out + 1] = 0; out[#out + 1] = ''
   else
-    local until_ms = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
+    local until_ms = tonumber(redis.call('GET', budget) or '0')
     local base = math.max(until_ms, now - 60000)
     if until_ms == 0 then base = now - first end
     local available = math.floor((now + tolerance - base) / 1000)
-    local credit = math.max(0, math.min(seconds, available))
-    redis.call('SET', KEYS[k + 1], base + credit * 1000, 'PX', 86400000)
-    if seq ~= '' then redis.call('SET', KEYS[k + 2], seq, 'PX', 86400000) end
+    local credit = math.max(0, math.min(tonumber(seconds), available))
+    redis.call('SET', budget, base + credit * 1000, 'PX', 86400000)
+    if seq ~= '' then redis.call('SET', guard, seq, 'PX', 86400000) end
     out[#out + 1] = 'accepted'; out[#out + 1] = credit; out[#out + 1] = ''
     if credit > 0 then
       if #slots == 0 then fields[1] = 'h' else fields[#fields + 1] = tostring(#slots) end
-      fields[#fields + 1] = credit .. '|' .. now .. '|' .. ARGV[a + 4]
+      fields[#fields + 1] = credit .. '|' .. now .. '|' .. user .. '|' .. course .. '|' .. enrollment .. '|'
+        .. ARGV[5 + tonumber(lesson)]
       slots[#slots + 1] = #out
       if #slots == per_entry then append() end
     end
@@ -125,8 +132,9 @@ return out
 
 # The live activity of the heartbeats a batch accepted (app/telemetry/activity.py); every key is in the
 # `{act}` slot. KEYS: heartbeat rate counter, activity dirty set, activity courses zset, recent zset, then
-# per heartbeat: activity hash (course), joins list (course). ARGV: idle ms, recent window ms, then per
-# heartbeat: user, course, lesson, credited seconds.
+# per course of the batch: its activity hash, its joins list. ARGV: idle ms, recent window ms, the number C
+# of courses, their C ids (in the order of their keys), the number L of lesson ids, the L lesson ids, then
+# per heartbeat "user|course number (0..C-1)|lesson number (0..L-1)|credited seconds".
 # Its writes are not propagated to the append-only file or to replicas (`REPL_NONE`): the activity lives
 # for a minute or so and a restarted Redis rebuilds it from the next heartbeats, while writing it down
 # cost Redis about a sixth of its CPU per heartbeat (README, "Time tracking ingest").
@@ -135,13 +143,17 @@ redis.set_repl(redis.REPL_NONE)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local idle, recent = tonumber(ARGV[1]), tonumber(ARGV[2])
-local n = (#KEYS - 4) / 2
-local courses = {}
-for i = 0, n - 1 do
-  local k, a = 4 + i * 2, 2 + i * 4
-  local user, course, lesson, credit = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
+local courses = tonumber(ARGV[3])
+local lessons_at = 4 + courses
+local first = lessons_at + 1 + tonumber(ARGV[lessons_at])
+local touched = {}
+for a = first, #ARGV do
+  local user, c, l, credit = string.match(ARGV[a], '^(%d+)|(%d+)|(%d+)|(%d+)$')
+  c = tonumber(c)
+  local course, activity, joins = ARGV[4 + c], KEYS[5 + c * 2], KEYS[6 + c * 2]
+  local lesson = ARGV[lessons_at + 1 + tonumber(l)]
   local started, session, joined = now, 0, true
-  local raw = redis.call('HGET', KEYS[k + 1], user)
+  local raw = redis.call('HGET', activity, user)
   if raw then
     local ok, entry = pcall(cjson.decode, raw)
     if ok and type(entry) == 'table' and now - (tonumber(entry.last_seen) or 0) <= idle then
@@ -150,23 +162,24 @@ for i = 0, n - 1 do
       joined = false
     end
   end
-  redis.call('HSET', KEYS[k + 1], user, cjson.encode({
+  redis.call('HSET', activity, user, cjson.encode({
     user_id = tonumber(user), lesson_id = lesson, session_started = started,
-    session_seconds = session + credit, last_seen = now}))
+    session_seconds = session + tonumber(credit), last_seen = now}))
   if joined then
-    redis.call('RPUSH', KEYS[k + 2], user)
-    redis.call('LTRIM', KEYS[k + 2], -1000, -1)
-    redis.call('PEXPIRE', KEYS[k + 2], idle * 10)
+    redis.call('RPUSH', joins, user)
+    redis.call('LTRIM', joins, -1000, -1)
+    redis.call('PEXPIRE', joins, idle * 10)
   end
-  courses[course] = KEYS[k + 1]
+  touched[c] = true
   redis.call('ZADD', KEYS[4], now, course .. ':' .. user)
 end
 -- Once per course, not per heartbeat: a batch holds many heartbeats of a few courses.
-for course, activity in pairs(courses) do
-  redis.call('PEXPIRE', activity, idle * 10)
-  redis.call('SADD', KEYS[2], course)
-  redis.call('ZADD', KEYS[3], now, course)
+for c in pairs(touched) do
+  redis.call('PEXPIRE', KEYS[5 + c * 2], idle * 10)
+  redis.call('SADD', KEYS[2], ARGV[4 + c])
+  redis.call('ZADD', KEYS[3], now, ARGV[4 + c])
 end
+local n = #ARGV - first + 1
 if n > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - recent)
   redis.call('INCRBY', KEYS[1], n)
@@ -176,7 +189,7 @@ return n
 """
 
 
-# While a partition holds more entries than `max_backlog` not yet folded, the workers are far behind: the
+# While a partition holds more heartbeats than `max_backlog` not yet folded, the workers are far behind: the
 # api refuses every heartbeat (before any store work, as when it is itself overloaded) for this long,
 # then looks again with the next call. So a sustained overload is shed at the door instead of growing the
 # stream, and the lag to the analytics, without bound.
@@ -270,22 +283,25 @@ class TelemetryStream:
 
     async def _accept_share(self, partition: int, items: list[Pending]) -> tuple[list[Acceptance], int]:
         keys: list[str] = [keys_.stream(partition), keys_.backlog(partition)]
-        args: list[str | int] = [self._tolerance_ms, self._first_ms, RECORDS_PER_ENTRY]
+        lessons: dict[str, int] = {}
+        heartbeats: list[str] = []
         for item in items:
-            key, window = item.idempotency_key, CLIENT_KEY_WINDOW_MS
-            if item.seq is None and not key:
-                key, window = uuid.uuid4().hex, SERVER_KEY_WINDOW_MS
-            keys += [
-                keys_.budget(partition, item.user_id),
-                keys_.last_seq(partition, item.user_id, item.course_id),
-                keys_.idempotency(partition, item.user_id, key),
-            ]
-            args += [
-                item.seconds,
-                "" if item.seq is None else item.seq,
-                window,
-                f"{item.user_id}|{item.course_id}|{item.enrollment_id}|{item.lesson_id}",
-            ]
+            keys.append(keys_.budget(partition, item.user_id))
+            if item.seq is None:
+                key, window = item.idempotency_key, CLIENT_KEY_WINDOW_MS
+                if not key:
+                    key, window = uuid.uuid4().hex, SERVER_KEY_WINDOW_MS
+                keys.append(keys_.idempotency(partition, item.user_id, key))
+                seq = ""
+            else:
+                keys.append(keys_.last_seq(partition, item.user_id, item.course_id))
+                seq, window = str(item.seq), CLIENT_KEY_WINDOW_MS
+            lesson = lessons.setdefault(item.lesson_id, len(lessons))
+            heartbeats.append(
+                f"{item.seconds}|{seq}|{window}|{item.user_id}|{item.course_id}|{item.enrollment_id}|{lesson}"
+            )
+        args: list[str | int] = [self._tolerance_ms, self._first_ms, RECORDS_PER_ENTRY, len(lessons)]
+        args += [*lessons, *heartbeats]
         reply: Any = await self._accept(keys=keys, args=args)
         acceptances = [
             Acceptance(reply[i] == "duplicate", int(reply[i + 1]), str(reply[i + 2]) or None)
@@ -299,10 +315,18 @@ class TelemetryStream:
             return
         live = activity_keys()
         keys: list[str] = [live.rate, live.dirty, live.courses, live.recent]
-        args: list[str | int] = [live.idle_ms, live.recent_ms]
+        courses: dict[int, int] = {}
+        lessons: dict[str, int] = {}
+        heartbeats: list[str] = []
         for item, credited in items:
-            keys += [ActivityKeys.activity(item.course_id), ActivityKeys.joins(item.course_id)]
-            args += [item.user_id, item.course_id, item.lesson_id, credited]
+            course = courses.get(item.course_id)
+            if course is None:
+                course = courses[item.course_id] = len(courses)
+                keys += [ActivityKeys.activity(item.course_id), ActivityKeys.joins(item.course_id)]
+            lesson = lessons.setdefault(item.lesson_id, len(lessons))
+            heartbeats.append(f"{item.user_id}|{course}|{lesson}|{credited}")
+        args: list[str | int] = [live.idle_ms, live.recent_ms, len(courses), *courses, len(lessons)]
+        args += [*lessons, *heartbeats]
         try:
             await self._note_activity(keys=keys, args=args)
         except (RedisError, OSError):

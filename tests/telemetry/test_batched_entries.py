@@ -7,11 +7,16 @@ import asyncio
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from app.runtime import Runtime
+from app.stores.models import Telemetry, TelemetryApplied
 from app.telemetry import keys
 from app.telemetry import parts as telemetry_parts
+from app.telemetry.fold import fold_into_rollups
 from app.telemetry.stream import PACKED, STREAM, StreamConsumer, parse_entries
+from tests.helpers import Api
+from tests.telemetry.helpers import classroom
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -81,3 +86,36 @@ async def test_a_count_that_drifted_is_set_right_once_the_stream_is_empty(runtim
 
     await stream.accept(user_id=8, course_id=3, lesson_id="L1", seconds=5, seq=1, enrollment_id=1)
     assert await _backlog(runtime) == 2  # added to what is there
+
+
+async def test_the_rollup_guards_each_entry_once_for_all_its_heartbeats(api: Api, runtime: Runtime) -> None:
+    """PostgreSQL keeps one guard row per stream entry (read and rolled up whole), not one per heartbeat;
+    the entry folded again adds nothing."""
+    room = await classroom(api, learners=3, courses=1, lessons=1)
+    ((course_id, lessons),) = room.courses.items()
+    stream = telemetry_parts.stream(runtime)
+    await asyncio.gather(
+        *(
+            stream.accept(
+                user_id=learner.id,
+                course_id=course_id,
+                lesson_id=lessons[0],
+                seconds=4,
+                seq=1,
+                enrollment_id=1,
+            )
+            for learner in room.learners
+        )
+    )
+    raw: Any = await runtime.redis.xrange(STREAM)
+    entries = parse_entries(0, raw)
+    assert len(raw) == 1 and len(entries) == 3
+
+    await fold_into_rollups(runtime.db, entries)
+    await fold_into_rollups(runtime.db, entries)  # delivered again after a crash before the ack
+
+    async with runtime.db.read() as tx:
+        guards = (await tx.execute(select(TelemetryApplied.entry_id))).scalars().all()
+        rolled = (await tx.execute(select(func.sum(Telemetry.seconds), func.sum(Telemetry.heartbeats)))).one()
+    assert guards == [raw[0][0]]
+    assert tuple(rolled) == (12, 3)
