@@ -342,7 +342,7 @@ class TelemetryStream:
 
 @dataclass(frozen=True)
 class Entry:
-    entry_id: str  # the applied id (app/telemetry/keys.py): the stream id, qualified by its partition
+    entry_id: str  # the applied id (app/telemetry/keys.py): its entry's stream id, partition and place in it
     user_id: int
     course_id: int
     lesson_id: str
