@@ -119,3 +119,36 @@ async def test_the_rollup_guards_each_entry_once_for_all_its_heartbeats(api: Api
         rolled = (await tx.execute(select(func.sum(Telemetry.seconds), func.sum(Telemetry.heartbeats)))).one()
     assert guards == [raw[0][0]]
     assert tuple(rolled) == (12, 3)
+
+
+async def test_heartbeats_with_and_without_seq_in_one_call_each_meet_their_own_guard(
+    runtime: Runtime,
+) -> None:
+    """A heartbeat with `seq` sends its last-seq key, one without sends its idempotency key: in one call,
+    each is checked against its own, whatever the mix."""
+    stream = telemetry_parts.stream(runtime)
+    sent = [(11, 1, ""), (12, None, "k1"), (13, 1, ""), (12, None, "k1"), (11, 1, ""), (12, None, "k2")]
+    accepted = await asyncio.gather(
+        *(
+            stream.accept(
+                user_id=user,
+                course_id=3,
+                lesson_id=f"L{user}",
+                seconds=5,
+                seq=seq,
+                enrollment_id=1,
+                idempotency_key=key or None,
+            )
+            for user, seq, key in sent
+        )
+    )
+
+    assert [acceptance.duplicate for acceptance in accepted] == [False, False, False, True, True, False]
+    raw: Any = await runtime.redis.xrange(STREAM)
+    assert len(raw) == 1
+    assert [(entry.user_id, entry.lesson_id) for entry in parse_entries(0, raw)] == [
+        (11, "L11"),
+        (12, "L12"),
+        (13, "L13"),
+        (12, "L12"),  # another key: another heartbeat, within 12's wall-clock budget
+    ]
