@@ -18,7 +18,7 @@ from sqlalchemy import text
 from app.config import Settings
 from app.main import create_app
 from app.runtime import Runtime, StoreUrls
-from app.stores.embedded import EmbeddedServers
+from app.stores.embedded import EmbeddedServers, EmbeddedValkey
 from app.stores.migrate import downgrade, upgrade
 from app.stores.models import Base
 from app.stores.sql import async_url
@@ -84,6 +84,14 @@ def make_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def valkey(tmp_path: Path) -> Iterator[EmbeddedValkey]:
+    """A Valkey of the test's own (not started), for tests that restart it or read its files."""
+    server = EmbeddedValkey(tmp_path / "valkey")
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -159,7 +159,7 @@ class TelemetryWorker:
 
     @property
     def read_size(self) -> int:
-        """Entries per read or claim when the flush is empty: at most `batch_size` heartbeats."""
+        """Entries per read into an empty flush: at most `batch_size` heartbeats."""
         return self.consumer.entries_per_read(self.batch_size)
 
     async def _fill_window(self, ids: list[str], entries: list[Entry]) -> None:

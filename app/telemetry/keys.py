@@ -70,7 +70,7 @@ def entry_applied_id(applied: str) -> str:
 
 def stream_id_of(applied: str) -> str:
     """The stream id of the entry that holds the heartbeat with this applied id."""
-    return applied.rpartition("/")[2].partition(".")[0]
+    return entry_applied_id(applied).rpartition("/")[2]
 
 
 def stream_order(stream_id: str) -> tuple[int, int]:

@@ -393,7 +393,7 @@ def parse_entries(partition: int, raw: list[tuple[str, dict[str, str]]]) -> list
         for name, packed in fields.items():
             try:
                 record = 0 if name == PACKED else int(name)
-                if record < 0 or (record == 0 and name != PACKED):
+                if name != PACKED and record < 1:
                     continue
                 result.append(_record(keys_.applied_id(partition, stream_id, record), packed))
             except (ValueError, TypeError):

@@ -45,13 +45,6 @@ async def separate_app(urls: StoreUrls, **overrides: Any) -> AsyncIterator[httpx
 
 
 @pytest.fixture
-def valkey(tmp_path: Path) -> Iterator[EmbeddedValkey]:
-    server = EmbeddedValkey(tmp_path / "valkey")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def mongo(tmp_path: Path) -> Iterator[EmbeddedMongo]:
     server = EmbeddedMongo(tmp_path / "mongo")
     yield server

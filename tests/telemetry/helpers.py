@@ -117,6 +117,11 @@ class Totals:
     by_progress: dict[tuple[int, int], int]
 
 
+async def backlog(redis: Redis) -> int:
+    """Heartbeats of partition 0 not yet folded, as the acceptance script counts them."""
+    return int(await redis.get(keys.backlog(0)) or 0)
+
+
 async def totals(runtime: Runtime, course_id: int | None = None) -> Totals:
     """What the three stores hold: everything, or one course's share (the fault tests share their stores
     across tests, so each reads its own course)."""

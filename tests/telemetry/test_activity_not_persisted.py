@@ -4,9 +4,6 @@ must be durable. Checked on a Valkey of its own, whose files this test can read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from app.stores.embedded import EmbeddedValkey
@@ -15,13 +12,6 @@ from app.telemetry.activity import ActivityKeys
 from app.telemetry.stream import STREAM, TelemetryStream
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def valkey(tmp_path: Path) -> Iterator[EmbeddedValkey]:
-    server = EmbeddedValkey(tmp_path / "valkey")
-    yield server
-    server.stop()
 
 
 async def test_the_activity_is_kept_in_memory_and_only_the_stream_entry_is_logged(

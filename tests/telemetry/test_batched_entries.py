@@ -16,13 +16,9 @@ from app.telemetry import parts as telemetry_parts
 from app.telemetry.fold import fold_into_rollups
 from app.telemetry.stream import PACKED, STREAM, StreamConsumer, parse_entries
 from tests.helpers import Api
-from tests.telemetry.helpers import classroom
+from tests.telemetry.helpers import backlog, classroom
 
 pytestmark = pytest.mark.timeout(60)
-
-
-async def _backlog(runtime: Runtime) -> int:
-    return int(await runtime.redis.get(keys.backlog(0)) or 0)
 
 
 async def test_one_call_is_one_entry_and_each_heartbeat_has_its_own_id(runtime: Runtime) -> None:
@@ -49,7 +45,7 @@ async def test_one_call_is_one_entry_and_each_heartbeat_has_its_own_id(runtime: 
         (entry_id, user, user + 1, "L|1") for entry_id, user in zip(ids, users, strict=False)
     ]
     assert {keys.stream_id_of(entry_id) for entry_id in ids} == {stream_id}
-    assert await _backlog(runtime) == 3
+    assert await backlog(runtime.redis) == 3
 
 
 async def test_the_backlog_counts_heartbeats_until_a_worker_deletes_their_entry(runtime: Runtime) -> None:
@@ -63,29 +59,29 @@ async def test_the_backlog_counts_heartbeats_until_a_worker_deletes_their_entry(
         )
     )
     await stream.accept(user_id=3, course_id=3, lesson_id="L1", seconds=5, seq=1, enrollment_id=1)
-    assert await _backlog(runtime) == 3
+    assert await backlog(runtime.redis) == 3
 
     first_ids, first = await consumer.read_new(1, block_ms=100)
     assert len(first_ids) == 1 and len(first) == 2
     await consumer.ack(first_ids, first)
-    assert await _backlog(runtime) == 1
+    assert await backlog(runtime.redis) == 1
     # Acknowledged again (a claim's second owner, a resent call): deleted once, counted off once.
     await consumer.ack(first_ids, first)
-    assert await _backlog(runtime) == 1
+    assert await backlog(runtime.redis) == 1
 
     rest_ids, rest = await consumer.read_new(10, block_ms=100)
     await consumer.ack(rest_ids, rest)
-    assert await _backlog(runtime) == 0 and await runtime.redis.xlen(STREAM) == 0
+    assert await backlog(runtime.redis) == 0 and await runtime.redis.xlen(STREAM) == 0
 
 
 async def test_a_count_that_drifted_is_set_right_once_the_stream_is_empty(runtime: Runtime) -> None:
     stream = telemetry_parts.stream(runtime)
     await runtime.redis.set(keys.backlog(0), 5000)  # e.g. entries deleted by hand, never counted off
     await stream.accept(user_id=7, course_id=3, lesson_id="L1", seconds=5, seq=1, enrollment_id=1)
-    assert await _backlog(runtime) == 1  # the stream held nothing but this call's entry
+    assert await backlog(runtime.redis) == 1  # the stream held nothing but this call's entry
 
     await stream.accept(user_id=8, course_id=3, lesson_id="L1", seconds=5, seq=1, enrollment_id=1)
-    assert await _backlog(runtime) == 2  # added to what is there
+    assert await backlog(runtime.redis) == 2  # added to what is there
 
 
 async def test_the_rollup_guards_each_entry_once_for_all_its_heartbeats(api: Api, runtime: Runtime) -> None:

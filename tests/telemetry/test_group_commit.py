@@ -16,13 +16,12 @@ from asgi_lifespan import LifespanManager
 
 from app.main import create_app
 from app.runtime import Runtime, StoreUrls
-from app.telemetry import keys
 from app.telemetry import parts as telemetry_parts
 from app.telemetry import stream as telemetry_stream
 from app.telemetry.stream import STREAM, Entry, parse_entries
 from tests.conftest import make_settings
 from tests.helpers import Api
-from tests.telemetry.helpers import classroom
+from tests.telemetry.helpers import backlog, classroom
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -42,11 +41,6 @@ async def second(telemetry_urls: StoreUrls) -> AsyncIterator[tuple[httpx.AsyncCl
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50001))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http, app.state.runtime
-
-
-async def _backlog(runtime: Runtime) -> int:
-    """Heartbeats of partition 0 not yet folded, as the acceptance script counts them."""
-    return int(await runtime.redis.get(keys.backlog(0)) or 0)
 
 
 async def _entries(runtime: Runtime) -> list[Entry]:
@@ -180,7 +174,7 @@ async def test_while_the_workers_are_behind_the_api_refuses_until_they_catch_up(
     learner = room.learners[0]
     ((course_id, lessons),) = room.courses.items()
     stream = telemetry_parts.stream(runtime)
-    stream.max_backlog = await _backlog(runtime) + 1
+    stream.max_backlog = await backlog(runtime.redis) + 1
 
     def send(seq: int) -> Any:
         return client.post(
@@ -189,7 +183,7 @@ async def test_while_the_workers_are_behind_the_api_refuses_until_they_catch_up(
             json={"lesson_id": lessons[0], "seconds_spent": 5, "seq": seq},
         )
 
-    assert (await send(1)).status_code == 202  # the stream now holds exactly max_backlog
+    assert (await send(1)).status_code == 202  # the backlog is now exactly max_backlog
     assert (await send(2)).status_code == 202  # accepted; its call saw one more than max_backlog
     length = await runtime.redis.xlen(STREAM)
     batches = stream.batcher.batches
@@ -201,7 +195,7 @@ async def test_while_the_workers_are_behind_the_api_refuses_until_they_catch_up(
     ours = [entry for entry in await _entries(runtime) if entry.user_id == learner.id]
     assert [entry.seconds for entry in ours] == [5, 5]  # both accepted heartbeats are in the stream
 
-    assert await _backlog(runtime) == stream.max_backlog + 1
+    assert await backlog(runtime.redis) == stream.max_backlog + 1
     stream.max_backlog += 10  # the workers caught up
     assert (await send(3)).status_code == 503  # still held: the hold is not cut short
     await asyncio.sleep(0.35)
