@@ -42,7 +42,6 @@ from app.stores.mongo import (
     DocumentStore,
     bulk_write,
     insert_missing,
-    progress_id,
     telemetry_bucket_id,
 )
 from app.stores.sql import Database
@@ -74,38 +73,46 @@ class _Group:
 
 
 def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Group]]:
-    buckets: dict[str, _Group] = {}
-    progress: dict[str, _Group] = {}
+    # Keyed by tuples while gathering, so each document's id and shape are made once per flush, not once
+    # per heartbeat (a flush holds several heartbeats of most documents).
+    buckets: dict[tuple[int, int, str, int], _Group] = {}
+    progress: dict[tuple[int, int], _Group] = {}
     created_at = now_iso_z()
     for entry in entries:
-        hour = hour_of_epoch_ms(entry.at_ms)
-        bucket_id = telemetry_bucket_id(entry.user_id, entry.course_id, entry.lesson_id, hour)
-        bucket = buckets.get(bucket_id)
+        user_id, course_id, lesson_id = entry.user_id, entry.course_id, entry.lesson_id
+        bucket_key = (user_id, course_id, lesson_id, entry.at_ms // 3_600_000)
+        bucket = buckets.get(bucket_key)
         if bucket is None:
-            bucket = buckets[bucket_id] = _Group(
+            hour = hour_of_epoch_ms(entry.at_ms)
+            bucket = buckets[bucket_key] = _Group(
                 {
-                    "_id": bucket_id,
-                    "user_id": entry.user_id,
-                    "course_id": entry.course_id,
-                    "lesson_id": entry.lesson_id,
+                    "_id": telemetry_bucket_id(user_id, course_id, lesson_id, hour),
+                    "user_id": user_id,
+                    "course_id": course_id,
+                    "lesson_id": lesson_id,
                     "hour": hour,
                     "seconds": 0,
                     "heartbeats": 0,
                     "applied": [],
                 }
             )
-        bucket.increments["seconds"] += entry.seconds
-        bucket.increments["heartbeats"] += 1
+        increments = bucket.increments
+        increments["seconds"] += entry.seconds
+        increments["heartbeats"] += 1
         bucket.entry_ids.append(entry.entry_id)
-        doc_id = progress_id(entry.user_id, entry.course_id)
-        group = progress.get(doc_id)
+        group = progress.get((user_id, course_id))
         if group is None:
-            group = progress[doc_id] = _Group(empty_progress(entry.user_id, entry.course_id, created_at))
-        group.increments[f"lesson_times.{entry.lesson_id}"] += entry.seconds
-        group.increments["total_seconds_spent"] += entry.seconds
-        group.last_ms = max(group.last_ms, entry.at_ms)
+            group = progress[(user_id, course_id)] = _Group(empty_progress(user_id, course_id, created_at))
+        increments = group.increments
+        increments[f"lesson_times.{lesson_id}"] += entry.seconds
+        increments["total_seconds_spent"] += entry.seconds
+        if entry.at_ms > group.last_ms:
+            group.last_ms = entry.at_ms
         group.entry_ids.append(entry.entry_id)
-    return buckets, progress
+    return (
+        {group.shape["_id"]: group for group in buckets.values()},
+        {group.shape["_id"]: group for group in progress.values()},
+    )
 
 
 def _update(group: _Group, entry_ids: list[str], increments: dict[str, int], *, cut: bool) -> UpdateOne:

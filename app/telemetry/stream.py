@@ -340,7 +340,9 @@ class TelemetryStream:
         await self._redis.aclose()
 
 
-@dataclass(frozen=True)
+# Made for every heartbeat read: slotted and not frozen, for the same reason as Pending
+# (app/telemetry/batcher.py).
+@dataclass(slots=True)
 class Entry:
     entry_id: str  # the applied id (app/telemetry/keys.py): its entry's stream id, partition and place in it
     user_id: int
