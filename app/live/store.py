@@ -139,19 +139,27 @@ async def claim_activity(redis: RedisClient, course_id: int, lock_ms: int) -> bo
     return bool(await redis.set(_ACT_LOCK.format(course_id), "1", nx=True, px=lock_ms))
 
 
-# KEYS: activity hash, joins list, dirty set, courses zset. ARGV: now ms, idle ms, course id.
+# KEYS: activity hash, joins list, dirty set, courses zset. ARGV: now ms, idle ms, course id. Entries are
+# "session started ms|session seconds|last seen ms|lesson" (app/telemetry/stream.py), or JSON objects
+# written by older versions; an entry that is neither is dropped unreported. Returns the active and the
+# left as flat lists of user id, entry.
 _SWEEP = """
 local now = tonumber(ARGV[1])
 local idle = tonumber(ARGV[2])
 local fields = redis.call('HGETALL', KEYS[1])
 local active, leaves = {}, {}
 for i = 1, #fields, 2 do
-  local ok, entry = pcall(cjson.decode, fields[i + 1])
-  if not ok or type(entry) ~= 'table' or now - (tonumber(entry.last_seen) or 0) > idle then
+  local raw = fields[i + 1]
+  local last = string.match(raw, '^%d+|%d+|(%d+)|')
+  if not last then
+    local ok, entry = pcall(cjson.decode, raw)
+    if ok and type(entry) == 'table' then last = tonumber(entry.last_seen) or 0 end
+  end
+  if not last or now - tonumber(last) > idle then
     redis.call('HDEL', KEYS[1], fields[i])
-    if ok then table.insert(leaves, fields[i + 1]) end
+    if last then table.insert(leaves, fields[i]); table.insert(leaves, raw) end
   else
-    table.insert(active, fields[i + 1])
+    table.insert(active, fields[i]); table.insert(active, raw)
   end
 end
 local joins = redis.call('LRANGE', KEYS[2], 0, -1)
@@ -170,6 +178,25 @@ class ActivitySweep:
     joins: list[int]
 
 
+def activity_entry(user: str, raw: str) -> dict[str, Any]:
+    """A learner's entry of a course's activity hash as the live views read it."""
+    if raw.startswith("{"):
+        entry: dict[str, Any] = json.loads(raw)
+        return entry
+    started, seconds, last_seen, lesson_id = raw.split("|", 3)
+    return {
+        "user_id": int(user),
+        "lesson_id": lesson_id,
+        "session_started": int(started),
+        "session_seconds": int(seconds),
+        "last_seen": int(last_seen),
+    }
+
+
+def _entries(flat: list[str]) -> list[dict[str, Any]]:
+    return [activity_entry(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+
+
 async def sweep_activity(redis: RedisClient, course_id: int) -> ActivitySweep:
     """Atomically: drop the learners idle past the timeout (returned as leaves), take the session starts
     queued since the last sweep, and clear the course's changed mark."""
@@ -179,8 +206,8 @@ async def sweep_activity(redis: RedisClient, course_id: int) -> ActivitySweep:
     )
     return ActivitySweep(
         changed=bool(changed),
-        active=[json.loads(raw) for raw in active],
-        leaves=[json.loads(raw) for raw in leaves],
+        active=_entries(active),
+        leaves=_entries(leaves),
         joins=[int(user) for user in joins if str(user).isdigit()],
     )
 

@@ -1,7 +1,7 @@
 """The live activity an accepted heartbeat leaves in Redis, written by the script that notes a batch's
 accepted heartbeats right after accepting them (app/telemetry/stream.py): the learner's session entry in
-the course (`lf:{act}:{course}`, a hash
-{user_id: JSON entry}; a session restarts after `activity_idle_seconds` without heartbeats), the session
+the course (`lf:{act}:{course}`, a hash {user_id: "session started ms|session seconds|last seen ms|lesson"};
+a session restarts after `activity_idle_seconds` without heartbeats), the session
 starts (`lf:{act}:joins:{course}`), the course marked changed (`lf:{act}:dirty`) and noted by last
 heartbeat (`lf:{act}:courses`), the pair "course:user" in the recently active (`lf:{act}:recent`, the last
 `recent_window_seconds`) and the heartbeat rate per second. The live views read and sweep it
