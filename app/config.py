@@ -111,13 +111,15 @@ class Settings(BaseSettings):
     # heartbeats at most, and never longer than a quarter of the claim idle time), so a learner's several
     # heartbeats become one write per document.
     telemetry_fold_window_seconds: float = Field(5.0, ge=0, le=60)
-    # At most half of the `applied` list cap (app/telemetry/fold.py). A flush costs about one write per
+    # A flush costs about one write per
     # document whatever the number of entries in it, so while a worker writes one flush the next one
     # grows; this bound must leave room for that growth or it caps throughput, the more so the more
     # learners share the load (fewer heartbeats each per flush). Behind, a worker fills its flush from
     # the backlog, so the further behind it is the more heartbeats each document write carries
     # (README, "Time tracking ingest").
     telemetry_batch_size: int = Field(200_000, ge=1, le=200_000)
+    # How long a partition's owner may go without reading before a standby worker takes the partition
+    # over (its lease, workers/telemetry.py); a stopping worker hands it over at once.
     telemetry_claim_idle_seconds: float = Field(30.0, gt=0)
     # Heartbeats of a stream partition not yet folded past which the api refuses heartbeats (503
     # `overloaded`, a second at a time) until the workers catch up; ~45 bytes of Redis memory each. At

@@ -23,8 +23,8 @@ Stop = Callable[[], Awaitable[None]]
 async def start_workers(runtime: Runtime) -> Stop:
     """Start every worker as a task of the running loop; returns the function that stops them."""
     live = LiveWorker(runtime)
-    # One consumer per partition of the heartbeat stream; every worker process consumes all of them
-    # (their consumer groups share the entries out among the processes).
+    # One consumer per partition of the heartbeat stream; every worker process runs all of them, and each
+    # partition is folded by one process at a time while the others stand by (workers/telemetry.py).
     tasks = [
         asyncio.create_task(
             TelemetryWorker(runtime, on_folded=live.on_folded, partition=partition).run(),

@@ -1,9 +1,15 @@
 """The telemetry consumer: reads the stream in batches, folds them into the stores, then acknowledges.
 
-Exactly-once effect: the folds are idempotent per stream entry (app/telemetry/fold.py), so entries
-redelivered after a crash between writing and acknowledging are not counted twice. Entries left
-pending by a consumer that died are claimed after `telemetry_claim_idle_seconds`; a batch that failed
-in a live consumer is retried by that consumer straight away.
+One worker folds a partition at a time, its owner (a lease in Redis, renewed with every read); the
+others stand by and take the partition over once the lease lapses, `telemetry_claim_idle_seconds` after
+the owner last read (it died, or stalled that long), or at once when it stops. A new owner first folds
+every entry still pending in the partition, in stream order, then reads new ones: each document then
+receives a partition's entries in stream order, which lets the folds keep one number per document and
+partition instead of a list of entry ids (app/telemetry/fold.py).
+
+Exactly-once effect: the folds are idempotent per stream entry, so entries redelivered after a crash
+between writing and acknowledging, or written both by an owner that stalled past its lease and by its
+successor, are not counted twice. A batch that failed is retried by its owner straight away.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from app.telemetry.fold import (
     fold_into_rollups,
     forget_applied_before,
 )
-from app.telemetry.keys import stream_order
+from app.telemetry.keys import stream_id_of
 from app.telemetry.stream import Entry, StreamConsumer
 from workers.metrics import BATCH_SIZE, CLAIMED, FOLDED, LAG, PENDING, STREAM_LENGTH
 from workers.stopping import stop_if_requested
@@ -39,10 +45,8 @@ log = logging.getLogger("learnflow.worker.telemetry")
 FAILPOINT = "LEARNFLOW_FAILPOINT"
 _STATS_SECONDS = 5.0
 _WINDOW_POLL_SECONDS = 0.5
-
-
-class StaleFlush(Exception):
-    """A flush that took too long before its document writes: it is abandoned and read again."""
+# An owner with nothing new to read looks again this often (its reads cannot block: see read_new).
+_IDLE_POLL_SECONDS = 0.2
 
 
 def consumer_name() -> str:
@@ -64,10 +68,10 @@ class TelemetryWorker:
             runtime.redis,  # type: ignore[arg-type]
             consumer or consumer_name(),
             partition,
-            # Renewed before every read and claim and at the start of every flush; a flush that reaches
-            # its document writes more than half of it later gives its entries up instead (process).
-            floor_ttl_ms=10 * self.claim_idle_ms,
+            lease_ms=self.claim_idle_ms,
         )
+        # A standby asks for the partition this often.
+        self.standby_poll_seconds = min(1.0, self.claim_idle_ms / 3000)
         self.on_folded = on_folded
         self.batch_size = runtime.settings.telemetry_batch_size
         # Coalescing: after the first new entries, keep reading for the fold window before folding them
@@ -78,7 +82,8 @@ class TelemetryWorker:
         self.window_seconds = min(runtime.settings.telemetry_fold_window_seconds, self.claim_idle_ms / 4000)
         self.memory = FoldMemory()
         self.folded = 0  # heartbeats this consumer acknowledged (folded or dropped), for logs and tests
-        self.claimed = 0
+        self.claimed = 0  # heartbeats it found pending on other consumers when it took the partition over
+        self.owner = False
 
     async def run(self) -> None:
         await self.consumer.ensure_group()
@@ -90,24 +95,37 @@ class TelemetryWorker:
             await self._loop()
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.shield(self.consumer.release())
+                await asyncio.shield(self.consumer.resign())
             log.info(
                 "telemetry worker stopped",
                 extra={"consumer": self.consumer.consumer, "folded": self.folded, "claimed": self.claimed},
             )
 
     async def _loop(self) -> None:
-        last_claim = last_stats = 0.0
+        last_stats = 0.0
         delay = 0.1
         # After a failed batch (a store error, a deadlock), its entries are pending on this consumer:
-        # retry them first, rather than leaving them until they are idle long enough to be claimed.
+        # retry them first, before anything newer.
         retry_own = True
+        # True once this owner has folded what was pending when it took the partition over.
+        caught_up = False
         while True:
             stop_if_requested()
             try:
-                # Declared before any entry is in hand, so no consumer prunes what this one is about
-                # to read or claim (app/telemetry/stream.py, settled_before).
-                await self.consumer.hold_from()
+                now = time.monotonic()
+                if now - last_stats > _STATS_SECONDS:
+                    last_stats = now
+                    await self.report_stats()
+                if not self.owner:
+                    if not await self.consumer.acquire():
+                        await self.consumer.read_own_pending(1)  # keeps this consumer listed as active
+                        await asyncio.sleep(self.standby_poll_seconds)
+                        continue
+                    self.owner, caught_up = True, False
+                    log.info("telemetry partition taken over", extra=self._names())
+                if not caught_up:
+                    await self._take_over()
+                    caught_up = retry_own = True
                 if retry_own:
                     ids, entries = await self.consumer.read_own_pending(self.batch_size)
                     if ids:
@@ -115,32 +133,18 @@ class TelemetryWorker:
                         delay = 0.1
                         continue
                     retry_own = False
-                now = time.monotonic()
-                if now - last_claim > self.claim_idle_ms / 2000:
-                    last_claim = now
-                    ids, entries = await self.consumer.claim_stale(self.claim_idle_ms, self.batch_size)
-                    if ids:
-                        CLAIMED.inc(len(entries))
-                        self.claimed += len(entries)
-                        log.info(
-                            "claimed entries of a stopped consumer",
-                            extra={
-                                "consumer": self.consumer.consumer,
-                                "entries": len(ids),
-                                "heartbeats": len(entries),
-                            },
-                        )
-                        await self.process(ids, entries, redelivered=True)
-                        continue
-                if now - last_stats > _STATS_SECONDS:
-                    last_stats = now
-                    await self.report_stats()
-                ids, entries = await self.consumer.read_new(self.read_size, block_ms=1000)
-                if ids:
-                    await self._fill_window(ids, entries)
-                    if os.environ.get(FAILPOINT) == "in-window":
-                        os._exit(137)
-                    await self.process(ids, entries, redelivered=False)
+                read = await self.consumer.read_new(self.read_size)
+                if read is None:  # the lease lapsed (this worker stalled): ask for the partition again
+                    self.owner = False
+                    continue
+                ids, entries = read
+                if not ids:
+                    await asyncio.sleep(_IDLE_POLL_SECONDS)
+                    continue
+                await self._fill_window(ids, entries)
+                if os.environ.get(FAILPOINT) == "in-window":
+                    os._exit(137)
+                await self.process(ids, entries, redelivered=False)
                 delay = 0.1
             except asyncio.CancelledError:
                 raise
@@ -156,6 +160,27 @@ class TelemetryWorker:
                 retry_own = True
                 await asyncio.sleep(delay)
                 delay = min(5.0, delay * 2)
+
+    def _names(self) -> dict[str, object]:
+        return {"consumer": self.consumer.consumer, "partition": self.consumer.partition}
+
+    async def _take_over(self) -> None:
+        """Fold every entry pending in the partition (left by an owner that died, stalled or stopped), a
+        flush at a time, oldest first, before reading any new one."""
+        mine = await self.consumer.own_pending_ids()
+        while True:
+            ids, entries = await self.consumer.claim(self.batch_size)
+            if not ids:
+                return
+            others = [entry for entry in entries if stream_id_of(entry.entry_id) not in mine]
+            if others:
+                CLAIMED.inc(len(others))
+                self.claimed += len(others)
+                log.info(
+                    "claimed entries of another consumer",
+                    extra={**self._names(), "entries": len(ids), "heartbeats": len(others)},
+                )
+            await self.process(ids, entries, redelivered=True)
 
     @property
     def read_size(self) -> int:
@@ -175,29 +200,17 @@ class TelemetryWorker:
             if not backlog:
                 await asyncio.sleep(min(left, _WINDOW_POLL_SECONDS))
             asked = self.consumer.entries_per_read(self.batch_size - len(entries))
-            more_ids, more = await self.consumer.read_new(asked, block_ms=None)
+            read = await self.consumer.read_new(asked)
+            if read is None:
+                return  # no longer the owner: fold what was read while it was (safe: app/telemetry/fold.py)
+            more_ids, more = read
             ids += more_ids
             entries += more
             backlog = len(more_ids) >= asked
 
     async def process(self, ids: list[str], entries: list[Entry], *, redelivered: bool) -> None:
-        await self.consumer.hold_from(min(ids, key=stream_order))
-        held_at = time.monotonic()
         kept = await enrolled_entries(self.runtime.db, entries)
-        # Read while this batch is held, so it is never above any entry of the batch.
-        settled_before = await self.consumer.settled_before()
-        if time.monotonic() - held_at > self.consumer.floor_ttl_ms / 2000:
-            # Our declaration may have lapsed and these entries been pruned from the documents after
-            # another worker took them over and folded them: writing them now could count them twice.
-            # Left pending (or gone, if folded by the other), they are read again.
-            raise StaleFlush(f"{len(ids)} entries held too long to write safely")
-        await fold_into_documents(
-            self.runtime.documents,
-            kept,
-            redelivered=redelivered,
-            settled_before=settled_before,
-            memory=self.memory,
-        )
+        await fold_into_documents(self.runtime.documents, kept, redelivered=redelivered, memory=self.memory)
         if os.environ.get(FAILPOINT) == "between-writes":
             os._exit(137)
         await fold_into_rollups(self.runtime.db, kept)
@@ -226,5 +239,5 @@ class TelemetryWorker:
                 "lag": lag,
             },
         )
-        if self.consumer.partition == 0:  # one table for every partition: one consumer per process prunes it
+        if self.consumer.partition == 0 and self.owner:  # one table for every partition: one owner prunes it
             await forget_applied_before(self.runtime.db, datetime.now(UTC) - timedelta(days=1))

@@ -1,24 +1,29 @@
 """Folding accepted heartbeats into the stores, exactly once per stream entry.
 
 MongoDB: `course_telemetry` hourly buckets per (user, course, lesson) and the `progress` documents
-(`lesson_times`, `total_seconds_spent`, `last_accessed`). Every update carries the ids of the entries
-it applies and only matches a document whose `applied` list holds none of them; the ids are pushed in
-the same atomic update. PostgreSQL: daily rollups in `telemetry`, guarded by `telemetry_applied`, in
-one statement. So an entry delivered again after a crash between writing and acknowledging
-changes nothing the second time.
+(`lesson_times`, `total_seconds_spent`, `last_accessed`). PostgreSQL: daily rollups in `telemetry`,
+guarded by `telemetry_applied` (one row per stream entry), in one statement. So an entry delivered again
+after a crash between writing and acknowledging changes nothing the second time.
+
+The documents' guard is a *fold mark* per stream partition: the field `folded_p<k>` holds the order
+(keys.entry_order) of the newest entry of partition k folded into the document, and an update applies a
+flush's entries only where the mark is below the oldest of them, setting it to the newest in the same
+atomic update. That is exact because a document receives each partition's entries in stream order: a
+partition has one owner at a time, which reads in order and, on taking the partition over, folds every
+entry still pending before any new one (workers/telemetry.py), and its learners' documents get entries
+of that partition only. An owner that stalled past its lease may still write what it read while it
+owned the partition, alongside its successor, who claimed those same entries: whichever writes a
+document first applies them, the other's update matches nothing (its entries are not above the mark)
+and goes one entry at a time, applying only those above it.
 
 Document operations per flush: a document this worker knows to exist gets one guarded update; any other
-is inserted whole (shape, increments and applied ids in one write), and only where the insert finds it
-exists already is it updated: two operations per document at most, and no read. Only when an update
-matches nothing (a document deleted meanwhile, entries applied already: a redelivery) does the flush go
-one entry at a time for those documents.
+is inserted whole (shape, increments and mark in one write), and only where the insert finds it exists
+already is it updated: two operations per document at most, and no read. Only when an update matches
+nothing (a document deleted meanwhile, entries folded already: a redelivery, or a document without a
+mark) does the flush go one stream entry at a time for those documents.
 
-An `applied` list must keep an id for as long as its entry can be written again: while it is pending in
-the consumer group, and while a consumer that claimed it still holds it (the consumer that first read it
-may acknowledge it meanwhile), however many newer entries reach the same document meanwhile. So the lists
-are not cut to a fixed length: once a worker has pushed `_PRUNE_AT` ids to a document, it pulls the ids
-of its partition below the group's settled bound (StreamConsumer.settled_before) with one range
-condition, without reading the list.
+Documents folded by older versions carry an `applied` list of heartbeat ids instead of a mark: until its
+first mark is set, a document's guard is that list (`none_applied`); the list is then left as it is.
 """
 
 from __future__ import annotations
@@ -45,23 +50,11 @@ from app.stores.mongo import (
     telemetry_bucket_id,
 )
 from app.stores.sql import Database
-from app.telemetry.keys import applied_order, entry_applied_id
+from app.telemetry.keys import entry_applied_id, entry_order, fold_mark
 from app.telemetry.stream import Entry
 from app.timestamps import epoch_ms_to_iso_ms, hour_of_epoch_ms, now_iso_z
 
 log = logging.getLogger(__name__)
-
-# A worker prunes a document's `applied` list after pushing this many ids to it.
-_PRUNE_AT = 32
-# Safety net only, against a list growing without end while some entry stays pending for hours; a
-# document receives at most about one heartbeat per second of its learner's wall-clock time. Twice the
-# largest flush (`telemetry_batch_size`, passed by up to one read of 20,000), so one flush never cuts ids
-# that may still come again.
-_APPLIED_CAP = 440_000
-# The cut (`$slice`) rides on a document's update once this worker has pushed this many ids to it since
-# the last one, not on every update: on nx-27017 it costs 20–35 µs of CPU per update (README, "Time
-# tracking ingest"). A list may so pass the cap by this much per worker before it is cut.
-_CAP_EVERY = 10_000
 
 
 @dataclass
@@ -69,7 +62,7 @@ class _Group:
     shape: dict[str, Any]
     increments: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     last_ms: int = 0
-    entry_ids: list[str] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
 
 
 def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Group]]:
@@ -99,7 +92,7 @@ def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Gro
         increments = bucket.increments
         increments["seconds"] += entry.seconds
         increments["heartbeats"] += 1
-        bucket.entry_ids.append(entry.entry_id)
+        bucket.entries.append(entry)
         group = progress.get((user_id, course_id))
         if group is None:
             group = progress[(user_id, course_id)] = _Group(empty_progress(user_id, course_id, created_at))
@@ -108,20 +101,46 @@ def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Gro
         increments["total_seconds_spent"] += entry.seconds
         if entry.at_ms > group.last_ms:
             group.last_ms = entry.at_ms
-        group.entry_ids.append(entry.entry_id)
+        group.entries.append(entry)
     return (
         {group.shape["_id"]: group for group in buckets.values()},
         {group.shape["_id"]: group for group in progress.values()},
     )
 
 
-def _update(group: _Group, entry_ids: list[str], increments: dict[str, int], *, cut: bool) -> UpdateOne:
-    """`cut`: the update also cuts the `applied` list to `_APPLIED_CAP` ids."""
-    push: dict[str, Any] = {"$each": entry_ids, "$slice": -_APPLIED_CAP} if cut else {"$each": entry_ids}
-    change: dict[str, Any] = {"$inc": increments, "$push": {"applied": push}}
-    if group.last_ms:
-        change["$set"] = {"last_accessed": epoch_ms_to_iso_ms(group.last_ms)}
-    return UpdateOne({"_id": group.shape["_id"], **none_applied(entry_ids)}, change)
+class _Orders:
+    """(partition, order) of each stream entry of a flush, worked out once per entry."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[int, int]] = {}
+
+    def __call__(self, entry: Entry) -> tuple[int, int]:
+        entry_id = entry_applied_id(entry.entry_id)
+        known = self._known.get(entry_id)
+        if known is None:
+            known = self._known[entry_id] = entry_order(entry_id)
+        return known
+
+
+def _marked(group: _Group, orders: _Orders) -> tuple[str, int, int]:
+    """The group's fold mark field and the orders of its oldest and newest entries. A flush holds one
+    partition's entries (one owner each)."""
+    partition, low = orders(group.entries[0])
+    high = low
+    for entry in group.entries:
+        other, order = orders(entry)
+        if other != partition:
+            raise ValueError("a flush holds the entries of one stream partition")
+        low, high = min(low, order), max(high, order)
+    return fold_mark(partition), low, high
+
+
+def _change(increments: dict[str, int], last_ms: int, mark: str, order: int) -> dict[str, Any]:
+    """Apply the increments and move the mark (and `last_accessed`) forward."""
+    fields: dict[str, Any] = {mark: order}
+    if last_ms:
+        fields["last_accessed"] = epoch_ms_to_iso_ms(last_ms)
+    return {"$inc": increments, "$set": fields}
 
 
 # Up to this many ids, a guard is written as `$nor` of equalities (see none_applied).
@@ -129,39 +148,24 @@ _GUARD_CLAUSES = 12
 
 
 def none_applied(entry_ids: list[str]) -> dict[str, Any]:
-    """The guard of a fold update: the document's `applied` list holds none of these ids. On MongoDB
-    `$nor` of equalities and `$nin` mean the same; on nx-27017 `$nor` becomes one SQL condition whose
-    cost grows with each id, while `$nin` on an array makes it load and filter the document in Python at
-    a fixed cost. Measured on its CPU per update (README, embedded-mode notes): 170 against 250 µs with
-    one id (a web client's heartbeat per flush), level near a dozen, 350 against 300 µs with 16."""
+    """The guard of a document folded by an older version, not yet marked: its `applied` list holds none
+    of these ids. On MongoDB `$nor` of equalities and `$nin` mean the same; on nx-27017 `$nor` becomes
+    one SQL condition whose cost grows with each id, while `$nin` on an array makes it load and filter the
+    document in Python at a fixed cost (README, embedded-mode notes). Every document the fold or the app
+    creates has an `applied` list (empty): on nx-27017 `$nor` matches no document without the field."""
     if len(entry_ids) <= _GUARD_CLAUSES:
         return {"$nor": [{"applied": entry_id} for entry_id in entry_ids]}
     return {"applied": {"$nin": entry_ids}}
 
 
 class FoldMemory:
-    """What a worker remembers between flushes, to spare the document store work: which documents
-    exist (they are updated, not inserted first) and how many ids it pushed to each since it last
-    pruned it. Forgetting is always safe: a forgotten document costs one failed insert, a forgotten
-    count a later prune."""
+    """Which documents a worker knows to exist, kept between flushes: those are updated, not inserted
+    first. Forgetting is always safe: a forgotten document costs one failed insert."""
 
     _LIMIT = 200_000
 
     def __init__(self) -> None:
         self.existing: set[tuple[str, str]] = set()
-        self.pushed: dict[tuple[str, str], int] = defaultdict(int)
-        self.uncut: dict[tuple[str, str], int] = defaultdict(int)  # ids pushed since the last cut
-
-    def cut_due(self, collection: str, group: _Group) -> bool:
-        """Counts the group's ids as pushed; True when its update should cut the list (and counts it cut)."""
-        if len(self.uncut) > self._LIMIT:
-            self.uncut.clear()
-        key = (collection, group.shape["_id"])
-        self.uncut[key] += len(group.entry_ids)
-        if self.uncut[key] < _CAP_EVERY:
-            return False
-        self.uncut[key] = 0
-        return True
 
     def note_existing(self, collection: str, doc_ids: Sequence[str]) -> None:
         if len(self.existing) > self._LIMIT:
@@ -172,28 +176,9 @@ class FoldMemory:
         for doc_id in doc_ids:
             self.existing.discard((collection, doc_id))
 
-    def count_pushed(self, collection: str, groups: dict[str, _Group]) -> list[str]:
-        """Counts the ids just pushed; returns the documents that reached `_PRUNE_AT` since pruned."""
-        if len(self.pushed) > self._LIMIT:
-            self.pushed.clear()
-        due = []
-        for doc_id, group in groups.items():
-            key = (collection, doc_id)
-            self.pushed[key] += len(group.entry_ids)
-            if self.pushed[key] >= _PRUNE_AT:
-                due.append(doc_id)
-        return due
 
-    def pruned(self, collection: str, groups: dict[str, _Group], doc_ids: Sequence[str]) -> None:
-        """After a prune, the ids of the flush that pruned stay (they are pending while it runs, so
-        never older than the bound); older ones still pending elsewhere are not counted, which only
-        delays the next prune."""
-        for doc_id in doc_ids:
-            self.pushed[(collection, doc_id)] = len(groups[doc_id].entry_ids)
-
-
-def _whole(collection: str, group: _Group) -> dict[str, Any]:
-    """The document as its first write: its shape with the group's increments applied and ids noted."""
+def _whole(collection: str, group: _Group, mark: str, high: int) -> dict[str, Any]:
+    """The document as its first write: its shape with the group's increments applied and marked."""
     document = dict(group.shape)
     if collection == COURSE_TELEMETRY:
         document["seconds"] = group.increments["seconds"]
@@ -206,21 +191,46 @@ def _whole(collection: str, group: _Group) -> dict[str, Any]:
         }
         document["total_seconds_spent"] = group.increments["total_seconds_spent"]
         document["last_accessed"] = epoch_ms_to_iso_ms(group.last_ms)
-    document["applied"] = list(group.entry_ids)
+    document[mark] = high
     return document
 
 
-async def _insert_new(coll: Any, collection: str, groups: list[_Group]) -> list[_Group]:
-    """Insert the groups' documents whole; returns the groups whose document existed already."""
-    existed = await insert_missing(coll, [_whole(collection, group) for group in groups])
-    return [groups[index] for index in existed]
+def _increments(collection: str, entries: Sequence[Entry]) -> dict[str, int]:
+    increments: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        if collection == COURSE_TELEMETRY:
+            increments["seconds"] += entry.seconds
+            increments["heartbeats"] += 1
+        else:
+            increments[f"lesson_times.{entry.lesson_id}"] += entry.seconds
+            increments["total_seconds_spent"] += entry.seconds
+    return dict(increments)
+
+
+def _one_entry_at_a_time(collection: str, group: _Group, orders: _Orders) -> list[UpdateOne]:
+    """Updates applying the group's stream entries in order, each only if the document has not taken it:
+    above its mark, or (no mark yet) absent from its `applied` list, which marks it."""
+    by_entry: dict[tuple[int, int], list[Entry]] = defaultdict(list)
+    for entry in group.entries:
+        by_entry[orders(entry)].append(entry)
+    doc_id = group.shape["_id"]
+    ops = []
+    for partition, order in sorted(by_entry):
+        entries = by_entry[(partition, order)]
+        mark = fold_mark(partition)
+        last_ms = max(entry.at_ms for entry in entries) if collection == PROGRESS else 0
+        change = _change(_increments(collection, entries), last_ms, mark, order)
+        ops.append(UpdateOne({"_id": doc_id, mark: {"$lt": order}}, change))
+        unmarked = {"_id": doc_id, mark: {"$exists": False}, **none_applied([e.entry_id for e in entries])}
+        ops.append(UpdateOne(unmarked, change))
+    return ops
 
 
 async def _write_collection(
     documents: DocumentStore,
     collection: str,
     groups: dict[str, _Group],
-    entries: dict[str, Entry],
+    orders: _Orders,
     *,
     redelivered: bool,
     memory: FoldMemory,
@@ -229,24 +239,31 @@ async def _write_collection(
         return
     coll = documents.db[collection]
     if not redelivered:
+        marks = {doc_id: _marked(group, orders) for doc_id, group in groups.items()}
         known: list[_Group] = []
         unknown: list[_Group] = []
         for doc_id, group in groups.items():
             (known if (collection, doc_id) in memory.existing else unknown).append(group)
-        existed = await _insert_new(coll, collection, unknown)
+        wholes = []
+        for group in unknown:
+            mark, _, high = marks[group.shape["_id"]]
+            wholes.append(_whole(collection, group, mark, high))
+        existed = [unknown[index] for index in await insert_missing(coll, wholes)]
         memory.note_existing(collection, [group.shape["_id"] for group in unknown])
         updated = known + existed
         if not updated:
             return
-        ops = [
-            _update(group, group.entry_ids, dict(group.increments), cut=memory.cut_due(collection, group))
-            for group in updated
-        ]
+        ops = []
+        for group in updated:
+            mark, low, high = marks[group.shape["_id"]]
+            change = _change(dict(group.increments), group.last_ms, mark, high)
+            ops.append(UpdateOne({"_id": group.shape["_id"], mark: {"$lt": low}}, change))
         if await bulk_write(coll, ops, ordered=False) == len(ops):
             return
-        # A document deleted since (a course removed, progress reset) or entries applied already.
-        log.warning(
-            "fresh telemetry entries met a missing document or were already applied; applying one by one",
+        # A document deleted since (a course removed, progress reset), entries folded already, or a
+        # document an older version folded (no mark yet).
+        log.info(
+            "fresh telemetry entries met a document without a mark or above it; applying one by one",
             extra={"collection": collection},
         )
         groups = {group.shape["_id"]: group for group in updated}
@@ -259,59 +276,8 @@ async def _write_collection(
         ],
         ordered=False,
     )
-    # One entry at a time: an entry already in a document's `applied` list matches nothing.
-    ops = []
-    for group in groups.values():
-        for entry_id in group.entry_ids:
-            entry = entries[entry_id]
-            if collection == COURSE_TELEMETRY:
-                increments = {"seconds": entry.seconds, "heartbeats": 1}
-            else:
-                increments = {
-                    f"lesson_times.{entry.lesson_id}": entry.seconds,
-                    "total_seconds_spent": entry.seconds,
-                }
-            single = _Group(group.shape, last_ms=entry.at_ms if collection == PROGRESS else 0)
-            ops.append(_update(single, [entry_id], increments, cut=True))  # rare: always cut
+    ops = [op for group in groups.values() for op in _one_entry_at_a_time(collection, group, orders)]
     await bulk_write(coll, ops, ordered=True)
-
-
-# Every stream id of these years has 13 digits of milliseconds; see settled_ids.
-_MS_BLOCK = 10**10
-
-
-def settled_ids(settled_before: str) -> dict[str, str] | None:
-    """A string range holding only applied ids of `settled_before`'s partition that are older (by
-    millisecond) than it; None when there is nothing to prune below. Partition k > 0: ids
-    "k/<ms>-<seq>", so ["k/", "k/<ms>-"). Partition 0: bare "<ms>-<seq>" with 13 digits of ms; the range
-    starts at the bound's ms rounded down to a multiple of 10^10 so that no "k/…" id of a partition up
-    to 99 falls inside it (the range's ends share their first three digits, and a "k/" prefix differs
-    from them by its second or third character). So ids from before that round number (one every 115
-    days) are left to the `_APPLIED_CAP` cut."""
-    order = applied_order(settled_before)
-    if order is None:
-        return None
-    partition, ms, _ = order
-    if partition:
-        return {"$gt": f"{partition}/", "$lt": f"{partition}/{ms}-"} if ms else None
-    if len(str(ms)) != 13:
-        return None
-    return {"$gte": str(ms - ms % _MS_BLOCK), "$lt": f"{ms}-"}
-
-
-async def _prune_applied(
-    documents: DocumentStore, collection: str, doc_ids: list[str], settled_before: str
-) -> bool:
-    """True when the documents were pruned (False: nothing is settled yet)."""
-    settled = settled_ids(settled_before)
-    if not doc_ids or settled is None:
-        return False
-    await bulk_write(
-        documents.db[collection],
-        [UpdateOne({"_id": doc_id}, {"$pull": {"applied": settled}}) for doc_id in doc_ids],
-        ordered=False,
-    )
-    return True
 
 
 # One statement whatever the batch's size: a window holds tens of thousands of entries.
@@ -363,26 +329,16 @@ async def fold_into_documents(
     entries: Sequence[Entry],
     *,
     redelivered: bool,
-    settled_before: str | None = None,
     memory: FoldMemory | None = None,
 ) -> None:
-    """`settled_before`: the partition's settled bound (StreamConsumer.settled_before), read while these
-    entries are held; ids older than it are pruned from `applied` lists this worker has pushed enough
-    ids to (None: no pruning). `memory`: the worker's, kept across flushes (None: a fresh one, all
-    documents unknown)."""
+    """Fold one partition's entries, given in any order, into the documents. `redelivered`: some may
+    have been folded already (go one entry at a time). `memory`: the worker's, kept across flushes (None:
+    a fresh one, all documents unknown)."""
     memory = memory or FoldMemory()
-    by_id = {entry.entry_id: entry for entry in entries}
+    orders = _Orders()
     buckets, progress = _groups(entries)
     for collection, groups in ((COURSE_TELEMETRY, buckets), (PROGRESS, progress)):
-        await _write_collection(documents, collection, groups, by_id, redelivered=redelivered, memory=memory)
-    for collection, groups in ((COURSE_TELEMETRY, buckets), (PROGRESS, progress)):
-        due = memory.count_pushed(collection, groups)
-        if (
-            due
-            and settled_before is not None
-            and await _prune_applied(documents, collection, due, settled_before)
-        ):
-            memory.pruned(collection, groups, due)
+        await _write_collection(documents, collection, groups, orders, redelivered=redelivered, memory=memory)
 
 
 # One statement per batch, whatever its size: arrays instead of one bind parameter per value, and a

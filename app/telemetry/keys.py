@@ -7,7 +7,8 @@ tag, so one script call touches one slot. Partition 0 keeps the single stream's 
 its keys are tagged with that name, which hashes to the stream's own slot. Partition k > 0 is
 `lf:telemetry:{t<k>}` with keys tagged `{t<k>}`.
 
-Each partition has its own consumer group (same name, per stream). A heartbeat is known to the folds by its
+Each partition has its own consumer group (same name, per stream), read by one consumer at a time (its
+owner). A heartbeat is known to the folds by its
 *applied id*: the stream id of its entry for partition 0 (so ids stored before partitions existed stay
 valid), and `<k>/<stream id>` for partition k, since two streams can hand out the same id; an entry holds
 the heartbeats of one acceptance call, and all but its first have `.<n>` after that id.
@@ -49,10 +50,16 @@ def backlog(partition: int) -> str:
     return f"lf:hb:{_tag(partition)}:backlog"
 
 
-def floors(partition: int) -> str:
-    """Per consumer of the partition's group: a stream id no greater than any entry it holds, and when
-    that claim lapses (app/telemetry/stream.py, StreamConsumer.settled_before)."""
-    return f"lf:hb:{_tag(partition)}:floors"
+def owner(partition: int) -> str:
+    """The consumer that folds the partition now, for as long as the key lives (app/telemetry/stream.py,
+    StreamConsumer.acquire)."""
+    return f"lf:hb:{_tag(partition)}:owner"
+
+
+def fold_mark(partition: int) -> str:
+    """The field of a folded document holding the order (`entry_order`) of the newest entry of the
+    partition folded into it (app/telemetry/fold.py)."""
+    return f"folded_p{partition}"
 
 
 def applied_id(partition: int, stream_id: str, record: int = 0) -> str:
@@ -77,6 +84,23 @@ def stream_order(stream_id: str) -> tuple[int, int]:
     """(ms, seq) of a stream id: stream ids compare by this, not as strings. ValueError if it is none."""
     ms, _, seq = stream_id.partition("-")
     return int(ms), int(seq or "0")
+
+
+# A stream id's sequence number within its millisecond stays far below this (it counts the entries added
+# in that millisecond), so one integer orders the entries of a partition: it fits in 64 bits until the
+# year 2262, and a document store compares it exactly.
+_SEQ_SPAN = 1_000_000
+
+
+def entry_order(applied: str) -> tuple[int, int]:
+    """(partition, order) of the stream entry holding the heartbeat with this applied id: the order is
+    ms × 10^6 + seq, so entries of one partition compare by it as by their stream ids. ValueError if it
+    names no entry."""
+    order = applied_order(applied)
+    if order is None or order[2] >= _SEQ_SPAN:
+        raise ValueError(f"not an applied id: {applied!r}")
+    partition, ms, seq = order
+    return partition, ms * _SEQ_SPAN + seq
 
 
 def applied_order(entry_id: str) -> tuple[int, int, int] | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -428,28 +427,72 @@ return folded
 # one heartbeat each, up to `telemetry_batch_size` of them.
 _ACK_CHUNK = 1000
 
-_FORGET_LAPSED = """
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+# One consumer of a partition folds it at a time, its *owner*, named by the partition's owner key for as
+# long as that key lives (the lease): the folds rely on each document receiving a partition's entries in
+# stream order (app/telemetry/fold.py), which two consumers reading new entries side by side would break.
+# KEYS: owner key. ARGV: consumer, lease ms. Returns 1 if the consumer held it already (renewed), 2 if it
+# has just taken it (it must fold every pending entry before reading new ones), 0 if another holds it.
+_ACQUIRE = """
+local owner = redis.call('GET', KEYS[1])
+if owner == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if owner then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 2
+"""
+
+# New entries, for the owner only and renewing its lease in the same step, so a consumer that lost the
+# partition (it stalled past its lease) never reads past what its successor folds. Non-blocking (a script
+# cannot block): an idle owner polls. KEYS: stream, owner key. ARGV: group, consumer, count, lease ms.
+# Returns {0} when the consumer is not the owner, else {1, entries} (XREADGROUP's reply, false if none).
+_READ_AS_OWNER = """
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return {0} end
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+local reply = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+return {1, reply}
+"""
+
+_RESIGN = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
 
-class StreamConsumer:
-    """One consumer of a partition's group: read new entries, claim those of dead consumers, ack.
-    Entries are returned with the stream ids to acknowledge them by."""
+# How many of its own pending entries a consumer lists at most (own_pending_ids): only used to tell them
+# from another consumer's in the counts a takeover logs.
+_OWN_PENDING_LIMIT = 100_000
 
-    def __init__(
-        self, redis: Redis, consumer: str, partition: int = 0, *, floor_ttl_ms: int = 300_000
-    ) -> None:
+
+def _raw_entries(reply: Any) -> list[tuple[str, dict[str, str]]]:
+    """Entries of an XREADGROUP reply as a script returns it (no client-side parsing)."""
+    if not reply:
+        return []
+    entries = []
+    for entry_id, fields in reply[0][1]:
+        flat = list(fields or [])
+        entries.append((str(entry_id), dict(zip(flat[::2], flat[1::2], strict=True))))
+    return entries
+
+
+class StreamConsumer:
+    """One consumer of a partition's group: take the partition over, read new entries as its owner,
+    claim what other consumers left pending, ack. Entries are returned with the stream ids to acknowledge
+    them by."""
+
+    def __init__(self, redis: Redis, consumer: str, partition: int = 0, *, lease_ms: int = 30_000) -> None:
         self._redis = redis
         self.consumer = consumer
         self.partition = partition
         self.stream = keys_.stream(partition)
-        self._floors = keys_.floors(partition)
-        self.floor_ttl_ms = floor_ttl_ms
+        self._owner = keys_.owner(partition)
+        self.lease_ms = lease_ms
         self.read_chunk = READ_CHUNK
         self._backlog = keys_.backlog(partition)
-        self._forget_lapsed = redis.register_script(_FORGET_LAPSED)
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._read_as_owner = redis.register_script(_READ_AS_OWNER)
+        self._resign = redis.register_script(_RESIGN)
         self._ack = redis.register_script(_ACK)
 
     async def ensure_group(self) -> None:
@@ -459,24 +502,36 @@ class StreamConsumer:
             if "BUSYGROUP" not in str(exc):
                 raise
 
+    async def acquire(self) -> int:
+        """Renew this consumer's lease on the partition, or take the partition if nobody holds it: 1 held
+        already, 2 just taken (fold everything pending first: `claim`), 0 another consumer owns it."""
+        return int(await self._acquire(keys=[self._owner], args=[self.consumer, self.lease_ms]))
+
+    async def resign(self) -> None:
+        """Give the partition up (a stopping worker), so a standby takes it over without waiting."""
+        await self._resign(keys=[self._owner], args=[self.consumer])
+
     def entries_per_read(self, heartbeats: int) -> int:
         """How many stream entries to read or claim when `heartbeats` more are wanted: no more than that
         (an entry holds at least one), at most `read_chunk`, at least one. An entry may hold up to
         RECORDS_PER_ENTRY, so a flush can pass its size by up to one read's worth."""
         return max(1, min(heartbeats, self.read_chunk))
 
-    async def read_new(self, count: int, block_ms: int | None) -> tuple[list[str], list[Entry]]:
-        """At most `count` new entries; `block_ms` None: return at once with what is there. Returns their
-        stream ids and their heartbeats."""
-        reply: Any = await self._redis.xreadgroup(
-            GROUP, self.consumer, {self.stream: ">"}, count=count, block=block_ms
+    async def read_new(self, count: int) -> tuple[list[str], list[Entry]] | None:
+        """At most `count` new entries, at once (none: empty lists), renewing the lease; None when this
+        consumer does not own the partition (it must not read)."""
+        reply: Any = await self._read_as_owner(
+            keys=[self.stream, self._owner], args=[GROUP, self.consumer, count, self.lease_ms]
         )
-        raw = reply[0][1] if reply else []
+        if not int(reply[0]):
+            return None
+        raw = _raw_entries(reply[1] if len(reply) > 1 else None)
         return [entry_id for entry_id, _ in raw], parse_entries(self.partition, raw)
 
     async def read_own_pending(self, heartbeats: int) -> tuple[list[str], list[Entry]]:
-        """Entries delivered to this consumer name before and never acknowledged (a restart), oldest
-        first, a read at a time until they hold `heartbeats` heartbeats or none is left."""
+        """Entries delivered to this consumer name before and never acknowledged (a failed flush), oldest
+        first, a read at a time until they hold `heartbeats` heartbeats or none is left. A standby calls
+        it too (it finds nothing): the call keeps the consumer listed as active in the group."""
         ids: list[str] = []
         entries: list[Entry] = []
         after = "0"
@@ -491,9 +546,17 @@ class StreamConsumer:
             after = raw[-1][0]
         return ids, entries
 
-    async def claim_stale(self, min_idle_ms: int, heartbeats: int) -> tuple[list[str], list[Entry]]:
-        """Entries pending on consumers that stopped acknowledging (dead workers) become ours, a claim at
-        a time until they hold `heartbeats` heartbeats or none is left."""
+    async def own_pending_ids(self) -> set[str]:
+        """Stream ids of the entries pending on this consumer (normally none outside a failed flush)."""
+        pending: Any = await self._redis.xpending_range(
+            self.stream, GROUP, min="-", max="+", count=_OWN_PENDING_LIMIT, consumername=self.consumer
+        )
+        return {str(item["message_id"]) for item in pending}
+
+    async def claim(self, heartbeats: int, min_idle_ms: int = 0) -> tuple[list[str], list[Entry]]:
+        """Entries pending on any consumer (idle for `min_idle_ms` at least) become ours, oldest first, a
+        claim at a time until they hold `heartbeats` heartbeats or none is left. A new owner claims them
+        all (min idle 0) before it reads new entries."""
         ids: list[str] = []
         entries: list[Entry] = []
         start = "0-0"
@@ -513,58 +576,6 @@ class StreamConsumer:
             if start == "0-0":  # the whole list of pending entries was scanned
                 break
         return ids, entries
-
-    async def hold_from(self, floor: str | None = None) -> None:
-        """Declare that every entry this consumer holds or is about to read or claim is at least `floor`.
-        The default is the group's oldest pending entry, or with none pending the last one delivered
-        (read in that order): an entry claimed later was pending then, and a new one comes after every
-        delivered one. Call it before reading or claiming, and again with the smallest id held once
-        entries are in hand; a declaration lapses `floor_ttl_ms` after it was made."""
-        if floor is None:
-            delivered = await self._last_delivered()
-            floor = await self._oldest_pending() or delivered
-        expires_ms = int(time.time() * 1000) + self.floor_ttl_ms
-        await self._redis.hset(self._floors, self.consumer, f"{floor}|{expires_ms}")
-
-    async def release(self) -> None:
-        await self._redis.hdel(self._floors, self.consumer)
-
-    async def settled_before(self) -> str | None:
-        """The applied id below which every entry of the partition is settled: acknowledged and in no
-        consumer's hands, so never to be written again. That is the oldest entry still pending, or an
-        entry some consumer declared it may hold (an entry can be acknowledged by the consumer that
-        first read it while another that claimed it has still to write it), whichever is older. The
-        pending entries are read first: a consumer that declares itself after that read claims only
-        entries that were pending or not yet delivered at it."""
-        bounds = []
-        oldest = await self._oldest_pending()
-        if oldest is not None:
-            bounds.append(keys_.stream_order(oldest))
-        now_ms = time.time() * 1000
-        declared: dict[Any, Any] = await self._redis.hgetall(self._floors)
-        for consumer, value in declared.items():
-            floor, _, expires = str(value).partition("|")
-            if float(expires or 0) < now_ms:
-                # Only if unchanged: the consumer may have renewed it since it was read.
-                await self._forget_lapsed(keys=[self._floors], args=[consumer, value])
-            else:
-                bounds.append(keys_.stream_order(floor))
-        if not bounds:
-            return None
-        ms, seq = min(bounds)
-        return keys_.applied_id(self.partition, f"{ms}-{seq}")
-
-    async def _oldest_pending(self) -> str | None:
-        summary: Any = await self._redis.xpending(self.stream, GROUP)
-        oldest = summary.get("min") if summary else None
-        return str(oldest) if oldest else None
-
-    async def _last_delivered(self) -> str:
-        groups: Any = await self._redis.xinfo_groups(self.stream)
-        for group in groups:
-            if group.get("name") == GROUP:
-                return str(group.get("last-delivered-id") or "0-0")
-        return "0-0"
 
     async def ack(self, entry_ids: list[str], entries: Sequence[Entry]) -> None:
         """Acknowledge and delete the entries `entry_ids`, whose heartbeats (as read) are `entries`; the

@@ -87,8 +87,9 @@ async def one_run(count: int, learners: int, size: int) -> dict[str, float]:
             stream = TelemetryStream(redis, tolerance_seconds=2, first_heartbeat_max_seconds=60)
             consumer = StreamConsumer(redis, "bench")
             await consumer.ensure_group()
+            await consumer.acquire()
             await stream._accept_batch(heartbeats(10, 10))  # scripts loaded, connections open
-            await consumer.ack(*await consumer.read_new(100, block_ms=None))
+            await consumer.ack(*(await consumer.read_new(100) or ([], [])))
 
             async def accept_share(chunk: Sequence[Pending]) -> None:
                 await stream._accept_share(0, list(chunk))
@@ -101,7 +102,7 @@ async def one_run(count: int, learners: int, size: int) -> dict[str, float]:
 
             async def drain() -> None:
                 while True:
-                    ids, entries = await consumer.read_new(consumer.read_chunk, block_ms=None)
+                    ids, entries = await consumer.read_new(consumer.read_chunk) or ([], [])
                     if not ids:
                         return
                     await consumer.ack(ids, entries)

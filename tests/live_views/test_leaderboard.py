@@ -14,6 +14,7 @@ from app.runtime import Runtime
 from tests.helpers import Api
 from tests.live.conftest import WsClient
 from tests.live_views.helpers import complete, enroll, frames, heartbeat, make_course, published, subscribe
+from tests.telemetry.helpers import read_new
 from workers.live import LiveWorker
 from workers.telemetry import TelemetryWorker
 
@@ -98,7 +99,7 @@ async def test_time_folded_by_the_telemetry_worker_reaches_the_leaderboard(
     assert credited["credited_seconds"] > 0
     folding = TelemetryWorker(runtime, consumer="live-views-test", on_folded=worker.on_folded)
     await folding.consumer.ensure_group()
-    ids, entries = await folding.consumer.read_new(100, block_ms=100)
+    ids, entries = await read_new(folding.consumer, 100)
     await folding.process(ids, entries, redelivered=False)
 
     assert await worker.leaderboards_tick() == 1

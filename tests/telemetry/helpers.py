@@ -23,7 +23,7 @@ from app.runtime import Runtime, StoreUrls
 from app.stores.models import Telemetry
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS
 from app.telemetry import keys
-from app.telemetry.stream import GROUP, STREAM
+from app.telemetry.stream import GROUP, STREAM, Entry, StreamConsumer
 from tests.builders import enroll as enroll
 from tests.builders import published_course
 from tests.conftest import TEST_MONGO_DATABASE, make_settings
@@ -319,3 +319,12 @@ async def drain(runtime: Runtime, partitions: int, *, timeout: float = 30.0) -> 
         await asyncio.wait(tasks, timeout=10)  # bounded for the same reason
         # A worker left running would go on taking entries of later tests (their loop is the session's).
         assert all(task.done() for task in tasks), "a telemetry worker did not stop when cancelled"
+
+
+async def read_new(consumer: StreamConsumer, count: int) -> tuple[list[str], list[Entry]]:
+    """New entries for a consumer driven by hand: it takes the partition (no other may own it), then
+    reads."""
+    assert await consumer.acquire(), "another consumer owns the partition"
+    read = await consumer.read_new(count)
+    assert read is not None
+    return read

@@ -16,7 +16,7 @@ from app.telemetry import parts as telemetry_parts
 from app.telemetry.fold import fold_into_rollups
 from app.telemetry.stream import PACKED, STREAM, StreamConsumer, parse_entries
 from tests.helpers import Api
-from tests.telemetry.helpers import backlog, classroom
+from tests.telemetry.helpers import backlog, classroom, read_new
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -61,7 +61,7 @@ async def test_the_backlog_counts_heartbeats_until_a_worker_deletes_their_entry(
     await stream.accept(user_id=3, course_id=3, lesson_id="L1", seconds=5, seq=1, enrollment_id=1)
     assert await backlog(runtime.redis) == 3
 
-    first_ids, first = await consumer.read_new(1, block_ms=100)
+    first_ids, first = await read_new(consumer, 1)
     assert len(first_ids) == 1 and len(first) == 2
     await consumer.ack(first_ids, first)
     assert await backlog(runtime.redis) == 1
@@ -69,7 +69,7 @@ async def test_the_backlog_counts_heartbeats_until_a_worker_deletes_their_entry(
     await consumer.ack(first_ids, first)
     assert await backlog(runtime.redis) == 1
 
-    rest_ids, rest = await consumer.read_new(10, block_ms=100)
+    rest_ids, rest = await read_new(consumer, 10)
     await consumer.ack(rest_ids, rest)
     assert await backlog(runtime.redis) == 0 and await runtime.redis.xlen(STREAM) == 0
 

@@ -1,8 +1,9 @@
 """What the fold asks of the document store (app/telemetry/fold.py), counted with PyMongo's command
 monitoring on a client of the same server: a new document is one insert, a known one one update, a
 document a restarted worker does not know yet at most an insert and an update, nothing is ever read,
-and `applied` lists are pruned by a range condition, no command carries more than WRITE_CHUNK writes (the
-embedded server answers nothing else while it runs one) — all with the totals exact."""
+no command carries more than WRITE_CHUNK writes (the embedded server answers nothing else while it runs
+one) — all with the totals exact; and the fold mark: one number per document and partition, which
+takes a partition's entries in stream order only, and the `applied` lists of older versions."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStart
 from app.runtime import Runtime
 from app.stores import mongo
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, DocumentStore
-from app.telemetry import fold, keys
-from app.telemetry.fold import FoldMemory, fold_into_documents, none_applied, settled_ids
+from app.telemetry import keys
+from app.telemetry.fold import FoldMemory, fold_into_documents, none_applied
 from app.telemetry.stream import Entry
 
 _WRITES = {"insert": "documents", "update": "updates", "delete": "deletes"}
@@ -133,29 +134,89 @@ async def test_each_document_is_written_at_most_twice_per_flush_and_never_read(
     assert progress["completed_lessons"] == [] and progress["last_accessed"].startswith("20")
 
 
-async def test_applied_lists_are_pruned_without_reading_them(
+def mark_of(entries: list[Entry]) -> int:
+    return max(keys.entry_order(entry.entry_id)[1] for entry in entries)
+
+
+async def test_a_document_holds_one_mark_per_partition_and_takes_entries_in_order_only(
     runtime: Runtime, watched: tuple[DocumentStore, Operations]
 ) -> None:
     store, operations = watched
     hour_ms = int(time.time() // 3600 * 3600 * 1000)
     memory = FoldMemory()
-    old = flush(range(1, 2), ["L1"], 40, hour_ms)
+    older, old, new = (flush(range(1, 2), ["L1"], 3, hour_ms + n * 10_000) for n in range(3))
     await fold_into_documents(store, old, redelivered=False, memory=memory)
-    operations.take()
-
-    # Everything before this flush is settled (acknowledged): its ids go, the flush's own stay.
-    latest = flush(range(1, 2), ["L1"], 2, hour_ms + 60_000)
-    await fold_into_documents(
-        store, latest, redelivered=False, memory=memory, settled_before=latest[0].entry_id
-    )
-    assert operations.take() == {
-        ("update", COURSE_TELEMETRY): 2,  # the fold, then the prune
-        ("update", PROGRESS): 2,
-    }
+    await fold_into_documents(store, new, redelivered=False, memory=memory)
     for collection in (COURSE_TELEMETRY, PROGRESS):
         doc = await runtime.documents.db[collection].find_one({"user_id": 1})
-        assert doc is not None and sorted(doc["applied"]) == sorted(entry.entry_id for entry in latest)
-    assert await seconds_in(runtime) == (42, 42, 42)
+        assert doc is not None and doc[keys.fold_mark(0)] == mark_of(new) and doc["applied"] == []
+    assert await seconds_in(runtime) == (6, 6, 6)
+    operations.take()
+
+    # Entries older than the mark are taken for folded already: a partition's owner never brings one it
+    # has not folded (it folds everything pending before reading new entries).
+    await fold_into_documents(store, older, redelivered=False, memory=memory)
+    assert await seconds_in(runtime) == (6, 6, 6)
+    # A redelivery mixing folded and new entries applies the new ones only, one stream entry at a time.
+    newer = flush(range(1, 2), ["L1"], 2, hour_ms + 30_000)
+    await fold_into_documents(store, new + newer, redelivered=True, memory=memory)
+    assert await seconds_in(runtime) == (8, 8, 8)
+    doc = await runtime.documents.db[PROGRESS].find_one({"user_id": 1})
+    assert doc is not None and doc[keys.fold_mark(0)] == mark_of(newer)
+
+
+async def test_an_owner_that_stalled_and_its_successor_count_their_entries_once(
+    runtime: Runtime, watched: tuple[DocumentStore, Operations]
+) -> None:
+    """An owner stalls past its lease holding a flush; its successor claims those entries, folds them and
+    then newer ones. Whether the stalled one writes its flush before or after, each counts once."""
+    store, _ = watched
+    hour_ms = int(time.time() // 3600 * 3600 * 1000)
+    held, later = flush(range(1, 3), ["L1"], 4, hour_ms), flush(range(1, 3), ["L1"], 2, hour_ms + 10_000)
+    stalled, successor = FoldMemory(), FoldMemory()
+    await fold_into_documents(store, held, redelivered=True, memory=successor)
+    await fold_into_documents(store, later, redelivered=False, memory=successor)
+    await fold_into_documents(store, held, redelivered=False, memory=stalled)  # writes after all
+    assert await seconds_in(runtime) == (12, 12, 12)
+
+    held, later = flush(range(3, 5), ["L1"], 4, hour_ms), flush(range(3, 5), ["L1"], 2, hour_ms + 10_000)
+    await fold_into_documents(store, held, redelivered=False, memory=stalled)  # writes first
+    await fold_into_documents(store, held, redelivered=True, memory=successor)
+    await fold_into_documents(store, later, redelivered=False, memory=successor)
+    assert await seconds_in(runtime) == (24, 24, 24)
+
+
+async def test_a_document_an_older_version_folded_is_guarded_by_its_list_until_marked(
+    runtime: Runtime, watched: tuple[DocumentStore, Operations]
+) -> None:
+    """Documents written before fold marks carry `applied` lists: an entry in the list is not counted
+    again, the first one that is not sets the mark, and the list is left as it was."""
+    store, _ = watched
+    hour_ms = int(time.time() // 3600 * 3600 * 1000)
+    folded_before = flush(range(7, 8), ["L1"], 2, hour_ms)
+    ids = [entry.entry_id for entry in folded_before]
+    await runtime.documents.db[PROGRESS].insert_one(
+        {
+            "_id": "7:1",
+            "user_id": 7,
+            "course_id": 1,
+            "completed_lessons": [],
+            "lesson_times": {"L1": 2},
+            "total_seconds_spent": 2,
+            "last_accessed": None,
+            "created_at": "2026-01-01T00:00:00Z",
+            "applied": ids,
+        }
+    )
+    fresh = flush(range(7, 8), ["L1"], 3, hour_ms + 10_000)
+    await fold_into_documents(store, folded_before + fresh, redelivered=True, memory=FoldMemory())
+    doc = await runtime.documents.db[PROGRESS].find_one({"_id": "7:1"})
+    assert doc is not None and doc["total_seconds_spent"] == 5 and doc["lesson_times"] == {"L1": 5}
+    assert doc[keys.fold_mark(0)] == mark_of(fresh) and doc["applied"] == ids
+    # Marked now: a fresh flush is one guarded update.
+    await fold_into_documents(store, flush(range(7, 8), ["L1"], 1, hour_ms + 20_000), redelivered=False)
+    doc = await runtime.documents.db[PROGRESS].find_one({"_id": "7:1"})
+    assert doc is not None and doc["total_seconds_spent"] == 6
 
 
 async def test_a_flush_of_new_and_existing_documents_and_one_deleted_meanwhile(
@@ -185,9 +246,7 @@ async def test_a_flush_of_new_and_existing_documents_and_one_deleted_meanwhile(
     await fold_into_documents(store, again, redelivered=False, memory=memory)
     progress = await runtime.documents.db[PROGRESS].find_one({"user_id": 2})
     assert progress is not None and progress["total_seconds_spent"] == 2
-    assert progress["completed_lessons"] == [] and sorted(progress["applied"]) == sorted(
-        entry.entry_id for entry in again
-    )
+    assert progress["completed_lessons"] == [] and progress[keys.fold_mark(0)] == mark_of(again)
     bucket_seconds, _, _ = await seconds_in(runtime)
     assert bucket_seconds == 21
 
@@ -201,7 +260,10 @@ async def test_a_redelivered_flush_is_written_a_chunk_of_commands_at_a_time(
     monkeypatch.setattr(mongo, "WRITE_CHUNK", 500)
     store, operations = watched
     hour_ms = int(time.time() // 3600 * 3600 * 1000)
-    entries = flush(range(1, 4), ["L1", "L2"], 400, hour_ms)
+    entries = sorted(
+        flush(range(1, 4), ["L1", "L2"], 400, hour_ms), key=lambda e: keys.entry_order(e.entry_id)
+    )
+    # What an owner folded before it died: the oldest entries (a partition is folded in stream order).
     await fold_into_documents(store, entries[:1200], redelivered=False, memory=FoldMemory())
     operations.take()
 
@@ -244,40 +306,6 @@ async def test_documents_that_exist_are_found_in_every_chunk_of_an_insert(
     assert await seconds_in(runtime) == (total, total, total)
 
 
-def test_nothing_is_settled_below_a_bound_that_is_no_stream_id() -> None:
-    assert settled_ids("0-0") is None and settled_ids("5-0") is None and settled_ids("3/0-0") is None
-    assert settled_ids("not an id") is None
-
-
-def _inside(entry_id: str, condition: dict[str, str]) -> bool:
-    """MongoDB's comparison of two strings: by their UTF-8 bytes (ASCII here)."""
-    low_ok = entry_id > condition["$gt"] if "$gt" in condition else entry_id >= condition["$gte"]
-    return low_ok and entry_id < condition["$lt"]
-
-
-@pytest.mark.parametrize(
-    "bound_ms",
-    [1_733_000_000_000, 1_739_999_999_999, 1_740_000_000_000, 1_799_999_999_999, 1_800_000_000_001],
-)
-def test_the_settled_range_holds_only_older_ids_of_its_own_partition(bound_ms: int) -> None:
-    """Never an id of another partition or one not older than the bound (that entry may come again);
-    every older id of a partition k > 0, and of partition 0 those since the bound's 10^10 ms block."""
-    block_start = bound_ms - bound_ms % 10**10
-    samples = [bound_ms - 1, bound_ms - 86_400_000, block_start, block_start - 1, bound_ms, bound_ms + 1]
-    for partition in range(65):
-        condition = settled_ids(keys.applied_id(partition, f"{bound_ms}-5"))
-        assert condition is not None
-        for other in range(65):
-            for ms in samples:
-                for seq in (0, 7, 12345):
-                    entry_id = keys.applied_id(other, f"{ms}-{seq}")
-                    older = other == partition and ms < bound_ms
-                    pruned = _inside(entry_id, condition)
-                    assert not pruned or older, (partition, entry_id, condition)
-                    if older and (partition > 0 or ms >= block_start):
-                        assert pruned, (partition, entry_id, condition)
-
-
 @pytest.mark.parametrize("padding", [0, 20], ids=["few ids", "many ids"])
 async def test_the_guard_matches_only_a_document_whose_applied_list_holds_none_of_the_ids(
     runtime: Runtime, padding: int
@@ -305,31 +333,3 @@ async def test_the_guard_matches_only_a_document_whose_applied_list_holds_none_o
     )
     assert result.matched_count == 0
     assert (await collection.find_one({"_id": "guard:1"}))["applied"] == ["1-0", "2-0", "3-0"]
-
-
-async def test_applied_lists_are_cut_to_the_cap_every_so_many_ids(
-    runtime: Runtime, watched: tuple[DocumentStore, Operations], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The safety cap on an `applied` list (nothing settled, so nothing pruned) rides on one update in
-    `_CAP_EVERY` ids, not on every update."""
-    monkeypatch.setattr(fold, "_APPLIED_CAP", 5)
-    monkeypatch.setattr(fold, "_CAP_EVERY", 8)
-    store, operations = watched
-    hour_ms = int(time.time() // 3600 * 3600 * 1000)
-    memory = FoldMemory()
-    cuts: list[bool] = []
-    lengths: list[int] = []
-    pushed: list[str] = []
-    for n in range(4):
-        entries = flush(range(900, 901), ["L1"], 4, hour_ms + n * 10_000)
-        pushed += [entry.entry_id for entry in entries]
-        await fold_into_documents(store, entries, redelivered=False, memory=memory)
-        cuts.append("$slice" in str(operations.updates))
-        operations.updates.clear()
-        progress = await runtime.documents.db[PROGRESS].find_one({"user_id": 900})
-        assert progress is not None
-        lengths.append(len(progress["applied"]))
-    # An insert of 4 ids; updates pushing 4 (4 uncut), 4 more (8: this one cuts), 4 (uncut again).
-    assert cuts == [False, False, True, False]
-    assert lengths == [4, 8, 5, 9]
-    assert progress["applied"][-9:] == pushed[-9:] and progress["total_seconds_spent"] == 16

@@ -10,6 +10,7 @@ from app.stores.mongo import COURSE_TELEMETRY, PROGRESS, progress_id
 from app.telemetry.stream import STREAM
 from tests.builders import enroll, published_course
 from tests.helpers import Api
+from tests.telemetry.helpers import read_new
 from workers.telemetry import TelemetryWorker
 
 
@@ -97,7 +98,7 @@ async def test_worker_folds_accepted_seconds_exactly_once(
     assert accepted == 15
     worker = TelemetryWorker(runtime, consumer="test-worker")
     await worker.consumer.ensure_group()
-    ids, entries = await worker.consumer.read_new(100, block_ms=100)
+    ids, entries = await read_new(worker.consumer, 100)
     assert len(entries) == 3
     await worker.process(ids, entries, redelivered=False)
     # The same entries again, as after a crash before the acknowledgement: nothing changes.

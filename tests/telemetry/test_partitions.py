@@ -53,6 +53,18 @@ def test_applied_ids_name_their_partition_and_order_within_it() -> None:
     assert keys.partition_of(7, 3) == 1 and keys.partition_of(7, 1) == 0
 
 
+def test_an_entry_order_is_one_number_per_entry_ordered_as_its_stream_id() -> None:
+    assert keys.entry_order("2/1700-3.5") == keys.entry_order("2/1700-3") == (2, 1_700_000_003)
+    ids = ["1700-0", "1700-9", "1700-10", "1701-0", "1733412345678-999999", "1733412345679-0"]
+    orders = [keys.entry_order(entry_id)[1] for entry_id in ids]
+    assert orders == sorted(orders) and len(set(orders)) == len(orders)
+    with pytest.raises(ValueError):
+        keys.entry_order("1700-1000000")  # a sequence number one integer cannot hold
+    with pytest.raises(ValueError):
+        keys.entry_order("not an id")
+    assert keys.fold_mark(0) == "folded_p0" and keys.fold_mark(12) == "folded_p12"
+
+
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return {"telemetry_partitions": PARTITIONS}
@@ -95,7 +107,7 @@ async def test_equal_stream_ids_of_two_partitions_are_two_entries(api: Api, runt
     now_ms = int(time.time() * 1000)
     first = [entry(0, f"{now_ms + n}-0", user_id, course_id, lessons[0]) for n in range(40)]
     second = [entry(2, f"{now_ms + n}-0", user_id, course_id, lessons[0]) for n in range(40)]
-    memory = FoldMemory()  # a worker's: it counts the ids it pushed to each document
+    memory = FoldMemory()
     for batch in (first, second):
         await fold_into_documents(runtime.documents, batch, redelivered=False, memory=memory)
         await fold_into_rollups(runtime.db, batch)
@@ -104,17 +116,12 @@ async def test_equal_stream_ids_of_two_partitions_are_two_entries(api: Api, runt
     found = await totals(runtime)
     assert found.progress_seconds == found.rollup_seconds == found.bucket_seconds == 80
 
-    # Partition 2's oldest pending entry settles partition 2's older ids only.
-    await fold_into_documents(
-        runtime.documents,
-        [entry(2, f"{now_ms + 100}-0", user_id, course_id, lessons[0])],
-        redelivered=False,
-        settled_before=keys.applied_id(2, f"{now_ms + 100}-0"),
-        memory=memory,
-    )
+    # Each partition has its own mark on the document: the newest entry of each folded into it.
     doc = await runtime.documents.get(PROGRESS, progress_id(user_id, course_id))
     assert doc is not None
-    assert sorted(doc["applied"]) == sorted([e.entry_id for e in first] + [f"2/{now_ms + 100}-0"])
+    newest = keys.entry_order(f"{now_ms + 39}-0")[1]
+    assert doc[keys.fold_mark(0)] == doc[keys.fold_mark(2)] == newest
+    assert doc["applied"] == []
 
 
 async def test_a_heartbeat_stays_accepted_when_its_live_activity_cannot_be_noted(

@@ -11,10 +11,11 @@ import pytest
 
 from app.runtime import Runtime
 from app.stores.mongo import PROGRESS, progress_id
+from app.telemetry import keys
 from app.telemetry.fold import enrolled_entries, fold_into_documents, fold_into_rollups
 from app.telemetry.stream import StreamConsumer
 from tests.helpers import Api
-from tests.telemetry.helpers import Written, classroom, enroll, totals, wait_until_drained
+from tests.telemetry.helpers import Written, classroom, enroll, read_new, totals, wait_until_drained
 from workers.telemetry import TelemetryWorker
 
 pytestmark = pytest.mark.timeout(60)
@@ -43,7 +44,7 @@ async def test_an_old_entry_delivered_again_after_re_enrollment_is_not_counted(
     # A worker reads the entry and writes it to every store, then dies before XACK.
     doomed = StreamConsumer(runtime.redis, "doomed")
     await doomed.ensure_group()
-    ids, entries = await doomed.read_new(10, block_ms=100)
+    ids, entries = await read_new(doomed, 10)
     assert len(ids) == 1
     kept = await enrolled_entries(runtime.db, entries)
     await fold_into_documents(runtime.documents, kept, redelivered=False)
@@ -57,9 +58,11 @@ async def test_an_old_entry_delivered_again_after_re_enrollment_is_not_counted(
     fresh = await runtime.documents.get(PROGRESS, progress_id(learner.id, course_id))
     assert fresh is not None and fresh["total_seconds_spent"] == 0 and fresh["applied"] == []
 
-    # A live worker takes the dead one's pending entry over.
+    # The dead one's lease lapses; a live worker takes the partition and its pending entry over.
+    await runtime.redis.delete(keys.owner(0))
     successor = TelemetryWorker(runtime, consumer="successor")
-    ids, entries = await successor.consumer.claim_stale(0, 10)
+    assert await successor.consumer.acquire() == 2
+    ids, entries = await successor.consumer.claim(10)
     assert len(ids) == 1
     await successor.process(ids, entries, redelivered=True)
     await wait_until_drained(runtime.redis, timeout=5)
@@ -82,7 +85,7 @@ async def test_an_old_entry_delivered_again_after_re_enrollment_is_not_counted(
     assert again.status_code == 202, again.text
     written.add(learner.id, course_id, int(again.json()["credited_seconds"]))
     assert written.seconds > 0
-    ids, entries = await successor.consumer.read_new(10, block_ms=100)
+    ids, entries = await read_new(successor.consumer, 10)
     await successor.process(ids, entries, redelivered=False)
     progress = await runtime.documents.get(PROGRESS, progress_id(learner.id, course_id))
     assert progress is not None and progress["total_seconds_spent"] == written.seconds

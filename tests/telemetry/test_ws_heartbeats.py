@@ -20,7 +20,7 @@ from app.telemetry import parts as telemetry_parts
 from app.telemetry.stream import PACKED, STREAM, parse_entries
 from tests.helpers import Account, Api, served_by_uvicorn
 from tests.live.conftest import WsClient
-from tests.telemetry.helpers import Classroom, classroom, make_course
+from tests.telemetry.helpers import Classroom, classroom, make_course, read_new
 from workers.telemetry import TelemetryWorker
 
 Connect = Callable[[Account], Awaitable[WsClient]]
@@ -108,7 +108,7 @@ async def test_accepted_over_ws_like_rest_and_folded(
     assert abs(entries[0].at_ms - time.time() * 1000) < 60_000
     worker = TelemetryWorker(runtime, consumer="ws-test")
     await worker.consumer.ensure_group()
-    ids, read = await worker.consumer.read_new(100, block_ms=100)
+    ids, read = await read_new(worker.consumer, 100)
     await worker.process(ids, read, redelivered=False)
     progress = await client.get(f"/api/courses/{course_id}/progress", headers=learner.headers)
     assert progress.json()["total_seconds_spent"] == 12
