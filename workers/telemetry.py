@@ -75,10 +75,10 @@ class TelemetryWorker:
         self.on_folded = on_folded
         self.batch_size = runtime.settings.telemetry_batch_size
         # Coalescing: after the first new entries, keep reading for the fold window before folding them
-        # all in one flush. At most a quarter of the claim idle time, so held entries are not claimed from
-        # a live worker while it gathers them (a slow flush can still be overtaken: the floors keep that
-        # safe); nothing is acknowledged before the flush that contains it, so a worker killed mid-window
-        # leaves its entries pending.
+        # all in one flush. At most a quarter of the lease, which the window's reads renew and each flush
+        # renews again before its writes (a flush that outlasts the lease is overtaken by a successor:
+        # safe, app/telemetry/fold.py); nothing is acknowledged before the flush that contains it, so a
+        # worker killed mid-window leaves its entries pending.
         self.window_seconds = min(runtime.settings.telemetry_fold_window_seconds, self.claim_idle_ms / 4000)
         self.memory = FoldMemory()
         self.folded = 0  # heartbeats this consumer acknowledged (folded or dropped), for logs and tests
@@ -209,6 +209,10 @@ class TelemetryWorker:
             backlog = len(more_ids) >= asked
 
     async def process(self, ids: list[str], entries: list[Entry], *, redelivered: bool) -> None:
+        if self.owner and not await self.consumer.renew():
+            # Lost while gathering: these entries were read while it owned the partition, so writing them
+            # is still safe; after this flush it asks for the partition again.
+            self.owner = False
         kept = await enrolled_entries(self.runtime.db, entries)
         await fold_into_documents(self.runtime.documents, kept, redelivered=redelivered, memory=self.memory)
         if os.environ.get(FAILPOINT) == "between-writes":

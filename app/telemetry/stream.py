@@ -454,6 +454,11 @@ local reply = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[
 return {1, reply}
 """
 
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
 _RESIGN = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -492,6 +497,7 @@ class StreamConsumer:
         self._backlog = keys_.backlog(partition)
         self._acquire = redis.register_script(_ACQUIRE)
         self._read_as_owner = redis.register_script(_READ_AS_OWNER)
+        self._renew = redis.register_script(_RENEW)
         self._resign = redis.register_script(_RESIGN)
         self._ack = redis.register_script(_ACK)
 
@@ -506,6 +512,10 @@ class StreamConsumer:
         """Renew this consumer's lease on the partition, or take the partition if nobody holds it: 1 held
         already, 2 just taken (fold everything pending first: `claim`), 0 another consumer owns it."""
         return int(await self._acquire(keys=[self._owner], args=[self.consumer, self.lease_ms]))
+
+    async def renew(self) -> bool:
+        """Extend this consumer's lease; False if it no longer holds it (it never takes the partition)."""
+        return bool(await self._renew(keys=[self._owner], args=[self.consumer, self.lease_ms]))
 
     async def resign(self) -> None:
         """Give the partition up (a stopping worker), so a standby takes it over without waiting."""

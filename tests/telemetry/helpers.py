@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -328,3 +329,14 @@ async def read_new(consumer: StreamConsumer, count: int) -> tuple[list[str], lis
     read = await consumer.read_new(count)
     assert read is not None
     return read
+
+
+async def run_until_drained(worker: TelemetryWorker, redis: Redis, timeout: float) -> None:
+    """Run a worker in this process until the stream is drained, then stop it."""
+    task = asyncio.create_task(worker.run())
+    try:
+        await wait_until_drained(redis, timeout=timeout)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -5,7 +5,6 @@ folds every entry left pending before it reads a new one."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import pytest
 
@@ -13,7 +12,7 @@ from app.runtime import Runtime
 from app.telemetry import keys
 from app.telemetry import parts as telemetry_parts
 from app.telemetry.stream import Entry, StreamConsumer
-from tests.telemetry.helpers import read_new, wait_until_drained
+from tests.telemetry.helpers import read_new, run_until_drained
 from workers.telemetry import TelemetryWorker
 
 pytestmark = pytest.mark.timeout(60)
@@ -37,6 +36,7 @@ async def test_only_the_lease_holder_reads_new_entries(runtime: Runtime) -> None
     assert len(ids) == 2
 
     await runtime.redis.delete(keys.owner(0))  # the lease lapses (the owner stalled)
+    assert not await first.renew() and not await runtime.redis.exists(keys.owner(0))  # renewing never takes
     await accept(runtime, range(1, 3), seq=2)
     assert await first.read_new(10) is None  # a stalled owner reads nothing more once it lost the lease
     assert await second.acquire() == 2
@@ -68,13 +68,7 @@ async def test_a_new_owner_folds_what_is_pending_before_anything_new(runtime: Ru
     await asyncio.sleep(0.4)  # its lease lapses
 
     worker = Recording(runtime)
-    task = asyncio.create_task(worker.run())
-    try:
-        await wait_until_drained(runtime.redis, timeout=15)
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await run_until_drained(worker, runtime.redis, timeout=15)
     (redelivered, first_ids), *later = worker.flushes
     assert redelivered and first_ids == held  # the dead owner's entries, before any new one
     assert later and not any(again for again, _ in later)

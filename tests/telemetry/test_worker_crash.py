@@ -11,7 +11,6 @@ rollups all equal the accepted seconds, and the heartbeat counts equal the numbe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from tests.telemetry.helpers import (
     classroom,
     consumers,
     group_state,
+    run_until_drained,
     send_heartbeats,
     totals,
     wait_until_drained,
@@ -278,13 +278,7 @@ async def test_a_failed_batch_is_retried_by_its_own_consumer(
     worker = FailsOnce(runtime, consumer="flaky")
     worker.batch_size = 100
     worker.claim_idle_ms = 600_000
-    task = asyncio.create_task(worker.run())
-    try:
-        await wait_until_drained(runtime.redis, timeout=15)
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await run_until_drained(worker, runtime.redis, timeout=15)
     assert worker.failures == 1 and worker.claimed == 0 and worker.folded == written.entries
     assert_exact(await totals(runtime), written)
 
