@@ -249,3 +249,8 @@ def exit_on_sigterm() -> None:
 def run(main: Any) -> None:
     install_uvloop()
     asyncio.run(main)
+
+
+def versus(ours: float, baseline: float, floor: float) -> str:
+    """The ratios a benchmark prints after its figures: ours against its baseline and its floor."""
+    return f"ours / baseline: {ours / baseline:.2f}x; ours / floor: {ours / floor:.2f}x"

@@ -29,7 +29,7 @@ from pymongo import AsyncMongoClient, UpdateOne
 
 from app.stores.embedded import EmbeddedMongo
 from app.telemetry.keys import entry_order, fold_mark
-from bench._harness import cpu_seconds, machine
+from bench._harness import cpu_seconds, machine, versus
 
 PER_FLUSH = 6
 BASE_MS = 1_733_000_000_000
@@ -124,11 +124,8 @@ async def main(args: argparse.Namespace) -> None:
     for name, values in figures.items():
         shown = ", ".join(f"{value:.0f}" for value in values)
         print(f"  {labels[name]:<{width}} {statistics.median(values):6.0f} µs/update (rounds: {shown})")
-    ours_us = statistics.median(figures["ours"])
-    print(
-        f"  ours / baseline: {ours_us / statistics.median(figures['baseline']):.2f}x; "
-        f"ours / floor: {ours_us / statistics.median(figures['floor']):.2f}x"
-    )
+    ours, baseline, floor = (statistics.median(figures[name]) for name in ("ours", "baseline", "floor"))
+    print(f"  {versus(ours, baseline, floor)}")
 
 
 def cli() -> None:

@@ -32,7 +32,7 @@ from app.stores.embedded import EmbeddedValkey
 from app.stores.redis import create_redis
 from app.telemetry.batcher import Pending
 from app.telemetry.stream import PACKED, StreamConsumer, TelemetryStream
-from bench._harness import cpu_seconds, machine
+from bench._harness import cpu_seconds, machine, versus
 
 CONCURRENT = 2
 LESSONS = ("intro", "basics", "practice", "quiz", "summary")
@@ -154,11 +154,8 @@ async def main(args: argparse.Namespace) -> None:
     ours = [run["ours: Redis, acceptance"] + run["ours: Redis, activity"] for run in runs]
     baseline = [run["baseline: Redis, one XADD per heartbeat"] for run in runs]
     floor = [run["floor: Redis, one XADD per call"] for run in runs]
-    ours_us = statistics.median(ours)
-    print(
-        f"  Redis per heartbeat, ours (both calls) / baseline: {ours_us / statistics.median(baseline):.2f}x; "
-        f"ours / floor: {ours_us / statistics.median(floor):.2f}x"
-    )
+    medians = (statistics.median(values) for values in (ours, baseline, floor))
+    print(f"  Redis per heartbeat (ours: both calls), {versus(*medians)}")
 
 
 def cli() -> None:
