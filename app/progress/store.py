@@ -1,8 +1,9 @@
 """Progress documents in MongoDB: one per user and course, `_id` "{user_id}:{course_id}".
 
 Shape: {_id, user_id, course_id, completed_lessons: [lesson ids], lesson_times: {lesson_id: seconds},
-total_seconds_spent, last_accessed: ISO 8601 string or None, created_at: ISO 8601 string, applied:
-[ids of the telemetry stream entries already counted] (see app/telemetry/fold.py)}.
+total_seconds_spent, last_accessed: ISO 8601 string or None, created_at: ISO 8601 string,
+folded_p<k>: the newest telemetry stream entry of partition k counted, applied: [ids of the heartbeats
+counted, in documents folded before fold marks; empty in new ones] (see app/telemetry/fold.py)}.
 Timestamps are ISO strings, not dates, because the embedded server stores `$set` dates as naive
 strings (see app/stores/mongo.py); ISO strings sort and compare the same on both servers.
 """
