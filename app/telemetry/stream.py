@@ -563,10 +563,9 @@ class StreamConsumer:
         )
         return {str(item["message_id"]) for item in pending}
 
-    async def claim(self, heartbeats: int, min_idle_ms: int = 0) -> tuple[list[str], list[Entry]]:
-        """Entries pending on any consumer (idle for `min_idle_ms` at least) become ours, oldest first, a
-        claim at a time until they hold `heartbeats` heartbeats or none is left. A new owner claims them
-        all (min idle 0) before it reads new entries."""
+    async def claim(self, heartbeats: int) -> tuple[list[str], list[Entry]]:
+        """Entries pending on any consumer become ours, oldest first, a claim at a time until they hold
+        `heartbeats` heartbeats or none is left. A new owner claims them all before it reads new ones."""
         ids: list[str] = []
         entries: list[Entry] = []
         start = "0-0"
@@ -575,7 +574,7 @@ class StreamConsumer:
                 self.stream,
                 GROUP,
                 self.consumer,
-                min_idle_time=min_idle_ms,
+                min_idle_time=0,
                 start_id=start,
                 count=self.entries_per_read(heartbeats - len(entries)),
             )
