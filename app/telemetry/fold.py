@@ -65,6 +65,16 @@ class _Group:
     entries: list[Entry] = field(default_factory=list)
 
 
+def _count(collection: str, increments: dict[str, int], entry: Entry) -> None:
+    """Add one heartbeat to a document's increments."""
+    if collection == COURSE_TELEMETRY:
+        increments["seconds"] += entry.seconds
+        increments["heartbeats"] += 1
+    else:
+        increments[f"lesson_times.{entry.lesson_id}"] += entry.seconds
+        increments["total_seconds_spent"] += entry.seconds
+
+
 def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Group]]:
     # Keyed by tuples while gathering, so each document's id and shape are made once per flush, not once
     # per heartbeat (a flush holds several heartbeats of most documents).
@@ -89,16 +99,12 @@ def _groups(entries: Sequence[Entry]) -> tuple[dict[str, _Group], dict[str, _Gro
                     "applied": [],
                 }
             )
-        increments = bucket.increments
-        increments["seconds"] += entry.seconds
-        increments["heartbeats"] += 1
+        _count(COURSE_TELEMETRY, bucket.increments, entry)
         bucket.entries.append(entry)
         group = progress.get((user_id, course_id))
         if group is None:
             group = progress[(user_id, course_id)] = _Group(empty_progress(user_id, course_id, created_at))
-        increments = group.increments
-        increments[f"lesson_times.{lesson_id}"] += entry.seconds
-        increments["total_seconds_spent"] += entry.seconds
+        _count(PROGRESS, group.increments, entry)
         if entry.at_ms > group.last_ms:
             group.last_ms = entry.at_ms
         group.entries.append(entry)
@@ -198,12 +204,7 @@ def _whole(collection: str, group: _Group, mark: str, high: int) -> dict[str, An
 def _increments(collection: str, entries: Sequence[Entry]) -> dict[str, int]:
     increments: dict[str, int] = defaultdict(int)
     for entry in entries:
-        if collection == COURSE_TELEMETRY:
-            increments["seconds"] += entry.seconds
-            increments["heartbeats"] += 1
-        else:
-            increments[f"lesson_times.{entry.lesson_id}"] += entry.seconds
-            increments["total_seconds_spent"] += entry.seconds
+        _count(collection, increments, entry)
     return dict(increments)
 
 
