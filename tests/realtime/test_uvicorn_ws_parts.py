@@ -1,5 +1,6 @@
-"""The slim stand-ins realtime.uvicorn_ws gives uvicorn's protocol (receive queue, realtime.flag) and
-the parser renewal between frames, without a server."""
+"""The slim stand-ins realtime.uvicorn_ws gives uvicorn's protocol (receive queue, realtime.flag), the
+parser renewal between frames, and the whole text frames it reads without websockets' parser, without a
+server."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from uvicorn.config import Config
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
+from websockets.utils import apply_mask
 
 from realtime.flag import Flag
-from realtime.uvicorn_ws import RENEW_AFTER_BYTES, Inbox, PreparedWritesProtocol
+from realtime.uvicorn_ws import RENEW_AFTER_BYTES, Inbox, PreparedWritesProtocol, uvicorn_ws_options
 
 HANDSHAKE = (
     b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -132,3 +137,164 @@ def test_small_frames_renew_the_parser_once_a_kilobyte_has_arrived_and_a_large_o
     # Parsing went on across the renewals: every frame arrived whole.
     smalls = sent // len(small) + 1
     assert [frame.data for frame in conn.events_received()] == [b"x" * 100] * smalls + [b"y" * 2000]
+
+
+# -- whole text frames read without websockets' parser ---------------------------------------------------
+
+
+class RecordingTransport:
+    """What the protocol writes and whether it paused reading: a socket's side of the transport."""
+
+    def __init__(self) -> None:
+        self.written = bytearray()
+        self.paused = 0
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def pause_reading(self) -> None:
+        self.paused += 1
+
+    def resume_reading(self) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+
+async def _unused_app(scope: Any, receive: Any, send: Any) -> None:
+    raise AssertionError("no app runs in these tests")
+
+
+def opened(kind: type[WebSocketsSansIOProtocol]) -> Any:
+    """A protocol of `kind` on a socket whose handshake is done, as after the app accepted it."""
+    config = Config(_unused_app, **{**uvicorn_ws_options(), "ws": kind})
+    config.load()
+    protocol: Any = kind(config, ServerState(), {}, asyncio.get_running_loop())
+    protocol.transport = RecordingTransport()
+    conn = ServerProtocol(max_size=config.ws_max_size)
+    conn.receive_data(HANDSHAKE)
+    (request,) = conn.events_received()
+    conn.send_response(conn.accept(request))
+    conn.data_to_send()
+    protocol.conn = conn
+    protocol.handshake_complete = True
+    return protocol
+
+
+def queued(protocol: Any) -> list[Any]:
+    """The messages waiting for the app, taken out (an Inbox here, uvicorn's asyncio.Queue alone)."""
+    queue = protocol.queue
+    if isinstance(queue, Inbox):
+        items, queue._items = queue._items or [], None
+        return items
+    return [queue.get_nowait() for _ in range(queue.qsize())]
+
+
+def masked(opcode: int, payload: bytes, *, fin: bool = True, key: bytes = b"\x11\x22\x33\x44") -> bytes:
+    """A client frame as a browser sends it (masked with `key`)."""
+    head = bytes([(0x80 if fin else 0) | opcode])
+    length = len(payload)
+    if length < 126:
+        head += bytes([0x80 | length])
+    elif length < 1 << 16:
+        head += bytes([0x80 | 126]) + length.to_bytes(2, "big")
+    else:
+        head += bytes([0x80 | 127]) + length.to_bytes(8, "big")
+    return head + key + apply_mask(payload, key)
+
+
+async def test_whole_text_frames_are_queued_in_order_without_the_parser() -> None:
+    protocol = opened(PreparedWritesProtocol)
+    parser = protocol.conn.parser
+    small = '{"op":"ping","id":1}'
+    medium = '{"op":"heartbeat","lesson_id":"' + "é" * 150 + '"}'  # a 16-bit length, UTF-8
+    protocol.data_received(masked(1, small.encode()) + masked(1, medium.encode()) + masked(1, b""))
+    assert queued(protocol) == [
+        {"type": "websocket.receive", "text": small},
+        {"type": "websocket.receive", "text": medium},
+        {"type": "websocket.receive", "text": ""},
+    ]
+    assert protocol.conn.parser is parser and protocol.unrenewed_bytes == 0
+    assert protocol.read_paused and protocol.transport.paused == 1  # as uvicorn: once per read
+    assert protocol.transport.written == b""
+
+
+async def test_a_frame_split_across_reads_goes_to_the_parser_and_the_next_one_comes_back() -> None:
+    protocol = opened(PreparedWritesProtocol)
+    first, second = masked(1, b'{"op":"ping","id":1}'), masked(1, b'{"op":"ping","id":2}')
+    protocol.data_received(first[:5])
+    protocol.data_received(first[5:] + second[:3])
+    protocol.data_received(second[3:])
+    assert [item["text"] for item in queued(protocol)] == ['{"op":"ping","id":1}', '{"op":"ping","id":2}']
+    protocol.data_received(masked(1, b"third"))
+    assert [item["text"] for item in queued(protocol)] == ["third"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "close_code"),
+    [
+        (bytes([0x81, 5]) + b"hello", 1002),  # unmasked: a protocol error
+        (bytes([0xC1]) + masked(1, b"x")[1:], 1002),  # an RSV bit without an extension
+        (masked(1, b"\xff\xfe"), 1007),  # not UTF-8
+        (masked(1, b"x" * 70_000), None),  # a 64-bit length: left to the parser, read whole
+    ],
+)
+async def test_frames_it_does_not_read_go_to_websockets_and_end_the_same(
+    frame: bytes, close_code: int | None
+) -> None:
+    ours, theirs = opened(PreparedWritesProtocol), opened(WebSocketsSansIOProtocol)
+    for protocol in (ours, theirs):
+        protocol.data_received(masked(1, b"before") + frame)
+    mine, uvicorns = queued(ours), queued(theirs)
+    assert ours.transport.written == theirs.transport.written
+    if close_code == 1002:
+        # uvicorn alone drops every frame of a read that ends in a protocol error; the frames read here
+        # before it were whole and valid, and arrive first.
+        assert mine == [{"type": "websocket.receive", "text": "before"}, *uvicorns]
+        assert uvicorns[-1]["type"] == "websocket.disconnect"
+    else:
+        assert mine == uvicorns
+    if close_code is not None:
+        assert ours.transport.written[2:4] == close_code.to_bytes(2, "big")
+        assert ours.transport.closed
+
+
+async def test_after_its_close_frame_nothing_more_is_queued() -> None:
+    protocol = opened(PreparedWritesProtocol)
+    protocol.close_sent = True
+    protocol.data_received(masked(1, b"late"))
+    assert queued(protocol) == []
+
+
+async def test_any_mix_of_frames_cut_anywhere_queues_and_writes_what_uvicorn_alone_does() -> None:
+    """Parity with the protocol it extends: whatever the frames and wherever the reads cut them."""
+    import random
+
+    rng = random.Random(20261205)
+    kinds = [
+        lambda: masked(1, rng.choice(["{}", '{"op":"ping","id":7}', "ü" * rng.randrange(40, 200)]).encode()),
+        lambda: masked(2, rng.randbytes(rng.randrange(0, 30))),  # binary
+        lambda: masked(9, b"hi"),  # ping: answered with a pong
+        lambda: masked(10, b""),  # unsolicited pong
+        lambda: masked(1, b"part one ", fin=False) + masked(0, b"and two"),  # fragmented text
+        lambda: masked(1, b"x" * rng.randrange(126, 1000)),
+    ]
+    for _ in range(200):
+        stream = b"".join(rng.choice(kinds)() for _ in range(rng.randrange(1, 12)))
+        cuts = sorted(rng.sample(range(1, len(stream)), k=min(len(stream) - 1, rng.randrange(0, 6))))
+        reads = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+        ours, theirs = opened(PreparedWritesProtocol), opened(WebSocketsSansIOProtocol)
+        for protocol in (ours, theirs):
+            for data in reads:
+                protocol.data_received(data)
+        assert queued(ours) == queued(theirs)
+        assert ours.transport.written == theirs.transport.written
+        assert ours.read_paused == theirs.read_paused
