@@ -15,10 +15,11 @@ Rules that keep the same meaning on MongoDB and on the embedded nx-27017 server:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING, AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -78,7 +79,12 @@ def check_portable_change(change: Mapping[str, Any]) -> None:
 # flight on it. A thousand operations hold it for a fraction of a second; on MongoDB they cost one more
 # round trip per thousand.
 WRITE_CHUNK = 1000
+# Unordered chunks in flight at once: while the server runs one, the driver encodes and sends the next
+# (one at a time left nx-27017 idle a third of a fold's writes: README, "Time tracking ingest"). Two
+# queued behind a health check still answer it well within connectTimeoutMS.
+CHUNKS_AT_ONCE = 2
 _DUPLICATE_KEY = 11000
+T = TypeVar("T")
 
 
 def _chunks(items: Sequence[Any]) -> list[list[Any]]:
@@ -89,27 +95,61 @@ async def bulk_write(
     collection: AsyncCollection[Document], operations: Sequence[Any], *, ordered: bool
 ) -> int:
     """`collection.bulk_write` in commands of at most WRITE_CHUNK operations; returns how many matched.
-    A chunk with a failed operation raises its BulkWriteError, and later chunks are not sent (the
-    callers write idempotently and try again)."""
-    matched = 0
-    for chunk in _chunks(operations):
-        matched += (await collection.bulk_write(chunk, ordered=ordered)).matched_count
-    return matched
+    Ordered, a chunk with a failed operation raises its BulkWriteError and later chunks are not sent;
+    unordered, CHUNKS_AT_ONCE chunks are in flight at a time and the first failure is raised once every
+    chunk sent has been answered (the callers write idempotently and try again)."""
+    if ordered:
+        matched = 0
+        for chunk in _chunks(operations):
+            matched += (await collection.bulk_write(chunk, ordered=True)).matched_count
+        return matched
+
+    async def write(chunk: list[Any]) -> int:
+        return int((await collection.bulk_write(chunk, ordered=False)).matched_count)
+
+    return sum(await _at_once(_chunks(operations), write))
 
 
 async def insert_missing(collection: AsyncCollection[Document], documents: Sequence[Document]) -> list[int]:
-    """Insert the documents (unordered, WRITE_CHUNK a command); returns the positions of those whose
-    `_id` existed already. Any other write error is raised as in `bulk_write`."""
-    existed: list[int] = []
-    for number, chunk in enumerate(_chunks(documents)):
+    """Insert the documents (unordered, WRITE_CHUNK a command, CHUNKS_AT_ONCE commands in flight); returns
+    the positions of those whose `_id` existed already. Any other write error is raised as in
+    `bulk_write`."""
+
+    async def insert(chunk: list[Document]) -> list[int]:
         try:
             await collection.insert_many(chunk, ordered=False)
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
             if any(error.get("code") != _DUPLICATE_KEY for error in errors):
                 raise
-            existed += [number * WRITE_CHUNK + error["index"] for error in errors]
+            return [error["index"] for error in errors]
+        return []
+
+    existed: list[int] = []
+    for number, indexes in enumerate(await _at_once(_chunks(documents), insert)):
+        existed += [number * WRITE_CHUNK + index for index in indexes]
     return existed
+
+
+async def _at_once(chunks: list[list[Any]], send: Callable[[list[Any]], Awaitable[T]]) -> list[T]:
+    """`send` every chunk, at most CHUNKS_AT_ONCE at a time; the answers in chunk order."""
+    gate = asyncio.Semaphore(CHUNKS_AT_ONCE)
+
+    async def one(chunk: list[Any]) -> T:
+        async with gate:
+            return await send(chunk)
+
+    return await all_written(*(one(chunk) for chunk in chunks))
+
+
+async def all_written(*writes: Awaitable[T]) -> list[T]:
+    """Run the writes concurrently; their answers in order. A failure is raised (the first in order) only
+    once every write has been answered, so nothing is still in flight when the caller tries again."""
+    answers = await asyncio.gather(*writes, return_exceptions=True)
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    return answers  # type: ignore[return-value]
 
 
 def progress_id(user_id: int, course_id: int) -> str:

@@ -45,6 +45,7 @@ from app.stores.mongo import (
     COURSE_TELEMETRY,
     PROGRESS,
     DocumentStore,
+    all_written,
     bulk_write,
     insert_missing,
     telemetry_bucket_id,
@@ -338,8 +339,13 @@ async def fold_into_documents(
     memory = memory or FoldMemory()
     orders = _Orders()
     buckets, progress = _groups(entries)
-    for collection, groups in ((COURSE_TELEMETRY, buckets), (PROGRESS, progress)):
-        await _write_collection(documents, collection, groups, orders, redelivered=redelivered, memory=memory)
+    # Both collections at once: they share nothing but the store.
+    await all_written(
+        *(
+            _write_collection(documents, collection, groups, orders, redelivered=redelivered, memory=memory)
+            for collection, groups in ((COURSE_TELEMETRY, buckets), (PROGRESS, progress))
+        )
+    )
 
 
 # One statement per batch, whatever its size: arrays instead of one bind parameter per value, and a
