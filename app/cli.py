@@ -27,9 +27,10 @@ log = logging.getLogger("learnflow")
 # one that is still alive, and under load most of them are: the frames, futures and replies of messages
 # in flight, a second or more each while their batch is accepted. At 700 the api collected ~130 times a
 # second at 10,000 learners, 10-13 % of its CPU, for almost nothing freed (reference counting frees them
-# when they finish); at 100,000 it is ~2 % (README, "Time tracking ingest"). Cyclic garbage lingers
-# longer in exchange: at most ~100,000 objects of it, a few tens of MB.
-GC_THRESHOLDS = (100_000, 10, 1000)
+# when they finish); at 50,000 it is ~1.6 % (README, "Time tracking ingest"). Cyclic garbage (closed
+# sockets, exceptions) lingers longer in exchange: 10,800 malformed frames grew the api by 4.7 MiB with
+# 50,000 and by 10.1 MiB with 100,000 (tests/hostile/test_ws_fuzzer.py bounds it at 10 MiB).
+GC_THRESHOLDS = (50_000, 10, 1000)
 
 
 def _settings() -> Settings:
@@ -100,7 +101,7 @@ def serve(args: argparse.Namespace) -> int:
         # What arrives later (thousands of sockets, heartbeats waiting seconds for their acceptance) ages
         # into the oldest generation too; a full collection then walks all of it several times a second
         # under load (bench.telemetry, README). A full collection now waits for 1,000 middle-generation
-        # ones instead of 10, and a young one for 100,000 new objects (GC_THRESHOLDS).
+        # ones instead of 10, and a young one for 50,000 new objects (GC_THRESHOLDS).
         gc.set_threshold(*GC_THRESHOLDS)
         if args.processes > 1:
             _serve_processes(config, args.processes, settings, urls)

@@ -235,8 +235,9 @@ class Watcher:
 
     Its reads land on the document store the pipeline writes to, and that store's CPU is counted as ours:
     they are kept few. Summing the folded heartbeats reads every bucket of the bench (nx-27017 parses each
-    document in Python), so it runs at the two ends of the measured window only, not every second; and the
-    probes are polled every half second, not every 50 ms (README, "Time tracking ingest")."""
+    document in Python), so it runs at the two ends of the measured window and once after each flush
+    inside it (a few times a minute), not every second; and the probes are polled every half second, not
+    every 50 ms (README, "Time tracking ingest")."""
 
     def __init__(self, mongo: AsyncMongoClient[Any], learners: list[dict[str, Any]], poll: float) -> None:
         self.coll = mongo[MONGO_DATABASE]["course_telemetry"]

@@ -17,6 +17,7 @@ from websockets.http11 import Request
 from websockets.server import ServerProtocol
 from websockets.utils import apply_mask
 
+from realtime import uvicorn_ws
 from realtime.flag import Flag
 from realtime.uvicorn_ws import RENEW_AFTER_BYTES, Inbox, PreparedWritesProtocol, uvicorn_ws_options
 
@@ -274,9 +275,16 @@ async def test_after_its_close_frame_nothing_more_is_queued() -> None:
     assert queued(protocol) == []
 
 
-async def test_any_mix_of_frames_cut_anywhere_queues_and_writes_what_uvicorn_alone_does() -> None:
-    """Parity with the protocol it extends: whatever the frames and wherever the reads cut them."""
+@pytest.mark.parametrize("unmask", ["C extension", "pure Python"])
+async def test_any_mix_of_frames_cut_anywhere_queues_and_writes_what_uvicorn_alone_does(
+    unmask: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parity with the protocol it extends: whatever the frames and wherever the reads cut them, with
+    websockets' C unmasking or its pure-Python one (a build without the extension)."""
     import random
+
+    if unmask == "pure Python":
+        monkeypatch.setattr(uvicorn_ws, "apply_mask", apply_mask)
 
     rng = random.Random(20261205)
     kinds = [

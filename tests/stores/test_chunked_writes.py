@@ -69,33 +69,25 @@ async def test_unordered_chunks_go_a_few_at_a_time_and_all_count(
     assert sorted([doc["n"] async for doc in coll.find({"_id": {"$lt": 100}})]) == [1] * 40
 
 
-async def test_a_failed_unordered_chunk_is_raised_once_nothing_is_in_flight(
-    watched: tuple[Any, InFlight], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("ordered", [False, True])
+async def test_a_failed_write_is_raised_once_nothing_is_in_flight(
+    watched: tuple[Any, InFlight], monkeypatch: pytest.MonkeyPatch, ordered: bool
 ) -> None:
-    monkeypatch.setattr(mongo, "WRITE_CHUNK", 5)
-    coll, flights = watched
-    await insert_missing(coll, [{"_id": i, "n": 0, "text": "a"} for i in range(30)])
-    ops: list[Any] = [UpdateOne({"_id": i}, {"$inc": {"n": 1}}) for i in range(30)]
-    ops[7] = UpdateOne({"_id": 7}, {"$inc": {"text": 1}})  # $inc of a string: this one write fails
-    with pytest.raises(BulkWriteError):
-        await bulk_write(coll, ops, ordered=False)
-    assert flights.now == 0
-    # Every other write of every chunk was applied, the failed chunk's others included (unordered).
-    counts = {doc["_id"]: doc["n"] async for doc in coll.find({})}
-    assert counts == {i: 0 if i == 7 else 1 for i in range(30)}
-
-
-async def test_ordered_chunks_go_one_at_a_time_and_stop_at_the_first_failure(
-    watched: tuple[Any, InFlight], monkeypatch: pytest.MonkeyPatch
-) -> None:
+    """Unordered, every other write of every chunk is applied (the failed chunk's others included);
+    ordered, chunks go one at a time and none is sent after the failed one."""
     monkeypatch.setattr(mongo, "WRITE_CHUNK", 5)
     coll, flights = watched
     await insert_missing(coll, [{"_id": i, "n": 0, "text": "a"} for i in range(30)])
     flights.most = flights.sent = 0
     ops: list[Any] = [UpdateOne({"_id": i}, {"$inc": {"n": 1}}) for i in range(30)]
-    ops[7] = UpdateOne({"_id": 7}, {"$inc": {"text": 1}})
+    ops[7] = UpdateOne({"_id": 7}, {"$inc": {"text": 1}})  # $inc of a string: this one write fails
     with pytest.raises(BulkWriteError):
-        await bulk_write(coll, ops, ordered=True)
-    assert flights.most == 1 and flights.sent == 2  # the failing chunk was the last one sent
+        await bulk_write(coll, ops, ordered=ordered)
+    assert flights.now == 0
     counts = {doc["_id"]: doc["n"] async for doc in coll.find({})}
-    assert counts == {i: 1 if i < 7 else 0 for i in range(30)}
+    if ordered:
+        assert flights.most == 1 and flights.sent == 2  # the failing chunk was the last one sent
+        assert counts == {i: 1 if i < 7 else 0 for i in range(30)}
+    else:
+        assert flights.sent == 6 and flights.most == mongo.CHUNKS_AT_ONCE
+        assert counts == {i: 0 if i == 7 else 1 for i in range(30)}
