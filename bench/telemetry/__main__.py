@@ -315,8 +315,11 @@ class Watcher:
             last = backlog
             await asyncio.sleep(0.2)
 
+    def _spans_flushes(self) -> bool:
+        return len(self.steps) >= 2 and self.steps[-1][0] > self.steps[0][0]
+
     def folded_how(self) -> str:
-        if len(self.steps) >= 2 and self.steps[-1][0] > self.steps[0][0]:
+        if self._spans_flushes():
             return (
                 f"folded measured across {len(self.steps) - 1} whole flushes "
                 f"({self.steps[-1][0] - self.steps[0][0]:.1f} s between the first and last inside the window)"
@@ -326,7 +329,7 @@ class Watcher:
     def folded_rate(self, m0: float, m1: float) -> float:
         """Heartbeats folded per second: between the first and last flush steps inside [m0, m1] when there
         are two, else between the window's ends."""
-        if len(self.steps) >= 2 and self.steps[-1][0] > self.steps[0][0]:
+        if self._spans_flushes():
             (t0, h0), (t1, h1) = self.steps[0], self.steps[-1]
             return (h1 - h0) / (t1 - t0)
         return (self.folded_at(m1) - self.folded_at(m0)) / (m1 - m0)
