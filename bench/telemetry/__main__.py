@@ -30,6 +30,7 @@ import psutil
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
+from app.config import Settings
 from app.timestamps import hour_of_epoch_ms
 from bench._harness import (
     TOKEN_TTL_SECONDS,
@@ -49,7 +50,10 @@ from bench.telemetry.senders import Senders
 MONGO_DATABASE = "learnflow_bench"  # what bench._harness.start_hub gives the api
 BASELINE_COLLECTION = "baseline_telemetry"  # bench.telemetry.baseline_app.COLLECTION
 STREAM, GROUP = "lf:telemetry", "telemetry-workers"  # app.telemetry.stream
-PARTITIONS = 1  # TELEMETRY_PARTITIONS of the api and worker the bench starts (the default)
+# The api and worker the bench starts inherit this environment, so they use its TELEMETRY_PARTITIONS.
+PARTITIONS = int(
+    os.environ.get("TELEMETRY_PARTITIONS", Settings.model_fields["telemetry_partitions"].default)
+)
 
 
 # -- set-up: users, courses, lessons, enrollments, tokens -----------------------------------------------
