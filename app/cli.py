@@ -14,6 +14,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from app.config import Settings, UnsafeConfiguration
+from app.descriptors import raise_open_file_limit
 from app.logs import configure_logging
 from app.runtime import StoreUrls
 from app.servers import resolve_store_urls
@@ -68,6 +69,8 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     settings.check_safe_to_serve(args.host or settings.host)
+    # Before the hub is made: its socket bound follows from the limit (app/descriptors.py).
+    open_files = raise_open_file_limit()
     urls, embedded = resolve_store_urls(settings)
     try:
         upgrade(urls.database_url)
@@ -89,7 +92,14 @@ def serve(args: argparse.Namespace) -> int:
             ws_max_size=settings.ws_max_frame_bytes,
             **uvicorn_ws_options(),
         )
-        log.info("serving", extra={"url": f"http://{config.host}:{config.port}"})
+        log.info(
+            "serving",
+            extra={
+                "url": f"http://{config.host}:{config.port}",
+                "open_file_limit": open_files,
+                "ws_max_connections": settings.hub_config().max_connections,
+            },
+        )
         # uvicorn re-raises the stop signal once it has shut down; turning it into SystemExit lets the
         # finally below stop the embedded servers instead of the process dying on the spot.
         signal.signal(signal.SIGTERM, _exit_on_signal)

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.descriptors import socket_budget
 from app.stores.redis import cluster_url
 from realtime.config import HubConfig
 
@@ -147,6 +148,10 @@ class Settings(BaseSettings):
     ws_frame_burst: int = Field(40, ge=1)
     ws_max_subscriptions: int = Field(100, ge=1)
     ws_max_connections_per_user: int = Field(10, ge=1)
+    # Sockets the hub of one api process holds at once; past it a new one is refused before its upgrade
+    # (503, Retry-After) so the process keeps descriptors for its stores. 0: the open-file limit less
+    # 1,024 (app/descriptors.py).
+    ws_max_connections: int = Field(0, ge=0)
     ws_history_size: int = Field(200, ge=1)
     ws_history_ttl_seconds: int = Field(600, ge=1)
     ws_presence_ttl_seconds: float = Field(30.0, gt=0)
@@ -216,6 +221,7 @@ class Settings(BaseSettings):
             frame_burst=self.ws_frame_burst,
             max_subscriptions=self.ws_max_subscriptions,
             max_connections_per_user=self.ws_max_connections_per_user,
+            max_connections=self.ws_max_connections or socket_budget(),
             history_size=self.ws_history_size,
             history_ttl_seconds=self.ws_history_ttl_seconds,
             presence_ttl_seconds=self.ws_presence_ttl_seconds,

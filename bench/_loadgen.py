@@ -15,7 +15,6 @@ import contextlib
 import inspect
 import multiprocessing
 import os
-import resource
 import socket
 import time
 import zlib
@@ -25,20 +24,13 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app.descriptors import raise_open_file_limit
 from bench._wsframe import UpgradeRefused, client_control, client_frame, next_frame, read_upgrade
 
 MARKER = b'"bts":'
 # What browsers offer in their handshake; a server that accepts it sends compressed frames (RSV1).
 BROWSER_EXTENSIONS = "permessage-deflate; client_max_window_bits"
 SMALL_RECEIVE_BUFFER = 32 * 1024
-
-
-def raise_fd_limit() -> int:
-    """Raise the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 @dataclass
@@ -322,7 +314,7 @@ class PoolWorker:
 
 def run_pool_worker(worker: type[PoolWorker], index: int, pipe: Connection) -> None:
     """A pool process's entry point: many sockets need a high fd limit, and uvloop when present."""
-    raise_fd_limit()
+    raise_open_file_limit()
     with contextlib.suppress(ImportError):
         import uvloop
 

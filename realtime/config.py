@@ -14,6 +14,9 @@ class HubConfig:
     frame_burst: int = 40
     max_subscriptions: int = 100
     max_connections_per_user: int = 10
+    # Sockets this hub serves at once (None: no bound). Past it a new one is refused before its upgrade
+    # (HTTP 503 with Retry-After), so the process keeps file descriptors for its own store connections.
+    max_connections: int | None = None
     history_size: int = 200
     history_ttl_seconds: int = 600
     presence_ttl_seconds: float = 30.0

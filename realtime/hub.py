@@ -61,6 +61,7 @@ class Hub:
         self.sessions = Sessions(self)
         self.subscribers: dict[str, dict[Connection, Subscription]] = defaultdict(dict)
         self.by_user: dict[str, set[Connection]] = defaultdict(set)
+        self.open_sockets = 0  # sockets served now, from before their upgrade (HubConfig.max_connections)
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ class HubMetrics:
     publications_out: Counter
     slow_consumers: Counter
     relay_reconnects: Counter
+    refused_full: Counter
 
 
 @functools.cache
@@ -36,5 +37,8 @@ def hub_metrics(namespace: str) -> HubMetrics:
         ),
         relay_reconnects=Counter(
             f"{namespace}_ws_relay_reconnects_total", "Times the bus relay reconnected to Redis"
+        ),
+        refused_full=Counter(
+            f"{namespace}_ws_refused_full_total", "Sockets refused before their upgrade: the hub was full"
         ),
     )

@@ -23,6 +23,7 @@ class CloseCode(IntEnum):
     GOING_AWAY = 1001  # the server is shutting down
     FRAME_TOO_LARGE = 1009  # a client frame over the size limit
     INTERNAL_ERROR = 1011
+    TRY_AGAIN_LATER = 1013  # the hub is full (a server without HTTP denial responses closes with it)
     UNAUTHORIZED = 4001  # no valid `auth` frame within the deadline, or the token was refused
     FORBIDDEN = 4003  # the account was deactivated (or the session revoked) while connected
     SLOW_CONSUMER = 4008  # the outgoing queue overflowed: the client did not keep up
@@ -36,6 +37,7 @@ CLOSE_REASONS: dict[CloseCode, str] = {
     CloseCode.GOING_AWAY: "server shutting down",
     CloseCode.FRAME_TOO_LARGE: "frame too large",
     CloseCode.INTERNAL_ERROR: "internal error",
+    CloseCode.TRY_AGAIN_LATER: "try again later",
     CloseCode.UNAUTHORIZED: "unauthorized",
     CloseCode.FORBIDDEN: "forbidden",
     CloseCode.SLOW_CONSUMER: "slow consumer",

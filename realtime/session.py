@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from realtime.connection import Connection, Subscription, TokenBucket
@@ -30,6 +31,26 @@ if TYPE_CHECKING:
     from realtime.hub import Hub
 
 log = logging.getLogger(__name__)
+
+
+FULL_RETRY_AFTER_SECONDS = 5
+
+
+async def refuse_full(websocket: WebSocket) -> None:
+    """Turn a socket away before its upgrade because the hub is full: HTTP 503 with Retry-After and the
+    error body of the protocol (`server_full`) where the server offers the ASGI WebSocket Denial Response
+    extension, otherwise a close before the upgrade (uvicorn answers 403)."""
+    body = error_reply(None, "server_full", "this server holds all the sockets it can; retry later")
+    denial = Response(
+        body,
+        status_code=503,
+        media_type="application/json",
+        headers={"Retry-After": str(FULL_RETRY_AFTER_SECONDS)},
+    )
+    try:
+        await websocket.send_denial_response(denial)
+    except RuntimeError:
+        await websocket.close(int(CloseCode.TRY_AGAIN_LATER))
 
 
 class Sessions:
@@ -52,9 +73,20 @@ class Sessions:
                 connection.send(control_frame(channel, "unsubscribed", reason="forbidden"))
 
     async def serve(self, websocket: WebSocket) -> None:
-        await websocket.accept()
-        config = self.hub.config
-        metrics = self.hub.metrics
+        hub = self.hub
+        config = hub.config
+        metrics = hub.metrics
+        if config.max_connections is not None and hub.open_sockets >= config.max_connections:
+            metrics.refused_full.inc()
+            await refuse_full(websocket)
+            return
+        # Counted from before the upgrade, so sockets mid-handshake cannot overshoot the bound together.
+        hub.open_sockets += 1
+        try:
+            await websocket.accept()
+        except BaseException:
+            hub.open_sockets -= 1
+            raise
         connection = Connection(
             websocket,
             queue_size=config.outgoing_queue_size,
@@ -72,6 +104,7 @@ class Sessions:
             connection.close(CloseCode.INTERNAL_ERROR)
         finally:
             metrics.connections.dec()
+            hub.open_sockets -= 1
             await self._cleanup(connection)
             await connection.finish()
 

@@ -25,6 +25,7 @@ import time
 from typing import Any
 
 from app import channels as channel_names
+from app.descriptors import raise_open_file_limit
 from app.runtime import StoreUrls
 from app.stores.redis import create_redis
 from bench._harness import (
@@ -38,7 +39,7 @@ from bench._harness import (
     stack,
     table,
 )
-from bench._loadgen import LoadGenerators, raise_fd_limit
+from bench._loadgen import LoadGenerators
 from bench._measure import HUB_CHANNEL, Phase, fragment, measure, ms, settle
 from harness.cluster import Cluster
 from harness.redis_cluster import RedisCluster
@@ -131,7 +132,7 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.channels <= args.subscribers:
         parser.error("--channels must be between 1 and --subscribers (each needs a subscriber per instance)")
-    raise_fd_limit()
+    raise_open_file_limit()
     started = time.monotonic()
     out: list[Any] = []
     with stack() as made, contextlib.ExitStack() as extra:

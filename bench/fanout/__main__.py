@@ -22,6 +22,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from app.descriptors import raise_open_file_limit
 from bench._harness import (
     Server,
     Stack,
@@ -35,7 +36,7 @@ from bench._harness import (
     start_module,
     table,
 )
-from bench._loadgen import LoadGenerators, raise_fd_limit
+from bench._loadgen import LoadGenerators
 from bench._measure import (
     BROADCASTER_CHANNEL,
     FLOOR_CHANNEL,
@@ -385,7 +386,7 @@ def main() -> None:
     args.handshakes = [h for h in args.handshake.split(",") if h]
     args.rates = [float(rate) for rate in args.rate.split(",")]
     args.slow_checks = []
-    raise_fd_limit()
+    raise_open_file_limit()
     started = time.monotonic()
     with stack() as made:
         phases: list[Phase] = []

@@ -101,9 +101,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    from bench._loadgen import raise_fd_limit
+    from app.descriptors import raise_open_file_limit
 
-    raise_fd_limit()
+    raise_open_file_limit()
     try:
         import uvloop
 

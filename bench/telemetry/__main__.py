@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
 from app.config import Settings
+from app.descriptors import raise_open_file_limit
 from app.timestamps import hour_of_epoch_ms
 from bench._harness import (
     TOKEN_TTL_SECONDS,
@@ -44,7 +46,6 @@ from bench._harness import (
     start_module,
     table,
 )
-from bench._loadgen import raise_fd_limit
 from bench.telemetry.senders import Senders
 
 MONGO_DATABASE = "learnflow_bench"  # what bench._harness.start_hub gives the api
@@ -481,7 +482,13 @@ async def ours(
 
     redis = Redis.from_url(made.urls.redis_url, decode_responses=True)
     mongo: AsyncMongoClient[Any] = AsyncMongoClient(made.urls.mongo_url)
-    api = start_hub(made, "api", processes=args.serve_processes, RUN_WORKERS_IN_PROCESS="false")
+    api = start_hub(
+        made,
+        "api",
+        processes=args.serve_processes,
+        RUN_WORKERS_IN_PROCESS="false",
+        WS_MAX_CONNECTIONS=str(api_sockets()),
+    )
     worker = start_worker(made, api)
     senders = Senders(args.processes)
     watcher = Watcher(mongo, learners, args.poll)
@@ -940,6 +947,20 @@ def refusal_lines(refusals: dict[str, Any], sockets: int, args: argparse.Namespa
     ]
 
 
+# Descriptors of the api not given to learners' sockets: its store pools and the probes' REST calls need a
+# few dozen; the default reserve (app/descriptors.py) also covers REST clients this bench does not have.
+API_RESERVED_DESCRIPTORS = 256
+
+
+def open_file_limit() -> int:
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def api_sockets() -> int:
+    """Sockets the api may hold (WS_MAX_CONNECTIONS): it inherits this process's raised limit."""
+    return open_file_limit() - API_RESERVED_DESCRIPTORS
+
+
 async def bench(made: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
     started = time.monotonic()
     learners = await populate(made, args)
@@ -952,6 +973,13 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
     phases = [await ours(made, learners, args)]
     if args.overload:
         count = round(args.overload * end_to_end_rate(phases[0]) * args.interval)
+        if count > api_sockets():
+            print(
+                f"overload: {count:,} learners would pass the api's {api_sockets():,} sockets (open-file "
+                f"limit {open_file_limit():,}); {api_sockets():,} offer less than {args.overload:g}x",
+                flush=True,
+            )
+            count = api_sockets()
         started = time.monotonic()
         more = await populate(made, argparse.Namespace(**{**vars(args), "learners": count}))
         print(
@@ -1009,7 +1037,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.refusal_seconds > 3:
         parser.error("--refusal-seconds: at most 3 (the pause must end before a 5 s socket timeout)")
-    raise_fd_limit()
+    raise_open_file_limit()
     started = time.monotonic()
     with stack() as made:
         phases: list[dict[str, Any]] = []

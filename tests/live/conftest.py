@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -22,7 +23,8 @@ from tests.ws_client import WsClient as WsClient
 Instance = ManagedProcess
 
 
-def start_instance(urls: StoreUrls, *args: str, **env: str) -> Instance:
+def start_instance(urls: StoreUrls, *args: str, open_file_limit: int | None = None, **env: str) -> Instance:
+    """`open_file_limit`: the process runs under that limit on open files (soft and hard)."""
     settings = make_settings()
     environment = {
         **os.environ,
@@ -40,10 +42,22 @@ def start_instance(urls: StoreUrls, *args: str, **env: str) -> Instance:
         **env,
     }
     workdir = Path(tempfile.mkdtemp(prefix="learnflow-instance-"))
-    instance = ManagedProcess(
-        "api", learnflow("serve", "--port", "{port}", *args), environment, workdir, ready="http:/api/health"
-    )
+    argv = learnflow("serve", "--port", "{port}", *args)
+    if open_file_limit is not None:
+        argv = with_open_file_limit(open_file_limit, argv)
+    instance = ManagedProcess("api", argv, environment, workdir, ready="http:/api/health")
     return instance.start(timeout=30)
+
+
+def with_open_file_limit(limit: int, argv: list[str]) -> list[str]:
+    """`argv` run under `limit` open files: the limit is set, then the program replaces the Python that
+    set it (same process, so the harness's pid and signals reach the program)."""
+    code = (
+        "import os, resource, sys; "
+        f"resource.setrlimit(resource.RLIMIT_NOFILE, ({limit}, {limit})); "
+        "os.execv(sys.argv[1], sys.argv[1:])"
+    )
+    return [sys.executable, "-c", code, *argv]
 
 
 def stop_instance(instance: Instance) -> None:
