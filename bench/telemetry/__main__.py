@@ -515,6 +515,7 @@ async def ours(
             learners,
             args,
             processes,
+            profile_as="overload-" if overload else "",
             on_window=lambda m0, m1: tasks.extend(
                 [
                     asyncio.create_task(watcher.sample_folded([m0, m1])),
