@@ -198,6 +198,11 @@ class Hub:
 
     # -- sockets and the registry ---------------------------------------------------------------------
 
+    def full(self) -> bool:
+        """True while the hub holds `HubConfig.max_connections` sockets: `serve` turns new ones away."""
+        limit = self.config.max_connections
+        return limit is not None and self.open_sockets >= limit
+
     def serve(self, websocket: WebSocket) -> Coroutine[Any, Any, None]:
         """The WebSocket endpoint: one session per socket (realtime.session). Returns the session's
         coroutine rather than awaiting it, so no frame of this method is kept while the socket lives."""

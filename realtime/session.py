@@ -76,7 +76,7 @@ class Sessions:
         hub = self.hub
         config = hub.config
         metrics = hub.metrics
-        if config.max_connections is not None and hub.open_sockets >= config.max_connections:
+        if hub.full():
             metrics.refused_full.inc()
             await refuse_full(websocket)
             return

@@ -46,13 +46,16 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     if any(name in websocket.query_params for name in ("token", "access_token", "jwt")):
         await _refuse(websocket, "token_in_url", "send the token in the first frame", CloseCode.UNAUTHORIZED)
         return
-    if await _over_connect_limit(websocket, runtime):
+    hub = runtime.hub
+    assert hub is not None
+    # A full hub turns the socket away in `serve` (503 before the upgrade) without this Redis call, and
+    # an attempt it turned away does not count against the address.
+    if not hub.full() and await _over_connect_limit(websocket, runtime):
         await _refuse(
             websocket, "rate_limited", "too many connection attempts; retry later", CloseCode.RATE_LIMITED
         )
         return
-    assert runtime.hub is not None
-    await runtime.hub.serve(websocket)
+    await hub.serve(websocket)
 
 
 def websocket_app(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:

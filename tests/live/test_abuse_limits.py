@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from app.live.access import TYPING_INTERVAL_SECONDS
 from tests.helpers import Api
@@ -118,3 +119,35 @@ async def test_a_frame_nested_thousands_deep_is_invalid_json_not_an_internal_err
         reply = await ws.recv()
         assert reply["ok"] is False and reply["error"]["code"] == "invalid_json", reply
     assert (await ws.request(op="ping"))["pong"] is True
+
+
+@pytest.fixture
+def full_and_limited(instance_with: Callable[..., Instance]) -> Instance:
+    return instance_with(RATE_LIMIT_WS_CONNECT="2/minute", WS_MAX_CONNECTIONS="1")
+
+
+async def test_a_full_hub_turns_sockets_away_before_the_connect_limit_counts_them(
+    full_and_limited: Instance,
+) -> None:
+    address = "198.51.100.21"
+    held = await open_from(full_and_limited, address)  # the address's first attempt, the hub's one place
+    try:
+        for _ in range(3):  # past the address's limit of 2 if they were counted
+            with pytest.raises(InvalidStatus) as refused:
+                await open_from(full_and_limited, address)
+            assert refused.value.response.status_code == 503
+    finally:
+        await held.connection.close()
+    async with asyncio.timeout(10):
+        while True:  # the place comes back once the server has seen the close
+            try:
+                again = await open_from(full_and_limited, address)
+                break
+            except InvalidStatus as refused:
+                assert refused.response.status_code == 503
+                await asyncio.sleep(0.05)
+    try:
+        # The address's second counted attempt: admitted, not rate limited (4029).
+        assert (await again.request(op="ping"))["error"]["code"] == "auth_required"
+    finally:
+        await again.connection.close()
