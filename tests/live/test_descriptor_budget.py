@@ -16,6 +16,7 @@ from websockets.exceptions import InvalidStatus
 
 from app.descriptors import socket_budget
 from app.runtime import StoreUrls
+from realtime.session import FULL_RETRY_AFTER_SECONDS
 from tests.helpers import PASSWORD
 from tests.live.conftest import Instance, start_instance, stop_instance
 
@@ -49,7 +50,7 @@ async def open_socket(instance: Instance) -> ClientConnection | int:
     try:
         return await connect(instance.ws, open_timeout=30)
     except InvalidStatus as refused:
-        assert refused.response.headers.get("Retry-After") == "5"
+        assert refused.response.headers.get("Retry-After") == str(FULL_RETRY_AFTER_SECONDS)
         return refused.response.status_code
 
 
