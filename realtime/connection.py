@@ -96,6 +96,7 @@ class Connection:
         "violations",
         "answered",
         "closer",
+        "__weakref__",  # realtime.expiry holds connections weakly
     )
 
     def __init__(

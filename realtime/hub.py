@@ -21,6 +21,7 @@ from realtime.backends import Backends
 from realtime.config import HubConfig
 from realtime.connection import Connection, Subscription
 from realtime.contracts import Authorizer, OpHandler, TokenVerifier
+from realtime.expiry import ExpiryWatch
 from realtime.frames import text_frame
 from realtime.metrics import hub_metrics
 from realtime.protocol import CloseCode, control_frame, dumps, publication_fragment
@@ -61,6 +62,7 @@ class Hub:
         self.sessions = Sessions(self)
         self.subscribers: dict[str, dict[Connection, Subscription]] = defaultdict(dict)
         self.by_user: dict[str, set[Connection]] = defaultdict(set)
+        self.expiries = ExpiryWatch()  # who to close with TOKEN_EXPIRED, and when
         self.open_sockets = 0  # sockets served now, from before their upgrade (HubConfig.max_connections)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -233,15 +235,12 @@ class Hub:
                         connection.send(frame, prepared)
 
     async def _expiry_loop(self) -> None:
-        """Once a second, close the connections whose token expired (one sweep, no timer per socket)."""
+        """Once a second, close the connections whose token expired (no timer per socket, and only the
+        expired ones are looked at: realtime.expiry)."""
         while True:
             await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
-            now = time.time()
-            for connections in list(self.by_user.values()):
-                for connection in list(connections):
-                    principal = connection.principal
-                    if principal is not None and principal.expires_at <= now:
-                        connection.close(CloseCode.TOKEN_EXPIRED)
+            for connection in self.expiries.due(time.time()):
+                connection.close(CloseCode.TOKEN_EXPIRED)
 
     async def _presence_loop(self) -> None:
         interval = max(0.5, self.config.presence_ttl_seconds / 3)

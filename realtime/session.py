@@ -67,6 +67,7 @@ class Sessions:
             connection.close(CloseCode.FORBIDDEN)
             return
         connection.principal = refreshed
+        self.hub.expiries.watch(connection)
         for channel in list(connection.subscriptions):
             if not await self.hub.authorizer.may_subscribe(refreshed, channel):
                 await self._unsubscribe(connection, channel)
@@ -138,6 +139,7 @@ class Sessions:
             connection.close(CloseCode.TOO_MANY_CONNECTIONS)
             return False
         connection.principal = principal
+        self.hub.expiries.watch(connection)
         self.hub.by_user[principal.user_id].add(connection)
         if len(self.hub.by_user[principal.user_id]) == 1:
             await self._set_online(principal.user_id, online=True)
@@ -233,6 +235,7 @@ class Sessions:
             if refreshed.user_id != principal.user_id:
                 raise ProtocolError("wrong_user", "the new token belongs to another user", frame.id)
             connection.principal = refreshed
+            self.hub.expiries.watch(connection)
             return reply(frame.id, expires_at=refreshed.expires_at)
         if op == "auth":
             raise ProtocolError("already_authenticated", "this connection is already authenticated", frame.id)
