@@ -10,9 +10,11 @@ publications {"channel", "offset", "epoch", "event", "data"}, presence diffs
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from enum import IntEnum
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 
@@ -101,10 +103,22 @@ def parse_frame(raw: str) -> ClientFrame:
 
 # One encoder for every frame: `json.dumps` with options builds a new encoder per call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# ...and `JSONEncoder.encode` builds its C encoder anew on every call, which is about half of what encoding a
+# reply costs (every frame gets one); this is the same C encoder with the same options, built once. It
+# keeps no circular-reference markers between calls (a shared set would be left dirty by a failed call):
+# frames are built from decoded JSON and plain values, and a cycle would end in RecursionError instead of
+# ValueError. Where the C accelerator is missing, the Python encoder does the work.
+_encode_chunks = (
+    c_make_encoder(None, _ENCODER.default, encode_basestring, None, ":", ",", False, False, True)
+    if c_make_encoder is not None
+    else None
+)
 
 
 def dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+    if _encode_chunks is None:
+        return _ENCODER.encode(value)
+    return "".join(_encode_chunks(value, 0))
 
 
 def reply(frame_id: Any, **fields: Any) -> str:
@@ -112,7 +126,13 @@ def reply(frame_id: Any, **fields: Any) -> str:
 
 
 def error_reply(frame_id: Any, code: str, message: str) -> str:
-    return dumps({"id": frame_id, "ok": False, "error": {"code": code, "message": message}})
+    return f'{{"id":{dumps(frame_id)},"ok":false,"error":{_error_body(code, message)}}}'
+
+
+# A few error bodies recur (an overloaded api sends one to every heartbeat it refuses): each is encoded once.
+@functools.lru_cache(maxsize=128)
+def _error_body(code: str, message: str) -> str:
+    return dumps({"code": code, "message": message})
 
 
 def publication_fragment(event: str, data: Any) -> str:

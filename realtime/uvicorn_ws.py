@@ -67,11 +67,14 @@ class Inbox:
     An asyncio.Queue allocates four deques up front (~3 KiB); this holds a list only while messages
     wait and a future only while the reader does."""
 
-    __slots__ = ("_items", "_waiter")
+    __slots__ = ("_items", "_waiter", "_loop")
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._items: list[ASGIReceiveEvent] | None = None
         self._waiter: asyncio.Future[None] | None = None
+        # The socket's loop, when known: asking for the running one costs a getpid() call on Python 3.11,
+        # once per frame here.
+        self._loop = loop
 
     def put_nowait(self, item: ASGIReceiveEvent) -> None:
         if self._items is None:
@@ -89,7 +92,7 @@ class Inbox:
         while not self._items:
             if self._waiter is not None:
                 raise RuntimeError("a WebSocket has one reader at a time")
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            waiter = self._waiter = (self._loop or asyncio.get_running_loop()).create_future()
             try:
                 await waiter
             finally:
@@ -111,7 +114,7 @@ class PreparedWritesProtocol(WebSocketsSansIOProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         # Same methods, a fraction of the memory (see the classes above).
-        self.queue = Inbox()  # type: ignore[assignment]
+        self.queue = Inbox(self.loop)  # type: ignore[assignment]
         self.writable = Flag(True)  # type: ignore[assignment]
         self.unrenewed_bytes = 0
 

@@ -68,7 +68,13 @@ def heartbeat_op(runtime: Runtime) -> OpHandler:
             if isinstance(error, StoreUnavailable) and error is not exc:
                 log.warning("heartbeat refused: store unavailable", extra={"store": error.details["store"]})
             raise ProtocolError(error.code, error.message, frame.id) from exc
-        return accepted.model_dump(exclude={"status"})  # REST-only field of the original API
+        # The REST reply's fields (HeartbeatAccepted) but its REST-only `status`, without building the model:
+        # this runs for every heartbeat the socket carries.
+        return {
+            "accepted": True,
+            "duplicate": accepted.duplicate,
+            "credited_seconds": accepted.credited_seconds,
+        }
 
     return handle
 

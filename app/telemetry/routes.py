@@ -20,9 +20,10 @@ _MAX_KEY = 128
 async def heartbeat(ctx: Context[HeartbeatIn, None]) -> HeartbeatAccepted:
     """Without `seq`, an `Idempotency-Key` header makes a retried request count once."""
     key = (ctx.request.headers.get("idempotency-key") or "")[:_MAX_KEY] or None
-    return await service.record_heartbeat(
+    accepted = await service.record_heartbeat(
         ctx.runtime, ctx.user, ctx.path_param("course_id"), ctx.body, idempotency_key=key
     )
+    return HeartbeatAccepted(duplicate=accepted.duplicate, credited_seconds=accepted.credited_seconds)
 
 
 routes = [heartbeat]

@@ -6,7 +6,8 @@ from app.errors import Forbidden
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.telemetry import parts
-from app.telemetry.schemas import HeartbeatAccepted, HeartbeatIn
+from app.telemetry.batcher import Acceptance
+from app.telemetry.schemas import HeartbeatIn
 from app.telemetry.targets import KnownEnrollments
 
 
@@ -24,8 +25,9 @@ async def record_heartbeat(
     *,
     idempotency_key: str | None = None,
     known: KnownEnrollments | None = None,
-) -> HeartbeatAccepted:
-    """Validate, then append to the durable stream; returns only after the append. A heartbeat
+) -> Acceptance:
+    """Validate, then append to the durable stream; returns only after the append (what the callers
+    reply is theirs to build: the REST route a model, the socket a plain dict). A heartbeat
     without `seq` is accepted at most once per `idempotency_key` (made up here when None). `known`: the
     enrollments the caller's WebSocket already found."""
     if principal.is_blocked:
@@ -52,4 +54,4 @@ async def record_heartbeat(
         )
     finally:
         stream.release()
-    return HeartbeatAccepted(duplicate=accepted.duplicate, credited_seconds=accepted.credited_seconds)
+    return accepted

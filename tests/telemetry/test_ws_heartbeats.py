@@ -93,6 +93,8 @@ async def test_accepted_over_ws_like_rest_and_folded(
         json={"lesson_id": lessons[0], "seconds_spent": 3, "seq": 1},
     )
     assert over_rest.status_code == 202 and over_rest.json()["duplicate"] is True
+    # The socket's reply carries every field of the REST one but its REST-only `status`.
+    assert set(over_rest.json()) - {"status"} == set(first) - {"id", "ok"}
     without_seq = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[1], seconds_spent=2)
     assert without_seq["ok"] and without_seq["duplicate"] is False and without_seq["credited_seconds"] == 2
 
