@@ -203,6 +203,10 @@ class Sessions:
         principal = connection.principal
         assert principal is not None
         op = frame.op
+        # The app's ops first: they carry most frames, and none of them can be a built-in (Hub refuses it).
+        handler = self.hub.handlers.get(op)
+        if handler is not None:
+            return reply(frame.id, **(await handler(principal, frame)))
         if op == "ping":
             return reply(frame.id, pong=True)
         if op == "subscribe":
@@ -239,10 +243,7 @@ class Sessions:
             return reply(frame.id, expires_at=refreshed.expires_at)
         if op == "auth":
             raise ProtocolError("already_authenticated", "this connection is already authenticated", frame.id)
-        handler = self.hub.handlers.get(op)
-        if handler is None:
-            raise ProtocolError("unknown_op", f"unknown op {op!r}", frame.id)
-        return reply(frame.id, **(await handler(principal, frame)))
+        raise ProtocolError("unknown_op", f"unknown op {op!r}", frame.id)
 
     async def _subscribe(self, connection: Connection, frame: ClientFrame) -> None:
         principal = connection.principal

@@ -8,12 +8,14 @@ import base64
 import os
 from typing import Any
 
+import pytest
 from prometheus_client import REGISTRY
 
+from realtime.config import HubConfig
 from realtime.connection import Connection
-from realtime.hub import Hub
-from realtime.memory import MemoryOnline
-from tests.realtime.conftest import HISTORY_SIZE, QUEUE_SIZE, ServeHub
+from realtime.hub import BUILTIN_OPS, Hub
+from realtime.memory import MemoryOnline, memory_backends
+from tests.realtime.conftest import HISTORY_SIZE, QUEUE_SIZE, Accounts, Rules, ServeHub, echo
 from tests.ws_client import WsClient, open_sluggish
 
 
@@ -295,3 +297,22 @@ async def test_the_auth_reply_comes_before_any_keepalive(serve_hub: ServeHub) ->
     async with asyncio.timeout(5):
         while (await client.recv()).get("event") != "ping":
             pass  # the keepalive reaches it once it is answered
+
+
+@pytest.mark.parametrize("op", BUILTIN_OPS)
+def test_an_app_op_may_not_take_a_built_in_name(op: str) -> None:
+    # The session looks up the app's ops before the built-in ones: a clash would hide a built-in.
+    config = HubConfig(track_online=False)
+    with pytest.raises(ValueError, match="may not replace built-in ops"):
+        Hub(memory_backends(config), config, verifier=Accounts(), authorizer=Rules(), handlers={op: echo})
+
+
+async def test_app_ops_and_built_ins_are_answered_side_by_side(serve_hub: ServeHub) -> None:
+    served = await serve_hub()
+    client = await served.client(5)
+    echoed = await client.request(op="echo", text="hi")
+    assert echoed["ok"] is True and echoed["echo"] == "hi" and echoed["user"] == "5"
+    pong = await client.request(op="ping")
+    assert pong["ok"] is True and pong["pong"] is True
+    unknown = await client.request(op="nope")
+    assert unknown["ok"] is False and unknown["error"]["code"] == "unknown_op"
