@@ -23,6 +23,7 @@ from realtime.connection import Connection, Subscription
 from realtime.contracts import Authorizer, OpHandler, TokenVerifier
 from realtime.expiry import ExpiryWatch
 from realtime.frames import text_frame
+from realtime.keepalive import KeepaliveSlices
 from realtime.metrics import hub_metrics
 from realtime.protocol import CloseCode, control_frame, dumps, publication_fragment
 from realtime.session import Sessions
@@ -63,6 +64,7 @@ class Hub:
         self.subscribers: dict[str, dict[Connection, Subscription]] = defaultdict(dict)
         self.by_user: dict[str, set[Connection]] = defaultdict(set)
         self.expiries = ExpiryWatch()  # who to close with TOKEN_EXPIRED, and when
+        self.keepalive = KeepaliveSlices(config.server_ping_seconds)  # who to ping, and when
         self.open_sockets = 0  # sockets served now, from before their upgrade (HubConfig.max_connections)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -224,15 +226,17 @@ class Hub:
     # -- background loops ----------------------------------------------------------------------------
 
     async def _ping_loop(self) -> None:
-        """The only keepalive: the server does not send protocol-level pings as well (README)."""
+        """The only keepalive: the server does not send protocol-level pings as well (README). One slice
+        of the sockets per tick (realtime.keepalive), each socket once per `server_ping_seconds`."""
         frame = dumps({"event": "ping"})
         prepared = text_frame(frame)
+        tick = 0
         while True:
-            await asyncio.sleep(self.config.server_ping_seconds)
-            for connections in list(self.by_user.values()):
-                for connection in list(connections):
-                    if connection.answered:  # still authenticating: its first frame is the auth reply
-                        connection.send(frame, prepared)
+            await asyncio.sleep(self.keepalive.tick_seconds)
+            for connection in self.keepalive.due(tick):
+                if connection.answered:  # still authenticating: its first frame is the auth reply
+                    connection.send(frame, prepared)
+            tick += 1
 
     async def _expiry_loop(self) -> None:
         """Once a second, close the connections whose token expired (no timer per socket, and only the

@@ -141,6 +141,7 @@ class Sessions:
         connection.principal = principal
         self.hub.expiries.watch(connection)
         self.hub.by_user[principal.user_id].add(connection)
+        self.hub.keepalive.add(connection)
         if len(self.hub.by_user[principal.user_id]) == 1:
             await self._set_online(principal.user_id, online=True)
         await self.hub.relay.acquire_user(principal.user_id)
@@ -331,6 +332,7 @@ class Sessions:
     async def _cleanup(self, connection: Connection) -> None:
         if connection.closing is None:
             connection.closing = CloseCode.NORMAL
+        self.hub.keepalive.discard(connection)
         for channel in list(connection.subscriptions):
             try:
                 await self._unsubscribe(connection, channel)
