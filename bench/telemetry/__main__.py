@@ -949,8 +949,8 @@ def refusal_lines(refusals: dict[str, Any], sockets: int, args: argparse.Namespa
 
 
 # A worker's flush cycle (the fold window, then the flush's writes) starts short and lengthens over its
-# first few flushes until it holds what arrives while it writes: about 11 s a cycle at 10,000 learners, 16-18 s
-# at ~19,500 (where 45 s is two and a half cycles rather than three).
+# first few flushes until it holds what arrives while it writes: about 11 s a cycle at 10,000 learners,
+# 16-18 s at ~19,500 (where 45 s is two and a half cycles rather than three).
 # Measured from 5 s after a cold start, a 60 s window saw flushes still growing, each folding what came
 # during the shorter cycle before it, and took that transient for the folded rate (89.5 % of the accepted
 # rate at 19,660 learners, where after a 45 s warm-up it folded all of it). Three cycles let it settle.
