@@ -1,7 +1,7 @@
 """Who gets the hub's keepalive ping when: connections are dealt into slices, and one slice is pinged per
 tick, so each socket still gets one ping per interval but the writes are spread over it. Pinging every
-socket at once is a write each (some 15 µs in the telemetry bench's profiles), about 0.3 s of writes per
-round at 20,000 sockets in one go: a stall every reply in flight waited for.
+socket at once is a write each (some 15 µs, from the telemetry bench's profiles), so at 20,000 sockets
+roughly 0.3 s of writes in one go (an estimate): a stall every reply in flight waited for.
 """
 
 from __future__ import annotations

@@ -80,3 +80,12 @@ def test_refreshes_do_not_grow_the_heap_without_bound() -> None:
         watch.watch(one)
     assert len(watch) <= MIN_REBUILD_ENTRIES + 1
     assert watch.due(1e9) == [one]
+
+
+def test_watched_again_for_the_same_expiry_it_comes_due_once_and_the_heap_stays_bounded() -> None:
+    watch = ExpiryWatch()
+    rechecked = connection(1, 100.0)
+    for _ in range(5 * MIN_REBUILD_ENTRIES):  # re-checks that leave the expiry as it was
+        watch.watch(rechecked)
+    assert len(watch) <= MIN_REBUILD_ENTRIES + 1
+    assert watch.due(100.0) == [rechecked]
