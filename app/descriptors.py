@@ -17,6 +17,11 @@ import resource
 RESERVED = 1024
 
 
+def open_file_limit() -> int:
+    """The soft limit on open files in force now."""
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def raise_open_file_limit() -> int:
     """Raise the soft limit on open files to the hard one (what an unprivileged process may do); returns
     the soft limit now in force."""
@@ -26,14 +31,14 @@ def raise_open_file_limit() -> int:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         except (ValueError, OSError):  # an unlimited hard limit the kernel will not grant as soft
             return soft
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return open_file_limit()
 
 
 def socket_budget(limit: int | None = None) -> int | None:
     """Sockets the hub may hold under an open-file `limit` (the current soft limit when None): the limit
     less RESERVED, or less a quarter of it when that is smaller. None when there is no limit."""
     if limit is None:
-        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        limit = open_file_limit()
     if limit == resource.RLIM_INFINITY:
         return None
     return max(1, limit - min(RESERVED, limit // 4))

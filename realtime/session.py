@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from realtime.connection import Connection, Subscription, TokenBucket
+from realtime.connection import Connection, HubPrincipal, Subscription, TokenBucket
 from realtime.contracts import AuthFailed
 from realtime.protocol import (
     ClientFrame,
@@ -66,12 +66,17 @@ class Sessions:
         if refreshed is None:
             connection.close(CloseCode.FORBIDDEN)
             return
-        connection.principal = refreshed
-        self.hub.expiries.watch(connection)
+        self._adopt(connection, refreshed)
         for channel in list(connection.subscriptions):
             if not await self.hub.authorizer.may_subscribe(refreshed, channel):
                 await self._unsubscribe(connection, channel)
                 connection.send(control_frame(channel, "unsubscribed", reason="forbidden"))
+
+    def _adopt(self, connection: Connection, principal: HubPrincipal) -> None:
+        """The connection acts as `principal` from now on (auth, `refresh`, a re-check), and is closed when
+        that principal's token expires."""
+        connection.principal = principal
+        self.hub.expiries.watch(connection)
 
     async def serve(self, websocket: WebSocket) -> None:
         hub = self.hub
@@ -138,8 +143,7 @@ class Sessions:
         if len(self.hub.by_user[principal.user_id]) >= self.hub.config.max_connections_per_user:
             connection.close(CloseCode.TOO_MANY_CONNECTIONS)
             return False
-        connection.principal = principal
-        self.hub.expiries.watch(connection)
+        self._adopt(connection, principal)
         self.hub.by_user[principal.user_id].add(connection)
         self.hub.keepalive.add(connection)
         if len(self.hub.by_user[principal.user_id]) == 1:
@@ -239,8 +243,7 @@ class Sessions:
                 raise ProtocolError(exc.code, exc.message, frame.id) from exc
             if refreshed.user_id != principal.user_id:
                 raise ProtocolError("wrong_user", "the new token belongs to another user", frame.id)
-            connection.principal = refreshed
-            self.hub.expiries.watch(connection)
+            self._adopt(connection, refreshed)
             return reply(frame.id, expires_at=refreshed.expires_at)
         if op == "auth":
             raise ProtocolError("already_authenticated", "this connection is already authenticated", frame.id)

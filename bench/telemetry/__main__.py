@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
 from app.config import Settings
-from app.descriptors import raise_open_file_limit
+from app.descriptors import open_file_limit, raise_open_file_limit
 from app.timestamps import hour_of_epoch_ms
 from bench._harness import (
     TOKEN_TTL_SECONDS,
@@ -960,10 +959,6 @@ WARMUP_SECONDS = 45.0
 # command in flight, up to 40 to PostgreSQL) and the probes' REST calls; the default reserve
 # (app/descriptors.py) also covers REST clients this bench does not have.
 API_RESERVED_DESCRIPTORS = 256
-
-
-def open_file_limit() -> int:
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def api_sockets() -> int:

@@ -8,16 +8,18 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import uvicorn
+from prometheus_client import CollectorRegistry, Counter
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from websockets.asyncio.client import connect
 
 from realtime.config import HubConfig
-from realtime.connection import HubPrincipal
+from realtime.connection import Connection, HubPrincipal, TokenBucket
 from realtime.contracts import AuthFailed, OpHandler
 from realtime.hub import Hub
 from realtime.memory import memory_backends
@@ -27,6 +29,22 @@ from tests.ws_client import WsClient
 
 HISTORY_SIZE = 5
 QUEUE_SIZE = 16
+
+
+_UNUSED_SLOW_CONSUMERS = Counter("test_bare_slow_consumers", "unused", registry=CollectorRegistry())
+
+
+def bare_connection(principal: HubPrincipal | None = None) -> Connection:
+    """A connection with no socket behind it, for the hub's bookkeeping (expiry, keepalive), which reads
+    only its principal and whether it is closing; it must never be written to."""
+    made = Connection(
+        SimpleNamespace(scope={}),  # type: ignore[arg-type]
+        queue_size=1,
+        limiter=TokenBucket(1.0, 1),
+        slow_consumers=_UNUSED_SLOW_CONSUMERS,
+    )
+    made.principal = principal
+    return made
 
 
 class Accounts:

@@ -4,27 +4,15 @@ once, and the heap does not keep what no longer matters."""
 from __future__ import annotations
 
 import gc
-from types import SimpleNamespace
 
-from prometheus_client import CollectorRegistry, Counter
-
-from realtime.connection import Connection, HubPrincipal, TokenBucket
+from realtime.connection import Connection, HubPrincipal
 from realtime.expiry import MIN_REBUILD_ENTRIES, ExpiryWatch
 from realtime.protocol import CloseCode
-
-_SLOW = Counter("expiry_test_slow_consumers", "unused", registry=CollectorRegistry())
+from tests.realtime.conftest import bare_connection
 
 
 def connection(user: int, expires_at: float) -> Connection:
-    # A connection that never writes: the watch reads only its principal and whether it is closing.
-    made = Connection(
-        SimpleNamespace(scope={}),  # type: ignore[arg-type]
-        queue_size=1,
-        limiter=TokenBucket(1.0, 1),
-        slow_consumers=_SLOW,
-    )
-    made.principal = HubPrincipal(str(user), expires_at)
-    return made
+    return bare_connection(HubPrincipal(str(user), expires_at))
 
 
 def test_only_the_expired_come_due_in_expiry_order_and_once() -> None:

@@ -5,24 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from types import SimpleNamespace
 
-from prometheus_client import CollectorRegistry, Counter
-
-from realtime.connection import Connection, TokenBucket
 from realtime.keepalive import KeepaliveSlices
 from tests.realtime.conftest import ServeHub
-
-_SLOW = Counter("keepalive_test_slow_consumers", "unused", registry=CollectorRegistry())
-
-
-def connection() -> Connection:
-    return Connection(
-        SimpleNamespace(scope={}),  # type: ignore[arg-type]
-        queue_size=1,
-        limiter=TokenBucket(1.0, 1),
-        slow_consumers=_SLOW,
-    )
+from tests.realtime.conftest import bare_connection as connection
 
 
 def test_each_connection_is_due_once_per_interval_and_the_slices_are_even() -> None:
