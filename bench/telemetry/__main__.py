@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import subprocess
 import sys
@@ -383,13 +384,16 @@ async def drive(
     op: str = "heartbeat",
     retry_after: float | None = None,
     on_window: Callable[[float, float], object] | None = None,
+    interval: float | None = None,
 ) -> tuple[dict[str, Any], dict[str, float], float, float, float]:
-    """Run the learners for warm-up + measured seconds (`--warmup`, `--seconds` unless given), starting
-    `lead` seconds from now; returns (results, CPU s/s per process group over the measured seconds,
-    start, m0, m1). Profiles (`--profile`) are named after the process, prefixed with `profile_as`.
+    """Run the learners for warm-up + measured seconds (`--warmup`, `--seconds` unless given), each sending
+    every `interval` seconds (`--interval` unless given), starting `lead` seconds from now; returns
+    (results, CPU s/s per process group over the measured seconds, start, m0, m1). Profiles (`--profile`)
+    are named after the process, prefixed with `profile_as`.
     `on_window` is told (m0, m1) before the learners start."""
     warmup = args.warmup if warmup is None else warmup
     seconds = args.seconds if seconds is None else seconds
+    interval = args.interval if interval is None else interval
     start = time.time() + lead
     m0 = start + warmup
     m1 = m0 + seconds
@@ -400,8 +404,8 @@ async def drive(
         "m0": m0,
         "m1": m1,
         "stop_at": m1,
-        "interval": args.interval,
-        "seconds_spent": max(1, min(60, round(args.interval))),
+        "interval": interval,
+        "seconds_spent": max(1, min(60, round(interval))),
         "op": op,
         "retry_after": args.retry_after if retry_after is None else retry_after,
         "total_learners": len(learners),
@@ -472,8 +476,15 @@ def summary(results: dict[str, Any]) -> str:
 
 
 async def ours(
-    made: Stack, learners: list[dict[str, Any]], args: argparse.Namespace, *, overload: bool = False
+    made: Stack,
+    learners: list[dict[str, Any]],
+    args: argparse.Namespace,
+    *,
+    overload: bool = False,
+    interval: float | None = None,
 ) -> dict[str, Any]:
+    """`interval`: seconds between a learner's heartbeats (`--interval` unless given)."""
+    interval = args.interval if interval is None else interval
     from sqlalchemy import func, select
 
     from app.stores.models import Telemetry
@@ -515,6 +526,7 @@ async def ours(
             args,
             processes,
             profile_as="overload-" if overload else "",
+            interval=interval,
             on_window=lambda m0, m1: tasks.extend(
                 [
                     asyncio.create_task(watcher.sample_folded([m0, m1])),
@@ -582,6 +594,7 @@ async def ours(
             "name": "ours, overloaded" if overload else "ours (ws → api → stream → worker)",
             "overload": overload,
             "learners": connected["connected"],
+            "interval": interval,
             "results": results,
             "usage": usage,
             "accepted_per_s": results["accepted_in_window"] / args.seconds,
@@ -759,7 +772,7 @@ async def baseline(made: Stack, learners: list[dict[str, Any]], args: argparse.N
 def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str, bool]:
     rows = []
     for p in phases:
-        offered = p["learners"] / args.interval
+        offered = p["learners"] / p.get("interval", args.interval)
         r = p["results"]
         usage = p["usage"]
         servers = ("api", "worker") if "api" in usage else ("baseline",)
@@ -849,7 +862,7 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
             )
         if overloaded is not None:
             kept = end_to_end_rate(overloaded)
-            offered = overloaded["learners"] / args.interval
+            offered = overloaded["learners"] / overloaded["interval"]
             if ours_phase["accepted_per_s"] >= 0.97 * ours_phase["learners"] / args.interval:
                 out.append(
                     "note: the first run accepted nearly all it was offered, so its rate may be below the "
@@ -866,7 +879,7 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
             targets.append(
                 (
                     "graceful overload: offered >= 2x the peak, keeps >= 90 % of it",
-                    offered >= 1.99 * end_to_end and kept >= 0.9 * end_to_end,
+                    offered >= 2 * end_to_end and kept >= 0.9 * end_to_end,
                     f"{kept / max(end_to_end, 1e-9):.0%} at {offered / max(end_to_end, 1e-9):.2f}x",
                 )
             )
@@ -966,6 +979,17 @@ def api_sockets() -> int:
     return open_file_limit() - API_RESERVED_DESCRIPTORS
 
 
+def overload_learners(rate: float, interval: float) -> tuple[int, float]:
+    """Learners, and the seconds between their heartbeats, that offer at least `rate` heartbeats/s: at
+    `interval` while the api has sockets for them; past its socket bound, as many as it holds, each
+    sending more often (the interval cut to the millisecond below)."""
+    wanted = math.ceil(rate * interval)
+    if wanted <= api_sockets():
+        return wanted, interval
+    count = api_sockets()
+    return count, math.floor(count / rate * 1000) / 1000
+
+
 async def bench(made: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
     started = time.monotonic()
     learners = await populate(made, args)
@@ -977,14 +1001,13 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
     )
     phases = [await ours(made, learners, args)]
     if args.overload:
-        count = round(args.overload * end_to_end_rate(phases[0]) * args.interval)
-        if count > api_sockets():
+        count, interval = overload_learners(args.overload * end_to_end_rate(phases[0]), args.interval)
+        if interval < args.interval:
             print(
-                f"overload: {count:,} learners would pass the api's {api_sockets():,} sockets (open-file "
-                f"limit {open_file_limit():,}); {api_sockets():,} offer less than {args.overload:g}x",
+                f"overload: the api takes {api_sockets():,} sockets (open-file limit {open_file_limit():,}); "
+                f"{count:,} learners every {interval:g} s instead of every {args.interval:g} s",
                 flush=True,
             )
-            count = api_sockets()
         started = time.monotonic()
         more = await populate(made, argparse.Namespace(**{**vars(args), "learners": count}))
         print(
@@ -992,7 +1015,7 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
             f"set-up {time.monotonic() - started:.1f} s)",
             flush=True,
         )
-        phases.append(await ours(made, more, args, overload=True))
+        phases.append(await ours(made, more, args, overload=True, interval=interval))
     if args.baseline != "none":
         phases.append(await baseline(made, learners, args))
     return phases
