@@ -221,14 +221,36 @@ def store_processes(made: Stack) -> dict[str, list[int]]:
 
 
 def cpu_groups(named: dict[str, list[int]]) -> dict[str, float]:
-    """CPU seconds so far of each named group of processes (backends that came and went are missed)."""
+    """CPU seconds so far of each named group of processes (backends that came and went are missed), of
+    this bench's own process ("bench"), of the whole machine, busy ("box"), and taken by the hypervisor
+    from this machine's virtual CPUs ("steal"): the last two tell a run slowed by something else on the
+    box from one slowed by the pipeline."""
     result: dict[str, float] = defaultdict(float)
     for name, pids in named.items():
         for pid in pids:
             with contextlib.suppress(psutil.Error):
                 times = psutil.Process(pid).cpu_times()
                 result[name] += times.user + times.system
+    own = psutil.Process().cpu_times()
+    result["bench"] = own.user + own.system
+    box: Any = psutil.cpu_times()
+    result["box"] = box.user + box.nice + box.system + getattr(box, "irq", 0.0) + getattr(box, "softirq", 0.0)
+    result["steal"] = getattr(box, "steal", 0.0)
     return dict(result)
+
+
+def box_line(phase: dict[str, Any]) -> str:
+    """Where the machine's CPU went in a phase's window, in % of one core."""
+    usage = phase["usage"]
+    names = ("api", "worker", "baseline", "redis", "mongo", "postgres")
+    servers = sum(usage.get(name, 0.0) for name in names)
+    known = servers + usage.get("loadgens", 0.0) + usage.get("bench", 0.0)
+    return (
+        f"{phase['name']}: the box busy {usage.get('box', 0.0):.0%} of {os.cpu_count() or 1:.0%} "
+        f"(% of a core): servers + stores {servers:.0%}, load generators "
+        f"{usage.get('loadgens', 0.0):.0%}, this bench {usage.get('bench', 0.0):.0%}, anything else "
+        f"{max(0.0, usage.get('box', 0.0) - known):.0%}; steal {usage.get('steal', 0.0):.0%}"
+    )
 
 
 # -- watching MongoDB --------------------------------------------------------------------------------------
@@ -814,7 +836,9 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
                 "CPU us/hb (servers+stores)",
             ],
             rows,
-        )
+        ),
+        "",
+        *(box_line(p) for p in phases),
     ]
     ok = True
     ours_phase = next((p for p in phases if "api" in p["usage"] and not p["overload"]), None)
