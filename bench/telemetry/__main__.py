@@ -791,6 +791,20 @@ async def baseline(made: Stack, learners: list[dict[str, Any]], args: argparse.N
 # -- report ----------------------------------------------------------------------------------------------
 
 
+def took_its_offer(accepted_per_s: float, offered_per_s: float) -> bool:
+    """A run that accepted nearly all it was offered measured its offer, not its peak."""
+    return accepted_per_s >= 0.97 * offered_per_s
+
+
+def overload_verdict(peak: float, offered: float, kept: float, *, offer_bound: bool) -> tuple[bool, str]:
+    """The graceful-overload target: offered at least twice the peak end-to-end rate, the overloaded run
+    kept at least 90 % of it. Not met against a peak that was only the first run's offer (`offer_bound`):
+    a share of that flatters the overloaded run."""
+    met = offered >= 2 * peak and kept >= 0.9 * peak and not offer_bound
+    measured = f"{kept / max(peak, 1e-9):.0%} at {offered / max(peak, 1e-9):.2f}x"
+    return met, measured + (" of the offer, not the peak" if offer_bound else "")
+
+
 def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str, bool]:
     rows = []
     for p in phases:
@@ -887,10 +901,11 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
         if overloaded is not None:
             kept = end_to_end_rate(overloaded)
             offered = overloaded["learners"] / overloaded["interval"]
-            if ours_phase["accepted_per_s"] >= 0.97 * ours_phase["learners"] / args.interval:
+            offer_bound = took_its_offer(ours_phase["accepted_per_s"], ours_phase["learners"] / args.interval)
+            if offer_bound:
                 out.append(
                     "note: the first run accepted nearly all it was offered, so its rate may be below the "
-                    "peak: give it more --learners"
+                    "peak and the overload target is not judged against it: give it more --learners"
                 )
             out.append(
                 f"overloaded: {overloaded['learners']:,} learners offered {offered:,.0f} heartbeats/s = "
@@ -903,8 +918,7 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
             targets.append(
                 (
                     "graceful overload: offered >= 2x the peak, keeps >= 90 % of it",
-                    offered >= 2 * end_to_end and kept >= 0.9 * end_to_end,
-                    f"{kept / max(end_to_end, 1e-9):.0%} at {offered / max(end_to_end, 1e-9):.2f}x",
+                    *overload_verdict(end_to_end, offered, kept, offer_bound=offer_bound),
                 )
             )
         refusal_phase = ours_phase
