@@ -506,11 +506,12 @@ async def ours(
     interval: float | None = None,
 ) -> dict[str, Any]:
     """`interval`: seconds between a learner's heartbeats (`--interval` unless given)."""
-    interval = args.interval if interval is None else interval
     from sqlalchemy import func, select
 
     from app.stores.models import Telemetry
     from app.stores.sql import Database
+
+    interval = args.interval if interval is None else interval
 
     redis = Redis.from_url(made.urls.redis_url, decode_responses=True)
     mongo: AsyncMongoClient[Any] = AsyncMongoClient(made.urls.mongo_url)
