@@ -239,11 +239,20 @@ def cpu_groups(named: dict[str, list[int]]) -> dict[str, float]:
     return dict(result)
 
 
+# The process groups whose CPU is counted as the pipeline's (a phase has either ours or the baseline).
+SERVERS = ("api", "worker", "baseline")
+STORES = ("redis", "mongo", "postgres")
+
+
+def servers_and_stores(usage: dict[str, float]) -> float:
+    """CPU of a phase's servers and stores (cores), out of its `usage`."""
+    return sum(usage.get(name, 0.0) for name in (*SERVERS, *STORES))
+
+
 def box_line(phase: dict[str, Any]) -> str:
     """Where the machine's CPU went in a phase's window, in % of one core."""
     usage = phase["usage"]
-    names = ("api", "worker", "baseline", "redis", "mongo", "postgres")
-    servers = sum(usage.get(name, 0.0) for name in names)
+    servers = servers_and_stores(usage)
     known = servers + usage.get("loadgens", 0.0) + usage.get("bench", 0.0)
     return (
         f"{phase['name']}: the box busy {usage.get('box', 0.0):.0%} of {os.cpu_count() or 1:.0%} "
@@ -708,7 +717,7 @@ async def refusal_cost(
         retry_after=0.0,  # refused ones come straight back: the most refusals the api can be made to answer
     )
     refused = results["refused_in_window"] / args.refusal_seconds
-    servers = sum(usage.get(name, 0.0) for name in ("api", "worker", "redis", "mongo", "postgres"))
+    servers = servers_and_stores(usage)
     return {
         "refused_per_s": refused,
         "accepted_in_window": results["accepted_in_window"],
@@ -814,7 +823,7 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
         usage = p["usage"]
         servers = ("api", "worker") if "api" in usage else ("baseline",)
         server_cpu = sum(usage.get(name, 0.0) for name in servers)
-        stores_cpu = sum(usage.get(name, 0.0) for name in ("redis", "mongo", "postgres"))
+        stores_cpu = sum(usage.get(name, 0.0) for name in STORES)
         per = max(p["accepted_per_s"], 1e-9)
         rows.append(
             [
@@ -828,7 +837,7 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
                 ms(percentile(p["lags"], 0.5)) if p["lags"] else "0 (sync)",
                 ms(percentile(p["lags"], 0.99)) if p["lags"] else "0 (sync)",
                 " + ".join(f"{usage.get(n, 0.0):.0%}" for n in servers),
-                " / ".join(f"{usage.get(n, 0.0):.0%}" for n in ("redis", "mongo", "postgres")),
+                " / ".join(f"{usage.get(n, 0.0):.0%}" for n in STORES),
                 f"{usage.get('loadgens', 0.0):.0%}",
                 f"{(server_cpu + stores_cpu) / per * 1e6:,.0f}",
             ]
@@ -879,12 +888,9 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
         ]
         if base_phase is not None:
             ratio = end_to_end / max(base_phase["accepted_per_s"], 1e-9)
-            base_cpu = base_phase
-            ours_us = sum(
-                ours_phase["usage"].get(n, 0.0) for n in ("api", "worker", "redis", "mongo", "postgres")
-            )
-            base_us = sum(base_phase["usage"].get(n, 0.0) for n in ("baseline", "redis", "mongo", "postgres"))
-            efficiency = (base_us / max(base_cpu["accepted_per_s"], 1e-9)) / (
+            ours_us = servers_and_stores(ours_phase["usage"])
+            base_us = servers_and_stores(base_phase["usage"])
+            efficiency = (base_us / max(base_phase["accepted_per_s"], 1e-9)) / (
                 ours_us / max(ours_phase["accepted_per_s"], 1e-9)
             )
             targets.append((">= 5x the per-heartbeat baseline (heartbeats/s)", ratio >= 5, f"{ratio:.2f}x"))
@@ -990,7 +996,7 @@ def refusal_lines(refusals: dict[str, Any], sockets: int, args: argparse.Namespa
         f"accepted meanwhile); servers + stores {refusals['us_per_refusal']:,.1f} us per refusal (api alone "
         f"{refusals['api_us_per_refusal']:,.1f}); CPU api {usage.get('api', 0.0):.0%}, worker "
         f"{usage.get('worker', 0.0):.0%}, redis/mongo/pg "
-        + " / ".join(f"{usage.get(n, 0.0):.0%}" for n in ("redis", "mongo", "postgres"))
+        + " / ".join(f"{usage.get(n, 0.0):.0%}" for n in STORES)
         + f", loadgen {usage.get('loadgens', 0.0):.0%}; reply p50/p99 "
         f"{ms(percentile(latencies, 0.5))}/{ms(percentile(latencies, 0.99))} ms",
         f"floor: a `ping` on the same sockets costs the api {refusals['api_us_per_pong']:,.1f} us "
