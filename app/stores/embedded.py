@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import signal
 import socket
 import subprocess
@@ -29,9 +30,53 @@ _START_TIMEOUT_SECONDS = 30.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing on `host` listens on, for a server about to start on it.
+
+    Picked outside the kernel's ephemeral range when there is room: a port from that range can be taken
+    as the local end of any outgoing connection between this check and the server's bind (or before a
+    killed server is started again on the same port). A process never hands out the same port twice.
+    """
+    low, high = _picking_range()
+    for _ in range(_PICK_ATTEMPTS):
+        port = _pick.randrange(low, high)
+        if port not in _handed_out and _nothing_bound(host, port):
+            _handed_out.add(port)
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+# Below this are the well-known defaults of other servers (5432, 6379, 8000, 16379, 27017...).
+_LOWEST_PICKED_PORT = 20000
+_HIGHEST_PORT = 65535
+_MIN_PICKING_RANGE = 1000
+_PICK_ATTEMPTS = 100
+_pick = random.Random()
+_handed_out: set[int] = set()
+
+
+def _picking_range() -> tuple[int, int]:
+    """[low, high) outside the ephemeral range: below it if there is room there, else above it, else all."""
+    try:
+        ephemeral_low, ephemeral_high = (int(part) for part in _EPHEMERAL_RANGE.read_text().split())
+    except (OSError, ValueError):
+        ephemeral_low, ephemeral_high = 32768, 60999  # Linux's default; other systems differ
+    if ephemeral_low - _LOWEST_PICKED_PORT >= _MIN_PICKING_RANGE:
+        return _LOWEST_PICKED_PORT, ephemeral_low
+    if _HIGHEST_PORT - ephemeral_high >= _MIN_PICKING_RANGE:
+        return ephemeral_high + 1, _HIGHEST_PORT + 1
+    return _LOWEST_PICKED_PORT, _HIGHEST_PORT + 1
+
+
+def _nothing_bound(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def wait_for_port(
