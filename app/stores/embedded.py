@@ -29,6 +29,16 @@ log = logging.getLogger(__name__)
 _START_TIMEOUT_SECONDS = 30.0
 
 
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+# Below this are the usual ports of servers run by hand (5432, 6379, 8000, 8080, 16379...).
+_LOWEST_PICKED_PORT = 20000
+_HIGHEST_PORT = 65535
+_MIN_PICKING_RANGE = 1000
+_PICK_ATTEMPTS = 100
+_pick = random.Random()
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nothing on `host` listens on, for a server about to start on it.
 
@@ -42,19 +52,11 @@ def free_port(host: str = "127.0.0.1") -> int:
         if port not in _handed_out and _nothing_bound(host, port):
             _handed_out.add(port)
             return port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # that range is used up: any port
         sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
-# Below this are the well-known defaults of other servers (5432, 6379, 8000, 16379, 27017...).
-_LOWEST_PICKED_PORT = 20000
-_HIGHEST_PORT = 65535
-_MIN_PICKING_RANGE = 1000
-_PICK_ATTEMPTS = 100
-_pick = random.Random()
-_handed_out: set[int] = set()
+        port = int(sock.getsockname()[1])
+    _handed_out.add(port)
+    return port
 
 
 def _picking_range() -> tuple[int, int]:
