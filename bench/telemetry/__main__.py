@@ -39,6 +39,7 @@ from bench._harness import (
     Server,
     Stack,
     machine,
+    median,
     percentile,
     run,
     stack,
@@ -250,16 +251,46 @@ def servers_and_stores(usage: dict[str, float]) -> float:
 
 
 def box_line(phase: dict[str, Any]) -> str:
-    """Where the machine's CPU went in a phase's window, in % of one core."""
+    """Where the machine's CPU went in a phase's window, in % of one core, and how fast a core was."""
     usage = phase["usage"]
     servers = servers_and_stores(usage)
     known = servers + usage.get("loadgens", 0.0) + usage.get("bench", 0.0)
+    speed = phase.get("results", {}).get("probe_ms")
+    probe = "" if speed is None or math.isnan(speed) else f"; the speed probe took {speed:.1f} ms of CPU"
     return (
         f"{phase['name']}: the box busy {usage.get('box', 0.0):.0%} of {os.cpu_count() or 1:.0%} "
         f"(% of a core): servers + stores {servers:.0%}, load generators "
         f"{usage.get('loadgens', 0.0):.0%}, this bench {usage.get('bench', 0.0):.0%}, anything else "
         f"{max(0.0, usage.get('box', 0.0) - known):.0%}; steal {usage.get('steal', 0.0):.0%}"
+        + probe
     )
+
+
+# Iterations of the speed probe: some 10-20 ms of CPU on the machines this bench has run on.
+PROBE_ITERATIONS = 300_000
+
+
+def speed_probe_ms(iterations: int = PROBE_ITERATIONS) -> float:
+    """CPU milliseconds this thread spends on a fixed pure-Python loop that fits in a core's caches: how
+    fast a core runs Python right now. Time waiting for a core is not counted, so a busy box alone does
+    not raise it; a slower core does (a busy hyper-thread sibling, a lower clock, a neighbour on the host
+    that the hypervisor does not report as steal)."""
+    started = time.thread_time()
+    total = 0
+    for number in range(iterations):
+        total += number & 7
+    return (time.thread_time() - started) * 1000
+
+
+async def probe_speed(m0: float, m1: float, every: float = 4.0) -> float:
+    """Median of speed probes run every `every` seconds inside [m0, m1], off the event loop."""
+    await asyncio.sleep(max(0.0, m0 - time.time()))
+    loop = asyncio.get_running_loop()
+    taken: list[float] = []
+    while time.time() + every < m1:
+        taken.append(await loop.run_in_executor(None, speed_probe_ms))
+        await asyncio.sleep(every)
+    return median(taken) if taken else float("nan")
 
 
 # -- watching MongoDB --------------------------------------------------------------------------------------
@@ -483,12 +514,14 @@ async def drive(
             await asyncio.get_running_loop().run_in_executor(None, profiler.wait)
 
     sampler = asyncio.create_task(sample_cpu())
+    speed = asyncio.create_task(probe_speed(m0, m1))
     profiling = asyncio.create_task(profile()) if args.profile else None
     results = await senders.run(spec)
     first, last = await sampler
     if profiling is not None:
         await profiling
     usage = {name: (last.get(name, 0.0) - first.get(name, 0.0)) / seconds for name in last}
+    results["probe_ms"] = await speed
     return results, usage, start, m0, m1
 
 
