@@ -42,7 +42,13 @@ class TickBatcher(Generic[Item, Answer]):
         self._scheduled: asyncio.Handle | None = None
         self.batches = 0  # flushes made, for tests and metrics
 
-    async def submit(self, item: Item) -> Answer:
+    def submit(self, item: Item) -> asyncio.Future[Answer]:
+        """Queue `item` now; the future gets its answer, or the failure of its flush.
+
+        A future rather than a coroutine: a submitter under load waits a second or more, and every
+        coroutine between the submitter's task and what it awaits is resumed once more when the answer
+        comes (README, "Time tracking ingest").
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Answer] = loop.create_future()
         self._queue.append((item, future, loop.time() if self._linger else 0.0))
@@ -51,7 +57,7 @@ class TickBatcher(Generic[Item, Answer]):
         elif len(self._queue) == self._max_batch and self._linger:
             self._scheduled.cancel()  # a full batch leaves without waiting out the linger
             self._scheduled = loop.call_soon(self._start)
-        return await future
+        return future
 
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start a batch when the oldest waiting item has lingered long enough; call_soon at the least, so

@@ -102,7 +102,10 @@ class Sessions:
         metrics.connections.inc()
         try:
             if await self._authenticate(connection):
-                await self._read_loop(connection)
+                # In a task of its own: a frame that waits (a heartbeat waits a second or more for its
+                # batch under load) then resumes through the loop's few coroutines only, not also through
+                # the ASGI server's, the app's and its middleware's. Cancelling this task cancels it.
+                await asyncio.ensure_future(self._read_loop(connection))
         except WebSocketDisconnect:
             pass
         except Exception:  # noqa: BLE001 - one broken connection never takes the process down

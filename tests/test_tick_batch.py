@@ -151,3 +151,18 @@ async def test_with_a_linger_what_waited_for_a_running_flush_leaves_when_it_ends
     assert await asyncio.gather(first, *later) == [0, 1, 2]
     assert loop.time() - released < 0.04  # no second linger after the wait
     assert flushed == [[0], [1, 2]]
+
+
+async def test_an_item_is_queued_when_submitted_not_when_its_answer_is_awaited() -> None:
+    flushed: list[list[int]] = []
+
+    async def flush(items: Sequence[int]) -> list[int]:
+        flushed.append(list(items))
+        return [item + 1 for item in items]
+
+    batcher: TickBatcher[int, int] = TickBatcher(flush)
+    answer = batcher.submit(1)  # the caller awaits it later: the item is in this tick's batch already
+    assert isinstance(answer, asyncio.Future)
+    await asyncio.sleep(0.01)
+    assert flushed == [[1]] and answer.done()
+    assert await answer == 2

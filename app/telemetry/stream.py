@@ -237,7 +237,7 @@ class TelemetryStream:
     def release(self) -> None:
         self.batcher.release()
 
-    async def accept(
+    def accept(
         self,
         *,
         user_id: int,
@@ -247,10 +247,11 @@ class TelemetryStream:
         seq: int | None,
         enrollment_id: int,
         idempotency_key: str | None = None,
-    ) -> Acceptance:
-        """`idempotency_key`: for a heartbeat without `seq`, a key naming the request (the client's
+    ) -> asyncio.Future[Acceptance]:
+        """Queue the heartbeat for the next acceptance call; await the result for its outcome.
+        `idempotency_key`: for a heartbeat without `seq`, a key naming the request (the client's
         `Idempotency-Key`, or one made up here); the same key again is a duplicate."""
-        return await self.batcher.submit(
+        return self.batcher.submit(
             Pending(user_id, course_id, lesson_id, seconds, seq, enrollment_id, idempotency_key or "")
         )
 
