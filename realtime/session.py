@@ -104,7 +104,8 @@ class Sessions:
             if await self._authenticate(connection):
                 # In a task of its own: a frame that waits (a heartbeat waits a second or more for its
                 # batch under load) then resumes through the loop's few coroutines only, not also through
-                # the ASGI server's, the app's and its middleware's. Cancelling this task cancels it.
+                # the ASGI server's, the app's and its middleware's. Cancelling the socket's task cancels
+                # the loop's, which it is waiting on.
                 await asyncio.ensure_future(self._read_loop(connection))
         except WebSocketDisconnect:
             pass

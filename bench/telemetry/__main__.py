@@ -261,8 +261,7 @@ def box_line(phase: dict[str, Any]) -> str:
         f"{phase['name']}: the box busy {usage.get('box', 0.0):.0%} of {os.cpu_count() or 1:.0%} "
         f"(% of a core): servers + stores {servers:.0%}, load generators "
         f"{usage.get('loadgens', 0.0):.0%}, this bench {usage.get('bench', 0.0):.0%}, anything else "
-        f"{max(0.0, usage.get('box', 0.0) - known):.0%}; steal {usage.get('steal', 0.0):.0%}"
-        + probe
+        f"{max(0.0, usage.get('box', 0.0) - known):.0%}; steal {usage.get('steal', 0.0):.0%}" + probe
     )
 
 

@@ -36,6 +36,17 @@ def awaited_chain(task: asyncio.Task[Any]) -> list[str]:
     return names
 
 
+def read_loop_task() -> asyncio.Task[Any]:
+    """The one socket's read loop, which runs in a task of its own."""
+    (reader,) = [
+        task
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "cr_code", None) is not None
+        and task.get_coro().cr_code.co_qualname == "Sessions._read_loop"
+    ]
+    return reader
+
+
 def generator_locals(generator: Any) -> Iterator[Any]:
     while generator is not None and getattr(generator, "gi_frame", None) is not None:
         yield from generator.gi_frame.f_locals.values()
@@ -63,8 +74,11 @@ async def test_an_idle_socket_keeps_no_http_middleware_frame_and_no_upgrade_requ
         assert connection.websocket.scope["client_ip"] == "127.0.0.1"
 
         (task,) = served.server_state.tasks
-        chain = awaited_chain(task)
-        assert "RequestContextMiddleware.__call__" in chain, chain
+        # The socket's task waits in the session for its read loop, which runs in a task of its own.
+        outer = awaited_chain(task)
+        assert "RequestContextMiddleware.__call__" in outer and outer[-1] == "Sessions.serve", outer
+        reader = read_loop_task()
+        chain = outer + awaited_chain(reader)
         assert "Sessions._read_loop" in chain, chain
         skipped = (
             "CORSMiddleware",
@@ -77,5 +91,24 @@ async def test_an_idle_socket_keeps_no_http_middleware_frame_and_no_upgrade_requ
 
         assert not any(isinstance(value, Request) for value in generator_locals(protocol.conn.parser))
         assert "request" not in vars(protocol) and "response" not in vars(protocol)
+    finally:
+        await client.connection.close()
+
+
+async def test_cancelling_a_sockets_task_ends_its_read_loop_and_its_session(
+    served: uvicorn.Server, api: Api, runtime: Runtime
+) -> None:
+    hub = runtime.hub
+    assert hub is not None
+    learner = await api.account("learner")
+    client = WsClient(await connect(f"ws://127.0.0.1:{served.config.port}/ws"))
+    try:
+        assert (await client.request(op="auth", token=learner.access_token))["ok"] is True
+        (task,) = served.server_state.tasks
+        reader = read_loop_task()
+        task.cancel()
+        await asyncio.wait({task}, timeout=5)
+        assert reader.cancelled()
+        assert not hub.by_user.get(str(learner.id))  # the session cleaned up after itself
     finally:
         await client.connection.close()
