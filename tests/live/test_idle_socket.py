@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -53,20 +54,28 @@ def generator_locals(generator: Any) -> Iterator[Any]:
         generator = generator.gi_yieldfrom
 
 
+@asynccontextmanager
+async def learner_socket(
+    served: uvicorn.Server, api: Api, headers: dict[str, str] | None = None
+) -> AsyncIterator[tuple[WsClient, str]]:
+    """A new learner's socket to the served app, authenticated; yields it and the learner's hub id."""
+    learner = await api.account("learner")
+    client = WsClient(await connect(f"ws://127.0.0.1:{served.config.port}/ws", additional_headers=headers))
+    try:
+        assert (await client.request(op="auth", token=learner.access_token))["ok"] is True
+        yield client, str(learner.id)
+    finally:
+        await client.connection.close()
+
+
 async def test_an_idle_socket_keeps_no_http_middleware_frame_and_no_upgrade_request(
     served: uvicorn.Server, api: Api, runtime: Runtime
 ) -> None:
     hub = runtime.hub
     assert hub is not None
-    learner = await api.account("learner")
-    port = served.config.port
-    client = WsClient(
-        await connect(f"ws://127.0.0.1:{port}/ws", additional_headers={"X-Request-ID": "idle-1"})
-    )
-    try:
-        assert (await client.request(op="auth", token=learner.access_token))["ok"] is True
+    async with learner_socket(served, api, {"X-Request-ID": "idle-1"}) as (client, learner_id):
         assert (await client.request(op="ping"))["pong"] is True
-        (connection,) = hub.by_user[str(learner.id)]
+        (connection,) = hub.by_user[learner_id]
         protocol = connection.direct
         assert isinstance(protocol, PreparedWritesProtocol)
         # The request context still applies to the socket.
@@ -91,8 +100,6 @@ async def test_an_idle_socket_keeps_no_http_middleware_frame_and_no_upgrade_requ
 
         assert not any(isinstance(value, Request) for value in generator_locals(protocol.conn.parser))
         assert "request" not in vars(protocol) and "response" not in vars(protocol)
-    finally:
-        await client.connection.close()
 
 
 async def test_cancelling_a_sockets_task_ends_its_read_loop_and_its_session(
@@ -100,15 +107,10 @@ async def test_cancelling_a_sockets_task_ends_its_read_loop_and_its_session(
 ) -> None:
     hub = runtime.hub
     assert hub is not None
-    learner = await api.account("learner")
-    client = WsClient(await connect(f"ws://127.0.0.1:{served.config.port}/ws"))
-    try:
-        assert (await client.request(op="auth", token=learner.access_token))["ok"] is True
+    async with learner_socket(served, api) as (_, learner_id):
         (task,) = served.server_state.tasks
         reader = read_loop_task()
         task.cancel()
         await asyncio.wait({task}, timeout=5)
         assert reader.cancelled()
-        assert not hub.by_user.get(str(learner.id))  # the session cleaned up after itself
-    finally:
-        await client.connection.close()
+        assert not hub.by_user.get(learner_id)  # the session cleaned up after itself
