@@ -106,7 +106,7 @@ class Sessions:
                 # batch under load) then resumes through the loop's few coroutines only, not also through
                 # the ASGI server's, the app's and its middleware's. Cancelling the socket's task cancels
                 # the loop's, which it is waiting on.
-                await asyncio.ensure_future(self._read_loop(connection))
+                await asyncio.create_task(self._read_loop(connection))
         except WebSocketDisconnect:
             pass
         except Exception:  # noqa: BLE001 - one broken connection never takes the process down
