@@ -862,8 +862,8 @@ def peak_of(runs: list[dict[str, Any]]) -> tuple[dict[str, Any], bool]:
 
 def overload_verdict(peak: float, offered: float, kept: float, *, offer_bound: bool) -> tuple[bool, str]:
     """The graceful-overload target: offered at least twice the peak end-to-end rate, the overloaded run
-    kept at least 90 % of it. Not met against a peak that was only the first run's offer (`offer_bound`):
-    a share of that flatters the overloaded run."""
+    kept at least 90 % of it. Not met against a peak that was only an offer (`offer_bound`: no run before
+    the overload was offered more than it took): a share of that flatters the overloaded run."""
     met = offered >= 2 * peak and kept >= 0.9 * peak and not offer_bound
     measured = f"{kept / max(peak, 1e-9):.0%} at {offered / max(peak, 1e-9):.2f}x"
     return met, measured + (" of the offer, not the peak" if offer_bound else "")
@@ -1191,8 +1191,8 @@ def main() -> None:
         "--overload",
         type=float,
         default=0.0,
-        help="after ours, offer this many times the end-to-end rate it reached (e.g. 2), from fresh learners "
-        "to a fresh api and worker (0: skip)",
+        help="after ours and the peak candidates, offer this many times the best end-to-end rate they "
+        "reached (e.g. 2), from fresh learners to a fresh api and worker (0: skip)",
     )
     parser.add_argument(
         "--peak-learners",
