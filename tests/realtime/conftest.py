@@ -84,6 +84,17 @@ async def echo(principal: HubPrincipal, frame: ClientFrame) -> dict[str, Any]:
     return {"echo": text, "user": principal.user_id}
 
 
+# The futures of `later` ops not answered yet, by their frame's text: the test settles them.
+LATER: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+
+def later(principal: HubPrincipal, frame: ClientFrame) -> asyncio.Future[dict[str, Any]]:
+    """An op that returns a future (as the app's heartbeat does once its checks need no look-up)."""
+    future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    LATER[frame.text("text") or ""] = future
+    return future
+
+
 @dataclass
 class Served:
     hub: Hub
@@ -121,7 +132,7 @@ async def serve_hub() -> AsyncIterator[ServeHub]:
         }
         config = HubConfig(**settings)
         accounts = Accounts()
-        handlers: dict[str, OpHandler] = {"echo": echo}
+        handlers: dict[str, OpHandler] = {"echo": echo, "later": later}
         hub = Hub(
             memory_backends(config),
             config,

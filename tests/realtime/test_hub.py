@@ -15,7 +15,8 @@ from realtime.config import HubConfig
 from realtime.connection import Connection
 from realtime.hub import BUILTIN_OPS, Hub
 from realtime.memory import MemoryOnline, memory_backends
-from tests.realtime.conftest import HISTORY_SIZE, QUEUE_SIZE, Accounts, Rules, ServeHub, echo
+from realtime.protocol import ProtocolError
+from tests.realtime.conftest import HISTORY_SIZE, LATER, QUEUE_SIZE, Accounts, Rules, ServeHub, echo
 from tests.ws_client import WsClient, open_sluggish
 
 
@@ -316,3 +317,46 @@ async def test_app_ops_and_built_ins_are_answered_side_by_side(serve_hub: ServeH
     assert pong["ok"] is True and pong["pong"] is True
     unknown = await client.request(op="nope")
     assert unknown["ok"] is False and unknown["error"]["code"] == "unknown_op"
+
+
+async def _later(text: str) -> asyncio.Future[dict[str, Any]]:
+    """The future of the `later` op sent with `text`, once the hub has handled its frame."""
+    async with asyncio.timeout(5):
+        while text not in LATER:
+            await asyncio.sleep(0.01)
+    return LATER.pop(text)
+
+
+async def test_an_op_that_returns_a_future_is_answered_when_it_is_settled_in_its_frames_order(
+    serve_hub: ServeHub,
+) -> None:
+    served = await serve_hub()
+    client = await served.client(1)
+    first = await client.send(op="later", text="a")
+    ping = await client.send(op="ping")
+    answer = await _later("a")
+    with pytest.raises(TimeoutError):
+        await client.recv(timeout=0.3)  # the ping's reply does not overtake the op's
+    answer.set_result({"value": 1})
+    assert await client.recv() == {"id": first, "ok": True, "value": 1}
+    assert await client.recv() == {"id": ping, "ok": True, "pong": True}
+
+
+async def test_an_op_whose_future_fails_is_answered_with_its_error_and_the_socket_goes_on(
+    serve_hub: ServeHub,
+) -> None:
+    served = await serve_hub()
+    client = await served.client(1)
+    refused = await client.send(op="later", text="refused")
+    (await _later("refused")).set_exception(ProtocolError("refused", "not now", None))
+    assert await client.recv() == {
+        "id": refused,
+        "ok": False,
+        "error": {"code": "refused", "message": "not now"},
+    }
+    broken = await client.send(op="later", text="broken")
+    (await _later("broken")).set_exception(RuntimeError("a bug"))
+    reply = await client.recv()
+    assert reply["id"] == broken and reply["error"]["code"] == "internal_error"
+    assert "a bug" not in reply["error"]["message"]  # logged, not told
+    assert (await client.request(op="echo", text="still here"))["echo"] == "still here"
