@@ -30,8 +30,5 @@ class Authorizer(Protocol):
     async def may_publish_typing(self, principal: HubPrincipal, channel: str) -> bool: ...
 
 
-# An application op: returns the fields of its `ok` reply, or raises realtime.protocol.ProtocolError. A
-# handler may return an asyncio.Future instead of a coroutine (work it has queued already): the reply is then
-# sent from the future's completion, with no task waiting on it, and the socket's next frame is handled
-# once it has been (replies keep their frames' order).
+# An application op: returns the fields of its `ok` reply, or raises realtime.protocol.ProtocolError.
 OpHandler = Callable[[HubPrincipal, ClientFrame], Awaitable[dict[str, Any]]]

@@ -165,9 +165,6 @@ class Sessions:
     async def _read_loop(self, connection: Connection) -> None:
         websocket = connection.websocket
         limit = self.hub.config.max_frame_bytes
-        # An app op's answer still to come (its handler returned a future): the socket's next frame waits
-        # for it, so replies go out in the order their frames came.
-        outstanding: asyncio.Future[Any] | None = None
         while connection.closing is None:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -189,63 +186,36 @@ class Sessions:
             if text is None:
                 connection.send(error_reply(None, "binary_not_supported", "send JSON text frames"))
                 continue
-            if outstanding is not None and not outstanding.done():
-                await asyncio.wait((outstanding,))
-            outstanding = await self._handle(connection, text)
+            await self._handle(connection, text)
 
-    async def _handle(self, connection: Connection, text: str) -> asyncio.Future[Any] | None:
-        """Answer one frame; returns the future of an app op's answer when its handler returned one (the
-        reply goes out when it is done)."""
+    async def _handle(self, connection: Connection, text: str) -> None:
         frame_id: Any = None
         try:
             frame = parse_frame(text)
             frame_id = frame.id
-            principal = connection.principal
-            assert principal is not None
-            # The app's ops first: they carry most frames, and none can be a built-in (Hub refuses it).
-            handler = self.hub.handlers.get(frame.op)
-            if handler is None:
-                response = await self._dispatch(connection, frame)
-            else:
-                answer = handler(principal, frame)
-                if isinstance(answer, asyncio.Future):
-                    # Answered from the future's callback: a waiting heartbeat holds no task of its own, and
-                    # its answer resumes no coroutine (README, "Time tracking ingest").
-                    answer.add_done_callback(lambda done: self._answered(connection, frame_id, done))
-                    return answer
-                response = reply(frame_id, **(await answer))
+            response = await self._dispatch(connection, frame)
             if response is not None:
                 connection.send(response)
-        except Exception as exc:  # noqa: BLE001 - one bad frame never takes the connection or process down
-            self._failed(connection, frame_id, exc)
-        return None
-
-    def _answered(self, connection: Connection, frame_id: Any, answer: asyncio.Future[Any]) -> None:
-        if answer.cancelled():
-            return
-        failure = answer.exception()
-        if failure is None:
-            connection.send(reply(frame_id, **answer.result()))
-        elif isinstance(failure, Exception):
-            self._failed(connection, frame_id, failure)
-
-    def _failed(self, connection: Connection, frame_id: Any, exc: Exception) -> None:
-        if isinstance(exc, ProtocolError):
+        except ProtocolError as exc:
             connection.send(
                 error_reply(exc.frame_id if exc.frame_id is not None else frame_id, exc.code, exc.message)
             )
-        elif isinstance(exc, self.hub.unavailable):
-            log.warning("op failed: message bus unavailable", extra={"connection": connection.id})
-            connection.send(error_reply(frame_id, "unavailable", "the message bus is unavailable; retry"))
-        else:
-            log.error("op failed", exc_info=exc, extra={"connection": connection.id})
-            connection.send(error_reply(frame_id, "internal_error", "the operation failed"))
+        except Exception as exc:  # noqa: BLE001 - one bad frame never takes the connection or process down
+            if isinstance(exc, self.hub.unavailable):
+                log.warning("op failed: message bus unavailable", extra={"connection": connection.id})
+                connection.send(error_reply(frame_id, "unavailable", "the message bus is unavailable; retry"))
+            else:
+                log.exception("op failed", extra={"connection": connection.id})
+                connection.send(error_reply(frame_id, "internal_error", "the operation failed"))
 
     async def _dispatch(self, connection: Connection, frame: ClientFrame) -> str | None:
-        """A built-in op's reply (None when it sent its own)."""
         principal = connection.principal
         assert principal is not None
         op = frame.op
+        # The app's ops first: they carry most frames, and none of them can be a built-in (Hub refuses it).
+        handler = self.hub.handlers.get(op)
+        if handler is not None:
+            return reply(frame.id, **(await handler(principal, frame)))
         if op == "ping":
             return reply(frame.id, pong=True)
         if op == "subscribe":

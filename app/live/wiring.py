@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,7 +13,7 @@ from app.runtime import Runtime
 from app.security.principal import Principal
 from app.stores.availability import client_error
 from app.telemetry import service as telemetry
-from app.telemetry.batcher import Acceptance, Overloaded
+from app.telemetry.batcher import Overloaded
 from app.telemetry.schemas import HeartbeatIn
 from app.telemetry.targets import KnownEnrollments
 from realtime.connection import HubPrincipal
@@ -42,9 +40,7 @@ def heartbeat_op(runtime: Runtime) -> OpHandler:
     """`heartbeat {course_id, lesson_id, seconds_spent, seq?, client_ts?}`: the REST heartbeat
     over the socket, with the same validation, permissions, wall-clock budget and reply fields."""
 
-    def handle(principal: HubPrincipal, frame: ClientFrame) -> Awaitable[dict[str, Any]]:
-        """A future when the socket already knows the enrollment and the lesson (the hub answers from its
-        completion, README "Time tracking ingest"); otherwise a coroutine that looks them up first."""
+    async def handle(principal: HubPrincipal, frame: ClientFrame) -> dict[str, Any]:
         # Refused before anything is read or checked: under overload a refusal must cost next to nothing.
         if telemetry.overloaded(runtime):
             raise ProtocolError(Overloaded.code, Overloaded.MESSAGE, frame.id)
@@ -62,71 +58,25 @@ def heartbeat_op(runtime: Runtime) -> OpHandler:
         except ValidationError as exc:
             raise ProtocolError("validation_error", _validation_message(exc), frame.id) from exc
         who: Principal = principal.payload
-        known = principal.state.setdefault("enrollments", KnownEnrollments())
         try:
-            queued = telemetry.record_heartbeat_now(runtime, who, course_id, heartbeat, known=known)
-        except Exception as exc:
-            refusal = _refusal(exc, frame.id)
-            if refusal is None:
-                raise
-            raise refusal from exc
-        if queued is None:
-            return looked_up(who, course_id, heartbeat, known, frame.id)
-        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        queued.add_done_callback(lambda done: _settle(answer, done, frame.id))
-        return answer
-
-    async def looked_up(
-        who: Principal, course_id: int, heartbeat: HeartbeatIn, known: KnownEnrollments, frame_id: Any
-    ) -> dict[str, Any]:
-        try:
+            known = principal.state.setdefault("enrollments", KnownEnrollments())
             accepted = await telemetry.record_heartbeat(runtime, who, course_id, heartbeat, known=known)
         except Exception as exc:
-            refusal = _refusal(exc, frame_id)
-            if refusal is None:
+            error = client_error(exc)
+            if error is None:
                 raise
-            raise refusal from exc
-        return _reply_fields(accepted)
+            if isinstance(error, StoreUnavailable) and error is not exc:
+                log.warning("heartbeat refused: store unavailable", extra={"store": error.details["store"]})
+            raise ProtocolError(error.code, error.message, frame.id) from exc
+        # The REST reply's fields (HeartbeatAccepted) but its REST-only `status`, without building the model:
+        # this runs for every heartbeat the socket carries.
+        return {
+            "accepted": True,
+            "duplicate": accepted.duplicate,
+            "credited_seconds": accepted.credited_seconds,
+        }
 
     return handle
-
-
-def _settle(
-    answer: asyncio.Future[dict[str, Any]], queued: asyncio.Future[Acceptance], frame_id: Any
-) -> None:
-    """Hand the queued heartbeat's outcome to the hub as a reply's fields or the error to answer with."""
-    if answer.done():
-        return
-    if queued.cancelled():
-        answer.cancel()
-        return
-    failure = queued.exception()
-    if failure is None:
-        answer.set_result(_reply_fields(queued.result()))
-    else:
-        refusal = _refusal(failure, frame_id) if isinstance(failure, Exception) else None
-        answer.set_exception(refusal or failure)
-
-
-def _refusal(exc: Exception, frame_id: Any) -> ProtocolError | None:
-    """The error reply for a heartbeat the app refused (validation, permission, store or overload); None for
-    any other exception (answered as any failed op is)."""
-    error = client_error(exc)
-    if error is None:
-        return None
-    if isinstance(error, StoreUnavailable) and error is not exc:
-        log.warning("heartbeat refused: store unavailable", extra={"store": error.details["store"]})
-    return ProtocolError(error.code, error.message, frame_id)
-
-
-def _reply_fields(accepted: Acceptance) -> dict[str, Any]:
-    # The REST reply's fields (HeartbeatAccepted) but its REST-only `status`, without building the model:
-    # this runs for every heartbeat the socket carries.
-    return {
-        "accepted": True,
-        "duplicate": accepted.duplicate,
-        "credited_seconds": accepted.credited_seconds,
-    }
 
 
 async def start_hub(runtime: Runtime) -> Hub:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from app.errors import Forbidden
 from app.runtime import Runtime
 from app.security.principal import Principal
@@ -17,35 +15,6 @@ def overloaded(runtime: Runtime) -> bool:
     """True when this process takes no more heartbeats now (`record_heartbeat` would refuse one with
     Overloaded): a caller may refuse before it even reads the heartbeat, which keeps a refusal cheap."""
     return parts.stream(runtime).batcher.refuses()
-
-
-def record_heartbeat_now(
-    runtime: Runtime, principal: Principal, course_id: int, heartbeat: HeartbeatIn, *, known: KnownEnrollments
-) -> asyncio.Future[Acceptance] | None:
-    """`record_heartbeat` without waiting, for a WebSocket whose enrollment and lesson checks are answered by
-    what is kept: the heartbeat is queued for the next acceptance call and the future gets its outcome (its
-    admission place is given back then). None when a check needs a store look-up: use `record_heartbeat`."""
-    if principal.is_blocked:
-        raise Forbidden("Blocked accounts cannot record time.", code="user_blocked")
-    enrollment_id = known.get(course_id)
-    if enrollment_id is None or not parts.targets(runtime).lesson_known(course_id, heartbeat.lesson_id):
-        return None
-    stream = parts.stream(runtime)
-    stream.admit()
-    try:
-        accepted = stream.accept(
-            user_id=principal.user_id,
-            course_id=course_id,
-            lesson_id=heartbeat.lesson_id,
-            seconds=heartbeat.seconds_spent,
-            seq=heartbeat.seq,
-            enrollment_id=enrollment_id,
-        )
-    except BaseException:
-        stream.release()
-        raise
-    accepted.add_done_callback(lambda _: stream.release())
-    return accepted
 
 
 async def record_heartbeat(

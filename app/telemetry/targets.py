@@ -119,28 +119,16 @@ class HeartbeatTargets:
 
     async def lesson(self, course_id: int, lesson_id: str) -> None:
         """NotFound unless the lesson belongs to the course."""
-        if self.lesson_known(course_id, lesson_id):
-            return
-        now = time.monotonic()
-        ids = await self._once(("lessons", course_id), lambda: self._lesson_ids(course_id))
-        self._lessons[course_id] = (now, _expiry(now), ids)
-        if lesson_id not in ids:
-            raise NotFound("No such lesson in this course.", code="lesson_not_found")
-
-    def lesson_known(self, course_id: int, lesson_id: str) -> bool:
-        """`lesson` from what is kept, without waiting: True when the lesson belongs to the course, NotFound
-        when it does not, False when the course's lessons must be fetched first."""
         now = time.monotonic()
         known = self._lessons.get(course_id)
-        if known is None or known[1] < now:
-            return False
-        if lesson_id in known[2]:
-            return True
         # An unknown id refetches the course's lessons (it may be new), but at most once a second per
         # course: a stream of made-up ids must not reach the document store on every heartbeat.
-        if now - known[0] > _MISS_REFETCH_SECONDS:
-            return False
-        raise NotFound("No such lesson in this course.", code="lesson_not_found")
+        missed = known is not None and lesson_id not in known[2] and now - known[0] > _MISS_REFETCH_SECONDS
+        if known is None or known[1] < now or missed:
+            ids = await self._once(("lessons", course_id), lambda: self._lesson_ids(course_id))
+            known = self._lessons[course_id] = (now, _expiry(now), ids)
+        if lesson_id not in known[2]:
+            raise NotFound("No such lesson in this course.", code="lesson_not_found")
 
     async def _enrollments(self, asked: Sequence[tuple[Principal, int]]) -> list[int | None]:
         """For each (caller, course): the enrollment's id, or None when the caller may not count time

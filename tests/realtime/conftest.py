@@ -89,7 +89,7 @@ LATER: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
 
 def later(principal: HubPrincipal, frame: ClientFrame) -> asyncio.Future[dict[str, Any]]:
-    """An op that returns a future (as the app's heartbeat does once its checks need no look-up)."""
+    """An op whose answer comes later: it returns a future, which the test settles."""
     future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
     LATER[frame.text("text") or ""] = future
     return future

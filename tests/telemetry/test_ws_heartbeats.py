@@ -345,59 +345,6 @@ async def test_past_its_bound_a_socket_heartbeat_is_refused_before_it_is_read(
     assert invalid["error"]["code"] == "validation_error"  # read as before once there is room
 
 
-def _waiting_in(name: str) -> list[asyncio.Task[Any]]:
-    """Tasks suspended inside a coroutine called `name`."""
-    found = []
-    for task in asyncio.all_tasks():
-        awaiting: Any = task.get_coro()
-        while awaiting is not None and hasattr(awaiting, "cr_code"):
-            if awaiting.cr_code.co_name == name:
-                found.append(task)
-                break
-            awaiting = awaiting.cr_await
-    return found
-
-
-async def test_a_heartbeat_the_socket_can_check_waits_in_no_task_and_its_answer_keeps_its_place(
-    room: Classroom, ws: Connect, runtime: Runtime
-) -> None:
-    learner = room.learners[0]
-    ((course_id, lessons),) = room.courses.items()
-    socket = await ws(learner)
-    first = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=5, seq=1)
-    assert first["ok"] is True  # looked up: the socket now knows the enrollment, the process the lessons
-    batcher = telemetry_parts.stream(runtime).batcher
-    # Redis takes no writes for a while: the next acceptance call waits, and the heartbeat with it.
-    await runtime.redis.execute_command("CLIENT", "PAUSE", 1500, "WRITE")
-    try:
-        heartbeat_id = await socket.send(
-            op="heartbeat", course_id=course_id, lesson_id=lessons[0], seconds_spent=5, seq=2
-        )
-        ping_id = await socket.send(op="ping")
-        async with asyncio.timeout(5):
-            while batcher.in_flight != 1:
-                await asyncio.sleep(0.02)
-        await asyncio.sleep(0.2)
-        # Waiting for its acceptance call, the heartbeat holds its admission place but no coroutine: the
-        # socket's read loop has read the ping and waits for the heartbeat's answer to go out first.
-        assert batcher.in_flight == 1
-        assert _waiting_in("record_heartbeat") == [] and _waiting_in("handle") == []
-    finally:
-        await runtime.redis.execute_command("CLIENT", "UNPAUSE")
-    answered = await socket.recv()
-    pong = await socket.recv()
-    assert answered == {
-        "id": heartbeat_id,
-        "ok": True,
-        "accepted": True,
-        "duplicate": False,
-        "credited_seconds": answered["credited_seconds"],
-    }
-    assert answered["credited_seconds"] > 0
-    assert pong == {"id": ping_id, "ok": True, "pong": True}  # after the heartbeat's, as sent
-    assert batcher.in_flight == 0
-
-
 async def test_an_acceptance_call_that_fails_answers_its_frame_and_gives_back_its_place(
     room: Classroom, ws: Connect, runtime: Runtime
 ) -> None:
