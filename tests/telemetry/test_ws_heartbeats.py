@@ -351,9 +351,8 @@ async def test_an_acceptance_call_that_fails_answers_its_frame_and_gives_back_it
     learner = room.learners[0]
     ((course_id, lessons),) = room.courses.items()
     socket = await ws(learner)
-    assert (await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=5, seq=1))[
-        "ok"
-    ]
+    first = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=5, seq=1)
+    assert first["ok"] is True, first
     batcher = telemetry_parts.stream(runtime).batcher
     # The stream's key holds a string for a moment: the acceptance script's XADD fails in Redis.
     await runtime.redis.rename(STREAM, "kept-stream")
