@@ -23,7 +23,6 @@ def test_the_probe_costs_cpu_in_proportion_to_its_work() -> None:
 
 async def test_the_probes_inside_the_window_give_their_median() -> None:
     now = time.time()
-    assert telemetry_bench.PROBE_ITERATIONS > 0
     taken = await telemetry_bench.probe_speed(now, now + 1.0, every=0.2)
     assert taken > 0 and not math.isnan(taken)
     # A window too short for one probe says so rather than reporting a number.

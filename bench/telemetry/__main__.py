@@ -539,17 +539,21 @@ def summary(results: dict[str, Any]) -> str:
     )
 
 
+# What a run of ours is for: the first run, a peak candidate (`--peak-learners`), the overloaded run.
+FIRST, PEAK, OVERLOAD = "first", "peak", "overload"
+
+
 async def ours(
     made: Stack,
     learners: list[dict[str, Any]],
     args: argparse.Namespace,
     *,
-    overload: bool = False,
-    peak_candidate: bool = False,
+    role: str = FIRST,
     interval: float | None = None,
 ) -> dict[str, Any]:
-    """`interval`: seconds between a learner's heartbeats (`--interval` unless given). `peak_candidate`: a
-    run of `--peak-learners`, whose rate only counts toward the peak (no refusal-cost phase)."""
+    """`role`: FIRST, PEAK (a run of `--peak-learners`, whose rate only counts toward the peak: no
+    refusal-cost phase) or OVERLOAD. `interval`: seconds between a learner's heartbeats (`--interval`
+    unless given)."""
     from sqlalchemy import func, select
 
     from app.stores.models import Telemetry
@@ -592,7 +596,7 @@ async def ours(
             learners,
             args,
             processes,
-            profile_as="overload-" if overload else (f"peak-{len(learners)}-" if peak_candidate else ""),
+            profile_as={FIRST: "", PEAK: f"peak-{len(learners)}-", OVERLOAD: "overload-"}[role],
             interval=interval,
             on_window=lambda m0, m1: tasks.extend(
                 [
@@ -656,17 +660,14 @@ async def ours(
         await database.close()
         lags, missing = watcher.lags(results["probes"], m0, m1)
         window_folded = watcher.folded_rate(m0, m1)
-        refusals = None if peak_candidate else await refusal_cost(senders, learners, args, processes, redis)
-        if overload:
-            name = "ours, overloaded"
-        elif peak_candidate:
-            name = f"ours, {len(learners):,} learners (peak candidate)"
-        else:
-            name = "ours (ws → api → stream → worker)"
+        refusals = None if role == PEAK else await refusal_cost(senders, learners, args, processes, redis)
         return {
-            "name": name,
-            "overload": overload,
-            "peak_candidate": peak_candidate,
+            "name": {
+                FIRST: "ours (ws → api → stream → worker)",
+                PEAK: f"ours, {len(learners):,} learners (peak candidate)",
+                OVERLOAD: "ours, overloaded",
+            }[role],
+            "role": role,
             "learners": connected["connected"],
             "interval": interval,
             "results": results,
@@ -848,15 +849,18 @@ def took_its_offer(accepted_per_s: float, offered_per_s: float) -> bool:
     return accepted_per_s >= 0.97 * offered_per_s
 
 
+def offered_rate(run: dict[str, Any]) -> float:
+    """Heartbeats per second a run's learners offered: one each per interval."""
+    return float(run["learners"] / run["interval"])
+
+
 def peak_of(runs: list[dict[str, Any]]) -> tuple[dict[str, Any], bool]:
     """The run with the best end-to-end rate among those not overloaded (the first run and the peak
     candidates), and whether the peak is only an offer: no run was offered more than it took. With a knee
     (a 2-core box settles lower when saturated than just below it), the best rate comes from a run that took
     its whole offer while a run with more learners settled lower; that rate is the peak to keep 90 % of."""
     best = max(runs, key=end_to_end_rate)
-    saturated = any(
-        not took_its_offer(run["accepted_per_s"], run["learners"] / run["interval"]) for run in runs
-    )
+    saturated = any(not took_its_offer(run["accepted_per_s"], offered_rate(run)) for run in runs)
     return best, not saturated
 
 
@@ -917,10 +921,8 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
         *(box_line(p) for p in phases),
     ]
     ok = True
-    ours_phase = next(
-        (p for p in phases if "api" in p["usage"] and not p["overload"] and not p.get("peak_candidate")), None
-    )
-    overloaded = next((p for p in phases if p.get("overload")), None)
+    ours_phase = next((p for p in phases if p.get("role") == FIRST), None)
+    overloaded = next((p for p in phases if p.get("role") == OVERLOAD), None)
     base_phase = next((p for p in phases if "api" not in p["usage"]), None)
     if ours_phase is not None:
         end_to_end = end_to_end_rate(ours_phase)
@@ -961,8 +963,8 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
             )
         if overloaded is not None:
             kept = end_to_end_rate(overloaded)
-            offered = overloaded["learners"] / overloaded["interval"]
-            runs = [p for p in phases if "api" in p["usage"] and not p["overload"]]
+            offered = offered_rate(overloaded)
+            runs = [p for p in phases if p.get("role") in (FIRST, PEAK)]
             best, offer_bound = peak_of(runs)
             peak = end_to_end_rate(best)
             if offer_bound:
@@ -977,7 +979,7 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
                     + ", ".join(f"{run['learners']:,} learners {end_to_end_rate(run):,.0f}/s" for run in runs)
                     + (
                         " (that run took its whole offer: the peak is at least this)"
-                        if took_its_offer(best["accepted_per_s"], best["learners"] / best["interval"])
+                        if took_its_offer(best["accepted_per_s"], offered_rate(best))
                         else ""
                     )
                 )
@@ -1113,9 +1115,7 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
     )
     phases = [await ours(made, learners, args)]
     for candidate in args.peak_learners:
-        phases.append(
-            await ours(made, await fresh_learners(made, args, candidate), args, peak_candidate=True)
-        )
+        phases.append(await ours(made, await fresh_learners(made, args, candidate), args, role=PEAK))
     if args.overload:
         best, _ = peak_of(phases)
         count, interval = overload_learners(args.overload * end_to_end_rate(best), args.interval)
@@ -1130,7 +1130,7 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
             f"overload: {args.overload:g}x the peak end-to-end rate, {end_to_end_rate(best):,.0f}/s",
             flush=True,
         )
-        phases.append(await ours(made, more, args, overload=True, interval=interval))
+        phases.append(await ours(made, more, args, role=OVERLOAD, interval=interval))
     if args.baseline != "none":
         phases.append(await baseline(made, learners, args))
     return phases
