@@ -86,3 +86,64 @@ def test_peak_learners_are_a_comma_separated_list_of_positive_counts() -> None:
     for bad in ("9k", "9000,-1", "0"):
         with pytest.raises(argparse.ArgumentTypeError):
             telemetry_bench.learner_counts(bad)
+
+
+def _phase(role: str, round_no: int, learners: int, rate: float) -> dict[str, object]:
+    return {**_run(learners, rate, rate), "role": role, "round": round_no}
+
+
+def test_each_overloaded_run_is_paired_with_the_runs_of_its_own_round() -> None:
+    first = _phase(telemetry_bench.FIRST, 0, 12_000, 10_600.0)
+    peak_1, peak_2 = (
+        _phase(telemetry_bench.PEAK, 0, 11_000, 10_900.0),
+        _phase(telemetry_bench.PEAK, 1, 11_000, 9_800.0),
+    )
+    over_1 = _phase(telemetry_bench.OVERLOAD, 0, 19_744, 10_100.0)
+    over_2 = _phase(telemetry_bench.OVERLOAD, 1, 19_744, 9_500.0)
+    rounds = telemetry_bench.overload_rounds([first, peak_1, over_1, peak_2, over_2])
+    assert rounds == [([first, peak_1], over_1), ([peak_2], over_2)]
+
+
+def test_over_rounds_the_verdict_is_the_median_share_each_against_its_own_peak() -> None:
+    # A slow spell under the second round's peak candidate flatters its overloaded run (103 %); the first
+    # and third rounds kept 86 % and 91 %: the median is the middle one, not the flattering one.
+    rounds = [
+        (10_900.0, 21_800.0, 9_374.0, False),
+        (9_500.0, 19_000.0, 9_785.0, False),
+        (10_600.0, 21_200.0, 9_646.0, False),
+    ]
+    met, measured = telemetry_bench.rounds_verdict(rounds)
+    assert met and measured == "median 91% of 3 rounds (86%, 103%, 91%) at >= 2.00x"
+    below = [
+        (10_900.0, 21_800.0, 9_374.0, False),
+        (9_500.0, 19_000.0, 9_785.0, False),
+        (10_600.0, 21_200.0, 9_434.0, False),
+    ]
+    assert telemetry_bench.rounds_verdict(below) == (
+        False,
+        "median 89% of 3 rounds (86%, 103%, 89%) at >= 2.00x",
+    )
+
+
+def test_over_rounds_every_round_must_be_offered_twice_its_peak_and_no_peak_only_an_offer() -> None:
+    short = [(10_000.0, 20_000.0, 9_500.0, False), (10_000.0, 19_000.0, 9_500.0, False)]
+    assert telemetry_bench.rounds_verdict(short) == (False, "median 95% of 2 rounds (95%, 95%) at >= 1.90x")
+    offer = [(10_000.0, 20_000.0, 9_500.0, False), (10_000.0, 20_000.0, 9_500.0, True)]
+    met, measured = telemetry_bench.rounds_verdict(offer)
+    assert not met and measured.endswith(" of the offer, not the peak")
+
+
+def test_one_round_is_judged_as_before() -> None:
+    assert telemetry_bench.rounds_verdict([(10_000.0, 20_000.0, 9_000.0, False)]) == (True, "90% at 2.00x")
+
+
+def test_the_refusal_cost_over_runs_is_the_median_of_those_that_refused() -> None:
+    costs = [
+        {"us_per_refusal": 57.7},
+        {"us_per_refusal": 37.1},
+        {"us_per_refusal": float("nan")},
+        {"us_per_refusal": 38.0},
+    ]
+    assert telemetry_bench.median_refusal_cost(costs) == 38.0
+    nothing = telemetry_bench.median_refusal_cost([{"us_per_refusal": float("nan")}])
+    assert nothing != nothing  # NaN: no run refused anything
