@@ -67,11 +67,40 @@ READ_CHUNK = 20
 # The backlog counter goes up here by the records appended and down as workers delete entries (_ACK);
 # when the stream holds nothing but this call's entries it is set to exactly those records, so a count
 # that drifted (entries deleted by hand, written by an older version) is right again once workers catch up.
+# All or nothing: Redis does not undo what a script wrote before an error, so the script reads every key it
+# checks, and the stream key's type, before it writes any. A call that fails (a key of the wrong type or
+# content; a Redis out of memory refuses a script's first write) has then written nothing, and its
+# heartbeats sent again are not taken for duplicates of a call that never appended them.
 _ACCEPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local tolerance, first, per_entry = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local lessons = tonumber(ARGV[4])
+-- Reads first, every write after: a call that fails does so before it has written anything.
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind ~= 'stream' and kind ~= 'none' then
+  return redis.error_reply('WRONGTYPE the telemetry stream key holds a ' .. kind)
+end
+local backlog_was = redis.call('GET', KEYS[2])
+if backlog_was and not string.match(backlog_was, '^%-?%d+$') then
+  return redis.error_reply('ERR the telemetry backlog counter is not an integer')
+end
+-- The budget and seq keys (a heartbeat without a seq has an idempotency key instead, only ever SET NX),
+-- each read once: their numbers (a seq key not there yet: -1), kept current below as this call sets them.
+local known = {}
+local k = 3
+for a = 5 + lessons, #ARGV do
+  local budget, guard = KEYS[k], KEYS[k + 1]
+  k = k + 2
+  if known[budget] == nil then
+    known[budget] = tonumber(redis.call('GET', budget) or '0')
+    if known[budget] == nil then return redis.error_reply('ERR ' .. budget .. ' does not hold a number') end
+  end
+  if known[guard] == nil and not string.find(ARGV[a], '^%d+||') then
+    known[guard] = tonumber(redis.call('GET', guard) or '-1')
+    if known[guard] == nil then return redis.error_reply('ERR ' .. guard .. ' does not hold a number') end
+  end
+end
 local out = {}
 local fields, slots = {}, {}
 local appended, entries = 0, 0
@@ -83,7 +112,7 @@ local function append()
   appended, entries = appended + #slots, entries + 1
   fields, slots = {}, {}
 end
-local k = 3
+k = 3
 for a = 5 + lessons, #ARGV do
   local seconds, seq, window, user, course, enrollment, lesson =
     string.match(ARGV[a], '^(%d+)|(%d*)|(%d+)|(%d+)|(%d+)|(%d+)|(%d+)$')
@@ -91,21 +120,24 @@ for a = 5 + lessons, #ARGV do
   k = k + 2
   local duplicate = false
   if seq ~= '' then
-    local last_seq = redis.call('GET', guard)
-    if last_seq and tonumber(seq) <= tonumber(last_seq) then duplicate = true end
+    if tonumber(seq) <= known[guard] then duplicate = true end
   elseif redis.call('SET', guard, '1', 'NX', 'PX', window) == false then
     duplicate = true
   end
   if duplicate then
     out[#out + 1] = 'duplicate'; out[#out + 1] = 0; out[#out + 1] = ''
   else
-    local until_ms = tonumber(redis.call('GET', budget) or '0')
+    local until_ms = known[budget]
     local base = math.max(until_ms, now - 60000)
     if until_ms == 0 then base = now - first end
     local available = math.floor((now + tolerance - base) / 1000)
     local credit = math.max(0, math.min(tonumber(seconds), available))
-    redis.call('SET', budget, base + credit * 1000, 'PX', 86400000)
-    if seq ~= '' then redis.call('SET', guard, seq, 'PX', 86400000) end
+    known[budget] = base + credit * 1000
+    redis.call('SET', budget, known[budget], 'PX', 86400000)
+    if seq ~= '' then
+      known[guard] = tonumber(seq)
+      redis.call('SET', guard, seq, 'PX', 86400000)
+    end
     out[#out + 1] = 'accepted'; out[#out + 1] = credit; out[#out + 1] = ''
     if credit > 0 then
       if #slots == 0 then fields[1] = 'h' else fields[#fields + 1] = tostring(#slots) end
@@ -119,7 +151,7 @@ end
 if #slots > 0 then append() end
 local backlog
 if appended == 0 then
-  backlog = tonumber(redis.call('GET', KEYS[2]) or '0')
+  backlog = tonumber(backlog_was or '0')
 elseif redis.call('XLEN', KEYS[1]) == entries then
   redis.call('SET', KEYS[2], appended); backlog = appended
 else
