@@ -1069,8 +1069,9 @@ def overload_rounds(phases: list[dict[str, Any]]) -> list[tuple[list[dict[str, A
 
 def rounds_verdict(rounds: list[tuple[float, float, float, bool]]) -> tuple[bool, str]:
     """The graceful-overload target over `--rounds`, from (peak, offered, kept, offer_bound) per round. Each
-    overloaded run is held against the peak of its own round, measured minutes before it: on a box whose
-    speed drifts that much between phases, a pair close in time compares the pipeline, not the box. The
+    overloaded run is held against the peak of its own round, measured a couple of minutes before it: on a
+    box whose speed drifts by more than the target's 10 % within minutes, a pair close in time compares the
+    pipeline rather than the box. The
     verdict is the median of the rounds' kept shares; every round must be offered twice its peak, and no
     peak may be only an offer. One round is `overload_verdict`."""
     if len(rounds) == 1:
