@@ -30,6 +30,8 @@ UNAVAILABLE_ERRORS: tuple[tuple[str, tuple[type[BaseException], ...]], ...] = (
             redis.exceptions.ClusterDownError,
             redis.exceptions.TryAgainError,
             redis.exceptions.SlotNotCoveredError,
+            # At `maxmemory` with nothing to evict: it takes no writes until memory is freed or raised.
+            redis.exceptions.OutOfMemoryError,
         ),
     ),
     ("mongo", (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError)),

@@ -24,6 +24,7 @@ def test_a_domain_error_is_told_as_it_is() -> None:
         (redis.exceptions.ConnectionError("refused"), "redis"),
         (redis.exceptions.ClusterDownError("The cluster is down"), "redis"),
         (redis.exceptions.TryAgainError("TRYAGAIN"), "redis"),
+        (redis.exceptions.OutOfMemoryError("command not allowed when used memory > 'maxmemory'"), "redis"),
         (pymongo.errors.ServerSelectionTimeoutError("no primary"), "mongo"),
         (sqlalchemy.exc.OperationalError("SELECT 1", {}, OSError("refused")), "postgres"),
     ],

@@ -9,9 +9,11 @@ import asyncio
 import itertools
 
 import pytest
-from redis.exceptions import ResponseError
+from redis.exceptions import OutOfMemoryError, ResponseError
 
+from app.errors import StoreUnavailable
 from app.runtime import Runtime
+from app.stores.availability import client_error
 from app.telemetry import keys as keys_
 from app.telemetry import parts as telemetry_parts
 from app.telemetry.batcher import Acceptance
@@ -104,3 +106,31 @@ async def test_a_call_that_fails_has_written_nothing_and_its_retry_is_credited(
     assert credited == [(False, 5), (False, 5)]
     ids = [a.entry_id for a in retried if isinstance(a, Acceptance)]
     assert ids[0] is not None and ids[1] == f"{ids[0]}.1"  # both in the call's one entry
+
+
+async def test_a_redis_out_of_memory_refuses_the_call_before_it_writes_and_says_so(runtime: Runtime) -> None:
+    stream = telemetry_parts.stream(runtime)
+    redis = runtime.redis
+    first, second = next(_users), next(_users)
+    last = await _last_entry(redis)
+    memory = str((await redis.config_get("maxmemory"))["maxmemory"])
+    policy = str((await redis.config_get("maxmemory-policy"))["maxmemory-policy"])
+    await redis.config_set("maxmemory-policy", "noeviction")
+    await redis.config_set("maxmemory", 1)  # below what it uses: every write is refused
+    try:
+        outcomes = await _accept_together(stream, [first, second])
+    finally:
+        await redis.config_set("maxmemory", memory)
+        await redis.config_set("maxmemory-policy", policy)
+
+    refusals = [outcome for outcome in outcomes if isinstance(outcome, OutOfMemoryError)]
+    assert len(refusals) == 2, outcomes
+    told = client_error(refusals[0])
+    assert isinstance(told, StoreUnavailable) and told.details == {"store": "redis"}  # 503, Retry-After
+    written = [_budget(stream, first), _seq(stream, first), _budget(stream, second), _seq(stream, second)]
+    assert [await redis.exists(key) for key in written] == [0, 0, 0, 0]
+    assert await _last_entry(redis) == last
+    retried = await _accept_together(stream, [first, second])
+    assert [(a.duplicate, a.credited_seconds) for a in retried if isinstance(a, Acceptance)] == [
+        (False, 5)
+    ] * 2
