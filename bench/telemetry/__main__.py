@@ -1060,11 +1060,12 @@ def report(phases: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
 def overload_rounds(phases: list[dict[str, Any]]) -> list[tuple[list[dict[str, Any]], dict[str, Any]]]:
     """Per overloaded run: the runs of its round its peak is taken from (the first run counts in the first
     round), and the run itself."""
-    overloaded_runs = [p for p in phases if p.get("role") == OVERLOAD]
-    return [
-        ([p for p in phases if p.get("role") in (FIRST, PEAK) and p["round"] == run["round"]], run)
-        for run in overloaded_runs
-    ]
+    return [(peak_runs(phases, run["round"]), run) for run in phases if run.get("role") == OVERLOAD]
+
+
+def peak_runs(phases: list[dict[str, Any]], round_no: int) -> list[dict[str, Any]]:
+    """The runs a round's peak is taken from: its peak candidates, and in the first round the first run."""
+    return [p for p in phases if p.get("role") in (FIRST, PEAK) and p["round"] == round_no]
 
 
 def rounds_verdict(rounds: list[tuple[float, float, float, bool]]) -> tuple[bool, str]:
@@ -1163,7 +1164,7 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
             more = await fresh_learners(made, args, candidate)
             phases.append(await ours(made, more, args, role=PEAK, round_no=round_no))
         if args.overload:
-            best, _ = peak_of([p for p in phases if p["role"] in (FIRST, PEAK) and p["round"] == round_no])
+            best, _ = peak_of(peak_runs(phases, round_no))
             count, interval = overload_learners(args.overload * end_to_end_rate(best), args.interval)
             if interval < args.interval:
                 print(

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from app.stores.models import Telemetry
 from app.stores.mongo import COURSE_TELEMETRY, PROGRESS
 from app.telemetry import keys
 from app.telemetry.stream import GROUP, STREAM, Entry, StreamConsumer
+from realtime.redis_client import RedisClient
 from tests.builders import enroll as enroll
 from tests.builders import published_course
 from tests.conftest import TEST_MONGO_DATABASE, make_settings
@@ -340,3 +342,19 @@ async def run_until_drained(worker: TelemetryWorker, redis: Redis, timeout: floa
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+@contextlib.asynccontextmanager
+async def stream_key_holds_a_string(redis: RedisClient) -> AsyncIterator[None]:
+    """Inside, the stream's key holds a string, which fails the acceptance script in Redis; the stream is
+    as it was afterwards."""
+    kept = bool(await redis.exists(STREAM))
+    if kept:
+        await redis.rename(STREAM, "kept-stream")
+    await redis.set(STREAM, "not a stream")
+    try:
+        yield
+    finally:
+        await redis.delete(STREAM)
+        if kept:
+            await redis.rename("kept-stream", STREAM)

@@ -6,7 +6,9 @@ without a stream entry, and their retry, same `seq`, would read as a duplicate a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.exceptions import OutOfMemoryError, ResponseError
@@ -19,6 +21,7 @@ from app.telemetry import parts as telemetry_parts
 from app.telemetry.batcher import Acceptance
 from app.telemetry.stream import STREAM, TelemetryStream
 from realtime.redis_client import RedisClient
+from tests.telemetry.helpers import stream_key_holds_a_string
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -48,24 +51,23 @@ async def _last_entry(redis: RedisClient) -> str | None:
     return str(newest[0][0]) if newest else None
 
 
-async def _break(redis: RedisClient, stream: TelemetryStream, how: str, second: int) -> str:
-    """Put a key of the call in a state its script fails on; returns the key."""
+@contextlib.asynccontextmanager
+async def _broken(redis: RedisClient, stream: TelemetryStream, how: str, second: int) -> AsyncIterator[str]:
+    """Inside, a key of the call is in a state its script fails on (yielded); repaired afterwards."""
     if how == "the stream key holds a string":
-        if await redis.exists(STREAM):
-            await redis.rename(STREAM, "kept-stream")
-        await redis.set(STREAM, "not a stream")
-        return STREAM
+        async with stream_key_holds_a_string(redis):
+            yield STREAM
+        return
     if how == "the second learner's budget is not a number":
-        await redis.set(_budget(stream, second), "soon")
-        return _budget(stream, second)
-    await redis.rpush(_seq(stream, second), "a list")  # "the second learner's seq key is a list"
-    return _seq(stream, second)
-
-
-async def _repair(redis: RedisClient, key: str) -> None:
-    await redis.delete(key)
-    if key == STREAM and await redis.exists("kept-stream"):
-        await redis.rename("kept-stream", STREAM)
+        key = _budget(stream, second)
+        await redis.set(key, "soon")
+    else:  # "the second learner's seq key is a list"
+        key = _seq(stream, second)
+        await redis.rpush(key, "a list")
+    try:
+        yield key
+    finally:
+        await redis.delete(key)
 
 
 @pytest.mark.parametrize(
@@ -83,8 +85,7 @@ async def test_a_call_that_fails_has_written_nothing_and_its_retry_is_credited(
     redis = runtime.redis
     first, second = next(_users), next(_users)
     last = await _last_entry(redis)
-    broken = await _break(redis, stream, how, second)
-    try:
+    async with _broken(redis, stream, how, second) as broken:
         outcomes = await _accept_together(stream, [first, second])
         assert all(isinstance(outcome, ResponseError) for outcome in outcomes), outcomes
         # Neither learner's budget or seq moved (but the key broken on purpose), nothing was appended.
@@ -96,8 +97,6 @@ async def test_a_call_that_fails_has_written_nothing_and_its_retry_is_credited(
         ]
         unbroken = [key for key in untouched if key != broken]
         assert [await redis.exists(key) for key in unbroken] == [0] * len(unbroken)
-    finally:
-        await _repair(redis, broken)
     assert await _last_entry(redis) == last  # nothing appended
 
     retried = await _accept_together(stream, [first, second])

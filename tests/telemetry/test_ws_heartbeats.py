@@ -20,7 +20,7 @@ from app.telemetry import parts as telemetry_parts
 from app.telemetry.stream import PACKED, STREAM, parse_entries
 from tests.helpers import Account, Api, served_by_uvicorn
 from tests.live.conftest import WsClient
-from tests.telemetry.helpers import Classroom, classroom, make_course, read_new
+from tests.telemetry.helpers import Classroom, classroom, make_course, read_new, stream_key_holds_a_string
 from workers.telemetry import TelemetryWorker
 
 Connect = Callable[[Account], Awaitable[WsClient]]
@@ -354,16 +354,10 @@ async def test_an_acceptance_call_that_fails_answers_its_frame_and_gives_back_it
     first = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=5, seq=1)
     assert first["ok"] is True, first
     batcher = telemetry_parts.stream(runtime).batcher
-    # The stream's key holds a string for a moment: the acceptance script's XADD fails in Redis.
-    await runtime.redis.rename(STREAM, "kept-stream")
-    await runtime.redis.set(STREAM, "not a stream")
-    try:
+    async with stream_key_holds_a_string(runtime.redis):
         failed = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=5, seq=2)
         assert failed["ok"] is False and failed["error"]["code"] == "internal_error", failed
         assert batcher.in_flight == 0
-    finally:
-        await runtime.redis.delete(STREAM)
-        await runtime.redis.rename("kept-stream", STREAM)
     # The socket goes on, and the failed heartbeat sent again is taken: the failed call wrote nothing.
     again = await ws_heartbeat(socket, course_id=course_id, lesson_id=lessons[0], seconds_spent=5, seq=2)
     assert again["ok"] is True and again["duplicate"] is False
