@@ -67,6 +67,22 @@ describe('ActivityGate', () => {
     expect(gate.tick(T0 + 150_000)).toBeNull()
   })
 
+  it('puts the time of a heartbeat given back into the next one, within the cap', () => {
+    const gate = new ActivityGate(T0, true)
+    gate.interact(T0)
+    const refused = gate.tick(T0 + 15_000)!
+    gate.giveBack(refused.seconds_spent)
+    gate.interact(T0 + 20_000)
+    const next = gate.tick(T0 + 30_000)!
+    expect(next.seconds_spent).toBe(30)
+    expect(next.seq).toBeGreaterThan(refused.seq)
+    gate.giveBack(next.seconds_spent)
+    gate.giveBack(45)
+    gate.interact(T0 + 40_000)
+    expect(gate.tick(T0 + 45_000)?.seconds_spent).toBe(60)
+    expect(gate.tick(T0 + 45_000)).toBeNull()
+  })
+
   it('never reports less than one second', () => {
     const gate = new ActivityGate(T0, true)
     gate.interact(T0)

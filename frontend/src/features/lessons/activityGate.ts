@@ -50,6 +50,12 @@ export class ActivityGate {
     return this.take(now)
   }
 
+  /** The time of a heartbeat the server was too busy to take: the next heartbeat carries it, within the
+   * 60 s one may carry. */
+  giveBack(seconds: number): void {
+    this.activeMs += seconds * 1000
+  }
+
   /** On hiding the tab or leaving the lesson: report the active time already accrued, if any. */
   flush(now: number): Heartbeat | null {
     this.accrue(now)

@@ -49,10 +49,18 @@ describe('deliverHeartbeat', () => {
     expect(sent.map((s) => s.route)).toEqual(['live', 'rest', 'live', 'rest'])
   })
 
-  it('gives up after a bounded number of attempts', async () => {
+  it('gives up after a bounded number of attempts, telling the caller the server took none of it', async () => {
     const { fake, sent } = routes(Array(MAX_ATTEMPTS).fill('overloaded'))
-    expect(await deliverHeartbeat(fake, BEAT)).toBe(0)
+    expect(await deliverHeartbeat(fake, BEAT)).toBeNull()
     expect(sent).toHaveLength(MAX_ATTEMPTS)
+  })
+
+  it('tells a busy store through every attempt on either route apart from a refusal for good', async () => {
+    const busy = routes(['not_connected', 'not_connected', 'overloaded', 'overloaded', 'not_connected'], ['store_unavailable', 'store_unavailable', 'store_unavailable'])
+    expect(await deliverHeartbeat(busy.fake, BEAT)).toBeNull()
+    expect(busy.sent).toHaveLength(MAX_ATTEMPTS + 3)
+    const refused = routes(['overloaded', 'validation_error'])
+    expect(await deliverHeartbeat(refused.fake, BEAT)).toBe(0)
   })
 
   it('does not resend what would be refused again', async () => {

@@ -1,7 +1,8 @@
 // Delivers one heartbeat: over the live link, over REST while the link is down. A refusal because the
 // server is busy right now (`overloaded`, `store_unavailable`) is sent again, same seq so it is never
 // counted twice, one to one and a half seconds later (spread, so refused learners do not come back
-// together), a few times; any other refusal (not enrolled, invalid) would be refused again.
+// together), a few times; any other refusal (not enrolled, invalid) would be refused again. A heartbeat
+// the server stayed too busy to take is reported as such, so its time can ride on the next one.
 import type { Heartbeat } from './activityGate'
 
 export const RETRY_AFTER_MS = 1_000
@@ -32,13 +33,15 @@ async function once(routes: HeartbeatRoutes, beat: Heartbeat): Promise<number> {
   }
 }
 
-/** The seconds the server credited for `beat`, 0 when it was refused for good or never got through. */
-export async function deliverHeartbeat(routes: HeartbeatRoutes, beat: Heartbeat): Promise<number> {
+/** The seconds the server credited for `beat` (0 when it was refused for good), or null when it was
+ * still busy after MAX_ATTEMPTS sends: then it took none of the heartbeat's time. */
+export async function deliverHeartbeat(routes: HeartbeatRoutes, beat: Heartbeat): Promise<number | null> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await once(routes, beat)
     } catch (error) {
-      if (!BUSY.has(codeOf(error)) || attempt >= MAX_ATTEMPTS) return 0
+      if (!BUSY.has(codeOf(error))) return 0
+      if (attempt >= MAX_ATTEMPTS) return null
       await routes.sleep(RETRY_AFTER_MS * (1 + 0.5 * routes.random()))
     }
   }

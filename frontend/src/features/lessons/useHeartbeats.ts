@@ -1,6 +1,7 @@
 // Sends the lesson heartbeats: every 15 s while the tab is visible and the learner is active, over the
 // live link (REST when it is down; heartbeatDelivery.ts), and once more when the tab is hidden or the lesson
-// is left.
+// is left. The time of a heartbeat the server stayed too busy to take goes into the next one of the same
+// lesson (the server credits it as long as the learner's wall-clock budget allows).
 import { useEffect, useRef } from 'react'
 import { live } from '../../lib/client'
 import { ActivityGate, HEARTBEAT_INTERVAL_MS, type Heartbeat } from './activityGate'
@@ -14,7 +15,7 @@ export interface HeartbeatHandle {
   videoPlaying(): void
 }
 
-function send(courseId: number, lessonId: string, beat: Heartbeat): Promise<number> {
+function send(courseId: number, lessonId: string, beat: Heartbeat): Promise<number | null> {
   return deliverHeartbeat(
     {
       live: async (one) => {
@@ -40,10 +41,15 @@ export function useHeartbeats(courseId: number, lessonId: string | null, enabled
   useEffect(() => {
     if (!enabled || lessonId === null) return
     const gate = gateRef.current!
+    // The gate outlives this lesson (it counts the page's activity): time not taken goes back only while
+    // this lesson is still the one being studied, never into another lesson's heartbeats.
+    let studying = true
     const dispatch = (beat: Heartbeat | null) => {
       if (!beat) return
       void send(courseId, lessonId, beat).then((seconds) => {
-        if (seconds > 0) credited.current(lessonId, seconds)
+        if (seconds === null) {
+          if (studying) gate.giveBack(beat.seconds_spent)
+        } else if (seconds > 0) credited.current(lessonId, seconds)
       })
     }
     // Opening the lesson is itself an interaction.
@@ -68,6 +74,7 @@ export function useHeartbeats(courseId: number, lessonId: string | null, enabled
       document.removeEventListener('visibilitychange', onVisibility)
       // Leaving this lesson (another lesson or another page): report what this lesson earned.
       dispatch(gate.flush(Date.now()))
+      studying = false
     }
   }, [courseId, lessonId, enabled])
 
