@@ -55,7 +55,7 @@ describe('deliverHeartbeat', () => {
     expect(sent).toHaveLength(MAX_ATTEMPTS)
   })
 
-  it('tells a busy store through every attempt on either route apart from a refusal for good', async () => {
+  it('reports a heartbeat refused as busy on every send, over either route, as not taken; a refusal for good as 0', async () => {
     const busy = routes(['not_connected', 'not_connected', 'overloaded', 'overloaded', 'not_connected'], ['store_unavailable', 'store_unavailable', 'store_unavailable'])
     expect(await deliverHeartbeat(busy.fake, BEAT)).toBeNull()
     expect(busy.sent).toHaveLength(MAX_ATTEMPTS + 3)
