@@ -2,7 +2,9 @@
 // server is busy right now (`overloaded`, `store_unavailable`) is sent again, same seq so it is never
 // counted twice, one to one and a half seconds later (spread, so refused learners do not come back
 // together), a few times; any other refusal (not enrolled, invalid) would be refused again. A heartbeat
-// the server stayed too busy to take is reported as such, so its time can ride on the next one.
+// refused `overloaded` on every send is reported as not taken (that refusal comes before the server reads
+// it), so its time can ride on the next one; `store_unavailable` may also mean a call that ran and lost its
+// reply, so a heartbeat that met it counts as possibly taken: its time is never sent twice.
 import type { Heartbeat } from './activityGate'
 
 export const RETRY_AFTER_MS = 1_000
@@ -33,15 +35,18 @@ async function once(routes: HeartbeatRoutes, beat: Heartbeat): Promise<number> {
   }
 }
 
-/** The seconds the server credited for `beat` (0 when it was refused for good), or null when it was
- * still busy after MAX_ATTEMPTS sends: then it took none of the heartbeat's time. */
+/** The seconds the server credited for `beat` (0 when it was refused for good or may have been taken
+ * unanswered), or null when every send was refused `overloaded`: then it took none of the heartbeat. */
 export async function deliverHeartbeat(routes: HeartbeatRoutes, beat: Heartbeat): Promise<number | null> {
+  let untaken = true
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await once(routes, beat)
     } catch (error) {
-      if (!BUSY.has(codeOf(error))) return 0
-      if (attempt >= MAX_ATTEMPTS) return null
+      const code = codeOf(error)
+      if (!BUSY.has(code)) return 0
+      if (code !== 'overloaded') untaken = false
+      if (attempt >= MAX_ATTEMPTS) return untaken ? null : 0
       await routes.sleep(RETRY_AFTER_MS * (1 + 0.5 * routes.random()))
     }
   }

@@ -1,12 +1,13 @@
 // Sends the lesson heartbeats: every 15 s while the tab is visible and the learner is active, over the
 // live link (REST when it is down; heartbeatDelivery.ts), and once more when the tab is hidden or the lesson
-// is left. The time of a heartbeat the server stayed too busy to take goes into the next one of the same
-// lesson (the server credits it as long as the learner's wall-clock budget allows).
+// is left. The time of a heartbeat the server refused as overloaded on every send goes into the lesson's
+// next heartbeat (lessonHeartbeats.ts).
 import { useEffect, useRef } from 'react'
 import { live } from '../../lib/client'
 import { ActivityGate, HEARTBEAT_INTERVAL_MS, type Heartbeat } from './activityGate'
 import { postHeartbeat } from './api'
 import { deliverHeartbeat } from './heartbeatDelivery'
+import { LessonHeartbeats } from './lessonHeartbeats'
 
 const ACTIVITY_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'scroll', 'wheel', 'touchstart'] as const
 
@@ -41,17 +42,8 @@ export function useHeartbeats(courseId: number, lessonId: string | null, enabled
   useEffect(() => {
     if (!enabled || lessonId === null) return
     const gate = gateRef.current!
-    // The gate outlives this lesson (it counts the page's activity): time not taken goes back only while
-    // this lesson is still the one being studied, never into another lesson's heartbeats.
-    let studying = true
-    const dispatch = (beat: Heartbeat | null) => {
-      if (!beat) return
-      void send(courseId, lessonId, beat).then((seconds) => {
-        if (seconds === null) {
-          if (studying) gate.giveBack(beat.seconds_spent)
-        } else if (seconds > 0) credited.current(lessonId, seconds)
-      })
-    }
+    const lesson = new LessonHeartbeats(gate, (beat) => send(courseId, lessonId, beat), (seconds) => credited.current(lessonId, seconds))
+    const dispatch = (beat: Heartbeat | null) => void lesson.send(beat)
     // Opening the lesson is itself an interaction.
     gate.interact(Date.now())
     const onActivity = () => gate.interact(Date.now())
@@ -73,8 +65,7 @@ export function useHeartbeats(courseId: number, lessonId: string | null, enabled
       for (const name of ACTIVITY_EVENTS) window.removeEventListener(name, onActivity, { capture: true })
       document.removeEventListener('visibilitychange', onVisibility)
       // Leaving this lesson (another lesson or another page): report what this lesson earned.
-      dispatch(gate.flush(Date.now()))
-      studying = false
+      void lesson.leave(Date.now())
     }
   }, [courseId, lessonId, enabled])
 
