@@ -55,13 +55,18 @@ describe('deliverHeartbeat', () => {
     expect(sent).toHaveLength(MAX_ATTEMPTS)
   })
 
-  it('counts a heartbeat that met store_unavailable as possibly taken, and a refusal for good as 0', async () => {
+  it('counts a heartbeat that met store_unavailable or a dropped link as possibly taken, and a refusal for good as 0', async () => {
     // store_unavailable may be a call that ran and lost its reply: its time must not be sent again.
     const busy = routes(['not_connected', 'not_connected', 'overloaded', 'overloaded', 'not_connected'], ['store_unavailable', 'store_unavailable', 'store_unavailable'])
     expect(await deliverHeartbeat(busy.fake, BEAT)).toBe(0)
     expect(busy.sent).toHaveLength(MAX_ATTEMPTS + 3)
     const once = routes(['store_unavailable', 'overloaded', 'overloaded', 'overloaded', 'overloaded'])
     expect(await deliverHeartbeat(once.fake, BEAT)).toBe(0)
+    // A frame sent before the link dropped (`closed`) may have been taken too; one never sent was not.
+    const dropped = routes(['closed', 'overloaded', 'overloaded', 'overloaded', 'overloaded'], ['overloaded'])
+    expect(await deliverHeartbeat(dropped.fake, BEAT)).toBe(0)
+    const unsent = routes(['not_connected', 'overloaded', 'overloaded', 'overloaded', 'overloaded'], ['overloaded'])
+    expect(await deliverHeartbeat(unsent.fake, BEAT)).toBeNull()
     const refused = routes(['overloaded', 'validation_error'])
     expect(await deliverHeartbeat(refused.fake, BEAT)).toBe(0)
   })
