@@ -28,7 +28,7 @@ log = logging.getLogger("learnflow")
 # one that is still alive, and under load most of them are: the frames, futures and replies of messages
 # in flight, a second or more each while their batch is accepted. At 700 the api collected ~130 times a
 # second at 10,000 learners, 10-13 % of its CPU, for almost nothing freed (reference counting frees them
-# when they finish); at 50,000 it is ~1.6 % (README, "Time tracking ingest"). Cyclic garbage (closed
+# when they finish); at 50,000 it is ~1.6 % (docs/performance/telemetry-ingest.md). Cyclic garbage (closed
 # sockets, exceptions) lingers longer in exchange: 10,800 malformed frames grew the api by 4.7 MiB with
 # 50,000 and by 10.1 MiB with 100,000 (tests/hostile/test_ws_fuzzer.py bounds it at 10 MiB).
 GC_THRESHOLDS = (50_000, 10, 1000)

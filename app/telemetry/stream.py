@@ -173,7 +173,7 @@ return out
 # (`python -m bench.telemetry.scripts`).
 # Its writes are not propagated to the append-only file or to replicas (`REPL_NONE`): the activity lives
 # for a minute or so and a restarted Redis rebuilds it from the next heartbeats, while writing it down
-# cost Redis about a sixth of its CPU per heartbeat (README, "Time tracking ingest").
+# cost Redis about a sixth of its CPU per heartbeat (docs/performance/telemetry-ingest.md).
 _NOTE_ACTIVITY = """
 redis.set_repl(redis.REPL_NONE)
 local t = redis.call('TIME')
