@@ -159,23 +159,31 @@ def hub_command() -> list[str]:
     return os.environ.get("BENCH_HUB_COMMAND", "").split() or [sys.executable, "-m", "app.cli"]
 
 
-def start_hub(made: Stack, name: str = "hub", *, processes: int = 1, **env: str) -> Server:
-    """A real `learnflow serve` process on the bench stores (`--processes N`: N api processes under it)."""
-    environment = {
+# The document-store database of every LearnFlow process the benches start.
+MONGO_DATABASE = "learnflow_bench"
+
+
+def app_environment(made: Stack) -> dict[str, str]:
+    """The settings of every LearnFlow process the benches start: production, on the bench stores."""
+    return {
         "LEARNFLOW_ENV": "production",
         "LEARNFLOW_DATA_DIR": str(made.workdir / "data"),
         "DATABASE_URL": made.urls.database_url,
         "REDIS_URL": made.urls.redis_url,
         "MONGO_URL": made.urls.mongo_url,
-        "MONGO_DATABASE": "learnflow_bench",
+        "MONGO_DATABASE": MONGO_DATABASE,
         "JWT_SECRET": made.jwt_secret,
         "ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL_SECONDS),
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "console",
         "ADMIN_EMAIL": "",
         "ADMIN_PASSWORD": "",
-        **env,
     }
+
+
+def start_hub(made: Stack, name: str = "hub", *, processes: int = 1, **env: str) -> Server:
+    """A real `learnflow serve` process on the bench stores (`--processes N`: N api processes under it)."""
+    environment = {**app_environment(made), **env}
     argv = [*hub_command(), "serve", "--host", "127.0.0.1", "--port", "{port}"]
     if processes > 1:
         argv += ["--processes", str(processes)]

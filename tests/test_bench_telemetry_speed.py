@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-import bench.telemetry.__main__ as telemetry_bench
+from bench.telemetry import cpu
 
 
 def _phase(probe_ms: float | None) -> dict[str, object]:
@@ -15,23 +15,23 @@ def _phase(probe_ms: float | None) -> dict[str, object]:
 
 
 def test_the_probe_costs_cpu_in_proportion_to_its_work() -> None:
-    small = min(telemetry_bench.speed_probe_ms(100_000) for _ in range(3))
-    large = min(telemetry_bench.speed_probe_ms(400_000) for _ in range(3))
+    small = min(cpu.speed_probe_ms(100_000) for _ in range(3))
+    large = min(cpu.speed_probe_ms(400_000) for _ in range(3))
     assert small > 0
     assert 2.0 < large / small < 8.0
 
 
 async def test_the_probes_inside_the_window_give_their_median() -> None:
     now = time.time()
-    taken = await telemetry_bench.probe_speed(now, now + 1.0, every=0.2)
+    taken = await cpu.probe_speed(now, now + 1.0, every=0.2)
     assert taken > 0 and not math.isnan(taken)
     # A window too short for one probe says so rather than reporting a number.
     now = time.time()
-    assert math.isnan(await telemetry_bench.probe_speed(now, now + 0.1, every=0.2))
+    assert math.isnan(await cpu.probe_speed(now, now + 0.1, every=0.2))
 
 
 def test_the_box_line_reports_the_probe_only_when_one_was_taken() -> None:
-    assert telemetry_bench.box_line(_phase(11.04)).endswith("; the speed probe took 11.0 ms of CPU")
+    assert cpu.box_line(_phase(11.04)).endswith("; the speed probe took 11.0 ms of CPU")
     for missing in (None, float("nan")):
-        line = telemetry_bench.box_line(_phase(missing))
+        line = cpu.box_line(_phase(missing))
         assert "speed probe" not in line and line.endswith("steal 0%")

@@ -29,6 +29,7 @@ from app.descriptors import raise_open_file_limit
 from app.runtime import StoreUrls
 from app.stores.redis import create_redis
 from bench._harness import (
+    MONGO_DATABASE,
     TOKEN_TTL_SECONDS,
     ensure_admins,
     hub_command,
@@ -79,7 +80,7 @@ async def bench(args: argparse.Namespace, made: Any) -> tuple[Phase, dict[str, A
             # All subscribers connect from one address per process; connection set-up is not measured.
             "RATE_LIMIT_ENABLED": "false",
         },
-        mongo_database="learnflow_bench",
+        mongo_database=MONGO_DATABASE,
         jwt_secret=made.jwt_secret,
         production=True,
         command=hub_command(),

@@ -26,9 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench._harness import TOKEN_TTL_SECONDS, Server, Stack, install_uvloop, machine, stack, start_hub, table
+from bench._harness import (
+    MONGO_DATABASE,
+    TOKEN_TTL_SECONDS,
+    Server,
+    Stack,
+    install_uvloop,
+    machine,
+    stack,
+    start_hub,
+    table,
+)
 
-MONGO_DATABASE = "learnflow_bench"  # what bench._harness.start_hub gives the api
 CATEGORIES = ("Programming", "Design", "Business", "Data")
 LEVELS = ("Beginner", "Intermediate", "Advanced")
 
