@@ -24,13 +24,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("learnflow")
 
-# CPython's defaults are (700, 10, 10). A young collection walks every tracked object made since the last
-# one that is still alive, and under load most of them are: the frames, futures and replies of messages
-# in flight, a second or more each while their batch is accepted. At 700 the api collected ~130 times a
-# second at 10,000 learners, 10-13 % of its CPU, for almost nothing freed (reference counting frees them
-# when they finish); at 50,000 it is ~1.6 % (docs/performance/telemetry-ingest.md). Cyclic garbage (closed
-# sockets, exceptions) lingers longer in exchange: 10,800 malformed frames grew the api by 4.7 MiB with
-# 50,000 and by 10.1 MiB with 100,000 (tests/hostile/test_ws_fuzzer.py bounds it at 10 MiB).
+# CPython's defaults are (700, 10, 10). A young collection walks every tracked object made since the last one
+# that is still alive, and under load most of them are: the frames, futures and replies of messages in flight,
+# a second or more each while their batch is accepted. At 700 the api collected ~130 times a second at 10,000
+# learners, 10-13 % of its CPU, for almost nothing freed (reference counting frees them when they finish); at
+# 50,000 it is ~1.6 % (docs/performance/telemetry-ingest.md, "Frames without the parser"). Cyclic garbage
+# (closed sockets, exceptions) lingers longer in exchange: 10,800 malformed frames grew the api by 4.7 MiB
+# with 50,000 and by 10.1 MiB with 100,000 (tests/hostile/test_ws_fuzzer.py bounds it at 10 MiB).
 GC_THRESHOLDS = (50_000, 10, 1000)
 
 
@@ -105,13 +105,15 @@ def serve(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, _exit_on_signal)
         # What exists now (modules, the app and its schemas) lives as long as the process. Frozen, it is
         # no longer scanned by each full collection, which then costs milliseconds instead of stalling
-        # every request in flight for 100+ ms (measured by bench.rest, README).
+        # every request in flight for 100+ ms (bench.rest: docs/performance/rest.md, "Hot reads straight on
+        # the driver; collector pauses").
         gc.collect()
         gc.freeze()
-        # What arrives later (thousands of sockets, heartbeats waiting seconds for their acceptance) ages
-        # into the oldest generation too; a full collection then walks all of it several times a second
-        # under load (bench.telemetry, README). A full collection now waits for 1,000 middle-generation
-        # ones instead of 10, and a young one for 50,000 new objects (GC_THRESHOLDS).
+        # What arrives later (thousands of sockets, heartbeats waiting seconds for their acceptance) ages into
+        # the oldest generation too; a full collection then walks all of it several times a second under load
+        # (bench.telemetry: docs/performance/telemetry-ingest.md, "Flushes that keep up"). A full collection
+        # now waits for 1,000 middle-generation ones instead of 10, and a young one for 50,000 new objects
+        # (GC_THRESHOLDS).
         gc.set_threshold(*GC_THRESHOLDS)
         if args.processes > 1:
             _serve_processes(config, args.processes, settings, urls)

@@ -112,14 +112,15 @@ class Settings(BaseSettings):
     # heartbeats at most, and never longer than a quarter of the claim idle time), so a learner's several
     # heartbeats become one write per document. The document writes are paid per learner and flush, so
     # the longer the window the less a heartbeat costs, most of all when learners are many (overload);
-    # 7.5 s (a quarter of the default claim idle time) against 5 s: docs/performance/telemetry-ingest.md.
+    # 7.5 s (a quarter of the default claim idle time) against 5 s: docs/performance/telemetry-ingest.md,
+    # "Rounds of pairs on a steady box; a longer fold window".
     telemetry_fold_window_seconds: float = Field(7.5, ge=0, le=60)
     # A flush costs about one write per
     # document whatever the number of entries in it, so while a worker writes one flush the next one
     # grows; this bound must leave room for that growth or it caps throughput, the more so the more
     # learners share the load (fewer heartbeats each per flush). Behind, a worker fills its flush from
     # the backlog, so the further behind it is the more heartbeats each document write carries
-    # (docs/performance/telemetry-ingest.md).
+    # (docs/performance/telemetry-ingest.md, "Admission by time, ..., flushes that grow when behind").
     telemetry_batch_size: int = Field(200_000, ge=1, le=200_000)
     # How long a partition's owner may go without reading before a standby worker takes the partition
     # over (its lease, workers/telemetry.py); a stopping worker hands it over at once.

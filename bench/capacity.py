@@ -4,9 +4,10 @@
     python -m bench.capacity --figures my.json     # other measured figures
     python -m bench.capacity --write-readme        # regenerate README.md's "Capacity model" part
 
-Nothing is measured here: the per-unit costs come from the benches (README "Performance") and the JSON
-names where each figure comes from; what no bench measured is an assumption, stated as such in the
-output. Arithmetic only, so a unit test checks it (tests/test_capacity_model.py).
+Nothing is measured here: the per-unit costs come from the benches (README "Performance",
+docs/performance/) and the JSON names where each figure comes from; what no bench measured is an
+assumption, stated as such in the output. Arithmetic only, so a unit test checks it
+(tests/test_capacity_model.py).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Figures:
     dm_interval_s: float = 300.0  # one direct message per learner per 5 min
     discussion_audience: float = 50.0  # subscribers who receive a discussion event (assumed)
     dm_frames: float = 2.0  # a DM reaches the recipient's and the sender's `user:` channels
-    # api tier (measured: README "Performance").
+    # api tier (measured: README "Performance", docs/performance/).
     api_cpu_us_per_frame: float = 25.0  # delivered WebSocket frame
     api_cpu_us_per_heartbeat: float = 680.0  # accepted WebSocket heartbeat, reply included
     api_cpu_us_per_rest_request: float = 2000.0  # a write through REST (assumed: not benched yet)

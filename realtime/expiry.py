@@ -1,6 +1,7 @@
 """When each connection's token expires: a heap by expiry, so the hub's once-a-second sweep looks only at
 the connections whose time has come instead of walking every socket (1.8 % of the api's CPU samples at
-14,667 sockets in the telemetry bench, README).
+14,667 sockets in the telemetry bench: docs/performance/telemetry-ingest.md, "Cheaper frames, a sweep and
+a keepalive that do not walk every socket").
 
 A connection is watched again whenever its principal changes (auth, `refresh`, a re-check); the entries it
 leaves behind are skipped when they come up, as is a connection that closed or was collected, and a

@@ -11,8 +11,8 @@ upgrade request nor a large frame it parsed (at most a few small ones' worth).
 Whole client text frames (masked, unfragmented, no extension bits: what every client op is) that arrive
 while the parser rests between frames are read here in a few byte comparisons rather than through
 websockets' generator-based parser, which took about 30 % of the api's CPU while it answered small
-frames (docs/performance/telemetry-ingest.md). Anything else, and whatever follows it in the same read,
-goes to that parser, which reports protocol errors as before.
+frames (docs/performance/telemetry-ingest.md, "Frames without the parser"). Anything else, and whatever
+follows it in the same read, goes to that parser, which reports protocol errors as before.
 """
 
 from __future__ import annotations

@@ -80,7 +80,8 @@ def check_portable_change(change: Mapping[str, Any]) -> None:
 # round trip per thousand.
 WRITE_CHUNK = 1000
 # Unordered chunks in flight at once: while the server runs one, the driver encodes and sends the next
-# (one at a time left nx-27017 idle a third of a fold's writes: docs/performance/telemetry-ingest.md). Two
+# (one at a time left nx-27017 idle a third of a fold's writes: docs/performance/telemetry-ingest.md,
+# "Frames without the parser, a collector that waits, writes in flight"). Two
 # queued behind a health check still answer it well within connectTimeoutMS.
 CHUNKS_AT_ONCE = 2
 _DUPLICATE_KEY = 11000

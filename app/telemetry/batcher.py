@@ -57,7 +57,8 @@ class Overloaded(ServiceUnavailable):
 # so it must be large enough that few calls drain it.
 MAX_BATCH = 2000
 # Calls at a time: while Redis runs one, the api builds or answers the other (one left Redis idle
-# between calls; four split batches without gain: docs/performance/telemetry-ingest.md).
+# between calls; four split batches without gain: docs/performance/telemetry-ingest.md, "Flushes that keep
+# up").
 CONCURRENT_CALLS = 2
 # An admitted heartbeat should be answered within about this long: well inside the 15 s between a web
 # client's heartbeats, so waiting costs it nothing while a refusal costs the api about what a `ping`
@@ -68,7 +69,8 @@ CONCURRENT_CALLS = 2
 WAIT_BUDGET_SECONDS = 5.0
 # A heartbeat waits at most this long for others to share its call. At the web client's 15 s interval an
 # api taking a thousand heartbeats a second sees one or two per tick, and each call costs Redis its
-# fixed share and an fsync (`appendfsync always`) whatever it carries: docs/performance/telemetry-ingest.md.
+# fixed share and an fsync (`appendfsync always`) whatever it carries: docs/performance/telemetry-ingest.md,
+# "At the web client's interval: batches that linger".
 LINGER_SECONDS = 0.02
 # Heartbeats waiting or being accepted, per api process, that are always admitted.
 MIN_IN_FLIGHT = 4000

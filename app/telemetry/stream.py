@@ -56,8 +56,9 @@ READ_CHUNK = 20
 # Returns (outcome, credited seconds, record id) per heartbeat, then the heartbeats of the partition not
 # yet folded.
 # A heartbeat is one packed argument and the lessons of a batch (a few) are sent once: redis-py encodes
-# every argument on its own, which with one per value was a tenth of the api's CPU (README, "Time
-# tracking ingest"). Lesson ids are sent apart because they may hold any character.
+# every argument on its own, which with one per value was a tenth of the api's CPU
+# (docs/performance/telemetry-ingest.md, "One stream entry per call, ..., one argument per heartbeat").
+# Lesson ids are sent apart because they may hold any character.
 # The budget key holds the instant up to which the user's time is already credited; a heartbeat is
 # credited at most the wall-clock time between that instant and now (+ tolerance), across all courses,
 # so sending 60 s every second earns one second per second.
@@ -173,7 +174,8 @@ return out
 # (`python -m bench.telemetry.scripts`).
 # Its writes are not propagated to the append-only file or to replicas (`REPL_NONE`): the activity lives
 # for a minute or so and a restarted Redis rebuilds it from the next heartbeats, while writing it down
-# cost Redis about a sixth of its CPU per heartbeat (docs/performance/telemetry-ingest.md).
+# cost Redis about a sixth of its CPU per heartbeat (docs/performance/telemetry-ingest.md, "One stream
+# entry per call, activity kept in memory").
 _NOTE_ACTIVITY = """
 redis.set_repl(redis.REPL_NONE)
 local t = redis.call('TIME')

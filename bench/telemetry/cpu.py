@@ -90,7 +90,7 @@ def box_line(phase: dict[str, Any]) -> str:
     )
 
 
-# Iterations of the speed probe: 9-14 ms of CPU on the 2 vCPU AMD EPYC box of the README's runs.
+# Iterations of the speed probe: 6-14 ms of CPU on the 2 vCPU boxes of docs/performance/telemetry-ingest.md.
 PROBE_ITERATIONS = 300_000
 
 

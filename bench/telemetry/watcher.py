@@ -30,7 +30,7 @@ class Watcher:
     they are kept few. Summing the folded heartbeats reads every bucket of the bench (nx-27017 parses each
     document in Python), so it runs at the two ends of the measured window and once after each flush
     inside it (a few times a minute), not every second; and the probes are polled every half second, not
-    every 50 ms (docs/performance/telemetry-ingest.md)."""
+    every 50 ms (docs/performance/telemetry-ingest.md, "The bench's own reads")."""
 
     def __init__(self, mongo: AsyncMongoClient[Any], learners: list[dict[str, Any]], poll: float) -> None:
         self.coll = mongo[MONGO_DATABASE]["course_telemetry"]
