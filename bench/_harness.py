@@ -195,6 +195,25 @@ def start_module(made: Stack, name: str, module: str, *args: str, **env: str) ->
     return _spawn(name, argv, {"BENCH_REDIS_URL": made.urls.redis_url, **env}, made.workdir, None)
 
 
+def start_uvicorn(made: Stack, name: str, app: str, *args: str, **env: str) -> Server:
+    """An ASGI app of the benches' own (a baseline) under uvicorn on loopback, quiet; `args` add options."""
+    return start_module(
+        made,
+        name,
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        *args,
+        **env,
+    )
+
+
 # -- figures and tables ----------------------------------------------------------------------------------
 
 

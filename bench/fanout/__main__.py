@@ -34,6 +34,7 @@ from bench._harness import (
     stack,
     start_hub,
     start_module,
+    start_uvicorn,
     table,
 )
 from bench._loadgen import LoadGenerators
@@ -169,19 +170,8 @@ async def bench(made: Stack, args: argparse.Namespace) -> list[Phase]:
             elif name == "broadcaster":
                 from broadcaster import Broadcast
 
-                server = start_module(
-                    made,
-                    "broadcaster",
-                    "uvicorn",
-                    "bench.fanout.broadcaster_app:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    "{port}",
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                    BENCH_CHANNEL=BROADCASTER_CHANNEL,
+                server = start_uvicorn(
+                    made, "broadcaster", "bench.fanout.broadcaster_app:app", BENCH_CHANNEL=BROADCASTER_CHANNEL
                 )
                 broadcast = Broadcast(made.urls.redis_url)
                 await broadcast.connect()

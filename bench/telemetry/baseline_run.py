@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from bench._harness import MONGO_DATABASE, Stack, start_module
+from bench._harness import MONGO_DATABASE, Stack, start_uvicorn
 from bench.telemetry.cpu import store_processes
 from bench.telemetry.phases import drive, summary
 from bench.telemetry.senders import Senders
@@ -18,18 +18,10 @@ BASELINE_COLLECTION = "baseline_telemetry"  # bench.telemetry.baseline_app.COLLE
 
 
 async def baseline(made: Stack, learners: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
-    server = start_module(
+    server = start_uvicorn(
         made,
         "baseline",
-        "uvicorn",
         "bench.telemetry.baseline_app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "{port}",
-        "--log-level",
-        "warning",
-        "--no-access-log",
         "--backlog",
         "8192",
         # The learners hold their keep-alive connection between heartbeats, as ours hold their sockets;
