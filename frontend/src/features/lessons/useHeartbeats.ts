@@ -42,7 +42,11 @@ export function useHeartbeats(courseId: number, lessonId: string | null, enabled
   useEffect(() => {
     if (!enabled || lessonId === null) return
     const gate = gateRef.current!
-    const lesson = new LessonHeartbeats(gate, (beat) => send(courseId, lessonId, beat), (seconds) => credited.current(lessonId, seconds))
+    const lesson = new LessonHeartbeats(
+      gate,
+      (beat) => send(courseId, lessonId, beat),
+      (seconds) => credited.current(lessonId, seconds),
+    )
     const dispatch = (beat: Heartbeat | null) => void lesson.send(beat)
     // Opening the lesson is itself an interaction.
     gate.interact(Date.now())
